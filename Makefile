@@ -1,0 +1,43 @@
+# The two commands: `make demo` runs the main job, `make test` runs the whole suite.
+# Each sets up what it needs (a virtual environment in .venv, and Debian's graphviz and
+# chromium for the tests), and does nothing twice.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench bench-quick lint system-deps
+
+demo: $(VENV)/.demo-installed
+	$(VENV)/bin/micrograd demo
+
+test: $(VENV)/.test-installed system-deps
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+bench: $(VENV)/.test-installed
+	$(PY) -m benchmarks
+
+bench-quick: $(VENV)/.test-installed
+	$(PY) -m benchmarks --quick
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+
+$(VENV)/.demo-installed: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e '.[demo]'
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.demo-installed
+
+# Debian's graphviz (the `dot` program) and chromium (for the browser test).
+system-deps:
+	@command -v dot >/dev/null && command -v chromium >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq graphviz chromium >/dev/null; }

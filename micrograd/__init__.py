@@ -1,0 +1,33 @@
+"""micrograd: a scalar-valued autograd engine, for learning how backpropagation works."""
+
+from .engine import (
+    Value,
+    add_node_hook,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    remove_node_hook,
+    topological_order,
+)
+from .gradcheck import GradcheckError, gradcheck
+from .ops import OPS, Op
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "OPS",
+    "GradcheckError",
+    "Op",
+    "Value",
+    "add_node_hook",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "remove_node_hook",
+    "topological_order",
+]

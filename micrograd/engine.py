@@ -1,0 +1,507 @@
+"""The engine: a Value wraps one float64 and records every operation on it into a graph.
+
+A node knows its inputs (``_prev``, a tuple, repeats kept) and the op that made it
+(``_op``, an ``Op`` from ``micrograd.ops``). Nothing else: no closure per node, no
+reference from a node back to its output, so a graph holds no reference cycles and is
+freed by reference counting the moment it is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import weakref
+from contextlib import ContextDecorator, nullcontext
+from types import SimpleNamespace
+from typing import Iterable, Sequence
+
+from . import ops
+from .ops import CONST, FLOAT, LEAF, Op
+
+__all__ = ["Value", "grad", "no_grad", "enable_grad", "detect_anomaly", "topological_order"]
+
+
+class Value:
+    """One float64 scalar and the graph of operations that produced it."""
+
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "__weakref__")
+
+    def __init__(self, data: float, label: str = "") -> None:
+        self.data = data if type(data) is float else _to_float(data, "Value()")
+        self.grad = 0.0
+        self.label = label
+        self._prev: tuple[Value, ...] = ()
+        self._op: Op = LEAF
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic ---------------------------------------------------------------------
+    # +, - and * build their node inline: they are most of every graph.
+
+    def __add__(self, other: Value | float) -> Value:
+        other = other if type(other) is Value else _operand(other, "+", self)
+        return _node(self.data + other.data, (self, other), ops.ADD)
+
+    def __radd__(self, other: float) -> Value:
+        other = _operand(other, "+", self, reflected=True)
+        return _node(other.data + self.data, (other, self), ops.ADD)
+
+    def __sub__(self, other: Value | float) -> Value:
+        other = other if type(other) is Value else _operand(other, "-", self)
+        return _node(self.data - other.data, (self, other), ops.SUB)
+
+    def __rsub__(self, other: float) -> Value:
+        other = _operand(other, "-", self, reflected=True)
+        return _node(other.data - self.data, (other, self), ops.SUB)
+
+    def __mul__(self, other: Value | float) -> Value:
+        other = other if type(other) is Value else _operand(other, "*", self)
+        return _node(self.data * other.data, (self, other), ops.MUL)
+
+    def __rmul__(self, other: float) -> Value:
+        other = _operand(other, "*", self, reflected=True)
+        return _node(other.data * self.data, (other, self), ops.MUL)
+
+    def __truediv__(self, other: Value | float) -> Value:
+        return _apply(ops.DIV, self, _operand(other, "/", self))
+
+    def __rtruediv__(self, other: float) -> Value:
+        return _apply(ops.DIV, _operand(other, "/", self, reflected=True), self)
+
+    def __pow__(self, exponent: Value | float) -> Value:
+        return _apply(ops.POW, self, _operand(exponent, "**", self))
+
+    def __rpow__(self, base: float) -> Value:
+        return _apply(ops.POW, _operand(base, "**", self, reflected=True), self)
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, (self,), ops.NEG)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply(ops.ABS, self)
+
+    # -- functions ----------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """e ** self"""
+        return _apply(ops.EXP, self)
+
+    def log(self) -> Value:
+        """natural logarithm; log(0) = -inf, log(x < 0) = nan"""
+        return _apply(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        """self ** 0.5; sqrt(x < 0) = nan"""
+        return _apply(ops.SQRT, self)
+
+    def sin(self) -> Value:
+        """sin(self)"""
+        return _apply(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """cos(self)"""
+        return _apply(ops.COS, self)
+
+    def tanh(self) -> Value:
+        """tanh(x) = (e**x - e**-x) / (e**x + e**-x)"""
+        return _node(math.tanh(self.data), (self,), ops.TANH)
+
+    def sigmoid(self) -> Value:
+        """sigmoid(x) = 1 / (1 + exp(-x))"""
+        return _apply(ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        """relu(x) = max(x, 0)"""
+        data = self.data
+        return _node(0.0 if data <= 0.0 else data, (self,), ops.RELU)
+
+    def leaky_relu(self, alpha: Value | float = 0.01) -> Value:
+        """leaky_relu(x) = x if x > 0 else alpha * x"""
+        return _apply(ops.LEAKY_RELU, self, _operand(alpha, "leaky_relu", self))
+
+    # -- comparisons compare data; == and hash stay by identity (Values are dict keys) ----
+
+    def __lt__(self, other: Value | float) -> bool:
+        return self.data < _compared(other, "<")
+
+    def __le__(self, other: Value | float) -> bool:
+        return self.data <= _compared(other, "<=")
+
+    def __gt__(self, other: Value | float) -> bool:
+        return self.data > _compared(other, ">")
+
+    def __ge__(self, other: Value | float) -> bool:
+        return self.data >= _compared(other, ">=")
+
+    __hash__ = object.__hash__
+
+    # -- gradients ----------------------------------------------------------------------
+
+    def backward(self, create_graph: bool = False) -> None:
+        """Set ``node.grad = d self / d node`` for every node reachable from self.
+
+        Intermediate nodes show this pass's gradients; leaves (nodes without inputs)
+        accumulate across passes until zeroed, as in PyTorch. With ``create_graph`` the
+        gradients are Values, so they can be differentiated again.
+        """
+        if create_graph:
+            for node, node_grad in _backpropagate(self, create_graph=True).items():
+                node.grad = node.grad + node_grad if not node._prev else node_grad
+        else:
+            _backward_floats(self)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data, cut from the graph."""
+        return Value(self.data, self.label)
+
+
+# ---------------------------------------------------------------------------------------
+# Operands and node construction
+
+
+def _to_float(x: object, where: str) -> float:
+    """x as a float, or a TypeError naming where it was used."""
+    if isinstance(x, (int, float, numbers.Real)) and not isinstance(x, complex):
+        return float(x)
+    raise TypeError(f"{where}: expected a number, got {x!r} ({type(x).__name__})")
+
+
+def _operand(x: object, symbol: str, value: Value, reflected: bool = False) -> Value:
+    """x as a graph node: a Value as it is, a plain number as a constant leaf."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):  # int, float, bool, Fraction and numpy scalars
+        return _constant(float(x))
+    kind = type(x).__name__
+    where = f"{kind} {symbol} Value" if reflected else f"Value {symbol} {kind}"
+    if symbol.isidentifier():
+        where = f"Value.{symbol}(...)"
+    raise TypeError(f"{where}: expected a number or Value, got {x!r}")
+
+
+def _compared(x: object, symbol: str) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, numbers.Real):
+        return x
+    raise TypeError(f"Value {symbol} {type(x).__name__}: expected a number or Value, got {x!r}")
+
+
+_new = object.__new__
+
+
+def _constant(data: float) -> Value:
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._prev = ()
+    node._op = CONST
+    return node
+
+
+def _record(data: float, parents: tuple[Value, ...], op: Op) -> Value:
+    """A new node holding data, made by op from parents."""
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._prev = parents
+    node._op = op
+    return node
+
+
+def _apply(op: Op, *inputs: Value) -> Value:
+    """Run op's forward on the inputs' data and record the result."""
+    return _node(op.forward(FLOAT, *[x.data for x in inputs]), inputs, op)
+
+
+# ---------------------------------------------------------------------------------------
+# Modes. The common path pays nothing for them: ``_node`` is the plain ``_record`` while
+# no mode is on, and is swapped for ``_record_in_mode`` while one is.
+
+_state = SimpleNamespace(grad_disabled=0, hooks=[])
+_node = _record
+
+
+def _record_in_mode(data: float, parents: tuple[Value, ...], op: Op) -> Value:
+    if _state.grad_disabled:
+        return _record(data, (), LEAF)
+    node = _record(data, parents, op)
+    for hook in _state.hooks:
+        hook(node)
+    return node
+
+
+def _refresh_mode() -> None:
+    global _node
+    _node = _record_in_mode if (_state.grad_disabled or _state.hooks) else _record
+
+
+def add_node_hook(hook) -> None:
+    """Call ``hook(node)`` for every node recorded from now on (used by anomaly mode and
+    by micrograd.compile's tracer)."""
+    _state.hooks.append(hook)
+    _refresh_mode()
+
+
+def remove_node_hook(hook) -> None:
+    """Stop calling a hook added with add_node_hook."""
+    _state.hooks.remove(hook)
+    _refresh_mode()
+
+
+class no_grad(ContextDecorator):
+    """Inside, operations record no graph: every result is a new leaf.
+    Use as ``with no_grad():`` or as a decorator."""
+
+    def __enter__(self) -> no_grad:
+        _state.grad_disabled += 1
+        _refresh_mode()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _state.grad_disabled -= 1
+        _refresh_mode()
+
+
+class enable_grad(ContextDecorator):
+    """Inside, operations record the graph again, even within ``no_grad``."""
+
+    def __enter__(self) -> enable_grad:
+        self._saved = _state.grad_disabled
+        _state.grad_disabled = 0
+        _refresh_mode()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _state.grad_disabled = self._saved
+        _refresh_mode()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad``."""
+    return not _state.grad_disabled
+
+
+# ---------------------------------------------------------------------------------------
+# Anomaly mode
+
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0] if "/" in __file__ else ""
+
+
+def _user_frame() -> str:
+    """'file:line' of the innermost frame outside this package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _not_finite(x: float) -> bool:
+    return x != x or x == math.inf or x == -math.inf
+
+
+class detect_anomaly(ContextDecorator):
+    """Inside, the first op whose forward or backward gives nan or inf raises
+    FloatingPointError naming the op, its inputs and the line of user code that made it."""
+
+    def __init__(self) -> None:
+        self.sites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _check(self, node: Value) -> None:
+        site = _user_frame()
+        self.sites[node] = site
+        if _not_finite(node.data) and not any(_not_finite(p.data) for p in node._prev):
+            raise FloatingPointError(
+                f"{_describe(node)} gave {node.data} in its forward pass, "
+                f"created at {site}"
+            )
+
+    def __enter__(self) -> detect_anomaly:
+        _anomaly_modes.append(self)
+        add_node_hook(self._check)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        remove_node_hook(self._check)
+        _anomaly_modes.remove(self)
+
+
+_anomaly_modes: list[detect_anomaly] = []
+
+
+def _describe(node: Value) -> str:
+    inputs = ", ".join(repr(p.data) for p in node._prev)
+    name = ops_name(node._op)
+    return f"op {name!r} on inputs ({inputs})"
+
+
+def ops_name(op: Op) -> str:
+    """The op's name in micrograd.ops.OPS (``'mul'`` for ``'*'``), or its symbol."""
+    for name, known in ops.OPS.items():
+        if known is op:
+            return name
+    return str(op)
+
+
+def _raise_backward_anomaly(node: Value, local_grads: Sequence) -> None:
+    site = "<unknown: created outside detect_anomaly>"
+    for mode in _anomaly_modes:
+        site = mode.sites.get(node, site)
+    shown = ", ".join(repr(getattr(g, "data", g)) for g in local_grads)
+    raise FloatingPointError(
+        f"{_describe(node)} gave gradients ({shown}) in its backward pass, created at {site}"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Backpropagation
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from root, each after all of its inputs (root last).
+
+    Iterative, so graphs of any depth work; ordered by ``_prev``, so the order is the
+    same on every run.
+    """
+    order: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    push, pop = stack.append, stack.pop
+    while stack:
+        node, inputs_done = pop()
+        if inputs_done:
+            order.append(node)
+        elif node not in expanded:
+            expanded.add(node)
+            push((node, True))
+            for parent in node._prev:
+                if parent not in expanded:
+                    push((parent, False))
+    return order
+
+
+def _wrong_count(node: Value, local_grads: Sequence) -> TypeError:
+    return TypeError(
+        f"the derivative of op {str(node._op)!r} returned {len(local_grads)} gradients "
+        f"for {len(node._prev)} inputs; a rule returns exactly one per input"
+    )
+
+
+def _backward_floats(root: Value) -> None:
+    """backward() on plain floats: the hot loop of training, written for speed."""
+    order = topological_order(root)
+    for node in order:
+        if node._prev:
+            node.grad = 0.0  # intermediate nodes show this pass only
+    root.grad += 1.0
+    check = bool(_anomaly_modes)
+    for node in reversed(order):
+        parents = node._prev
+        if not parents:
+            continue
+        op = node._op
+        if len(parents) == 2:
+            a, b = parents
+            local_grads = op.derivative(FLOAT, node.grad, node.data, a.data, b.data)
+        else:
+            local_grads = op.derivative(FLOAT, node.grad, node.data, *[p.data for p in parents])
+        if len(local_grads) != len(parents):
+            raise _wrong_count(node, local_grads)
+        if check and any(_not_finite(g) for g in local_grads):
+            if not _not_finite(node.grad):
+                _raise_backward_anomaly(node, local_grads)
+        for parent, local in zip(parents, local_grads):
+            parent.grad += local
+
+
+def _backpropagate(root: Value, create_graph: bool, seed=None) -> dict[Value, object]:
+    """d root / d node for every node reachable from root, as a dict, touching no .grad.
+
+    With create_graph the gradients are Values built by the rules from Value operations,
+    so they carry graphs of their own.
+    """
+    order = topological_order(root)
+    F = VALUE if create_graph else FLOAT
+    if seed is None:
+        seed = _constant(1.0) if create_graph else 1.0
+    grads: dict[Value, object] = {root: seed}
+    check = bool(_anomaly_modes)
+    with enable_grad() if create_graph else nullcontext():
+        for node in reversed(order):
+            parents = node._prev
+            if not parents or node not in grads:
+                continue
+            node_grad = grads[node]
+            if create_graph:
+                local_grads = node._op.derivative(F, node_grad, node, *parents)
+            else:
+                local_grads = node._op.derivative(
+                    F, node_grad, node.data, *[p.data for p in parents]
+                )
+            if len(local_grads) != len(parents):
+                raise _wrong_count(node, local_grads)
+            if check and any(_not_finite(getattr(g, "data", g)) for g in local_grads):
+                if not _not_finite(getattr(node_grad, "data", node_grad)):
+                    _raise_backward_anomaly(node, local_grads)
+            for parent, local in zip(parents, local_grads):
+                known = grads.get(parent)
+                grads[parent] = local if known is None else known + local
+    return grads
+
+
+def grad(
+    output: Value, inputs: Value | Iterable[Value], create_graph: bool = False
+) -> list:
+    """[d output / d x for x in inputs], leaving every ``.grad`` untouched.
+
+    Like ``torch.autograd.grad``; an input that output does not depend on gets 0.
+    With create_graph the gradients are Values that can be differentiated again.
+    """
+    if isinstance(inputs, Value):
+        inputs = [inputs]
+    inputs = list(inputs)
+    for x in [output, *inputs]:
+        if not isinstance(x, Value):
+            raise TypeError(f"grad(): expected Values, got {x!r}")
+    grads = _backpropagate(output, create_graph)
+    zero = _constant(0.0) if create_graph else 0.0
+    return [grads.get(x, zero) for x in inputs]
+
+
+# ---------------------------------------------------------------------------------------
+# The rules' elementary functions on Values, for create_graph=True.
+
+
+def _value_sign(x: Value) -> float:
+    return ops.fsign(x.data)  # piecewise constant: its derivative is 0, so no node
+
+
+VALUE = SimpleNamespace(
+    div=lambda a, b: a / b,
+    pow=lambda a, b: a**b,
+    exp=Value.exp,
+    log=Value.log,
+    sqrt=Value.sqrt,
+    sin=Value.sin,
+    cos=Value.cos,
+    tanh=Value.tanh,
+    sign=_value_sign,
+    where=ops.fwhere,
+    plain=lambda x: x.data if isinstance(x, Value) else x,
+)

@@ -1,0 +1,1 @@
+"""nn: a small neural-net library built on the micrograd engine."""

@@ -12,9 +12,9 @@ import math
 import numbers
 import sys
 import weakref
+from collections.abc import Iterable, Sequence
 from contextlib import ContextDecorator, nullcontext
 from types import SimpleNamespace
-from typing import Iterable, Sequence
 
 from . import ops
 from .ops import CONST, FLOAT, LEAF, Op
@@ -328,8 +328,7 @@ class detect_anomaly(ContextDecorator):
         self.sites[node] = site
         if _not_finite(node.data) and not any(_not_finite(p.data) for p in node._prev):
             raise FloatingPointError(
-                f"{_describe(node)} gave {node.data} in its forward pass, "
-                f"created at {site}"
+                f"{_describe(node)} gave {node.data} in its forward pass, created at {site}"
             )
 
     def __enter__(self) -> detect_anomaly:
@@ -465,9 +464,7 @@ def _backpropagate(root: Value, create_graph: bool, seed=None) -> dict[Value, ob
     return grads
 
 
-def grad(
-    output: Value, inputs: Value | Iterable[Value], create_graph: bool = False
-) -> list:
+def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = False) -> list:
     """[d output / d x for x in inputs], leaving every ``.grad`` untouched.
 
     Like ``torch.autograd.grad``; an input that output does not depend on gets 0.

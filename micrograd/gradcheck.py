@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from itertools import product
-from typing import Callable, Sequence
 
 from .engine import Value, grad
 

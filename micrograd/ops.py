@@ -21,8 +21,8 @@ Receiving ``out`` keeps exp, tanh and sigmoid cheap. Conditions are built from
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Callable
 
 INF = math.inf
 NAN = math.nan
@@ -200,9 +200,7 @@ POW = Op(
 ABS = Op("abs", 1, lambda F, a: abs(a), lambda F, g, out, a: (g * F.sign(a),), "|a|")
 EXP = Op("exp", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (g * out,), "exp(a) = e ** a")
 LOG = Op("log", 1, lambda F, a: F.log(a), lambda F, g, out, a: (F.div(g, a),), "log(a), natural")
-SQRT = Op(
-    "sqrt", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (F.div(g, 2 * out),), "sqrt(a)"
-)
+SQRT = Op("sqrt", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (F.div(g, 2 * out),), "sqrt(a)")
 SIN = Op("sin", 1, lambda F, a: F.sin(a), lambda F, g, out, a: (g * F.cos(a),), "sin(a)")
 COS = Op("cos", 1, lambda F, a: F.cos(a), lambda F, g, out, a: (g * -F.sin(a),), "cos(a)")
 TANH = Op(

@@ -1,0 +1,346 @@
+"""The engine's behaviour: backward semantics, graph shape, modes, errors, memory and depth."""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+import weakref
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+from oracle import same, tensors, torch_grads
+
+import micrograd
+from micrograd import Op, Value, detect_anomaly, enable_grad, grad, gradcheck, no_grad
+from micrograd.engine import _apply
+from micrograd.ops import CONST, LEAF
+
+# -- construction and the public surface ------------------------------------------------
+
+
+def test_value_wraps_a_float64():
+    for x in [3, 2.5, True, np.float64(1.5), np.float32(0.25), np.int64(7), Fraction(1, 4)]:
+        v = Value(x)
+        assert type(v.data) is float and v.data == float(x)
+    assert float(Value(2.5)) == 2.5
+    assert Value(2.0, label="a").label == "a"
+    assert micrograd.engine.Value is Value
+
+
+@pytest.mark.parametrize("bad", ["abc", [1, 2], None, 1 + 2j, {"x": 1}])
+def test_value_rejects_non_numbers(bad):
+    with pytest.raises(TypeError, match=r"Value\(\): expected a number"):
+        Value(bad)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Value(2) * "x", r"Value \* str: expected a number or Value, got 'x'"),
+        (lambda: "x" * Value(2), r"str \* Value: expected a number or Value"),
+        (lambda: Value(2) + [1], r"Value \+ list: expected a number or Value"),
+        (lambda: [1] + Value(2), r"list \+ Value: expected a number or Value"),
+        (lambda: Value(2) - None, r"Value - NoneType"),
+        (lambda: None - Value(2), r"NoneType - Value"),
+        (lambda: Value(2) / "y", r"Value / str"),
+        (lambda: "y" / Value(2), r"str / Value"),
+        (lambda: Value(2) ** "y", r"Value \*\* str"),
+        (lambda: "y" ** Value(2), r"str \*\* Value"),
+        (lambda: Value(2).leaky_relu("a"), r"Value.leaky_relu\(...\): expected a number"),
+        (lambda: Value(2) < "a", r"Value < str"),
+        (lambda: Value(2) >= None, r"Value >= NoneType"),
+    ],
+)
+def test_bad_operands_name_the_op(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+def test_numbers_of_every_kind_are_operands():
+    x = Value(2.0)
+    for number in [True, 3, 1.5, np.float64(0.5), np.int32(4), Fraction(1, 2)]:
+        assert (x * number).data == 2.0 * float(number)
+        assert (number + x).data == float(number) + 2.0
+
+
+def test_prev_keeps_inputs_in_order_with_repeats():
+    a, b = Value(1.0), Value(2.0)
+    assert (a + a)._prev == (a, a)
+    assert (b - a)._prev == (b, a)
+    assert (a * b)._op == "*"
+    assert (a + b)._op == "+"
+    assert a._op == "" and a._op is LEAF
+    constant = (a * 3)._prev[1]
+    assert constant._op == "" and constant._op is CONST and constant.data == 3.0
+
+
+def test_comparisons_compare_data_and_equality_is_identity():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and a <= b and b > a and b >= a and a < 1.5 and not a > 1.5
+    assert Value(1.0) != Value(1.0)
+    d = {a: "a", Value(1.0): "another"}
+    assert d[a] == "a" and len(d) == 2
+
+
+def test_sum_and_format():
+    xs = [Value(float(i)) for i in range(5)]
+    total = sum(xs)
+    assert total.data == 10.0
+    total.backward()
+    assert [x.grad for x in xs] == [1.0] * 5
+    assert f"{Value(1 / 3):.3f}" == "0.333"
+    assert "data=2.0" in repr(Value(2.0))
+
+
+# -- float semantics: never a Python exception where torch gives inf or nan -------------
+
+
+def test_float_edge_cases_follow_torch():
+    assert (1 / Value(0.0)).data == math.inf
+    assert (-1 / Value(0.0)).data == -math.inf
+    assert math.isnan((Value(0.0) / 0).data)
+    assert Value(0.0).log().data == -math.inf
+    assert math.isnan(Value(-1.0).log().data)
+    assert math.isnan((Value(-8.0) ** (1 / 3)).data)
+    assert (Value(-8.0) ** 3).data == -512.0
+    assert Value(1000.0).exp().data == math.inf
+    assert Value(1000.0).tanh().data == 1.0
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
+    assert (Value(10.0) ** 400).data == math.inf
+    assert math.isnan(Value(-4.0).sqrt().data)
+    assert math.isnan(Value(math.inf).sin().data)
+
+
+# -- backward ---------------------------------------------------------------------------
+
+
+def test_accumulation_a_plus_a_gives_two():
+    a = Value(3.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+    b = Value(3.0)
+    (b * b).backward()
+    assert b.grad == 6.0
+
+
+def test_repeated_backward_accumulates_on_leaves_only():
+    x = Value(3.0)
+    y = x * x * x
+    inner = y._prev[0]  # x * x
+    y.backward()
+    assert x.grad == 27.0 and inner.grad == 3.0
+    y.backward()
+    assert x.grad == 54.0  # leaves accumulate, like torch with retain_graph=True
+    assert inner.grad == 3.0  # intermediates show the latest pass
+    (t,) = tensors(3.0)
+    ty = t * t * t
+    ty.backward(retain_graph=True)
+    ty.backward()
+    assert x.grad == t.grad.item()
+
+
+def test_deep_chain_of_a_million_nodes_forward_and_backward():
+    assert sys.getrecursionlimit() <= 10_000  # the default limit, not a raised one
+    x = Value(0.5)
+    node = x
+    for _ in range(1_000_000):
+        node = node + x
+    node.backward()
+    assert node.data == 0.5 * 1_000_001
+    assert x.grad == 1_000_001.0
+
+
+def test_wide_fan_in_of_a_hundred_thousand_terms():
+    xs = [Value(float(i % 7)) for i in range(100_000)]
+    total = sum(x * x for x in xs)
+    total.backward()
+    assert total.data == sum(float(i % 7) ** 2 for i in range(100_000))
+    assert all(x.grad == 2 * x.data for x in xs[:1000])
+
+
+def test_a_dropped_graph_is_freed_without_the_cyclic_collector():
+    gc.disable()
+    try:
+        x = Value(1.5)
+        y = ((x * 2 + 1).tanh() * x).exp()
+        y.backward()
+        inner = weakref.ref(y._prev[0]._prev[0])
+        assert inner() is not None
+        del y
+        assert inner() is None  # reference counting alone freed it: no cycles
+        assert x.grad != 0.0
+    finally:
+        gc.enable()
+
+
+def test_backward_leaves_no_garbage_cycles():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(0.3)
+        for _ in range(3):
+            y = (x * x).sin() + x.exp() / (x + 1)
+            y.backward()
+            y.backward(create_graph=True)
+        del y
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_grad_function_leaves_grad_untouched():
+    x, y = Value(2.0), Value(-1.0)
+    out = x * y + x.exp()
+    gx, gy, unused = grad(out, [x, y, Value(5.0)])
+    assert (gx, gy, unused) == (y.data + math.exp(2.0), 2.0, 0.0)
+    assert x.grad == 0.0 and y.grad == 0.0 and out.grad == 0.0
+
+
+def test_higher_order_matches_torch():
+    x0 = 0.7
+    x = Value(x0)
+    (t,) = tensors(x0)
+    ours = x.sin() * x**3
+    theirs = t.sin() * t**3
+    for _ in range(4):
+        (ours,) = grad(ours, [x], create_graph=True)
+        (theirs,) = torch_grads(theirs, [t], create_graph=True)
+        assert same(ours.data, theirs.item(), rel=1e-12)
+
+
+def test_backward_create_graph_sets_value_grads():
+    x = Value(1.3)
+    y = x**3
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value) and same(x.grad.data, 3 * 1.3**2)
+    (second,) = grad(x.grad, [x])
+    assert same(second, 6 * 1.3)
+
+
+# -- modes ------------------------------------------------------------------------------
+
+
+def test_no_grad_records_nothing_as_context_and_decorator():
+    x = Value(2.0)
+    with no_grad():
+        y = x * 3 + 1
+        assert not micrograd.is_grad_enabled()
+        with enable_grad():
+            z = x * 3
+    assert y.data == 7.0 and y._prev == () and y._op is LEAF
+    assert z._prev == (x, z._prev[1])
+
+    @no_grad()
+    def update(v):
+        return v - 0.1 * v
+
+    assert update(x)._prev == ()
+    assert micrograd.is_grad_enabled()
+    assert (x * 2)._prev[0] is x
+
+
+def test_detach_is_a_new_leaf_with_the_same_data():
+    x = Value(2.0)
+    y = (x * 3).detach()
+    assert y.data == 6.0 and y._prev == ()
+    (y * x).backward()
+    assert x.grad == 6.0 and y.grad == 2.0
+
+
+def test_anomaly_mode_names_the_forward_op_and_line():
+    x = Value(1000.0)
+    with detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"'exp'.*1000\.0.*test_engine\.py:\d+"):
+            x.exp()
+    assert x.exp().data == math.inf  # outside the mode nothing is checked
+
+
+def test_anomaly_mode_catches_the_first_bad_backward():
+    with detect_anomaly():
+        x = Value(0.0)
+        y = x.sqrt() * 0.0  # forward is finite (0), but d sqrt / dx at 0 is inf
+        with pytest.raises(FloatingPointError, match=r"'sqrt'.*backward.*test_engine\.py:\d+"):
+            y.backward()
+        with pytest.raises(FloatingPointError, match=r"'sqrt'"):
+            grad(y, [x])
+
+
+def test_gradcheck_passes_on_correct_rules_up_to_third_order():
+    def f(a, b):
+        return (a * b).tanh() + a.exp() / b + (a**2 + 1).log() * b.sigmoid()
+
+    assert gradcheck(f, [0.4, 1.3], order=3)
+
+
+def test_gradcheck_catches_a_deliberately_wrong_derivative():
+    # exp with the derivative of sin: the forward is right, the rule is wrong
+    wrong_exp = Op("exp", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (g * F.cos(a),))
+    x = Value(0.5, label="x")
+    # analytically 2 cos(0.5) = 1.7552, by finite differences 2 exp(0.5) = 3.2974
+    with pytest.raises(micrograd.GradcheckError, match=r"1\.755\d+ analyt.* 3\.297\d+ .*x = 0\.5"):
+        gradcheck(lambda v: _apply(wrong_exp, v) * 2, [x], order=1)
+
+    # right first derivative, wrong second: the rule uses floats, so higher order is lost
+    def rule(F, g, out, a):
+        return (g * 2 * F.plain(a),)
+
+    square = Op("square", 1, lambda F, a: a * a, rule)
+    assert gradcheck(lambda v: _apply(square, v), [0.5], order=1)
+    with pytest.raises(micrograd.GradcheckError, match=r"d\^2"):
+        gradcheck(lambda v: _apply(square, v), [0.5], order=2)
+
+
+def test_a_rule_returning_the_wrong_number_of_gradients_is_named():
+    bad = Op("bad", 1, lambda F, a: a, lambda F, g, out, a: (g, g))
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"op 'bad' returned 2 gradients for 1 inputs"):
+        _apply(bad, x).backward()
+    with pytest.raises(TypeError, match=r"op 'bad' returned 2 gradients for 1 inputs"):
+        grad(_apply(bad, x), [x])
+
+
+def test_karpathy_expressions_match_torch():
+    # The two expressions of karpathy/micrograd's test/test_engine.py, checked exactly.
+    def sanity(x):
+        z = 2 * x + 2 + x
+        q = z.relu() + z * x
+        h = (z * z).relu()
+        return h + q + q * x
+
+    def more_ops(a, b):
+        c = a + b
+        d = a * b + b**3
+        c = c + c + 1
+        c = c + 1 + c + (-a)
+        d = d + d * 2 + (b + a).relu()
+        d = d + 3 * d + (b - a).relu()
+        e = c - d
+        f = e**2
+        g = f / 2.0
+        return g + 10.0 / f
+
+    x = Value(-4.0)
+    y = sanity(x)
+    y.backward()
+    (tx,) = tensors(-4.0)
+    ty = sanity(tx)
+    ty.backward()
+    assert y.data == ty.item() and x.grad == tx.grad.item()
+
+    a, b = Value(-4.0), Value(2.0)
+    g = more_ops(a, b)
+    g.backward()
+    ta, tb = tensors(-4.0, 2.0)
+    tg = more_ops(ta, tb)
+    tg.backward()
+    assert same(g.data, tg.item()) and same(a.grad, ta.grad.item()) and same(b.grad, tb.grad.item())
+    assert abs(g.data - 24.70408163265306) < 1e-12  # the figure karpathy's README quotes
+    assert abs(a.grad - 138.83381924198252) < 1e-12 and abs(b.grad - 645.5772594752186) < 1e-12
+
+
+def test_torch_is_the_oracle_not_us():
+    assert torch.get_default_dtype() == torch.float64

@@ -1,0 +1,373 @@
+"""Modules: Neuron, Layer, MLP and Sequential, each a tree of parameters (Values).
+
+The defaults are karpathy/micrograd 0.1.0's, draw for draw and operation for operation:
+weights ``random.uniform(-1, 1)`` neuron by neuron, bias 0, a neuron computing
+``sum(w_i * x_i, start=b)`` (that is ``((b + w0*x0) + w1*x1) + ...``), ReLU hidden layers
+and a linear output. So ``random.seed(1337)`` followed by the same constructor calls gives
+bit-identical parameters and bit-identical forward passes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from micrograd import Value
+
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": Value.leaky_relu,  # negative slope 0.01, PyTorch's default
+    "linear": lambda x: x,
+}
+
+
+def _uniform(fan_in: int, fan_out: int, rng) -> float:
+    return rng.uniform(-1, 1)
+
+
+def _xavier_uniform(fan_in: int, fan_out: int, rng) -> float:
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-bound, bound)
+
+
+def _he_uniform(fan_in: int, fan_out: int, rng) -> float:
+    bound = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-bound, bound)
+
+
+INITS: dict[str, Callable[[int, int, Any], float]] = {
+    "uniform": _uniform,  # U(-1, 1): karpathy/micrograd's
+    "xavier_uniform": _xavier_uniform,  # U(-a, a), a = sqrt(6 / (fan_in + fan_out))
+    "glorot_uniform": _xavier_uniform,
+    "he_uniform": _he_uniform,  # U(-a, a), a = sqrt(6 / fan_in): torch's kaiming_uniform_ for ReLU
+    "kaiming_uniform": _he_uniform,
+    "zeros": lambda fan_in, fan_out, rng: 0.0,
+}
+"""Weight initialisations by name: ``init(fan_in, fan_out, rng) -> float``."""
+
+
+def _check_size(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_activation(owner: str, activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        known = ", ".join(repr(name) for name in ACTIVATIONS)
+        raise ValueError(f"{owner}: unknown activation {activation!r}; expected one of {known}")
+    return activation
+
+
+def _check_init(owner: str, init: str | Callable) -> Callable:
+    if callable(init):
+        return init
+    if init not in INITS:
+        known = ", ".join(repr(name) for name in INITS)
+        raise ValueError(f"{owner}: unknown init {init!r}; expected one of {known}")
+    return INITS[init]
+
+
+def _as_inputs(owner: str, x: Any, nin: int) -> list:
+    """x as a list of nin inputs; a lone Value or number counts as a list of one."""
+    if isinstance(x, (Value, numbers.Real)):
+        x = [x]
+    else:
+        try:
+            x = list(x)
+        except TypeError:
+            raise TypeError(
+                f"{owner} expects a list of {nin} inputs, got {type(x).__name__}"
+            ) from None
+    if len(x) != nin:
+        raise ValueError(f"{owner} expects {nin} inputs, got {len(x)}")
+    return x
+
+
+class Module:
+    """A tree of parameters: attributes that are Values, Modules or lists of them."""
+
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Value]]:
+        """[(dotted name, parameter)] in a fixed order, e.g. ``layers.0.neurons.3.w.1``."""
+        found: list[tuple[str, Value]] = []
+        for name, item in vars(self).items():
+            _collect(f"{prefix}{name}", item, found)
+        return found
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of named_parameters()."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """{name: value} for every parameter, as plain floats."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Set every parameter from state: all of them or, on any error, none of them."""
+        named = self.named_parameters()
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
+        missing = [name for name, _ in named if name not in state]
+        unexpected = [name for name in state if name not in dict(named)]
+        if missing or unexpected:
+            raise ValueError(
+                f"load_state_dict: state does not fit {type(self).__name__}: "
+                f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+                f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}"
+            )
+        values = []
+        for name, _ in named:
+            value = state[name]
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"load_state_dict: {name} must be a number, got {value!r}")
+            values.append(float(value))
+        for (_, p), value in zip(named, values):
+            p.data = value
+
+    def num_parameters(self) -> int:
+        """How many scalar parameters the module has."""
+        return len(self.named_parameters())
+
+    def config(self) -> dict:
+        """The architecture as plain JSON data, enough to rebuild the module (see nn.serialize)."""
+        raise NotImplementedError(f"{type(self).__name__} has no config(); it cannot be saved")
+
+    def save(self, path: str) -> None:
+        """Write architecture and parameters to path as JSON, atomically (see nn.serialize)."""
+        from .serialize import save
+
+        save(self, path)
+
+    def load(self, path: str) -> None:
+        """Set parameters from a file written by save(); the file's architecture must match."""
+        from .serialize import load_into
+
+        load_into(self, path)
+
+    def _children(self) -> Iterator[tuple[str, Module]]:
+        for name, item in vars(self).items():
+            if isinstance(item, Module):
+                yield name, item
+            elif isinstance(item, (list, tuple)):
+                for i, child in enumerate(item):
+                    if isinstance(child, Module):
+                        yield f"{name}.{i}", child
+
+    def _summary(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __repr__(self) -> str:
+        count = f"  # {self.num_parameters()} parameters"
+        return self._summary() + count
+
+
+def _collect(name: str, item: object, found: list) -> None:
+    if isinstance(item, Value):
+        found.append((name, item))
+    elif isinstance(item, Module):
+        found.extend(item.named_parameters(prefix=f"{name}."))
+    elif isinstance(item, (list, tuple)):
+        for i, element in enumerate(item):
+            _collect(f"{name}.{i}", element, found)
+
+
+class Neuron(Module):
+    """activation(b + sum_i w_i * x_i): one unit with nin weights and a bias."""
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        *,
+        activation: str | None = None,
+        init: str | Callable = "uniform",
+        rng=None,
+        fan_out: int = 1,
+    ) -> None:
+        nin = _check_size("Neuron: nin", nin)
+        activation = activation if activation is not None else ("relu" if nonlin else "linear")
+        self.activation = _check_activation("Neuron", activation)
+        draw = _check_init("Neuron", init)
+        rng = random if rng is None else rng
+        self.w = [Value(draw(nin, fan_out, rng)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self._act = ACTIVATIONS[self.activation]
+
+    @property
+    def nonlin(self) -> bool:
+        """True unless the activation is linear (karpathy/micrograd's attribute)."""
+        return self.activation != "linear"
+
+    def _forward(self, x: list) -> Value:
+        # The same additions in the same order as karpathy/micrograd: b + w0*x0 + w1*x1 ...
+        return self._act(sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
+
+    def __call__(self, x) -> Value:
+        """activation(b + sum_i w_i * x_i)"""
+        return self._forward(_as_inputs("Neuron", x, len(self.w)))
+
+    def config(self) -> dict:
+        return {"type": "Neuron", "nin": len(self.w), "activation": self.activation}
+
+    def _summary(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """nout neurons reading the same nin inputs; one output is returned as a single Value."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        nonlin: bool = True,
+        *,
+        activation: str | None = None,
+        init: str | Callable = "uniform",
+        rng=None,
+    ) -> None:
+        nin = _check_size("Layer: nin", nin)
+        nout = _check_size("Layer: nout", nout)
+        activation = activation if activation is not None else ("relu" if nonlin else "linear")
+        _check_activation("Layer", activation)
+        self.neurons = [
+            Neuron(nin, activation=activation, init=init, rng=rng, fan_out=nout)
+            for _ in range(nout)
+        ]
+
+    @property
+    def nin(self) -> int:
+        return len(self.neurons[0].w)
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def _forward(self, x: list) -> Value | list[Value]:
+        out = [n._forward(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def __call__(self, x) -> Value | list[Value]:
+        """[neuron(x) for each neuron], or the single Value when nout == 1"""
+        return self._forward(_as_inputs("Layer", x, self.nin))
+
+    def config(self) -> dict:
+        return {
+            "type": "Layer",
+            "nin": self.nin,
+            "nout": len(self.neurons),
+            "activation": self.activation,
+        }
+
+    def _summary(self) -> str:
+        return f"Layer({self.nin} -> {len(self.neurons)}, activation={self.activation!r})"
+
+
+class Sequential(Module):
+    """modules[-1](... modules[1](modules[0](x))): each module's output feeds the next."""
+
+    def __init__(self, *modules: Module) -> None:
+        if not modules:
+            raise ValueError("Sequential needs at least one module")
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"Sequential: item {i} must be a Module, got {type(module).__name__}"
+                )
+        self.layers = list(modules)
+
+    def __call__(self, x):
+        """The last module's output."""
+        for module in self.layers:
+            x = module(x)
+        return x
+
+    def config(self) -> dict:
+        return {"type": "Sequential", "modules": [m.config() for m in self.layers]}
+
+    def _summary(self) -> str:
+        lines = [f"{type(self).__name__}("]
+        for name, child in self._children():
+            for i, line in enumerate(repr(child).splitlines()):
+                lines.append(f"  ({name}): {line}" if i == 0 else f"  {line}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class MLP(Sequential):
+    """Layers of sizes nin -> nouts[0] -> ... -> nouts[-1]; hidden layers share one activation."""
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: list[int],
+        *,
+        activation: str = "relu",
+        output_activation: str = "linear",
+        init: str | Callable = "uniform",
+        rng=None,
+    ) -> None:
+        nin = _check_size("MLP: nin", nin)
+        if isinstance(nouts, numbers.Integral) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [nin] + [_check_size("MLP: layer size", n) for n in nouts]
+        _check_activation("MLP", activation)
+        _check_activation("MLP", output_activation)
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation=output_activation if i == last else activation,
+                init=init,
+                rng=rng,
+            )
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x) -> Value | list[Value]:
+        """The output layer's values: a single Value when it has one neuron."""
+        x = _as_inputs("MLP", x, self.layers[0].nin)
+        for layer in self.layers:
+            # A one-wide layer returns a bare Value; the next layer still needs a list.
+            x = layer._forward(x if isinstance(x, list) else [x])
+        return x
+
+    def config(self) -> dict:
+        return {
+            "type": "MLP",
+            "nin": self.layers[0].nin,
+            "nouts": [len(layer.neurons) for layer in self.layers],
+            "activation": self.layers[0].activation if len(self.layers) > 1 else "relu",
+            "output_activation": self.layers[-1].activation,
+        }
+
+
+def from_config(config: dict) -> Module:
+    """The module described by config (as made by Module.config()), parameters all 0."""
+    if not isinstance(config, dict) or "type" not in config:
+        raise ValueError(f"a module config must be a dict with a 'type', got {config!r}")
+    kind = config["type"]
+    fields = {k: v for k, v in config.items() if k != "type"}
+    try:
+        if kind == "Sequential":
+            modules = fields.pop("modules")
+            if fields or not isinstance(modules, list):
+                raise TypeError("expected exactly one list 'modules'")
+            return Sequential(*[from_config(m) for m in modules])
+        builders = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+        if kind not in builders:
+            raise ValueError(f"unknown module type {kind!r}")
+        return builders[kind](**fields, init="zeros")
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"invalid {kind!r} module config {config!r}: {error}") from None

@@ -1,0 +1,210 @@
+"""nn modules: karpathy/micrograd's defaults to the bit, names, state, errors; PyTorch as oracle."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+import nn
+from micrograd import Value
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "karpathy_reference.json").read_text())
+
+
+def torch_forward(model_state: dict, sizes: list[int], acts: list[str], x: list[float]):
+    """The MLP of the given sizes computed by PyTorch from a state_dict, written independently."""
+    funcs = {
+        "relu": torch.relu,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.01),
+        "linear": lambda t: t,
+    }
+    params = {
+        name: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for name, v in model_state.items()
+    }
+    h = [torch.tensor(v, dtype=torch.float64) for v in x]
+    for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        out = []
+        for j in range(nout):
+            act = params[f"layers.{i}.neurons.{j}.b"]
+            for k in range(nin):
+                act = act + params[f"layers.{i}.neurons.{j}.w.{k}"] * h[k]
+            out.append(funcs[acts[i]](act))
+        h = out
+    return h, params
+
+
+def test_init_is_bit_identical_to_karpathy_micrograd():
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    assert [p.data for p in model.parameters()] == REFERENCE["init_parameters"]
+
+
+def test_demo_loop_reproduces_karpathy_micrograd():
+    """demo.ipynb's loop, as written there, on this engine: losses and grads within 1e-12."""
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    X, y = REFERENCE["moons_X"], REFERENCE["moons_y"]
+    for k, expected in enumerate(REFERENCE["steps"]):
+        inputs = [list(map(Value, row)) for row in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        total_loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+        model.zero_grad()
+        total_loss.backward()
+        assert total_loss.data == pytest.approx(expected["loss"], rel=1e-12, abs=0)
+        assert sum(accuracy) / len(accuracy) == expected["accuracy"]
+        params = model.parameters()
+        for i, grad in zip(REFERENCE["watched"], expected["grads"]):
+            assert params[i].grad == pytest.approx(grad, rel=1e-12, abs=1e-15)
+        for p in params:
+            p.data -= (1.0 - 0.9 * k / 100) * p.grad
+    assert [p.data for p in model.parameters()] == pytest.approx(
+        REFERENCE["final_parameters"], rel=1e-12, abs=1e-15
+    )
+
+
+def test_micrograd_nn_alias():
+    from micrograd.nn import MLP, Layer, Neuron
+
+    assert (MLP, Layer, Neuron) == (nn.MLP, nn.Layer, nn.Neuron)
+
+
+def test_named_parameters_are_dotted_and_stable():
+    model = nn.MLP(3, [5, 4, 2])
+    names = [name for name, _ in model.named_parameters()]
+    assert len(names) == len(set(names)) == (3 + 1) * 5 + (5 + 1) * 4 + (4 + 1) * 2
+    assert (
+        dict(model.named_parameters())["layers.0.neurons.3.w.1"] is model.layers[0].neurons[3].w[1]
+    )
+    assert names[:4] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1",
+                         "layers.0.neurons.0.w.2", "layers.0.neurons.0.b"]  # fmt: skip
+    assert [p for _, p in model.named_parameters()] == model.parameters()
+    assert [name for name, _ in nn.Neuron(2).named_parameters()] == ["w.0", "w.1", "b"]
+
+
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+@pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
+def test_activations_match_torch(hidden, output):
+    rng = random.Random(5)
+    model = nn.MLP(3, [4, 2], activation=hidden, output_activation=output, rng=rng)
+    x = [0.3, -1.2, 2.0]
+    outs = model(x)
+    sum(o * (i + 1) for i, o in enumerate(outs)).backward()
+    expected, params = torch_forward(model.state_dict(), [3, 4, 2], [hidden, output], x)
+    sum(o * (i + 1) for i, o in enumerate(expected)).backward()
+    for ours, theirs in zip(outs, expected):
+        assert ours.data == pytest.approx(theirs.item(), rel=1e-12, abs=1e-15)
+    for name, p in model.named_parameters():
+        assert p.grad == pytest.approx(params[name].grad.item(), rel=1e-12, abs=1e-15)
+
+
+def test_one_wide_hidden_layer_works():
+    model = nn.MLP(2, [1, 3])
+    x = [0.5, -0.25]
+    outs = model(x)
+    expected, _ = torch_forward(model.state_dict(), [2, 1, 3], ["relu", "linear"], x)
+    assert [o.data for o in outs] == pytest.approx([t.item() for t in expected], rel=1e-12)
+
+
+def test_one_output_is_a_single_value():
+    assert isinstance(nn.MLP(2, [3, 1])([1.0, 2.0]), Value)
+    assert isinstance(nn.Layer(2, 1)([1.0, 2.0]), Value)
+    assert len(nn.Layer(2, 2)([1.0, 2.0])) == 2
+
+
+def test_karpathy_style_constructors():
+    random.seed(3)
+    neuron = nn.Neuron(3, nonlin=False)
+    assert neuron.activation == "linear" and not neuron.nonlin
+    assert nn.Layer(2, 3, nonlin=False).activation == "linear"
+    assert nn.Neuron(2).b.data == 0.0
+    model = nn.MLP(2, [4, 1])
+    assert [layer.activation for layer in model.layers] == ["relu", "linear"]
+
+
+def test_sequential_equals_mlp_with_same_draws():
+    random.seed(7)
+    mlp = nn.MLP(2, [3, 1])
+    random.seed(7)
+    seq = nn.Sequential(nn.Layer(2, 3), nn.Layer(3, 1, nonlin=False))
+    assert mlp.state_dict() == seq.state_dict()
+    assert mlp([0.1, 0.2]).data == seq([0.1, 0.2]).data
+
+
+@pytest.mark.parametrize(
+    "init, bound",
+    [("xavier_uniform", math.sqrt(6 / (30 + 20))), ("glorot_uniform", math.sqrt(6 / 50)),
+     ("he_uniform", math.sqrt(6 / 30)), ("kaiming_uniform", math.sqrt(6 / 30))],
+)  # fmt: skip
+def test_named_inits_follow_their_bounds(init, bound):
+    layer = nn.Layer(30, 20, init=init, rng=random.Random(0))
+    weights = [w.data for n in layer.neurons for w in n.w]
+    assert max(abs(w) for w in weights) <= bound
+    assert max(abs(w) for w in weights) > 0.95 * bound  # 600 draws fill the interval
+    assert all(n.b.data == 0.0 for n in layer.neurons)
+
+
+def test_rng_is_used_instead_of_global_random():
+    random.seed(11)
+    before = random.random()
+    random.seed(11)
+    a = nn.MLP(2, [3, 1], rng=random.Random(4))
+    assert random.random() == before  # the global generator was not touched
+    b = nn.MLP(2, [3, 1], rng=random.Random(4))
+    assert a.state_dict() == b.state_dict()
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: nn.MLP(2, [4])([1.0, 2.0, 3.0]), "MLP expects 2 inputs, got 3"),
+        (lambda: nn.Layer(3, 2)([1.0]), "Layer expects 3 inputs, got 1"),
+        (lambda: nn.Neuron(2)([1.0, 2.0, 3.0]), "Neuron expects 2 inputs, got 3"),
+        (lambda: nn.MLP(0, [4]), "nin must be an integer >= 1, got 0"),
+        (lambda: nn.MLP(2, []), "non-empty list"),
+        (lambda: nn.MLP(2, [4, 0]), "layer size must be an integer >= 1"),
+        (lambda: nn.MLP(2, [4], activation="swish"), "unknown activation 'swish'"),
+        (lambda: nn.Layer(2, 2, init="normal"), "unknown init 'normal'"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_zero_grad():
+    model = nn.MLP(2, [3, 1])
+    model([1.0, -1.0]).backward()
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_state_dict_round_trip_and_all_or_nothing():
+    source, target = nn.MLP(2, [3, 1]), nn.MLP(2, [3, 1])
+    target.load_state_dict(source.state_dict())
+    assert target.state_dict() == source.state_dict()
+    before = target.state_dict()
+    broken = dict(source.state_dict())
+    broken["layers.1.neurons.0.b"] = "oops"  # the last entry: all others would load first
+    for bad in [broken, {**source.state_dict(), "extra": 1.0}, {"layers.0.neurons.0.b": 1.0}]:
+        with pytest.raises(ValueError, match="load_state_dict"):
+            target.load_state_dict(bad)
+        assert target.state_dict() == before
+
+
+def test_repr_shows_tree_and_count():
+    text = repr(nn.MLP(2, [16, 16, 1]))
+    assert "(layers.0): Layer(2 -> 16, activation='relu')" in text
+    assert "(layers.2): Layer(16 -> 1, activation='linear')" in text
+    assert text.endswith("337 parameters")
+    assert repr(nn.Neuron(3)) == "Neuron(3, activation='relu')  # 4 parameters"

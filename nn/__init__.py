@@ -1,5 +1,15 @@
 """nn: a small neural-net library built on the micrograd engine."""
 
+from . import functional
+from .functional import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    log_softmax,
+    mse_loss,
+    softmax,
+)
 from .module import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, Sequential, from_config
-
-__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "Neuron", "Sequential", "from_config"]

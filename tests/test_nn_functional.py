@@ -1,0 +1,164 @@
+"""softmax, log_softmax and losses: values and gradients against torch.nn.functional (float64)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import nn
+from micrograd import Value
+
+LOGITS = [
+    [0.5, -1.25, 2.0],
+    [1000.0, 999.0, -1000.0],  # large magnitudes: exp would overflow without the max shift
+    [-1000.0, -1001.5, -999.0],
+    [0.0, 0.0, 0.0],
+    [30.0, -30.0, 1e-9],
+]
+
+
+def values(rows):
+    return [[Value(x) for x in row] for row in rows]
+
+
+def tensor(rows):
+    return torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+
+
+def close(ours: float, theirs: float, rel: float = 1e-12, abs_tol: float = 1e-15) -> bool:
+    return math.isclose(ours, theirs, rel_tol=rel, abs_tol=abs_tol)
+
+
+def assert_grads(ours, theirs: torch.Tensor):
+    flat = [v for row in ours for v in row] if isinstance(ours[0], list) else ours
+    expected = theirs.grad.reshape(-1).tolist()
+    for v, g in zip(flat, expected, strict=True):
+        assert close(v.grad, g), (v.grad, g)
+
+
+@pytest.mark.parametrize("row", LOGITS)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_matches_torch(name, row):
+    ours_in = [Value(x) for x in row]
+    ours = getattr(nn, name)(ours_in)
+    theirs_in = tensor(row)
+    theirs = getattr(torch, name)(theirs_in, dim=0)
+    weights = [1.0, -2.0, 0.5]  # a weighted sum, so each output's gradient matters
+    sum(w * o for w, o in zip(weights, ours)).backward()
+    (theirs * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    for o, t in zip(ours, theirs.tolist()):
+        assert math.isfinite(o.data) and close(o.data, t)
+    assert_grads(ours_in, theirs_in)
+
+
+def test_cross_entropy_matches_torch():
+    targets = [2, 0, 1, 1, 0]
+    ours_in = values(LOGITS)
+    loss = nn.cross_entropy(ours_in, targets)
+    loss.backward()
+    theirs_in = tensor(LOGITS)
+    expected = TF.cross_entropy(theirs_in, torch.tensor(targets))
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(ours_in, theirs_in)
+
+
+PAIRS = [(0.3, 1.0), (-1.7, 0.0), (2.5, 0.25), (0.0, 1.0), (-0.01, 0.5)]
+
+
+def test_mse_loss_matches_torch():
+    preds, targets = [Value(p) for p, _ in PAIRS], [t for _, t in PAIRS]
+    loss = nn.mse_loss(preds, targets)
+    loss.backward()
+    theirs = tensor([p for p, _ in PAIRS])
+    expected = TF.mse_loss(theirs, torch.tensor(targets, dtype=torch.float64))
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(preds, theirs)
+
+
+def test_binary_cross_entropy_matches_torch():
+    probs = [0.2, 0.9, 0.5, 1e-6, 0.999999]
+    targets = [1.0, 0.0, 0.3, 0.0, 1.0]
+    ours = [Value(p) for p in probs]
+    loss = nn.binary_cross_entropy(ours, targets)
+    loss.backward()
+    theirs = tensor(probs)
+    expected = TF.binary_cross_entropy(theirs, torch.tensor(targets, dtype=torch.float64))
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(ours, theirs)
+
+
+def test_binary_cross_entropy_clamps_log_like_torch():
+    loss = nn.binary_cross_entropy([Value(0.0), Value(1.0)], [1.0, 0.0])
+    expected = TF.binary_cross_entropy(
+        torch.tensor([0.0, 1.0]).double(), torch.tensor([1.0, 0.0]).double()
+    )
+    assert loss.data == expected.item() == 100.0
+
+
+@pytest.mark.parametrize(
+    "logits",
+    [
+        [0.3, -1.7, 2.5, 0.0, -0.01],
+        [40.0, -40.0, 800.0, -800.0, 15.0],
+        [1e-12, -3.0, 3.0, 9.0, -9.0],
+    ],
+)
+def test_binary_cross_entropy_with_logits_matches_torch(logits):
+    targets = [1.0, 0.0, 0.3, 1.0, 0.0]
+    ours = [Value(x) for x in logits]
+    loss = nn.binary_cross_entropy_with_logits(ours, targets)
+    loss.backward()
+    theirs = tensor(logits)
+    expected = TF.binary_cross_entropy_with_logits(
+        theirs, torch.tensor(targets, dtype=torch.float64)
+    )
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(ours, theirs)
+
+
+def test_hinge_loss_matches_torch():
+    scores, targets = [0.3, -1.7, 2.5, 0.0, 1.4], [1, 1, -1, -1, 1]  # off the kink at 1
+    ours = [Value(s) for s in scores]
+    loss = nn.hinge_loss(ours, targets)
+    loss.backward()
+    theirs = tensor(scores)
+    expected = torch.clamp(1 - torch.tensor(targets, dtype=torch.float64) * theirs, min=0).mean()
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["l1_penalty", "l2_penalty"])
+def test_penalties_match_torch(name):
+    data = [0.3, -1.7, 2.5, -0.2, 4.0]
+    ours = [Value(x) for x in data]
+    loss = getattr(nn, name)(ours)
+    loss.backward()
+    theirs = tensor(data)
+    expected = theirs.abs().sum() if name == "l1_penalty" else (theirs * theirs).sum()
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: nn.mse_loss([Value(1.0)], [1.0, 2.0]), ValueError, "1 predictions but 2"),
+        (lambda: nn.cross_entropy([[Value(1.0)] * 3], [3]), ValueError, "target 3 out of range"),
+        (lambda: nn.cross_entropy([[Value(1.0)] * 3], [0.5]), TypeError, "class indices"),
+        (lambda: nn.hinge_loss([Value(1.0)], [0]), ValueError, "-1 or \\+1"),
+        (lambda: nn.binary_cross_entropy([Value(1.5)], [1.0]), ValueError, r"in \[0, 1\]"),
+        (lambda: nn.softmax([]), ValueError, "softmax: expected a non-empty list"),
+    ],
+)
+def test_bad_inputs_are_clear_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -1,6 +1,6 @@
 """nn: a small neural-net library built on the micrograd engine."""
 
-from . import functional
+from . import functional, optim
 from .functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

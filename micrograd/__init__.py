@@ -31,3 +31,12 @@ __all__ = [
     "remove_node_hook",
     "topological_order",
 ]
+
+
+def __getattr__(name: str):
+    # micrograd.compile needs numpy; importing it lazily keeps `import micrograd` free of it.
+    if name == "compile":
+        from .compiler import compile
+
+        return compile
+    raise AttributeError(f"module 'micrograd' has no attribute {name!r}")

@@ -1,0 +1,263 @@
+"""The ops' rules on numpy arrays, and the two ways of running a traced program over a batch.
+
+``ARRAY`` is the namespace ``F`` of ``micrograd.ops`` for float64 arrays: the same forward and
+derivative rules that run on one float in the eager engine run here on one array per slot,
+holding that slot's number for every sample. numpy is imported here and nowhere else in
+micrograd, so ``import micrograd`` stays free of it.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+
+def _sign(x):
+    """-1, 0 or 1 by the sign of x, 0 for nan (as ops.fsign, and torch.sign)."""
+    return np.greater(x, 0).astype(np.float64) - np.less(x, 0)
+
+
+def _identity(x):
+    return x
+
+
+# Every function follows IEEE (inf, nan) as the float rules do, provided numpy's warnings
+# are silenced, which the runners do around every pass.
+ARRAY = SimpleNamespace(
+    div=np.divide,
+    pow=np.power,
+    exp=np.exp,
+    log=np.log,
+    sqrt=np.sqrt,
+    sin=np.sin,
+    cos=np.cos,
+    tanh=np.tanh,
+    sign=_sign,
+    where=np.where,
+    plain=_identity,
+)
+ARRAY.__doc__ = "The rules' elementary functions on float64 numpy arrays."
+
+
+def as_batches(batches: tuple) -> tuple[list[np.ndarray], tuple[tuple[int, ...], ...]]:
+    """Each batch as a float64 array with one row per sample, and the shape of one sample."""
+    if not batches:
+        raise TypeError("micrograd.compile: expected at least one batch (one row per sample)")
+    arrays = []
+    for k, batch in enumerate(batches):
+        try:
+            array = np.asarray(batch, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"micrograd.compile: argument {k}: expected numbers, one row per sample "
+                f"(an array or nested lists), got {type(batch).__name__}: {error}"
+            ) from None
+        if array.ndim == 0:
+            raise ValueError(
+                f"micrograd.compile: argument {k}: expected one row per sample, got a scalar"
+            )
+        arrays.append(array)
+    sizes = {len(array) for array in arrays}
+    if len(sizes) != 1:
+        raise ValueError(f"micrograd.compile: the batches differ in length: {sorted(sizes)}")
+    if 0 in sizes:
+        raise ValueError("micrograd.compile: the batch is empty")
+    return arrays, tuple(array.shape[1:] for array in arrays)
+
+
+def first_sample(arrays: list[np.ndarray]) -> list[list[float]]:
+    """The flat numbers of each argument of the first sample, to trace with."""
+    return [array[0].reshape(-1).tolist() for array in arrays]
+
+
+def reduce_outputs(outputs: np.ndarray, reduce: str, single: bool):
+    """outputs (n_outputs, batch) reduced over the batch: a float, or an array."""
+    if reduce == "none":
+        return outputs[0].copy() if single else outputs.T.copy()
+    reduced = outputs.sum(axis=1)
+    if reduce == "mean":
+        reduced = reduced / outputs.shape[1]
+    return float(reduced[0]) if single else reduced
+
+
+def _seed(reduce: str, batch: int) -> float:
+    # d mean / d output_i = 1 / batch, as the eager engine's div rule computes it
+    return 1.0 / batch if reduce == "mean" else 1.0
+
+
+class Runner:
+    """One numpy call per instruction: the traced program as it is, over vectors."""
+
+    def __init__(self, program) -> None:
+        self.program = program
+
+    def forward(self, arrays: list[np.ndarray]) -> np.ndarray:
+        """Run the program; returns its outputs as an array (n_outputs, batch)."""
+        program = self.program
+        self.batch = batch = len(arrays[0])
+        flat = [array.reshape(batch, -1) for array in arrays]
+        values: list = [None] * program.n_slots
+        for slot, argument, position in program.inputs:
+            values[slot] = flat[argument][:, position]
+        for k, parameter in enumerate(program.parameters):
+            values[program.first_parameter + k] = parameter.data
+        for k, number in enumerate(program.constants):
+            values[program.first_constant + k] = number
+        with np.errstate(all="ignore"):
+            for instruction in program.instructions:
+                inputs = [values[i] for i in instruction.inputs]
+                values[instruction.output] = instruction.op.forward(ARRAY, *inputs)
+        self.values = values
+        return np.array([np.broadcast_to(values[slot], (batch,)) for slot in program.outputs])
+
+    def backward(self, reduce: str) -> None:
+        """Add d(reduced output)/d parameter, summed over the batch, to each parameter.grad."""
+        program, values, needs_grad = self.program, self.values, self.program.needs_grad
+        grads: list = [None] * program.n_slots
+        grads[program.outputs[0]] = np.full(self.batch, _seed(reduce, self.batch))
+        with np.errstate(all="ignore"):
+            for instruction in reversed(program.instructions):
+                grad = grads[instruction.output]
+                if grad is None or not needs_grad[instruction.output]:
+                    continue
+                inputs = [values[i] for i in instruction.inputs]
+                local_grads = instruction.op.derivative(
+                    ARRAY, grad, values[instruction.output], *inputs
+                )
+                for slot, local in zip(instruction.inputs, local_grads):
+                    if needs_grad[slot]:
+                        grads[slot] = local if grads[slot] is None else grads[slot] + local
+        for k, parameter in enumerate(program.parameters):
+            grad = grads[program.first_parameter + k]
+            if grad is not None:
+                parameter.grad += float(np.sum(grad))
+
+
+def _rows_index(rows: list[int]):
+    """An index for rows of a 2-D array: a slice (a view, no copy) when they are evenly
+    spaced or all the same row (which then broadcasts), else an integer array."""
+    first, count = rows[0], len(rows)
+    step = rows[1] - first if count > 1 else 1
+    if all(row == first + k * step for k, row in enumerate(rows)):
+        if step == 0:
+            return slice(first, first + 1)
+        stop = first + count * step
+        return slice(first, stop if stop >= 0 else None, step)
+    return np.array(rows)
+
+
+def _accumulator(rows: list[int]):
+    """A function adding a (len(rows), batch) array of gradients into those rows of G,
+    summing the contributions of rows that appear more than once."""
+    index = _rows_index(rows)
+    if isinstance(index, slice) and len(rows) > 1 and rows[0] == rows[1]:
+
+        def add_to_one_row(G, local):
+            G[index] += local.sum(axis=0)
+
+        return add_to_one_row
+    if isinstance(index, slice) or len(set(rows)) == len(rows):
+
+        def add_to_distinct_rows(G, local):
+            G[index] += local
+
+        return add_to_distinct_rows
+    order = np.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    targets = ordered[starts]
+
+    def add_to_repeated_rows(G, local):
+        G[targets] += np.add.reduceat(local[order], starts, axis=0)
+
+    return add_to_repeated_rows
+
+
+class GroupedRunner:
+    """One numpy call per group of same-op, same-depth instructions (the 16 neurons of a
+    layer in one call), over a 2-D array with one row per slot and one column per sample."""
+
+    def __init__(self, program) -> None:
+        from .compiler import SUM  # here: the compiler imports this module
+
+        self.program = program
+        groups = program.groups(fuse_sums=True)
+        row_of = list(range(program.n_slots))  # leaves keep their slot numbers
+        next_row = program.n_slots - len(program.instructions)
+        for group in groups:
+            for instruction in group:
+                row_of[instruction.output] = next_row
+                next_row += 1
+        self.n_rows = next_row
+        self.plans = []
+        needs_grad = program.needs_grad
+        for group in groups:
+            op, count, arity = group[0].op, len(group), len(group[0].inputs)
+            out = slice(row_of[group[0].output], row_of[group[-1].output] + 1)
+            slots_per_input = [[ins.inputs[k] for ins in group] for k in range(arity)]
+            terms = 0
+            if op is SUM:  # all the terms of all the sums in one gather, term-major
+                terms = arity
+                slots_per_input = [[slot for slots in slots_per_input for slot in slots]]
+            columns = [[row_of[slot] for slot in slots] for slots in slots_per_input]
+            gathers = [_rows_index(rows) for rows in columns]
+            accumulators = None  # None: no output needs a gradient, skip the group
+            if any(needs_grad[ins.output] for ins in group):
+                accumulators = [
+                    _accumulator(rows) if any(needs_grad[slot] for slot in slots) else None
+                    for slots, rows in zip(slots_per_input, columns)
+                ]
+            self.plans.append((op, out, count, terms, gathers, accumulators))
+        self.inputs = []  # (rows of V, positions in the flattened argument) per argument
+        for argument in range(len(program.argument_shapes)):
+            pairs = [(slot, position) for slot, a, position in program.inputs if a == argument]
+            if pairs:
+                rows, positions = zip(*pairs)
+                self.inputs.append((argument, _rows_index(list(rows)), np.array(positions)))
+        self.outputs = np.array([row_of[slot] for slot in program.outputs])
+        self.parameter_rows = slice(program.first_parameter, program.first_constant)
+        self.constant_rows = slice(
+            program.first_constant, program.first_constant + len(program.constants)
+        )
+        self.constants = np.array(program.constants, dtype=np.float64)[:, None]
+
+    def forward(self, arrays: list[np.ndarray]) -> np.ndarray:
+        """Run the program; returns its outputs as an array (n_outputs, batch)."""
+        program = self.program
+        self.batch = batch = len(arrays[0])
+        V = self.values = np.empty((self.n_rows, batch))
+        for argument, rows, positions in self.inputs:
+            V[rows] = arrays[argument].reshape(batch, -1)[:, positions].T
+        parameters = [parameter.data for parameter in program.parameters]
+        V[self.parameter_rows] = np.array(parameters, dtype=np.float64)[:, None]
+        V[self.constant_rows] = self.constants
+        with np.errstate(all="ignore"):
+            for op, out, count, terms, gathers, _ in self.plans:
+                if terms:
+                    V[out] = V[gathers[0]].reshape(terms, count, batch).sum(axis=0)
+                else:
+                    V[out] = op.forward(ARRAY, *[V[index] for index in gathers])
+        return V[self.outputs]
+
+    def backward(self, reduce: str) -> None:
+        """Add d(reduced output)/d parameter, summed over the batch, to each parameter.grad."""
+        V, batch = self.values, self.batch
+        G = np.zeros_like(V)
+        G[self.outputs[0]] = _seed(reduce, batch)
+        with np.errstate(all="ignore"):
+            for op, out, count, terms, gathers, accumulators in reversed(self.plans):
+                if accumulators is None:
+                    continue
+                if terms:  # every term of a sum receives the sum's gradient
+                    local = np.broadcast_to(G[out], (terms, count, batch))
+                    accumulators[0](G, local.reshape(terms * count, batch))
+                    continue
+                inputs = [V[index] for index in gathers]
+                local_grads = op.derivative(ARRAY, G[out], V[out], *inputs)
+                for local, accumulate in zip(local_grads, accumulators):
+                    if accumulate is not None:
+                        accumulate(G, np.broadcast_to(local, (count, batch)))
+        sums = G[self.parameter_rows].sum(axis=1).tolist()
+        for parameter, total in zip(self.program.parameters, sums):
+            parameter.grad += total

@@ -1,0 +1,136 @@
+"""Tracing: run a per-sample function once on stand-in Values and keep the graph it builds.
+
+While tracing, every node whose number can change between calls (it depends on an input,
+which differs per sample, or on a parameter, which the optimizer moves) is switched to the
+subclass ``_Traced``. The graph is recorded once and replayed for every sample, so Python
+decisions on such a number (``if v > 0``, ``float(v)``, ``v.data``) would silently bake one
+sample's branch into the program; ``_Traced`` refuses them and names the line instead.
+The switch is a ``__class__`` assignment (same layout, no engine change), undone after.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from .engine import Value, add_node_hook, enable_grad, remove_node_hook
+from .ops import CONST
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_DATA = Value.data  # the slot descriptor that _Traced.data wraps
+
+
+class TracingError(RuntimeError):
+    """Python control flow on a traced number, which a compiled program cannot replay."""
+
+
+def _user_site() -> str:
+    """'file:line' of the innermost frame outside the micrograd package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _refuse(action: str) -> TracingError:
+    return TracingError(
+        f"micrograd.compile: {_user_site()}: {action} a Value that depends on the inputs or "
+        "parameters, while tracing. The traced program is replayed for every sample and "
+        "every step, so a Python decision on this one number would be baked in for all of "
+        "them. Express the choice with ops (relu, abs, leaky_relu, sigmoid, a*mask) or move "
+        "it outside the compiled function."
+    )
+
+
+def _read_data(node: Value) -> float:
+    if not sys._getframe(1).f_code.co_filename.startswith(_PACKAGE_DIR):
+        raise _refuse("reading .data of")
+    return _DATA.__get__(node, Value)
+
+
+class _Traced(Value):
+    """A Value whose number varies between calls of the compiled function."""
+
+    __slots__ = ()
+
+    data = property(_read_data, _DATA.__set__)
+
+    def __lt__(self, other: object) -> bool:
+        raise _refuse("comparing (<)")
+
+    def __le__(self, other: object) -> bool:
+        raise _refuse("comparing (<=)")
+
+    def __gt__(self, other: object) -> bool:
+        raise _refuse("comparing (>)")
+
+    def __ge__(self, other: object) -> bool:
+        raise _refuse("comparing (>=)")
+
+    def __bool__(self) -> bool:
+        raise _refuse("testing the truth (bool) of")
+
+    def __float__(self) -> float:
+        raise _refuse("converting with float()")
+
+    def detach(self) -> Value:
+        raise _refuse("detaching")
+
+
+class _Tracer:
+    """The node hook: marks every recorded node that varies, remembering what to undo."""
+
+    def __init__(self) -> None:
+        self.switched: list[tuple[Value, type]] = []
+        self.recorded: list[Value] = []  # every node made while tracing, in creation order
+
+    def mark(self, node: Value) -> None:
+        cls = node.__class__
+        if cls is _Traced or node._op is CONST:
+            return
+        try:
+            node.__class__ = _Traced
+        except TypeError:  # a user subclass with another layout: left as it is
+            return
+        self.switched.append((node, cls))
+
+    def __call__(self, node: Value) -> None:
+        self.recorded.append(node)
+        varies = False
+        for parent in node._prev:
+            if parent._op is not CONST:
+                self.mark(parent)  # a parameter, or a node computed before tracing
+                varies = True
+        if varies:
+            self.mark(node)
+
+    def undo(self) -> None:
+        for node, cls in reversed(self.switched):
+            node.__class__ = cls
+        self.switched.clear()
+
+
+def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
+    """fn(*arguments), with data-dependent control flow refused, and the nodes it made in
+    creation order (a topological order of its graph). arguments hold the input leaves."""
+    tracer = _Tracer()
+    for leaf in _leaves(arguments):
+        tracer.mark(leaf)
+    add_node_hook(tracer)
+    try:
+        with enable_grad():  # a trace started under no_grad must still record the graph
+            return fn(*arguments), tracer.recorded
+    finally:
+        remove_node_hook(tracer)
+        tracer.undo()
+
+
+def _leaves(nested: object):
+    if isinstance(nested, Value):
+        yield nested
+    else:
+        for item in nested:
+            yield from _leaves(item)

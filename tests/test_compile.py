@@ -1,0 +1,379 @@
+"""micrograd.compile on the demo workload: an MLP with a hinge loss, traced once and run over
+a batch, against PyTorch float64 on the whole batch and against the eager engine sample by
+sample; the calling convention, re-tracing, the listing, and its errors."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from oracle import same
+
+import micrograd
+import nn
+from micrograd import Value
+
+GROUPINGS = [pytest.param(True, id="grouped"), pytest.param(False, id="one-op-per-call")]
+
+
+def moons(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles with noise, labels -1 / +1 (as sklearn's make_moons)."""
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(0, np.pi, n)
+    upper = rng.random(n) < 0.5
+    X = np.where(
+        upper[:, None],
+        np.c_[np.cos(angles), np.sin(angles)],
+        np.c_[1 - np.cos(angles), 0.5 - np.sin(angles)],
+    )
+    return X + rng.normal(0, 0.1, X.shape), np.where(upper, 1.0, -1.0)
+
+
+def demo_model() -> nn.MLP:
+    return nn.MLP(2, [16, 16, 1], rng=random.Random(1))
+
+
+def hinge(model):
+    return lambda x, y: (1 - y * model(x)).relu()
+
+
+def torch_mlp_hinge(model: nn.MLP, X: np.ndarray, Y: np.ndarray, reduce: str = "mean"):
+    """The same network on the whole batch in PyTorch float64: (loss, grads in parameter order)."""
+    params = [
+        torch.tensor(p.data, dtype=torch.float64, requires_grad=True) for p in model.parameters()
+    ]
+    found = iter(params)
+    h = torch.tensor(X, dtype=torch.float64)
+    for k, layer in enumerate(model.layers):
+        weights, biases = [], []
+        for _neuron in layer.neurons:
+            weights.append(torch.stack([next(found) for _ in range(layer.nin)]))
+            biases.append(next(found))
+        h = h @ torch.stack(weights).T + torch.stack(biases)
+        if k < len(model.layers) - 1:
+            h = torch.relu(h)
+    losses = torch.relu(1 - torch.tensor(Y) * h[:, 0])
+    loss = losses.mean() if reduce == "mean" else losses.sum()
+    loss.backward()
+    return losses.detach().numpy(), loss.item(), [p.grad.item() for p in params]
+
+
+def eager_loop(fn, params, *batches, reduce="mean"):
+    """The eager engine over the batch, one graph per sample: (per-sample outputs, grads)."""
+    for p in params:
+        p.grad = 0.0
+    outputs = []
+    for sample in zip(*[np.asarray(b).tolist() for b in batches]):
+        args = [[Value(v) for v in x] if isinstance(x, list) else Value(x) for x in sample]
+        outputs.append(fn(*args))
+    total = sum(outputs)
+    (total / len(outputs) if reduce == "mean" else total).backward()
+    grads = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    return [o.data for o in outputs], grads
+
+
+def assert_all_same(ours, theirs, rel=1e-12):
+    bad = [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs)) if not same(a, b, rel=rel)]
+    assert len(ours) == len(theirs) and not bad, bad[:5]
+
+
+@pytest.mark.parametrize("group", GROUPINGS)
+def test_demo_step_matches_torch_and_the_eager_engine(group):
+    model = demo_model()
+    X, Y = moons(100)
+    step = micrograd.compile(hinge(model), group=group)
+    loss = step(X, Y)
+    grads = [p.grad for p in model.parameters()]
+
+    t_losses, t_loss, t_grads = torch_mlp_hinge(model, X, Y)
+    assert same(loss, t_loss)
+    assert_all_same(grads, t_grads)
+    assert_all_same(step.forward(X, Y), t_losses)
+
+    e_losses, e_grads = eager_loop(hinge(model), model.parameters(), X, Y)
+    assert same(loss, sum(e_losses) / len(e_losses))
+    assert_all_same(grads, e_grads)
+
+
+@pytest.mark.parametrize("group", GROUPINGS)
+@pytest.mark.parametrize("reduce", ["sum", "none"])
+def test_sum_and_none_reductions_give_the_gradient_of_the_sum(group, reduce):
+    model = nn.MLP(2, [4, 1], rng=random.Random(2))
+    X, Y = moons(12, seed=3)
+    step = micrograd.compile(hinge(model), reduce=reduce, group=group)
+    result = step(X, Y)
+    t_losses, t_sum, t_grads = torch_mlp_hinge(model, X, Y, reduce="sum")
+    if reduce == "none":
+        assert result.shape == (12,)
+        assert_all_same(result, t_losses)
+    else:
+        assert same(result, t_sum)
+    assert_all_same([p.grad for p in model.parameters()], t_grads)
+
+
+def test_gradients_accumulate_and_parameters_are_read_live():
+    model = nn.MLP(2, [3, 1], rng=random.Random(4))
+    X, Y = moons(10, seed=5)
+    step = micrograd.compile(hinge(model))
+    step(X, Y)
+    step(X, Y)
+    _, _, t_grads = torch_mlp_hinge(model, X, Y)
+    assert_all_same([p.grad for p in model.parameters()], [2 * g for g in t_grads])
+
+    for p in model.parameters():  # an optimizer step the compiled function must see
+        p.data -= 0.5 * p.grad
+        p.grad = 0.0
+    loss = step(X, Y)
+    _, t_loss, t_grads = torch_mlp_hinge(model, X, Y)
+    assert same(loss, t_loss)
+    assert_all_same([p.grad for p in model.parameters()], t_grads)
+    assert step.trace_count == 1
+
+
+def test_forward_gives_per_sample_outputs_and_leaves_gradients_alone():
+    model = nn.MLP(3, [5, 2], rng=random.Random(6))
+    X = np.random.default_rng(7).normal(size=(8, 3))
+    predict = micrograd.compile(lambda x: model(x))
+    outputs = predict.forward(X)
+    assert outputs.shape == (8, 2)
+    for row, x in zip(outputs, X.tolist()):
+        assert_all_same(row, [v.data for v in model(x)])
+    assert all(p.grad == 0.0 for p in model.parameters())
+    with pytest.raises(ValueError, match="one output per sample.*forward"):
+        predict(X)
+    single = micrograd.compile(lambda x: model(x)[0]).forward(X)
+    assert single.shape == (8,)
+    assert_all_same(single, outputs[:, 0])
+
+
+def test_a_one_dimensional_batch_gives_one_value_per_sample():
+    w = Value(1.5)
+    step = micrograd.compile(lambda x, y: (w * x - y) ** 2, reduce="sum")
+    x, y = np.array([1.0, 2.0, -3.0]), [0.5, 1.0, 2.0]
+    loss = step(x, y)
+    tw = torch.tensor(1.5, requires_grad=True)
+    t_loss = ((tw * torch.tensor(x) - torch.tensor(y)) ** 2).sum()
+    t_loss.backward()
+    assert same(loss, t_loss.item()) and same(w.grad, tw.grad.item())
+
+
+def test_each_new_sample_shape_is_traced_once():
+    w = [Value(0.5), Value(-1.0), Value(2.0)]
+    step = micrograd.compile(lambda x: sum((wi * xi for wi, xi in zip(w, x)), 0.0).tanh())
+    two, three = np.ones((4, 2)), np.ones((4, 3))
+    step(two)
+    step(two * 2)
+    assert step.trace_count == 1
+    listing_two = step.listing()
+    step(three)
+    assert step.trace_count == 2
+    assert step.listing() != listing_two and "v2 = x[2]" in step.listing()
+    step(two[:3])  # a different batch size is not a different sample shape
+    assert step.trace_count == 2
+
+
+def test_captured_intermediate_nodes_and_parameter_only_terms():
+    w, b = Value(0.3), Value(-0.2)
+    w_squared = w * w  # computed before tracing: recomputed live from w on every call
+    step = micrograd.compile(lambda x: (w_squared * x + b).sigmoid() + 0.1 * (w * w + b * b))
+    X = np.array([0.5, -1.0, 2.0, 0.0])
+    w.data = 0.7
+    loss = step(X)
+    tw = torch.tensor(0.7, requires_grad=True)
+    tb = torch.tensor(-0.2, requires_grad=True)
+    t_loss = (torch.sigmoid(tw * tw * torch.tensor(X) + tb) + 0.1 * (tw * tw + tb * tb)).mean()
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    assert same(w.grad, tw.grad.item()) and same(b.grad, tb.grad.item())
+
+
+@pytest.mark.parametrize("group", GROUPINGS)
+def test_repeated_inputs_and_shared_terms(group):
+    """x*x, a+a and terms shared between sums: gradients from repeated uses add up."""
+    p, q = Value(0.8), Value(-1.3)
+
+    def fn(x):
+        shared = p * x[0]
+        first = shared + q * x[1] + shared + p
+        second = shared + shared * shared + (q + q)
+        return first * second + x[0] * x[0] * p
+
+    X = np.random.default_rng(8).normal(size=(6, 2))
+    step = micrograd.compile(fn, group=group)
+    loss = step(X)
+    tp, tq = (torch.tensor(v, requires_grad=True) for v in (0.8, -1.3))
+    tx = torch.tensor(X)
+    shared = tp * tx[:, 0]
+    t_out = (shared + tq * tx[:, 1] + shared + tp) * (shared + shared * shared + (tq + tq))
+    t_loss = (t_out + tx[:, 0] * tx[:, 0] * tp).mean()
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    assert same(p.grad, tp.grad.item()) and same(q.grad, tq.grad.item())
+
+
+def test_listing_is_straight_line_code_over_numbered_slots():
+    w = Value(2.0, label="w")
+    step = micrograd.compile(lambda x, y: (w * x[0] + 3.0 - y).tanh())
+    step.trace(np.zeros((1, 2)), np.zeros(1))
+    assert step.listing() == "\n".join(
+        [
+            "def traced(x, y):",
+            "    v0 = x[0]",
+            "    v1 = y",
+            "    v2 = parameters[0]  # w",
+            "    v3 = 3.0",
+            "    v4 = mul(v2, v0)",
+            "    v5 = add(v4, v3)",
+            "    v6 = sub(v5, v1)",
+            "    v7 = tanh(v6)",
+            "    return v7",
+        ]
+    )
+    assert step.parameters() == [w]
+
+
+def test_the_traced_graph_is_a_value_graph_of_the_program():
+    model = nn.MLP(2, [3, 1], rng=random.Random(9))
+    step = micrograd.compile(hinge(model))
+    step.trace([[0.5, -0.5]], [1.0])
+    root = step.graph()
+    assert isinstance(root, Value) and type(root) is Value
+    nodes = micrograd.topological_order(root)
+    assert sum(1 for n in nodes if n._prev) == len(step.program.instructions)
+    assert {n.label for n in nodes if not n._prev and n._op is micrograd.ops.LEAF} >= {
+        "x[0]",
+        "x[1]",
+        "y",
+    }
+    assert root > -1.0  # no longer traced: comparisons work again
+
+
+def line_of(text: str) -> int:
+    """The line number in this file of the line containing text."""
+    with open(__file__) as source:
+        return next(n for n, line in enumerate(source, 1) if text in line and "line_of" not in line)
+
+
+def branchy_compare(x):
+    return x[0].relu() if x[0] * 2 > 0 else -x[0]  # marker: compare
+
+
+def branchy_float(x):
+    return Value(float(x[0] + x[1]))  # marker: float
+
+
+def branchy_bool(x):
+    h = x[0] * x[1]
+    if h:  # marker: bool
+        return h
+    return -h
+
+
+def branchy_data(x):
+    return x[0] * (x[1].data + 1)  # marker: data
+
+
+def branchy_reflected(x):
+    return x[0] if 0.0 < x[0] + 1 else x[1]  # marker: reflected
+
+
+WEIGHT = Value(1.0)
+
+
+def branchy_parameter(x):
+    y = WEIGHT * x[0]
+    return y if WEIGHT > 0 else -y  # marker: parameter
+
+
+@pytest.mark.parametrize(
+    "fn, marker",
+    [
+        (branchy_compare, "compare"),
+        (branchy_float, "float"),
+        (branchy_bool, "bool"),
+        (branchy_data, "data"),
+        (branchy_reflected, "reflected"),
+        (branchy_parameter, "parameter"),
+    ],
+)
+def test_control_flow_on_traced_numbers_names_the_line(fn, marker):
+    step = micrograd.compile(fn)
+    with pytest.raises(micrograd.compiler.TracingError) as caught:
+        step(np.ones((3, 2)))
+    assert f"{__file__}:{line_of(f'# marker: {marker}')}:" in str(caught.value)
+    assert "baked in" in str(caught.value)
+
+
+def test_after_a_refused_trace_values_behave_normally():
+    w = Value(1.0)
+    step = micrograd.compile(lambda x: w * x if w * x > 0 else -x)
+    with pytest.raises(micrograd.compiler.TracingError):
+        step([1.0, 2.0])
+    assert w > 0 and float(w) == 1.0 and type(w) is Value
+
+
+def test_tracing_works_inside_no_grad():
+    w = Value(0.5)
+    step = micrograd.compile(lambda x: (w * x).exp())
+    with micrograd.no_grad():
+        outputs = step.forward([0.0, 2.0])
+    assert_all_same(outputs, [1.0, np.exp(1.0)])
+
+
+def test_higher_order_is_refused_clearly():
+    step = micrograd.compile(lambda x: x * x)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        step([1.0], create_graph=True)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda step: step(), TypeError, "at least one batch"),
+        (lambda step: step(3.0), ValueError, "one row per sample, got a scalar"),
+        (lambda step: step([1.0, 2.0], [1.0]), ValueError, "differ in length"),
+        (lambda step: step(np.zeros((0, 2))), ValueError, "empty"),
+        (lambda step: step([["a"]]), TypeError, "expected numbers"),
+        (lambda step: step.listing(), RuntimeError, "not traced yet"),
+    ],
+)
+def test_bad_calls_say_what_was_expected(call, error, message):
+    step = micrograd.compile(lambda *xs: xs[0] * 2.0)
+    with pytest.raises(error, match=message):
+        call(step)
+
+
+def test_bad_functions_and_options_say_what_was_expected():
+    with pytest.raises(ValueError, match="reduce must be one of"):
+        micrograd.compile(lambda x: x, reduce="max")
+    with pytest.raises(TypeError, match="expected a function"):
+        micrograd.compile(3)
+    with pytest.raises(TypeError, match="must return a Value"):
+        micrograd.compile(lambda x: 1.0)([1.0])
+
+
+def test_decorator_forms():
+    w = Value(2.0)
+
+    @micrograd.compile
+    def mean_step(x):
+        return w * x
+
+    @micrograd.compile(reduce="sum")
+    def sum_step(x):
+        return w * x
+
+    assert same(mean_step([1.0, 3.0]), 4.0) and same(sum_step([1.0, 3.0]), 8.0)
+    assert same(w.grad, 2.0 + 4.0)
+
+
+def test_importing_micrograd_does_not_import_numpy():
+    code = "import sys, micrograd; assert 'numpy' not in sys.modules; micrograd.compile"
+    code += "; assert 'numpy' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

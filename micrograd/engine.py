@@ -1,9 +1,13 @@
 """The engine: a Value wraps one float64 and records every operation on it into a graph.
 
-A node knows its inputs (``_prev``, a tuple, repeats kept) and the op that made it
-(``_op``, an ``Op`` from ``micrograd.ops``). Nothing else: no closure per node, no
-reference from a node back to its output, so a graph holds no reference cycles and is
-freed by reference counting the moment it is dropped.
+A node knows its inputs and the op that made it (``_op``, an ``Op`` from ``micrograd.ops``).
+Nothing else: no closure per node, no reference from a node back to its output, so a graph
+holds no reference cycles and is freed by reference counting the moment it is dropped.
+
+Every op takes one or two inputs, so a node keeps them in two slots, ``_a`` and ``_b``
+(None when absent), rather than in a tuple: one object per node instead of two halves both
+the memory and the work of Python's cyclic collector, which visits every tracked object.
+``_prev`` gives them as a tuple, for code written for karpathy/micrograd and for reading.
 """
 
 from __future__ import annotations
@@ -25,14 +29,22 @@ __all__ = ["Value", "grad", "no_grad", "enable_grad", "detect_anomaly", "topolog
 class Value:
     """One float64 scalar and the graph of operations that produced it."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "__weakref__")
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = data if type(data) is float else _to_float(data, "Value()")
         self.grad = 0.0
         self.label = label
-        self._prev: tuple[Value, ...] = ()
         self._op: Op = LEAF
+        self._a: Value | None = None
+        self._b: Value | None = None
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """The inputs, in order, repeats kept (``a + a`` has two)."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -49,27 +61,27 @@ class Value:
 
     def __add__(self, other: Value | float) -> Value:
         other = other if type(other) is Value else _operand(other, "+", self)
-        return _node(self.data + other.data, (self, other), ops.ADD)
+        return _node(self.data + other.data, self, other, ops.ADD)
 
     def __radd__(self, other: float) -> Value:
         other = _operand(other, "+", self, reflected=True)
-        return _node(other.data + self.data, (other, self), ops.ADD)
+        return _node(other.data + self.data, other, self, ops.ADD)
 
     def __sub__(self, other: Value | float) -> Value:
         other = other if type(other) is Value else _operand(other, "-", self)
-        return _node(self.data - other.data, (self, other), ops.SUB)
+        return _node(self.data - other.data, self, other, ops.SUB)
 
     def __rsub__(self, other: float) -> Value:
         other = _operand(other, "-", self, reflected=True)
-        return _node(other.data - self.data, (other, self), ops.SUB)
+        return _node(other.data - self.data, other, self, ops.SUB)
 
     def __mul__(self, other: Value | float) -> Value:
         other = other if type(other) is Value else _operand(other, "*", self)
-        return _node(self.data * other.data, (self, other), ops.MUL)
+        return _node(self.data * other.data, self, other, ops.MUL)
 
     def __rmul__(self, other: float) -> Value:
         other = _operand(other, "*", self, reflected=True)
-        return _node(other.data * self.data, (other, self), ops.MUL)
+        return _node(other.data * self.data, other, self, ops.MUL)
 
     def __truediv__(self, other: Value | float) -> Value:
         return _apply(ops.DIV, self, _operand(other, "/", self))
@@ -84,7 +96,7 @@ class Value:
         return _apply(ops.POW, _operand(base, "**", self, reflected=True), self)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, (self,), ops.NEG)
+        return _node(-self.data, self, None, ops.NEG)
 
     def __pos__(self) -> Value:
         return self
@@ -116,7 +128,7 @@ class Value:
 
     def tanh(self) -> Value:
         """tanh(x) = (e**x - e**-x) / (e**x + e**-x)"""
-        return _node(math.tanh(self.data), (self,), ops.TANH)
+        return _node(math.tanh(self.data), self, None, ops.TANH)
 
     def sigmoid(self) -> Value:
         """sigmoid(x) = 1 / (1 + exp(-x))"""
@@ -125,7 +137,7 @@ class Value:
     def relu(self) -> Value:
         """relu(x) = max(x, 0)"""
         data = self.data
-        return _node(0.0 if data <= 0.0 else data, (self,), ops.RELU)
+        return _node(0.0 if data <= 0.0 else data, self, None, ops.RELU)
 
     def leaky_relu(self, alpha: Value | float = 0.01) -> Value:
         """leaky_relu(x) = x if x > 0 else alpha * x"""
@@ -158,7 +170,7 @@ class Value:
         """
         if create_graph:
             for node, node_grad in _backpropagate(self, create_graph=True).items():
-                node.grad = node.grad + node_grad if not node._prev else node_grad
+                node.grad = node.grad + node_grad if node._a is None else node_grad
         else:
             _backward_floats(self)
 
@@ -202,30 +214,27 @@ def _compared(x: object, symbol: str) -> float:
 _new = object.__new__
 
 
-def _constant(data: float) -> Value:
+def _record(data: float, a: Value | None, b: Value | None, op: Op) -> Value:
+    """A new node holding data, made by op from inputs a and b (None when absent)."""
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node._prev = ()
-    node._op = CONST
-    return node
-
-
-def _record(data: float, parents: tuple[Value, ...], op: Op) -> Value:
-    """A new node holding data, made by op from parents."""
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node._prev = parents
     node._op = op
+    node._a = a
+    node._b = b
     return node
 
 
-def _apply(op: Op, *inputs: Value) -> Value:
+def _constant(data: float) -> Value:
+    return _record(data, None, None, CONST)
+
+
+def _apply(op: Op, a: Value, b: Value | None = None) -> Value:
     """Run op's forward on the inputs' data and record the result."""
-    return _node(op.forward(FLOAT, *[x.data for x in inputs]), inputs, op)
+    if b is None:
+        return _node(op.forward(FLOAT, a.data), a, None, op)
+    return _node(op.forward(FLOAT, a.data, b.data), a, b, op)
 
 
 # ---------------------------------------------------------------------------------------
@@ -236,10 +245,10 @@ _state = SimpleNamespace(grad_disabled=0, hooks=[])
 _node = _record
 
 
-def _record_in_mode(data: float, parents: tuple[Value, ...], op: Op) -> Value:
+def _record_in_mode(data: float, a: Value | None, b: Value | None, op: Op) -> Value:
     if _state.grad_disabled:
-        return _record(data, (), LEAF)
-    node = _record(data, parents, op)
+        return _record(data, None, None, LEAF)
+    node = _record(data, a, b, op)
     for hook in _state.hooks:
         hook(node)
     return node
@@ -372,26 +381,32 @@ def _raise_backward_anomaly(node: Value, local_grads: Sequence) -> None:
 # Backpropagation
 
 
+_INPUTS_DONE = object()  # a stack entry: the node below it has all its inputs ordered
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node reachable from root, each after all of its inputs (root last).
 
-    Iterative, so graphs of any depth work; ordered by ``_prev``, so the order is the
-    same on every run.
+    Iterative, so graphs of any depth work; inputs are visited in order, so the order is
+    the same on every run.
     """
     order: list[Value] = []
     expanded: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    push, pop = stack.append, stack.pop
+    stack: list = [root]
+    push, pop, emit, expand = stack.append, stack.pop, order.append, expanded.add
     while stack:
-        node, inputs_done = pop()
-        if inputs_done:
-            order.append(node)
+        node = pop()
+        if node is _INPUTS_DONE:
+            emit(pop())
         elif node not in expanded:
-            expanded.add(node)
-            push((node, True))
-            for parent in node._prev:
-                if parent not in expanded:
-                    push((parent, False))
+            expand(node)
+            push(node)
+            push(_INPUTS_DONE)
+            a, b = node._a, node._b
+            if a is not None and a not in expanded:
+                push(a)
+            if b is not None and b not in expanded:
+                push(b)
     return order
 
 
@@ -402,31 +417,52 @@ def _wrong_count(node: Value, local_grads: Sequence) -> TypeError:
     )
 
 
+def _check_anomaly(node: Value, node_grad, local_grads: Sequence) -> None:
+    """Raise if this node's backward is the first to produce nan or inf."""
+    if any(_not_finite(getattr(g, "data", g)) for g in local_grads):
+        if not _not_finite(getattr(node_grad, "data", node_grad)):
+            _raise_backward_anomaly(node, local_grads)
+
+
 def _backward_floats(root: Value) -> None:
-    """backward() on plain floats: the hot loop of training, written for speed."""
+    """backward() on plain floats: the hot loop of training, written for speed.
+
+    + and * make up most of every graph, so their rules (the ADD and MUL rows of
+    micrograd.ops, which say the same) are applied inline; every other op calls its rule.
+    """
     order = topological_order(root)
     for node in order:
-        if node._prev:
+        if node._a is not None:
             node.grad = 0.0  # intermediate nodes show this pass only
     root.grad += 1.0
     check = bool(_anomaly_modes)
+    ADD, MUL = ops.ADD, ops.MUL
     for node in reversed(order):
-        parents = node._prev
-        if not parents:
+        a = node._a
+        if a is None:
             continue
-        op = node._op
-        if len(parents) == 2:
-            a, b = parents
-            local_grads = op.derivative(FLOAT, node.grad, node.data, a.data, b.data)
+        op, g, b = node._op, node.grad, node._b
+        if op is ADD and not check:
+            a.grad += g
+            b.grad += g
+        elif op is MUL and not check:
+            a.grad += g * b.data
+            b.grad += g * a.data
+        elif b is None:
+            local_grads = op.derivative(FLOAT, g, node.data, a.data)
+            if len(local_grads) != 1:
+                raise _wrong_count(node, local_grads)
+            if check:
+                _check_anomaly(node, g, local_grads)
+            a.grad += local_grads[0]
         else:
-            local_grads = op.derivative(FLOAT, node.grad, node.data, *[p.data for p in parents])
-        if len(local_grads) != len(parents):
-            raise _wrong_count(node, local_grads)
-        if check and any(_not_finite(g) for g in local_grads):
-            if not _not_finite(node.grad):
-                _raise_backward_anomaly(node, local_grads)
-        for parent, local in zip(parents, local_grads):
-            parent.grad += local
+            local_grads = op.derivative(FLOAT, g, node.data, a.data, b.data)
+            if len(local_grads) != 2:
+                raise _wrong_count(node, local_grads)
+            if check:
+                _check_anomaly(node, g, local_grads)
+            a.grad += local_grads[0]
+            b.grad += local_grads[1]
 
 
 def _backpropagate(root: Value, create_graph: bool, seed=None) -> dict[Value, object]:
@@ -436,7 +472,6 @@ def _backpropagate(root: Value, create_graph: bool, seed=None) -> dict[Value, ob
     so they carry graphs of their own.
     """
     order = topological_order(root)
-    F = VALUE if create_graph else FLOAT
     if seed is None:
         seed = _constant(1.0) if create_graph else 1.0
     grads: dict[Value, object] = {root: seed}
@@ -444,20 +479,18 @@ def _backpropagate(root: Value, create_graph: bool, seed=None) -> dict[Value, ob
     with enable_grad() if create_graph else nullcontext():
         for node in reversed(order):
             parents = node._prev
-            if not parents or node not in grads:
+            if not parents:
                 continue
             node_grad = grads[node]
             if create_graph:
-                local_grads = node._op.derivative(F, node_grad, node, *parents)
+                local_grads = node._op.derivative(VALUE, node_grad, node, *parents)
             else:
-                local_grads = node._op.derivative(
-                    F, node_grad, node.data, *[p.data for p in parents]
-                )
+                datas = [p.data for p in parents]
+                local_grads = node._op.derivative(FLOAT, node_grad, node.data, *datas)
             if len(local_grads) != len(parents):
                 raise _wrong_count(node, local_grads)
-            if check and any(_not_finite(getattr(g, "data", g)) for g in local_grads):
-                if not _not_finite(getattr(node_grad, "data", node_grad)):
-                    _raise_backward_anomaly(node, local_grads)
+            if check:
+                _check_anomaly(node, node_grad, local_grads)
             for parent, local in zip(parents, local_grads):
                 known = grads.get(parent)
                 grads[parent] = local if known is None else known + local

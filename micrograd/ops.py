@@ -39,6 +39,8 @@ class Op(str):
     doc: str
 
     def __new__(cls, name: str, arity: int, forward: Callable, derivative: Callable, doc: str = ""):
+        if arity not in (0, 1, 2):
+            raise ValueError(f"Op({name!r}): a scalar op takes 1 or 2 inputs, got arity {arity}")
         op = super().__new__(cls, name)
         op.arity = arity
         op.forward = forward

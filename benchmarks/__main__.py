@@ -1,0 +1,78 @@
+"""``python -m benchmarks [--quick]``: run the suite, print markdown tables, and (full run
+only) write benchmarks/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import report, suite
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+FULL = dict(rounds=15, block=0.25, sizes=(1_000, 10_000, 100_000, 1_000_000), memory=100_000)
+QUICK = dict(rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    started = time.perf_counter()
+
+    def progress(what: str) -> None:
+        print(f"[{time.perf_counter() - started:5.1f} s] {what}", file=sys.stderr, flush=True)
+
+    demo = suite.start_demo()
+    try:
+        progress("workers started")
+        suite.check_demo(demo)
+        progress(f"checked: every variant within {suite.TOLERANCE:g} of {suite.REFERENCE}")
+        suite.time_demo(demo, settings["rounds"], settings["block"])
+        progress("demo step timed")
+        micro = suite.run_micro(
+            demo.workers, settings["sizes"], settings["memory"], depth=settings["sizes"][-1]
+        )
+        progress("micro benchmarks done")
+    finally:
+        suite.close_demo(demo)
+
+    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    sections = [
+        "# Benchmarks",
+        "",
+        f"Produced by `{command}` in {time.perf_counter() - started:.0f} s on:",
+        "",
+        *report.machine(),
+        "",
+        "## Targets",
+        "",
+        *report.targets_table(demo, micro),
+        "",
+        "## The demo training step",
+        "",
+        *report.demo_table(demo),
+        "",
+        "## Time per node",
+        "",
+        *report.micro_table(micro),
+        "",
+        "## Memory and depth",
+        "",
+        *report.memory_table(micro),
+        "",
+    ]
+    text = "\n".join(sections)
+    print(text)
+    if not args.quick and not args.no_write:
+        RESULTS.write_text(text)
+        print(f"wrote {RESULTS}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Micro benchmarks for any scalar engine: time and memory per graph node, and depth.
+
+Three graph shapes of n op nodes each, built from leaves made beforehand:
+``chain`` (y = y * c, n deep), ``sum`` (a left fold of + over n + 1 leaves, n deep, one
+new leaf per node) and ``tree`` (a balanced binary tree of + over n + 1 leaves, log n deep).
+Standard library only: this also runs in the subprocess that holds karpathy's release.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+import tracemalloc
+
+SHAPES = ("chain", "sum", "tree")
+
+
+def leaves_for(Value, shape: str, n: int) -> list:
+    """The leaves a graph of this shape and size is built from."""
+    if shape == "chain":
+        return [Value(1.0), Value(0.9999999)]
+    return [Value(1.0 + i * 1e-6) for i in range(n + 1)]
+
+
+def build(shape: str, n: int, leaves: list):
+    """The root of a graph of n op nodes of the given shape over the given leaves."""
+    if shape == "chain":
+        y, c = leaves
+        for _ in range(n):
+            y = y * c
+        return y
+    if shape == "sum":
+        total = leaves[0]
+        for x in leaves[1:]:
+            total = total + x
+        return total
+    level = leaves
+    while len(level) > 1:
+        paired = [a + b for a, b in zip(level[::2], level[1::2])]
+        level = paired + level[-1:] if len(level) % 2 else paired
+    return level[0]
+
+
+def time_per_node(Value, shape: str, n: int, repeats: int, gc_on: bool = True) -> dict:
+    """Median ns per op node of building the graph (forward) and of backward(), with the
+    collector on (as users run it) or off; backward "RecursionError" where the engine fails."""
+    forward, backward = [], []
+    for _ in range(repeats):
+        leaves = leaves_for(Value, shape, n)
+        gc.collect()
+        (gc.enable if gc_on else gc.disable)()
+        try:
+            start = time.perf_counter()
+            root = build(shape, n, leaves)
+            forward.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            root.backward()
+            backward.append(time.perf_counter() - start)
+        except RecursionError:
+            backward = None
+        finally:
+            gc.enable()
+        root = leaves = None
+        gc.collect()
+        if backward is None:
+            break
+    return {
+        "forward_ns": statistics.median(forward) / n * 1e9,
+        "backward_ns": statistics.median(backward) / n * 1e9 if backward else "RecursionError",
+    }
+
+
+def backward_survives(Value, depth: int) -> bool:
+    """Whether backward() through a chain this deep returns, at the default recursion limit."""
+    root = build("chain", depth, leaves_for(Value, "chain", depth))
+    try:
+        root.backward()
+        return True
+    except RecursionError:
+        return False
+    finally:
+        del root
+        gc.collect()
+
+
+def deepest_chain(Value, limit: int) -> int:
+    """The deepest chain (up to limit) whose backward() survives, found by bisection."""
+    if backward_survives(Value, limit):
+        return limit
+    good, bad = 1, limit
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        good, bad = (middle, bad) if backward_survives(Value, middle) else (good, middle)
+    return good
+
+
+def memory_per_node(make_graph, count_op_nodes) -> dict:
+    """Bytes per op node of the graph make_graph() returns (tracemalloc, everything the
+    graph holds), and what backward() keeps and peaks at, per op node, on a second call
+    (the first call replaces every node's grad; the second must leave memory as it was)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        root = make_graph()
+        graph_bytes = tracemalloc.get_traced_memory()[0] - base
+        n = count_op_nodes(root)
+        try:
+            root.backward()
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            root.backward()
+            after, peak = tracemalloc.get_traced_memory()
+            kept, working = (after - before) / n, (peak - before) / n
+        except RecursionError:
+            kept = working = "RecursionError"
+    finally:
+        tracemalloc.stop()
+    del root
+    gc.collect()
+    return {
+        "op_nodes": n,
+        "bytes_per_node": graph_bytes / n,
+        "backward_kept_per_node": kept,
+        "backward_peak_per_node": working,
+    }
+
+
+def count_op_nodes(root) -> int:
+    """Nodes with inputs reachable from root, for any engine with a ``_prev`` collection."""
+    seen, stack = {id(root)}, [root]
+    count = 0
+    while stack:
+        node = stack.pop()
+        if node._prev:
+            count += 1
+        for parent in node._prev:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return count

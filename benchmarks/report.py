@@ -1,0 +1,191 @@
+"""Markdown tables of the suite's results, and the machine they were measured on."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+from .suite import (
+    KARPATHY_GC_OFF,
+    KARPATHY_GC_ON,
+    OURS_GC_OFF,
+    OURS_GC_ON,
+    REFERENCE,
+    SHAPES,
+    TOLERANCE,
+    Demo,
+    Micro,
+    ratio,
+)
+
+ENGINES = {"ours": "micrograd", "karpathy": "karpathy 0.1.0"}
+
+
+def machine() -> list[str]:
+    """Lines naming the CPU, cores, Python and library versions, date and commit."""
+    import numpy
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = (
+        " (with uncommitted changes)" if _git("status", "--porcelain", "micrograd", "nn") else ""
+    )
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} cores; {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()} ({sys.implementation.name}), "
+        f"numpy {numpy.__version__}, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads)",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"commit {commit}{dirty}",
+    ]
+
+
+def _git(*arguments: str) -> str:
+    try:
+        done = subprocess.run(["git", *arguments], capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _fmt(x) -> str:
+    if isinstance(x, str):
+        return x
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}" if x >= 0.01 else f"{x:.2g}"
+
+
+def demo_table(demo: Demo) -> list[str]:
+    """One row per variant: median ms per step, speed-ups within rounds, check."""
+    rounds = len(next(iter(demo.seconds.values())))
+    lines = [
+        f"Demo training step, {demo.op_nodes:,} graph nodes; median of {rounds} interleaved "
+        f"rounds; speed-ups are medians of within-round ratios.",
+        "",
+        "| variant | ms per step | range over rounds | x faster than karpathy GC on "
+        "| x faster than karpathy GC off | max diff vs " + REFERENCE + " |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for name, seconds in demo.seconds.items():
+        ms = [s * 1e3 for s in seconds]
+        lines.append(
+            f"| {name} | {_fmt(statistics.median(ms))} | {_fmt(min(ms))}-{_fmt(max(ms))} "
+            f"| {_fmt(ratio(demo, KARPATHY_GC_ON, name))} "
+            f"| {_fmt(ratio(demo, KARPATHY_GC_OFF, name))} | {demo.errors[name]:.1e} |"
+        )
+    for name, why in demo.missing.items():
+        lines.append(f"| {name} | - | - | - | - | {why} |")
+    if demo.trace_seconds:
+        lines += [
+            "",
+            f"micrograd.compile traced the per-sample hinge loss once, in "
+            f"{demo.trace_seconds * 1e3:.0f} ms, before timing; the L2 term stays eager.",
+        ]
+    return lines
+
+
+def micro_table(micro: Micro) -> list[str]:
+    """ns per op node, forward (building the graph) and backward, per shape and size."""
+    header = "| shape | nodes | " + " | ".join(
+        f"{ENGINES[e]} {pass_} GC {mode}"
+        for e in ENGINES
+        for mode in ("on", "off")
+        for pass_ in ("fwd", "bwd")
+    )
+    lines = [
+        "ns per op node; chain: y = y * c, n deep; sum: a left fold of + over n + 1 leaves; "
+        "tree: a balanced binary tree of + over n + 1 leaves.",
+        "",
+        header + " |",
+        "|---|--:|" + "--:|" * 8,
+    ]
+    for shape in SHAPES:
+        for n in micro.sizes:
+            cells = []
+            for engine in ENGINES:
+                for gc_on in (True, False):
+                    times = micro.times[engine, shape, n, gc_on]
+                    cells += [_fmt(times["forward_ns"]), _fmt(times["backward_ns"])]
+            lines.append(f"| {shape} | {n:,} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def memory_table(micro: Micro) -> list[str]:
+    lines = [
+        "Bytes per op node (tracemalloc, everything the graph holds, leaves included), and "
+        "what a second backward() keeps and peaks at, per op node.",
+        "",
+        "| engine | graph | op nodes | bytes per op node | kept after backward | backward peak |",
+        "|---|---|--:|--:|--:|--:|",
+    ]
+    for (engine, graph), m in micro.memory.items():
+        lines.append(
+            f"| {ENGINES[engine]} | {graph} | {m['op_nodes']:,} | {_fmt(m['bytes_per_node'])} "
+            f"| {_fmt(m['backward_kept_per_node'])} | {_fmt(m['backward_peak_per_node'])} |"
+        )
+    lines += ["", "Deepest chain whose backward() survives, at the default recursion limit:", ""]
+    for engine, depth in micro.depth.items():
+        note = " (the largest tried)" if engine == "ours" else " (bisection)"
+        lines.append(
+            f"- {ENGINES[engine]}: {depth['deepest']:,}{note}, recursion limit {depth['limit']}"
+        )
+    return lines
+
+
+def flatness(micro: Micro, key: str) -> float:
+    """The worst ratio over shapes of ns per node at the largest size to the smallest, GC on."""
+    small, large = micro.sizes[0], micro.sizes[-1]
+    return max(
+        micro.times["ours", shape, large, True][key] / micro.times["ours", shape, small, True][key]
+        for shape in SHAPES
+    )
+
+
+def targets_table(demo: Demo, micro: Micro) -> list[str]:
+    """The issue's targets, measured, with pass or fail."""
+    small, large = micro.sizes[0], micro.sizes[-1]
+    forward, backward = flatness(micro, "forward_ns"), flatness(micro, "backward_ns")
+    demo_bytes = micro.memory["ours", "demo"]["bytes_per_node"]
+    chain_bytes = micro.memory["ours", "chain"]["bytes_per_node"]
+    kept = max(micro.memory["ours", g]["backward_kept_per_node"] for g in ("demo", "chain"))
+    depth = micro.depth["ours"]["deepest"]
+    rows = [
+        (
+            "demo step, GC on: >= 10x faster than karpathy",
+            ratio(demo, KARPATHY_GC_ON, OURS_GC_ON),
+            lambda x: x >= 10,
+        ),
+        (
+            "demo step, GC off for both: >= 2x faster than karpathy",
+            ratio(demo, KARPATHY_GC_OFF, OURS_GC_OFF),
+            lambda x: x >= 2,
+        ),
+        (f"forward ns/node at {large:,} <= 1.3x of {small:,} (worst shape)", forward, None),
+        (f"backward ns/node at {large:,} <= 1.3x of {small:,} (worst shape)", backward, None),
+        ("<= 250 bytes per op node, demo graph", demo_bytes, lambda x: x <= 250),
+        ("<= 250 bytes per op node, chain", chain_bytes, lambda x: x <= 250),
+        ("backward's working memory freed (bytes kept per node < 1)", kept, lambda x: x < 1),
+        (f"{depth:,}-deep chain, forward and backward", depth, lambda x: x >= 1_000_000),
+    ]
+    lines = ["| target | measured | pass |", "|---|--:|---|"]
+    for text, value, passes in rows:
+        passes = passes or (lambda x: x <= 1.3)
+        lines.append(f"| {text} | {_fmt(value)} | {'pass' if passes(value) else 'FAIL'} |")
+    lines.append("")
+    lines.append(
+        f"All variants' loss and {demo.n_params} gradients agree with {REFERENCE} within "
+        f"{TOLERANCE:g} (relative to max(1, |x|)) before any time is taken."
+    )
+    return lines

@@ -1,0 +1,203 @@
+"""A benchmark subprocess holding one scalar engine, driven by JSON lines on stdin.
+
+``python -m benchmarks.worker ours`` benchmarks this checkout's micrograd;
+``python -m benchmarks.worker karpathy WHEEL`` puts karpathy/micrograd's wheel first on
+sys.path, so ``import micrograd`` is the release. Each engine gets a process of its own
+so that the cyclic collector sees only that engine's objects, as in a user's session.
+Every request is one line ``{"cmd": ..., ...}``; every answer one line of JSON.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import gc
+import io
+import json
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_engine(engine: str, wheel: str | None):
+    """(micrograd, its Value, an MLP factory taking weights, the MLP's name) for an engine."""
+    expected = Path(wheel).resolve() if engine == "karpathy" else ROOT
+    sys.path.insert(0, str(expected))
+    import micrograd
+
+    origin = Path(micrograd.__file__).resolve()
+    if expected not in origin.parents:
+        raise ImportError(f"worker {engine}: imported micrograd from {origin}, not {expected}")
+    from .workload import ScalarMLP, flat
+
+    if engine == "karpathy":
+        from micrograd.nn import MLP
+    else:
+        try:
+            from nn import MLP
+        except ImportError:  # nn not written yet: the same structure, written locally
+            MLP = None
+
+    from micrograd.engine import Value
+
+    def make_model(weights):
+        if MLP is None:
+            return ScalarMLP(weights, Value)
+        sizes = [len(weights[0][0][0])] + [len(layer) for layer in weights]
+        model = MLP(sizes[0], sizes[1:])
+        for p, x in zip(model.parameters(), flat(weights), strict=True):
+            p.data = x
+        return model
+
+    return micrograd, Value, make_model, "nn.MLP" if MLP is not None else "local ScalarMLP"
+
+
+class Session:
+    """The engine, the data and a model, answering the main process's requests."""
+
+    def __init__(self, engine: str, wheel: str | None) -> None:
+        self.engine = engine
+        self.micrograd, self.Value, self.make_model, self.model_kind = load_engine(engine, wheel)
+
+    def hello(self) -> dict:
+        return {"file": self.micrograd.__file__, "model": self.model_kind, "pid": _pid()}
+
+    def setup(self, X: list, y: list, weights: list, lr: float) -> dict:
+        self.X, self.y, self.weights, self.lr = X, y, weights, lr
+        return {}
+
+    def compiled_available(self) -> dict:
+        return {"available": hasattr(self.micrograd, "compile")}
+
+    def check(self, kind: str) -> dict:
+        """Loss and gradients at the initial weights, and the size of the eager graph."""
+        from .micro import count_op_nodes
+        from .workload import demo_loss
+
+        model = self.make_model(self.weights)
+        step = self._compiled_step(model) if kind == "compiled" else self._eager_step(model)
+        loss = step(update=False)
+        answer = {"loss": loss, "grads": [float(p.grad) for p in model.parameters()]}
+        if kind == "compiled":
+            answer["trace_seconds"] = self.trace_seconds
+        elif self.engine == "ours":
+            graph = demo_loss(model, model.parameters(), self.Value, self.X, self.y)
+            answer["op_nodes"] = count_op_nodes(graph)
+        return answer
+
+    def time(self, kind: str, steps: int, gc_on: bool) -> dict:
+        """Seconds per demo step over `steps` steps from the initial weights."""
+        model = self.make_model(self.weights)
+        step = self._compiled_step(model) if kind == "compiled" else self._eager_step(model)
+        gc.collect()
+        (gc.enable if gc_on else gc.disable)()
+        try:
+            start = time.perf_counter()
+            for _ in range(steps):
+                step(update=True)
+            elapsed = time.perf_counter() - start
+        finally:
+            gc.enable()
+            gc.collect()
+        return {"seconds": elapsed / steps}
+
+    def _eager_step(self, model):
+        from .workload import demo_loss
+
+        Value, X, y, lr = self.Value, self.X, self.y, self.lr
+
+        def step(update: bool):
+            loss = demo_loss(model, model.parameters(), Value, X, y)
+            model.zero_grad()
+            loss.backward()
+            if update:
+                for p in model.parameters():
+                    p.data -= lr * p.grad
+            return loss.data
+
+        return step
+
+    def _compiled_step(self, model):
+        """The demo step with the hinge loss compiled: traced here, before any timing, then
+        replayed over the batch; the L2 term stays eager (it is not per sample)."""
+        import numpy as np
+
+        from .workload import ALPHA
+
+        X, y, lr = np.array(self.X), np.array(self.y), self.lr
+        hinge = self.micrograd.compile(lambda x, label: (1 + -label * model(x)).relu())
+        hinge.trace(X, y)
+        self.trace_seconds = hinge.trace_seconds
+
+        def step(update: bool):
+            params = model.parameters()
+            model.zero_grad()
+            data_loss = hinge(X, y)
+            reg_loss = ALPHA * sum(p * p for p in params)
+            reg_loss.backward()
+            if update:
+                for p in params:
+                    p.data -= lr * p.grad
+            return float(data_loss) + reg_loss.data
+
+        return step
+
+    def micro(self, shape: str, n: int, repeats: int, gc_on: bool) -> dict:
+        from .micro import time_per_node
+
+        return time_per_node(self.Value, shape, n, repeats, gc_on)
+
+    def memory(self, shape: str, n: int) -> dict:
+        from .micro import build, count_op_nodes, leaves_for, memory_per_node
+        from .workload import demo_loss
+
+        if shape == "demo":
+            model = self.make_model(self.weights)
+            params = model.parameters()
+            make = lambda: demo_loss(model, params, self.Value, self.X, self.y)
+        else:
+            make = lambda: build(shape, n, leaves_for(self.Value, shape, n))
+        return memory_per_node(make, count_op_nodes)
+
+    def depth(self, limit: int) -> dict:
+        from .micro import deepest_chain
+
+        return {"deepest": deepest_chain(self.Value, limit), "limit": sys.getrecursionlimit()}
+
+    def profile(self, steps: int, top: int) -> dict:
+        """cProfile of the eager demo step: the top entries by own time."""
+        step = self._eager_step(self.make_model(self.weights))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(steps):
+            step(update=True)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+        return {"text": out.getvalue()}
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def main() -> None:
+    engine = sys.argv[1]
+    session = Session(engine, sys.argv[2] if len(sys.argv) > 2 else None)
+    for line in sys.stdin:
+        request = json.loads(line)
+        command = request.pop("cmd")
+        try:
+            answer = {"ok": True, **getattr(session, command)(**request)}
+        except Exception as error:  # reported to the main process, which raises it
+            answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The benchmark suite's quick check: every demo-step variant computes the same loss and
+gradients as PyTorch on the whole batch in float64, and the micro benchmarks build the
+graphs they claim to. No time is asserted."""
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from benchmarks import karpathy_release, micro, suite  # noqa: E402
+from micrograd import Value  # noqa: E402
+
+
+def test_every_demo_variant_gives_pytorchs_loss_and_gradients():
+    demo = suite.start_demo()
+    try:
+        results = suite.check_demo(demo)  # raises AssertionError past 1e-9 itself
+    finally:
+        suite.close_demo(demo)
+    reference = results[suite.REFERENCE]
+    assert {suite.OURS_GC_ON, suite.KARPATHY_GC_ON, suite.KARPATHY_GC_OFF} <= set(results)
+    assert len(reference["grads"]) == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    assert sum(abs(g) > 1e-3 for g in reference["grads"]) > 100  # a real, non-trivial step
+    for name, result in results.items():
+        assert result["loss"] == pytest.approx(reference["loss"], rel=1e-9, abs=1e-9), name
+        assert result["grads"] == pytest.approx(reference["grads"], rel=1e-9, abs=1e-9), name
+
+
+@pytest.mark.parametrize("shape", micro.SHAPES)
+@pytest.mark.parametrize("n", [1, 2, 7, 64])
+def test_micro_graphs_have_n_op_nodes(shape, n):
+    root = micro.build(shape, n, micro.leaves_for(Value, shape, n))
+    assert micro.count_op_nodes(root) == n
+
+
+def test_tree_is_balanced_and_sums_its_leaves():
+    leaves = micro.leaves_for(Value, "tree", 1023)
+    root = micro.build("tree", 1023, leaves)
+    assert root.data == pytest.approx(sum(x.data for x in leaves), rel=1e-12)
+    depth, node = 0, root
+    while node._prev:
+        node, depth = node._prev[0], depth + 1
+    assert depth == 10
+
+
+def test_karpathy_backward_fails_past_a_thousand_deep_and_ours_does_not():
+    karpathy_value = karpathy_release.load().engine.Value
+    assert micro.backward_survives(karpathy_value, 100)
+    assert not micro.backward_survives(karpathy_value, 5_000)
+    assert micro.backward_survives(Value, 5_000)

@@ -49,6 +49,34 @@ def cells_of(source: str) -> list:
     return cells
 
 
+def _as_displayed(text: str) -> str:
+    """Stream text as a terminal shows it: a carriage return rewrites its line (progress bars)."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def tidy_streams(notebook) -> None:
+    """Merge each cell's consecutive stream outputs and keep only what is finally displayed, so
+    a progress bar is stored as its last state instead of one output per update."""
+    for cell in notebook.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                output.output_type == "stream"
+                and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        for output in merged:
+            if output.output_type == "stream":
+                output.text = _as_displayed(output.text)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in merged if o.output_type != "stream" or o.text.strip()]
+
+
 def build(source_path: Path) -> Path:
     """Turn one source into a notebook, execute it in a fresh kernel and save it with outputs."""
     notebook = new_notebook(cells=cells_of(source_path.read_text()))
@@ -65,6 +93,7 @@ def build(source_path: Path) -> Path:
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     client.execute()
+    tidy_streams(notebook)
     out = NOTEBOOKS / (source_path.stem + ".ipynb")
     nbformat.write(notebook, out)
     return out

@@ -75,7 +75,8 @@ def reduce_outputs(outputs: np.ndarray, reduce: str, single: bool):
     """outputs (n_outputs, batch) reduced over the batch: a float, or an array."""
     if reduce == "none":
         return outputs[0].copy() if single else outputs.T.copy()
-    reduced = outputs.sum(axis=1)
+    with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
+        reduced = outputs.sum(axis=1)
     if reduce == "mean":
         reduced = reduced / outputs.shape[1]
     return float(reduced[0]) if single else reduced
@@ -128,10 +129,10 @@ class Runner:
                 for slot, local in zip(instruction.inputs, local_grads):
                     if needs_grad[slot]:
                         grads[slot] = local if grads[slot] is None else grads[slot] + local
-        for k, parameter in enumerate(program.parameters):
-            grad = grads[program.first_parameter + k]
-            if grad is not None:
-                parameter.grad += float(np.sum(grad))
+            for k, parameter in enumerate(program.parameters):
+                grad = grads[program.first_parameter + k]
+                if grad is not None:
+                    parameter.grad += float(np.sum(grad))
 
 
 def _rows_index(rows: list[int]):
@@ -258,6 +259,6 @@ class GroupedRunner:
                 for local, accumulate in zip(local_grads, accumulators):
                     if accumulate is not None:
                         accumulate(G, np.broadcast_to(local, (count, batch)))
-        sums = G[self.parameter_rows].sum(axis=1).tolist()
+            sums = G[self.parameter_rows].sum(axis=1).tolist()
         for parameter, total in zip(self.program.parameters, sums):
             parameter.grad += total

@@ -1,6 +1,6 @@
 """nn: a small neural-net library built on the micrograd engine."""
 
-from . import functional, optim
+from . import data, functional, optim
 from .functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -13,3 +13,4 @@ from .functional import (
     softmax,
 )
 from .module import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, Sequential, from_config
+from .train import accuracy, fit, train_step

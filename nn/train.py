@@ -1,0 +1,150 @@
+"""Training: ``fit`` runs gradient descent over a data set; ``accuracy`` scores outputs.
+
+One batch is one call of ``train_step`` (compute the loss, zero the grads, backpropagate,
+step the optimizer); ``fit`` only loops over epochs and batches around it, so a faster
+step (for example one replayed by micrograd.compile) can replace it in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from micrograd import Value
+
+from . import functional as F
+from .data import batches
+from .module import Module
+from .optim import SGD, LRScheduler, Optimizer
+
+__all__ = ["fit", "accuracy", "train_step", "LOSSES"]
+
+LOSSES: dict[str, Callable] = {
+    "hinge": F.hinge_loss,
+    "mse": F.mse_loss,
+    "binary_cross_entropy": F.binary_cross_entropy,
+    "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
+    "cross_entropy": F.cross_entropy,
+}
+"""Losses by name for fit(loss=...): each ``loss(outputs, targets) -> Value``."""
+
+_THRESHOLDS = {"binary_cross_entropy": 0.5}  # outputs are probabilities, not scores
+
+
+def accuracy(outputs, targets, threshold: float = 0.0) -> float:
+    """Fraction correct: argmax == target for multi-class outputs, else (output > threshold)
+    == (target > 0) for labels in {0, 1} or {-1, +1}."""
+    outputs, targets = list(outputs), list(targets)
+    if len(outputs) != len(targets):
+        raise ValueError(f"accuracy: got {len(outputs)} outputs but {len(targets)} targets")
+    if not outputs:
+        raise ValueError("accuracy: no outputs")
+    correct = 0
+    for out, target in zip(outputs, targets):
+        if isinstance(out, (list, tuple)):
+            scores = [float(getattr(v, "data", v)) for v in out]
+            correct += scores.index(max(scores)) == int(target)
+        else:
+            correct += (float(getattr(out, "data", out)) > threshold) == (float(target) > 0)
+    return correct / len(outputs)
+
+
+def _rows(X) -> list[list[float]]:
+    return [[float(v) for v in row] for row in np.asarray(X, dtype=np.float64).reshape(len(X), -1)]
+
+
+def train_step(
+    model: Module,
+    loss_fn: Callable,
+    optimizer: Optimizer,
+    X_batch: list[list[float]],
+    y_batch: list,
+    penalty: Callable[[], Value] | None = None,
+) -> tuple[float, list]:
+    """One gradient step on one batch; returns (loss, the model's outputs)."""
+    outputs = [model(row) for row in X_batch]
+    loss = loss_fn(outputs, y_batch)
+    if penalty is not None:
+        loss = loss + penalty()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.data, outputs
+
+
+def fit(
+    model: Module,
+    X,
+    y,
+    loss: str | Callable = "hinge",
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    *,
+    shuffle: bool = True,
+    l2: float = 0.0,
+    scheduler: LRScheduler | None = None,
+    seed: int | None = 0,
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train model on (X, y); returns {"loss": [...], "accuracy": [...]}, one entry per epoch
+    (the mean batch loss and the accuracy of the outputs computed during the epoch).
+
+    batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
+    when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
+    SGD(lr=0.1); the scheduler, if any, steps once per epoch.
+    """
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
+        loss_fn, threshold = LOSSES[loss], _THRESHOLDS.get(loss, 0.0)
+    else:
+        loss_fn, threshold = loss, 0.0
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
+    params = model.parameters()
+    penalty = (lambda: l2 * F.l2_penalty(params)) if l2 else None
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    rng = np.random.RandomState(seed)
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    bar = _progress_bar(epochs, progress)
+    for _ in range(epochs):
+        batch_losses, outputs_seen, targets_seen = [], [], []
+        for X_batch, y_batch in batches(X, y, batch_size, shuffle=shuffle, seed=rng):
+            targets = y_batch.tolist()
+            batch_loss, outputs = train_step(
+                model, loss_fn, optimizer, _rows(X_batch), targets, penalty
+            )
+            batch_losses.append(batch_loss)
+            outputs_seen += outputs
+            targets_seen += targets
+        if scheduler is not None:
+            scheduler.step()
+        history["loss"].append(_mean_loss(batch_losses, batch_size, len(y)))
+        history["accuracy"].append(accuracy(outputs_seen, targets_seen, threshold))
+        if bar is not None:
+            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", acc=f"{history['accuracy'][-1]:.2%}")
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def _mean_loss(batch_losses: list[float], batch_size: int | None, n_samples: int) -> float:
+    """The epoch's loss: each batch's mean loss weighted by its size (the last may be short)."""
+    if len(batch_losses) == 1:
+        return batch_losses[0]
+    sizes = [batch_size] * (len(batch_losses) - 1) + [
+        n_samples - batch_size * (len(batch_losses) - 1)
+    ]
+    return sum(loss * size for loss, size in zip(batch_losses, sizes)) / n_samples
+
+
+def _progress_bar(epochs: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=epochs, desc="fit", unit="epoch")

@@ -13,4 +13,5 @@ from .functional import (
     softmax,
 )
 from .module import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, Sequential, from_config
+from .serialize import load
 from .train import accuracy, fit, train_step

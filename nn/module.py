@@ -17,12 +17,17 @@ from typing import Any
 
 from micrograd import Value
 
+
+def _linear(x: Value) -> Value:
+    return x
+
+
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
     "leaky_relu": Value.leaky_relu,  # negative slope 0.01, PyTorch's default
-    "linear": lambda x: x,
+    "linear": _linear,  # a named function, not a lambda, so models can be pickled and copied
 }
 
 

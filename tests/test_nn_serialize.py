@@ -1,0 +1,138 @@
+"""model.save / nn.load: exact round trips, atomic writes, and clear errors that change nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import pytest
+
+import nn
+
+MODELS = {  # name -> (factory, number of inputs)
+    "mlp": (lambda: nn.MLP(2, [5, 3], activation="tanh", output_activation="sigmoid"), 2),
+    "neuron": (lambda: nn.Neuron(3, nonlin=False), 3),
+    "layer": (lambda: nn.Layer(2, 4, activation="leaky_relu"), 2),
+    "sequential": (lambda: nn.Sequential(nn.Layer(2, 3), nn.MLP(3, [2, 1])), 2),
+    "one-wide": (lambda: nn.MLP(2, [1, 3]), 2),
+}
+
+
+def outputs(model, x) -> list[float]:
+    out = model(x)
+    return [v.data for v in (out if isinstance(out, list) else [out])]
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_round_trip_is_exact(tmp_path, kind):
+    random.seed(0)
+    make, nin = MODELS[kind]
+    model = make()
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = nn.load(path)
+    assert type(loaded) is type(model)
+    assert loaded.config() == model.config()
+    assert loaded.state_dict() == model.state_dict()
+    x = [0.25, -0.5, 1.5][:nin]
+    assert outputs(loaded, x) == outputs(model, x)
+
+
+def test_file_is_documented_json(tmp_path):
+    model = nn.MLP(2, [3, 1])
+    path = tmp_path / "model.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    assert document["format"] == "micrograd.nn" and document["version"] == 1
+    assert document["architecture"] == {
+        "type": "MLP", "nin": 2, "nouts": [3, 1],
+        "activation": "relu", "output_activation": "linear",
+    }  # fmt: skip
+    assert list(document["parameters"]) == [name for name, _ in model.named_parameters()]
+    assert "layers.0.neurons.2.w.1" in document["parameters"]
+
+
+def test_load_into_an_existing_model(tmp_path):
+    source, target = nn.MLP(2, [3, 1]), nn.MLP(2, [3, 1])
+    source.save(tmp_path / "m.json")
+    target.load(tmp_path / "m.json")
+    assert target.state_dict() == source.state_dict()
+
+
+def corruptions(text: str) -> dict[str, tuple[str, str]]:
+    """name -> (file text, expected error message) for a good file's text."""
+    document = json.loads(text)
+    wrong_version = dict(document, version=2)
+    wrong_arch = dict(document, architecture=dict(document["architecture"], nouts=[4, 1]))
+    missing = dict(document, parameters=dict(list(document["parameters"].items())[:-1]))
+    bad_value = dict(document, parameters={k: "x" for k in document["parameters"]})
+    unknown = dict(document, architecture={"type": "Conv2d"})
+    return {
+        "truncated": (text[: len(text) // 2], "corrupt or truncated JSON"),
+        "garbage": ("\x00\xff not json", "not a model file"),
+        "not a model": (json.dumps({"hello": 1}), "not a model file"),
+        "wrong version": (json.dumps(wrong_version), "unsupported format version 2"),
+        "wrong architecture": (json.dumps(wrong_arch), "does not (match|fit)"),
+        "missing parameter": (json.dumps(missing), "missing"),
+        "bad value": (json.dumps(bad_value), "not a finite number"),
+        "unknown module": (json.dumps(unknown), "unknown module type 'Conv2d'|does not match"),
+    }
+
+
+CASES = ["truncated", "garbage", "not a model", "wrong version", "wrong architecture",
+         "missing parameter", "bad value", "unknown module"]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_files_raise_and_change_nothing(tmp_path, case):
+    model = nn.MLP(2, [3, 1])
+    model.save(tmp_path / "good.json")
+    text, message = corruptions((tmp_path / "good.json").read_text())[case]
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="latin-1")
+    other = nn.MLP(2, [3, 1])
+    before = other.state_dict()
+    with pytest.raises(ValueError, match=message):
+        other.load(path)
+    assert other.state_dict() == before
+    if case != "wrong architecture":  # nn.load builds what the file says; that one is valid
+        with pytest.raises(ValueError, match=message):
+            nn.load(path)
+
+
+def test_failed_save_leaves_the_old_file_intact(tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1]).save(path)
+    old = path.read_text()
+    broken = nn.MLP(2, [3, 1])
+    broken.parameters()[4].data = float("nan")
+    with pytest.raises(ValueError, match="only finite values can be saved"):
+        broken.save(path)
+    assert path.read_text() == old
+    assert os.listdir(tmp_path) == ["model.json"]  # no temporary file left behind
+
+
+def test_save_is_an_atomic_rename(tmp_path, monkeypatch):
+    """The target is only ever replaced whole: a crash before the rename leaves it as it was."""
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1]).save(path)
+    old = path.read_text()
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        nn.MLP(2, [3, 1]).save(path)
+    assert path.read_text() == old
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_loading_never_unpickles(tmp_path):
+    import pickle
+
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(nn.MLP(2, [3, 1])))
+    with pytest.raises(ValueError, match="not a model file"):
+        nn.load(path)

@@ -1,4 +1,9 @@
-"""nn: a small neural-net library built on the micrograd engine."""
+"""nn: a small neural-net library built on the micrograd engine.
+
+Modules (Neuron, Layer, MLP, Sequential), functions and losses (nn.functional, also
+importable from nn), optimizers and schedules (nn.optim), toy data sets (nn.data),
+training (fit, accuracy), JSON save/load (nn.serialize) and the PyTorch bridge.
+"""
 
 from . import data, functional, optim
 from .functional import (
@@ -14,4 +19,34 @@ from .functional import (
 )
 from .module import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, Sequential, from_config
 from .serialize import load
+from .torch_bridge import from_torch, to_torch
 from .train import accuracy, fit, train_step
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Sequential",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "data",
+    "fit",
+    "from_config",
+    "from_torch",
+    "functional",
+    "hinge_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "load",
+    "log_softmax",
+    "mse_loss",
+    "optim",
+    "softmax",
+    "to_torch",
+    "train_step",
+]

@@ -1,0 +1,149 @@
+"""nn.to_torch / nn.from_torch: the same network on both sides, outputs and gradients to 1e-12."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import nn
+from micrograd import Value
+
+
+def as_list(out) -> list:
+    return out if isinstance(out, list) else [out]
+
+
+def compare(model: nn.Module, twin: torch.nn.Module, x: list[float]) -> None:
+    """Outputs, input gradients and parameter gradients of a weighted output sum agree."""
+    inputs = [Value(v) for v in x]
+    outs = as_list(model(inputs))
+    weights = [1.0, -0.5, 2.0, 0.25][: len(outs)]
+    sum(w * o for w, o in zip(weights, outs)).backward()
+    x_t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    outs_t = twin(x_t)
+    (outs_t * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    assert [o.data for o in outs] == pytest.approx(outs_t.tolist(), rel=1e-12, abs=1e-15)
+    assert [v.grad for v in inputs] == pytest.approx(x_t.grad.tolist(), rel=1e-12, abs=1e-15)
+    linears = [m for m in twin if isinstance(m, torch.nn.Linear)]
+    dense = _layers(model)
+    assert len(linears) == len(dense)
+    for linear, neurons in zip(linears, dense):
+        for j, neuron in enumerate(neurons):
+            assert [w.grad for w in neuron.w] == pytest.approx(
+                linear.weight.grad[j].tolist(), rel=1e-12, abs=1e-15
+            )
+            assert neuron.b.grad == pytest.approx(linear.bias.grad[j].item(), rel=1e-12, abs=1e-15)
+
+
+def _layers(model):
+    if isinstance(model, nn.Neuron):
+        return [[model]]
+    if isinstance(model, nn.Layer):
+        return [model.neurons]
+    return [neurons for child in model.layers for neurons in _layers(child)]
+
+
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+@pytest.mark.parametrize("output", ["linear", "sigmoid"])
+def test_to_torch_matches(hidden, output):
+    model = nn.MLP(3, [5, 4, 2], activation=hidden, output_activation=output,
+                   rng=random.Random(2))  # fmt: skip
+    twin = nn.to_torch(model)
+    assert isinstance(twin, torch.nn.Sequential)
+    assert all(p.dtype == torch.float64 for p in twin.parameters())
+    compare(model, twin, [0.3, -1.1, 0.7])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Neuron(3, rng=random.Random(1)),
+        lambda: nn.Layer(3, 4, activation="tanh", rng=random.Random(1)),
+        lambda: nn.Sequential(nn.Layer(3, 2, rng=random.Random(1)), nn.MLP(2, [1, 3])),
+    ],
+)
+def test_to_torch_other_modules(make):
+    model = make()
+    compare(model, nn.to_torch(model), [0.3, -1.1, 0.7])
+
+
+def test_from_torch_matches_and_round_trips():
+    torch.manual_seed(0)
+    twin = torch.nn.Sequential(
+        torch.nn.Linear(3, 5, dtype=torch.float64), torch.nn.Tanh(),
+        torch.nn.Linear(5, 4, dtype=torch.float64), torch.nn.Tanh(),
+        torch.nn.Linear(4, 2, dtype=torch.float64), torch.nn.Sigmoid(),
+    )  # fmt: skip
+    model = nn.from_torch(twin)
+    assert isinstance(model, nn.MLP)
+    assert model.config()["activation"] == "tanh"
+    assert model.config()["output_activation"] == "sigmoid"
+    compare(model, twin, [1.5, 0.2, -0.4])
+    assert nn.from_torch(nn.to_torch(model)).state_dict() == model.state_dict()
+
+
+def test_from_torch_mixed_activations_and_single_linear():
+    torch.manual_seed(1)
+    mixed = torch.nn.Sequential(
+        torch.nn.Linear(2, 3, dtype=torch.float64), torch.nn.ReLU(),
+        torch.nn.Linear(3, 3, dtype=torch.float64), torch.nn.LeakyReLU(),
+        torch.nn.Linear(3, 1, dtype=torch.float64), torch.nn.Identity(),
+    )  # fmt: skip
+    model = nn.from_torch(mixed)
+    assert isinstance(model, nn.Sequential) and not isinstance(model, nn.MLP)
+    compare(model, mixed, [0.5, -2.0])
+    single = torch.nn.Linear(2, 3, bias=False, dtype=torch.float64)
+    converted = nn.from_torch(single)
+    assert all(n.b.data == 0.0 for n in converted.layers[0].neurons)
+    x = torch.tensor([0.5, -2.0], dtype=torch.float64)
+    assert [v.data for v in converted([0.5, -2.0])] == pytest.approx(single(x).tolist(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "module, error, message",
+    [
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout()), TypeError,
+         "unsupported module Dropout at index 1"),
+        (torch.nn.Conv1d(1, 1, 3), TypeError, "unsupported module Conv1d at index 0"),
+        (torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 3)), TypeError,
+         "ReLU at index 0 does not follow a Linear"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()), TypeError,
+         "Tanh at index 2 does not follow a Linear"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(0.2)), ValueError,
+         "negative_slope 0.2"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), ValueError,
+         "a layer of 3 outputs feeds one of 4 inputs"),
+        (torch.nn.Sequential(), ValueError, "no Linear layer"),
+    ],
+)  # fmt: skip
+def test_from_torch_rejects_what_it_cannot_represent(module, error, message):
+    with pytest.raises(error, match=message):
+        nn.from_torch(module)
+
+
+def test_to_torch_rejects_unknown_modules():
+    class Custom(nn.Module):
+        pass
+
+    with pytest.raises(TypeError, match="to_torch: cannot convert Custom"):
+        nn.to_torch(Custom())
+
+
+def test_torch_is_imported_only_by_the_bridge():
+    code = (
+        "import sys, random, nn\n"
+        "m = nn.MLP(2, [3, 1])\n"
+        "X, y = nn.data.make_xor()\n"
+        "nn.fit(m, X, y, loss='mse', epochs=1, progress=False)\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "nn.to_torch(m)\n"
+        "assert 'torch' in sys.modules\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=str(Path(__file__).resolve().parent.parent)
+    )

@@ -97,6 +97,10 @@ def _as_inputs(owner: str, x: Any, nin: int) -> list:
 class Module:
     """A tree of parameters: attributes that are Values, Modules or lists of them."""
 
+    def __call__(self, x):
+        """The module's output for input x; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(self, x)")
+
     def named_parameters(self, prefix: str = "") -> list[tuple[str, Value]]:
         """[(dotted name, parameter)] in a fixed order, e.g. ``layers.0.neurons.3.w.1``."""
         found: list[tuple[str, Value]] = []
@@ -222,6 +226,7 @@ class Neuron(Module):
         return self._forward(_as_inputs("Neuron", x, len(self.w)))
 
     def config(self) -> dict:
+        """The constructor arguments, for saving (see nn.serialize)."""
         return {"type": "Neuron", "nin": len(self.w), "activation": self.activation}
 
     def _summary(self) -> str:
@@ -252,10 +257,12 @@ class Layer(Module):
 
     @property
     def nin(self) -> int:
+        """How many inputs the layer reads."""
         return len(self.neurons[0].w)
 
     @property
     def activation(self) -> str:
+        """The name of the neurons' activation."""
         return self.neurons[0].activation
 
     def _forward(self, x: list) -> Value | list[Value]:
@@ -267,6 +274,7 @@ class Layer(Module):
         return self._forward(_as_inputs("Layer", x, self.nin))
 
     def config(self) -> dict:
+        """The constructor arguments, for saving (see nn.serialize)."""
         return {
             "type": "Layer",
             "nin": self.nin,
@@ -298,6 +306,7 @@ class Sequential(Module):
         return x
 
     def config(self) -> dict:
+        """The constructor arguments, for saving (see nn.serialize)."""
         return {"type": "Sequential", "modules": [m.config() for m in self.layers]}
 
     def _summary(self) -> str:
@@ -349,6 +358,7 @@ class MLP(Sequential):
         return x
 
     def config(self) -> dict:
+        """The constructor arguments, for saving (see nn.serialize)."""
         return {
             "type": "MLP",
             "nin": self.layers[0].nin,

@@ -208,3 +208,20 @@ def test_repr_shows_tree_and_count():
     assert "(layers.2): Layer(16 -> 1, activation='linear')" in text
     assert text.endswith("337 parameters")
     assert repr(nn.Neuron(3)) == "Neuron(3, activation='relu')  # 4 parameters"
+
+
+def test_custom_modules_get_names_state_and_a_clear_call_error():
+    class Pair(nn.Module):
+        def __init__(self):
+            self.scale = Value(2.0)
+            self.parts = [nn.Neuron(1, nonlin=False), nn.Neuron(1, nonlin=False)]
+
+    class Unfinished(nn.Module):
+        pass
+
+    pair = Pair()
+    names = [name for name, _ in pair.named_parameters()]
+    assert names == ["scale", "parts.0.w.0", "parts.0.b", "parts.1.w.0", "parts.1.b"]
+    assert pair.state_dict()["scale"] == 2.0
+    with pytest.raises(NotImplementedError, match="Unfinished must define __call__"):
+        Unfinished()([1.0])

@@ -101,9 +101,37 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
 def load(path: str | os.PathLike) -> Module:
     """The model saved at path, rebuilt from its architecture with its parameters."""
     architecture, parameters = _read(path)
-    model = from_config(architecture)
+    declared = _declared_size(architecture)
+    if declared is not None and declared != len(parameters):
+        # checked before building, so a corrupt size cannot make us allocate a huge model
+        raise ValueError(
+            f"{os.fspath(path)}: the architecture has {declared} parameters "
+            f"but the file lists {len(parameters)}"
+        )
+    try:
+        model = from_config(architecture)
+    except ValueError as error:
+        raise ValueError(f"{os.fspath(path)}: {error}") from None
     _load_parameters(model, parameters, path)
     return model
+
+
+def _declared_size(architecture: dict) -> int | None:
+    """How many parameters the architecture has, or None if it cannot tell."""
+    try:
+        kind = architecture["type"]
+        if kind == "Neuron":
+            return int(architecture["nin"]) + 1
+        if kind == "Layer":
+            return (int(architecture["nin"]) + 1) * int(architecture["nout"])
+        if kind == "MLP":
+            sizes = [int(architecture["nin"])] + [int(n) for n in architecture["nouts"]]
+            return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+        if kind == "Sequential":
+            return sum(_declared_size(module) for module in architecture["modules"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    return None
 
 
 def load_into(model: Module, path: str | os.PathLike) -> None:

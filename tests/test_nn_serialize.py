@@ -68,20 +68,25 @@ def corruptions(text: str) -> dict[str, tuple[str, str]]:
     missing = dict(document, parameters=dict(list(document["parameters"].items())[:-1]))
     bad_value = dict(document, parameters={k: "x" for k in document["parameters"]})
     unknown = dict(document, architecture={"type": "Conv2d"})
+    huge = dict(document, architecture=dict(document["architecture"], nin=10**12))
     return {
         "truncated": (text[: len(text) // 2], "corrupt or truncated JSON"),
         "garbage": ("\x00\xff not json", "not a model file"),
         "not a model": (json.dumps({"hello": 1}), "not a model file"),
         "wrong version": (json.dumps(wrong_version), "unsupported format version 2"),
         "wrong architecture": (json.dumps(wrong_arch), "does not (match|fit)"),
-        "missing parameter": (json.dumps(missing), "missing"),
+        "missing parameter": (json.dumps(missing), "missing|file lists 12"),
         "bad value": (json.dumps(bad_value), "not a finite number"),
         "unknown module": (json.dumps(unknown), "unknown module type 'Conv2d'|does not match"),
+        "huge": (
+            json.dumps(huge),
+            "has 3000000000007 parameters but the file lists 13|does not match",
+        ),
     }
 
 
 CASES = ["truncated", "garbage", "not a model", "wrong version", "wrong architecture",
-         "missing parameter", "bad value", "unknown module"]  # fmt: skip
+         "missing parameter", "bad value", "unknown module", "huge"]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -62,7 +62,7 @@ def train_step(
     y_batch: list,
     penalty: Callable[[], Value] | None = None,
 ) -> tuple[float, list]:
-    """One gradient step on one batch; returns (loss, the model's outputs)."""
+    """One gradient step on one batch; returns (loss, the model's outputs) as plain floats."""
     outputs = [model(row) for row in X_batch]
     loss = loss_fn(outputs, y_batch)
     if penalty is not None:
@@ -70,7 +70,12 @@ def train_step(
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    return loss.data, outputs
+    # floats, not Values: holding Values would keep every batch's graph alive all epoch
+    return loss.data, [_floats(out) for out in outputs]
+
+
+def _floats(output: Value | list[Value]) -> float | list[float]:
+    return [v.data for v in output] if isinstance(output, list) else output.data
 
 
 def fit(
@@ -117,12 +122,12 @@ def fit(
             batch_loss, outputs = train_step(
                 model, loss_fn, optimizer, _rows(X_batch), targets, penalty
             )
-            batch_losses.append(batch_loss)
+            batch_losses.append((batch_loss, len(targets)))
             outputs_seen += outputs
             targets_seen += targets
         if scheduler is not None:
             scheduler.step()
-        history["loss"].append(_mean_loss(batch_losses, batch_size, len(y)))
+        history["loss"].append(_mean_loss(batch_losses))
         history["accuracy"].append(accuracy(outputs_seen, targets_seen, threshold))
         if bar is not None:
             bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", acc=f"{history['accuracy'][-1]:.2%}")
@@ -132,14 +137,12 @@ def fit(
     return history
 
 
-def _mean_loss(batch_losses: list[float], batch_size: int | None, n_samples: int) -> float:
+def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:
     """The epoch's loss: each batch's mean loss weighted by its size (the last may be short)."""
     if len(batch_losses) == 1:
-        return batch_losses[0]
-    sizes = [batch_size] * (len(batch_losses) - 1) + [
-        n_samples - batch_size * (len(batch_losses) - 1)
-    ]
-    return sum(loss * size for loss, size in zip(batch_losses, sizes)) / n_samples
+        return batch_losses[0][0]  # exactly the batch's loss, not (loss * n) / n
+    total = sum(loss * size for loss, size in batch_losses)
+    return total / sum(size for _, size in batch_losses)
 
 
 def _progress_bar(epochs: int, enabled: bool):

@@ -44,16 +44,20 @@ def test_fit_steps_are_torchs_sgd_steps(batch_size):
     twin = nn.to_torch(model)
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(5, 3)), rng.normal(size=5)
-    nn.fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
-           epochs=2, batch_size=batch_size, shuffle=False, progress=False)  # fmt: skip
+    history = nn.fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                     epochs=2, batch_size=batch_size, shuffle=False, progress=False)  # fmt: skip
     torch_opt = torch.optim.SGD(twin.parameters(), lr=0.1)
     size = batch_size or len(X)
-    for _ in range(2):
+    for epoch in range(2):
+        weighted = 0.0
         for start in range(0, len(X), size):
             xb, yb = torch.tensor(X[start : start + size]), torch.tensor(y[start : start + size])
             torch_opt.zero_grad()
-            torch.nn.functional.mse_loss(twin(xb).squeeze(1), yb).backward()
+            loss = torch.nn.functional.mse_loss(twin(xb).squeeze(1), yb)
+            loss.backward()
             torch_opt.step()
+            weighted += loss.item() * len(xb)
+        assert history["loss"][epoch] == pytest.approx(weighted / len(X), rel=1e-12)
     theirs = nn.from_torch(twin).state_dict()
     for name, value in model.state_dict().items():
         assert value == pytest.approx(theirs[name], rel=1e-12, abs=1e-14), name

@@ -41,9 +41,10 @@ ARRAY.__doc__ = "The rules' elementary functions on float64 numpy arrays."
 
 
 def as_batches(batches: tuple) -> tuple[list[np.ndarray], tuple[tuple[int, ...], ...]]:
-    """Each batch as a float64 array with one row per sample, and the shape of one sample."""
+    """Each batch as a float64 array with one row per sample, and the shape of one sample.
+    No batches at all is a function of the parameters alone, run as a batch of one."""
     if not batches:
-        raise TypeError("micrograd.compile: expected at least one batch (one row per sample)")
+        return [], ()
     arrays = []
     for k, batch in enumerate(batches):
         try:
@@ -96,7 +97,7 @@ class Runner:
     def forward(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Run the program; returns its outputs as an array (n_outputs, batch)."""
         program = self.program
-        self.batch = batch = len(arrays[0])
+        self.batch = batch = len(arrays[0]) if arrays else 1
         flat = [array.reshape(batch, -1) for array in arrays]
         values: list = [None] * program.n_slots
         for slot, argument, position in program.inputs:
@@ -137,42 +138,51 @@ class Runner:
 
 def _rows_index(rows: list[int]):
     """An index for rows of a 2-D array: a slice (a view, no copy) when they are evenly
-    spaced or all the same row (which then broadcasts), else an integer array."""
+    spaced, else an integer array."""
     first, count = rows[0], len(rows)
     step = rows[1] - first if count > 1 else 1
-    if all(row == first + k * step for k, row in enumerate(rows)):
-        if step == 0:
-            return slice(first, first + 1)
+    if step != 0 and all(row == first + k * step for k, row in enumerate(rows)):
         stop = first + count * step
         return slice(first, stop if stop >= 0 else None, step)
     return np.array(rows)
 
 
-def _accumulator(rows: list[int]):
-    """A function adding a (len(rows), batch) array of gradients into those rows of G,
-    summing the contributions of rows that appear more than once."""
-    index = _rows_index(rows)
-    if isinstance(index, slice) and len(rows) > 1 and rows[0] == rows[1]:
+class RowSet:
+    """A list of rows of a (rows, batch) array, read and added into the cheapest way: a
+    slice (a view) when evenly spaced; that slice tiled when the list repeats it (every
+    neuron of a layer reads the same inputs); else integer indexing, with the gradients of
+    repeated rows summed by reduceat."""
 
-        def add_to_one_row(G, local):
-            G[index] += local.sum(axis=0)
+    def __init__(self, rows: list[int]) -> None:
+        self.count = len(rows)
+        period = next((k for k in range(1, len(rows)) if rows[k] == rows[0]), len(rows))
+        self.tiles = len(rows) // period if rows == rows[:period] * (len(rows) // period) else 1
+        self.period = period if self.tiles > 1 else len(rows)
+        self.index = _rows_index(rows[: self.period])
+        if self.tiles > 1 and not isinstance(self.index, slice):
+            self.tiles, self.period, self.index = 1, len(rows), np.array(rows)
+        self.repeated = self.tiles == 1 and len(set(rows)) < len(rows)
+        if self.repeated:
+            self.order = np.argsort(self.index, kind="stable")
+            ordered = self.index[self.order]
+            self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            self.targets = ordered[self.starts]
 
-        return add_to_one_row
-    if isinstance(index, slice) or len(set(rows)) == len(rows):
+    def gather(self, V: np.ndarray, full: bool = False) -> np.ndarray:
+        """The rows of V, (count, batch); one repeated row may stay (1, batch) unless full."""
+        if self.tiles == 1 or (self.period == 1 and not full):
+            return V[self.index]
+        tiled = np.broadcast_to(V[self.index], (self.tiles, self.period, V.shape[1]))
+        return tiled.reshape(self.count, V.shape[1])
 
-        def add_to_distinct_rows(G, local):
-            G[index] += local
-
-        return add_to_distinct_rows
-    order = np.argsort(index, kind="stable")
-    ordered = index[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    targets = ordered[starts]
-
-    def add_to_repeated_rows(G, local):
-        G[targets] += np.add.reduceat(local[order], starts, axis=0)
-
-    return add_to_repeated_rows
+    def add_into(self, G: np.ndarray, local: np.ndarray) -> None:
+        """G[rows] += local, (count, batch), summing over repeated rows."""
+        if self.tiles > 1:
+            G[self.index] += local.reshape(self.tiles, self.period, -1).sum(axis=0)
+        elif self.repeated:
+            G[self.targets] += np.add.reduceat(local[self.order], self.starts, axis=0)
+        else:
+            G[self.index] += local
 
 
 class GroupedRunner:
@@ -202,12 +212,12 @@ class GroupedRunner:
                 terms = arity
                 slots_per_input = [[slot for slots in slots_per_input for slot in slots]]
             columns = [[row_of[slot] for slot in slots] for slots in slots_per_input]
-            gathers = [_rows_index(rows) for rows in columns]
+            gathers = [RowSet(rows) for rows in columns]
             accumulators = None  # None: no output needs a gradient, skip the group
             if any(needs_grad[ins.output] for ins in group):
                 accumulators = [
-                    _accumulator(rows) if any(needs_grad[slot] for slot in slots) else None
-                    for slots, rows in zip(slots_per_input, columns)
+                    rows if any(needs_grad[slot] for slot in slots) else None
+                    for slots, rows in zip(slots_per_input, gathers)
                 ]
             self.plans.append((op, out, count, terms, gathers, accumulators))
         self.inputs = []  # (rows of V, positions in the flattened argument) per argument
@@ -226,7 +236,7 @@ class GroupedRunner:
     def forward(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Run the program; returns its outputs as an array (n_outputs, batch)."""
         program = self.program
-        self.batch = batch = len(arrays[0])
+        self.batch = batch = len(arrays[0]) if arrays else 1
         V = self.values = np.empty((self.n_rows, batch))
         for argument, rows, positions in self.inputs:
             V[rows] = arrays[argument].reshape(batch, -1)[:, positions].T
@@ -236,9 +246,10 @@ class GroupedRunner:
         with np.errstate(all="ignore"):
             for op, out, count, terms, gathers, _ in self.plans:
                 if terms:
-                    V[out] = V[gathers[0]].reshape(terms, count, batch).sum(axis=0)
+                    terms_rows = gathers[0].gather(V, full=True)
+                    V[out] = terms_rows.reshape(terms, count, batch).sum(axis=0)
                 else:
-                    V[out] = op.forward(ARRAY, *[V[index] for index in gathers])
+                    V[out] = op.forward(ARRAY, *[rows.gather(V) for rows in gathers])
         return V[self.outputs]
 
     def backward(self, reduce: str) -> None:
@@ -252,13 +263,15 @@ class GroupedRunner:
                     continue
                 if terms:  # every term of a sum receives the sum's gradient
                     local = np.broadcast_to(G[out], (terms, count, batch))
-                    accumulators[0](G, local.reshape(terms * count, batch))
+                    accumulators[0].add_into(G, local.reshape(terms * count, batch))
                     continue
-                inputs = [V[index] for index in gathers]
+                inputs = [rows.gather(V) for rows in gathers]
                 local_grads = op.derivative(ARRAY, G[out], V[out], *inputs)
-                for local, accumulate in zip(local_grads, accumulators):
-                    if accumulate is not None:
-                        accumulate(G, np.broadcast_to(local, (count, batch)))
+                for local, rows in zip(local_grads, accumulators):
+                    if rows is not None:
+                        if local.shape != (count, batch):  # a rule may give a broadcast
+                            local = np.broadcast_to(local, (count, batch))
+                        rows.add_into(G, local)
             sums = G[self.parameter_rows].sum(axis=1).tolist()
         for parameter, total in zip(self.program.parameters, sums):
             parameter.grad += total

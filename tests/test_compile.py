@@ -335,7 +335,6 @@ def test_higher_order_is_refused_clearly():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda step: step(), TypeError, "at least one batch"),
         (lambda step: step(3.0), ValueError, "one row per sample, got a scalar"),
         (lambda step: step([1.0, 2.0], [1.0]), ValueError, "differ in length"),
         (lambda step: step(np.zeros((0, 2))), ValueError, "empty"),
@@ -356,6 +355,17 @@ def test_bad_functions_and_options_say_what_was_expected():
         micrograd.compile(3)
     with pytest.raises(TypeError, match="must return a Value"):
         micrograd.compile(lambda x: 1.0)([1.0])
+
+
+def test_a_function_of_the_parameters_alone_runs_once():
+    model = nn.MLP(2, [3, 1], rng=random.Random(10))
+    penalty = micrograd.compile(lambda: 1e-4 * sum(p * p for p in model.parameters()))
+    value = penalty()
+    params = [torch.tensor(p.data, requires_grad=True) for p in model.parameters()]
+    t_value = 1e-4 * sum(p * p for p in params)
+    t_value.backward()
+    assert same(value, t_value.item())
+    assert_all_same([p.grad for p in model.parameters()], [p.grad.item() for p in params])
 
 
 def test_decorator_forms():

@@ -34,6 +34,10 @@ def _values(name: str, xs) -> list:
     return xs
 
 
+def _as_values(name: str, xs) -> list[Value]:
+    return [x if isinstance(x, Value) else Value(x) for x in _values(name, xs)]
+
+
 def _batch(name: str, preds, targets) -> tuple[list, list[float]]:
     preds, targets = _values(name, preds), _values(name, targets)
     if len(preds) != len(targets):
@@ -57,8 +61,8 @@ def _log1p(u: Value) -> Value:
 
 def softmax(values: Sequence[Value]) -> list[Value]:
     """softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max(x): stable for any magnitude."""
-    values = _values("softmax", values)
-    top = max(getattr(v, "data", v) for v in values)  # a constant: the result does not depend on it
+    values = _as_values("softmax", values)
+    top = max(v.data for v in values)  # a constant: the result does not depend on it
     exps = [(v - top).exp() for v in values]
     total = sum(exps)
     return [e / total for e in exps]
@@ -66,8 +70,8 @@ def softmax(values: Sequence[Value]) -> list[Value]:
 
 def log_softmax(values: Sequence[Value]) -> list[Value]:
     """log_softmax(x)_i = (x_i - m) - log(sum_j exp(x_j - m)), m = max(x)."""
-    values = _values("log_softmax", values)
-    top = max(getattr(v, "data", v) for v in values)
+    values = _as_values("log_softmax", values)
+    top = max(v.data for v in values)
     shifted = [v - top for v in values]
     log_total = sum(s.exp() for s in shifted).log()
     return [s - log_total for s in shifted]
@@ -117,7 +121,7 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable[int]) -> 
         raise ValueError(f"cross_entropy: got {len(logits)} samples but {len(targets)} targets")
     losses = []
     for row, target in zip(logits, targets):
-        row = _values("cross_entropy", row)
+        row = _as_values("cross_entropy", row)
         if isinstance(target, bool) or not isinstance(target, numbers.Integral):
             raise TypeError(f"cross_entropy: targets must be class indices, got {target!r}")
         if not 0 <= target < len(row):

@@ -1,0 +1,199 @@
+# ruff: noqa: B018, E402
+# %% [markdown]
+# # 3. Training a neural network
+#
+# This is karpathy/micrograd's famous demo, rebuilt with this library: a small network learns to
+# separate two interleaving half-moons of points. Everything in it is a `Value`, so every weight's
+# gradient comes from the same `backward()` you met in notebook 1; a network is just a bigger
+# expression.
+#
+# The recipe of all of deep learning, in four lines repeated many times:
+#
+# 1. **forward**: run the network on the data and measure how wrong it is (the *loss*);
+# 2. **zero** the old gradients;
+# 3. **backward**: compute d loss / d weight for every weight;
+# 4. **step**: move every weight a little against its gradient, downhill on the loss.
+
+# %%
+import random
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import nn
+from micrograd import no_grad
+
+# %% [markdown]
+# ## The data
+#
+# 100 points in two classes. `nn.data.make_moons` uses the same formula and random generator as
+# scikit-learn's function of the same name, so with seed 1337 these are exactly the points of
+# karpathy's demo. The labels come as 0/1; the loss we use wants -1/+1.
+
+# %%
+X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
+y = y * 2 - 1  # 0/1 -> -1/+1
+
+plt.figure(figsize=(5, 4))
+plt.scatter(X[:, 0], X[:, 1], c=y, s=25, cmap="coolwarm", edgecolors="k", linewidths=0.5)
+plt.title("make_moons: two classes, 100 points")
+plt.show()
+
+# %% [markdown]
+# No straight line separates the two moons, so a single neuron cannot do it. We need hidden layers.
+#
+# ## The model
+#
+# `MLP(2, [16, 16, 1])`: two inputs (the point's coordinates), two hidden layers of 16 ReLU
+# neurons, and one output neuron without activation, whose output is a *score*: positive means
+# "class +1", negative means "class -1". Seeding Python's `random` with 1337 gives exactly the
+# starting weights of karpathy's demo.
+
+# %%
+random.seed(1337)
+model = nn.MLP(2, [16, 16, 1])
+model
+
+# %% [markdown]
+# 337 parameters: the first layer has 16 neurons × (2 weights + 1 bias) = 48, the second
+# 16 × (16 + 1) = 272, the output 16 + 1 = 17.
+#
+# ## The loss
+#
+# For each point with label `y` and score `s`, the **hinge loss** is `max(0, 1 - y·s)`: zero when
+# the point is on the right side with a margin of at least 1, and growing linearly the more wrong
+# the score is. We average it over the points and add a small **L2 penalty**, `1e-4 · Σ w²`, that
+# keeps the weights from growing without need.
+
+# %%
+inputs = [[float(a), float(b)] for a, b in X]
+labels = [int(label) for label in y]
+
+
+def loss_and_accuracy():
+    scores = [model(x) for x in inputs]
+    data_loss = nn.hinge_loss(scores, labels)
+    reg_loss = 1e-4 * nn.l2_penalty(model.parameters())
+    accuracy = np.mean([(label > 0) == (s.data > 0) for label, s in zip(labels, scores)])
+    return data_loss + reg_loss, accuracy
+
+
+loss, accuracy = loss_and_accuracy()
+print(f"before training: loss {loss.data:.4f}, accuracy {accuracy:.0%}")
+
+# %% [markdown]
+# Untrained, the network is as good as a coin: 50%. Its loss, 0.8958, is exactly the first loss
+# karpathy's demo prints (the test suite checks this reproduction to 12 digits).
+#
+# That one `loss` Value sits on top of a graph of every operation for all 100 points:
+
+# %%
+from micrograd import topological_order
+
+print(f"{len(topological_order(loss)):,} Values in the graph of the loss")
+
+# %% [markdown]
+# ## The training loop
+#
+# Gradient descent, as in karpathy's demo: the **learning rate** (step size) starts at 1.0 and
+# shrinks linearly to 0.1, so early steps are bold and late ones careful. `tqdm` draws a
+# progress bar. Each step builds the whole graph again, backpropagates through all of it and moves
+# the 337 weights. The update runs under `no_grad()`: it is bookkeeping, not part of the model,
+# so it should not be recorded in any graph.
+
+# %%
+from tqdm import tqdm
+
+steps = 100
+history = {"loss": [], "accuracy": []}
+for k in (bar := tqdm(range(steps), desc="training")):
+    loss, accuracy = loss_and_accuracy()  # 1. forward
+    model.zero_grad()  # 2. zero
+    loss.backward()  # 3. backward
+    learning_rate = 1.0 - 0.9 * k / steps
+    with no_grad():  # 4. step
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+    history["loss"].append(loss.data)
+    history["accuracy"].append(accuracy)
+    bar.set_postfix(loss=f"{loss.data:.4f}", accuracy=f"{accuracy:.0%}")
+
+print(f"step {steps - 1}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.0%}")
+
+# %% [markdown]
+# ## Loss and accuracy, step by step
+
+# %%
+fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+ax_loss.plot(history["loss"], color="tab:red")
+ax_loss.set_xlabel("step")
+ax_loss.set_ylabel("loss")
+ax_loss.set_yscale("log")
+ax_loss.set_title("loss (log scale)")
+ax_acc.plot([100 * a for a in history["accuracy"]], color="tab:blue")
+ax_acc.set_xlabel("step")
+ax_acc.set_ylabel("accuracy (%)")
+ax_acc.set_title("training accuracy")
+plt.tight_layout()
+plt.show()
+
+first_perfect = history["accuracy"].index(1.0)
+print(f"first step with every point right: {first_perfect}")
+
+# %% [markdown]
+# The loss does not fall smoothly: with a large learning rate, some early steps overshoot and the
+# loss jumps up before coming down again. As the learning rate shrinks, the steps settle.
+#
+# Near the end the loss stops falling altogether. Splitting it into its two parts shows why:
+
+# %%
+scores = [model(x) for x in inputs]
+print(f"hinge part: {nn.hinge_loss(scores, labels).data:.4f}")
+print(f"L2 part:    {1e-4 * nn.l2_penalty(model.parameters()).data:.4f}")
+
+# %% [markdown]
+# Every point is now on its correct side by a margin of at least 1, so the hinge part is zero and
+# gives no more gradient; what remains is the L2 penalty, which only asks for smaller weights.
+#
+# ## The decision boundary
+#
+# To see what the network learned, we ask it for a score at every point of a grid and colour the
+# plane by the sign of the score. No gradients are needed here, so the forward passes run under
+# `no_grad()`, which skips recording the graph and is faster.
+
+# %%
+h = 0.1
+x_min, x_max = X[:, 0].min() - 1, X[:, 0].max() + 1
+y_min, y_max = X[:, 1].min() - 1, X[:, 1].max() + 1
+xx, yy = np.meshgrid(np.arange(x_min, x_max, h), np.arange(y_min, y_max, h))
+with no_grad():
+    scores = [model([float(a), float(b)]).data for a, b in zip(xx.ravel(), yy.ravel())]
+Z = (np.array(scores) > 0).reshape(xx.shape)
+
+plt.figure(figsize=(5, 4))
+plt.contourf(xx, yy, Z, cmap="coolwarm", alpha=0.4)
+plt.scatter(X[:, 0], X[:, 1], c=y, s=25, cmap="coolwarm", edgecolors="k", linewidths=0.5)
+plt.title("what the network learned")
+plt.show()
+print(f"{len(scores):,} grid points scored")
+
+# %% [markdown]
+# The boundary curls between the moons: the 337 weights, each nudged 100 times along its own
+# gradient, have carved a curved line that no single neuron could draw.
+#
+# ## The same in one call
+#
+# The loop above is what `nn.fit` runs for you (with optional mini-batches, any optimizer from
+# `nn.optim`, learning-rate schedules and the same progress bar); the `micrograd demo` command
+# uses it. For example:
+#
+# ```python
+# model = nn.MLP(2, [16, 16, 1])
+# optimizer = nn.optim.SGD(model.parameters(), lr=1.0)
+# schedule = nn.optim.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=100)
+# history = nn.fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=100, l2=1e-4,
+#                  scheduler=schedule)
+# ```
+#
+# Next: **04_activations_losses_optimizers** looks at the pieces we just used (ReLU, the hinge
+# loss, plain gradient descent) and their alternatives.

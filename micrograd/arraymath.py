@@ -83,9 +83,43 @@ def reduce_outputs(outputs: np.ndarray, reduce: str, single: bool):
     return float(reduced[0]) if single else reduced
 
 
-def _seed(reduce: str, batch: int) -> float:
-    # d mean / d output_i = 1 / batch, as the eager engine's div rule computes it
-    return 1.0 / batch if reduce == "mean" else 1.0
+def _as_plain(value):
+    return [_as_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def split_by_value(arrays: list[np.ndarray]) -> list[tuple[list, np.ndarray]]:
+    """The rows grouped by the values the arrays take in them: [(plain values, rows)]."""
+    groups: dict[tuple, list[int]] = {}
+    keys = zip(*[[_as_tuple(v) for v in array.tolist()] for array in arrays])
+    for k, key in enumerate(keys):
+        groups.setdefault(key, []).append(k)
+    return [([_as_plain(v) for v in key], np.array(rows)) for key, rows in groups.items()]
+
+
+def _as_tuple(value):
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, list) else value
+
+
+def run(parts: list, batch: int, seed: float | None) -> np.ndarray:
+    """Run each part's program forward on its rows, then backward from seed (d loss / d
+    output per sample) unless seed is None; returns the outputs (n_outputs, batch)."""
+    outputs = None
+    for program, runner, arrays, rows in parts:
+        part = runner.forward(arrays, batch if rows is None else len(rows))
+        if rows is None:
+            outputs = part
+        elif outputs is None:
+            outputs = np.empty((len(part), batch))
+        if len(part) != len(outputs):
+            raise ValueError(
+                "micrograd.compile: the function returned different numbers of outputs for "
+                "different static values"
+            )
+        if rows is not None:
+            outputs[:, rows] = part
+        if seed is not None and program.parameters:
+            runner.backward(seed)
+    return outputs
 
 
 class Runner:
@@ -94,10 +128,10 @@ class Runner:
     def __init__(self, program) -> None:
         self.program = program
 
-    def forward(self, arrays: list[np.ndarray]) -> np.ndarray:
+    def forward(self, arrays: list[np.ndarray], batch: int) -> np.ndarray:
         """Run the program; returns its outputs as an array (n_outputs, batch)."""
         program = self.program
-        self.batch = batch = len(arrays[0]) if arrays else 1
+        self.batch = batch
         flat = [array.reshape(batch, -1) for array in arrays]
         values: list = [None] * program.n_slots
         for slot, argument, position in program.inputs:
@@ -113,11 +147,11 @@ class Runner:
         self.values = values
         return np.array([np.broadcast_to(values[slot], (batch,)) for slot in program.outputs])
 
-    def backward(self, reduce: str) -> None:
-        """Add d(reduced output)/d parameter, summed over the batch, to each parameter.grad."""
+    def backward(self, seed: float) -> None:
+        """Add the gradient of sum_i seed * output_i to each parameter's .grad."""
         program, values, needs_grad = self.program, self.values, self.program.needs_grad
         grads: list = [None] * program.n_slots
-        grads[program.outputs[0]] = np.full(self.batch, _seed(reduce, self.batch))
+        grads[program.outputs[0]] = np.full(self.batch, seed)
         with np.errstate(all="ignore"):
             for instruction in reversed(program.instructions):
                 grad = grads[instruction.output]
@@ -233,10 +267,10 @@ class GroupedRunner:
         )
         self.constants = np.array(program.constants, dtype=np.float64)[:, None]
 
-    def forward(self, arrays: list[np.ndarray]) -> np.ndarray:
+    def forward(self, arrays: list[np.ndarray], batch: int) -> np.ndarray:
         """Run the program; returns its outputs as an array (n_outputs, batch)."""
         program = self.program
-        self.batch = batch = len(arrays[0]) if arrays else 1
+        self.batch = batch
         V = self.values = np.empty((self.n_rows, batch))
         for argument, rows, positions in self.inputs:
             V[rows] = arrays[argument].reshape(batch, -1)[:, positions].T
@@ -252,11 +286,11 @@ class GroupedRunner:
                     V[out] = op.forward(ARRAY, *[rows.gather(V) for rows in gathers])
         return V[self.outputs]
 
-    def backward(self, reduce: str) -> None:
-        """Add d(reduced output)/d parameter, summed over the batch, to each parameter.grad."""
+    def backward(self, seed: float) -> None:
+        """Add the gradient of sum_i seed * output_i to each parameter's .grad."""
         V, batch = self.values, self.batch
         G = np.zeros_like(V)
-        G[self.outputs[0]] = _seed(reduce, batch)
+        G[self.outputs[0]] = seed
         with np.errstate(all="ignore"):
             for op, out, count, terms, gathers, accumulators in reversed(self.plans):
                 if accumulators is None:

@@ -45,7 +45,8 @@ class Program:
     Slots are numbered inputs first, then parameters, then constants, then op results.
     """
 
-    argument_names: list[str]
+    static: dict[str, object]  # arguments baked in as plain values, by name
+    argument_names: list[str]  # the traced arguments
     argument_shapes: tuple[tuple[int, ...], ...]
     inputs: list[tuple[int, int, int]]  # (slot, argument index, flat position in it)
     parameters: list[Value]  # parameter k lives in slot first_parameter + k
@@ -76,6 +77,7 @@ class Program:
     def listing(self) -> str:
         """The program as Python-like straight-line code, one line per slot."""
         lines = [f"def traced({', '.join(self.argument_names)}):"]
+        lines += [f"    # {name} = {value!r}, static" for name, value in self.static.items()]
         for slot, argument, position in self.inputs:
             name = self.argument_names[argument]
             index = _unflatten(position, self.argument_shapes[argument])
@@ -197,16 +199,25 @@ def _roots(result: object) -> list[Value]:
     return roots
 
 
-def build_program(fn: Callable, shapes: tuple[tuple[int, ...], ...], examples: list) -> Program:
-    """Trace fn on one sample (examples[i]: the flat numbers of argument i) into a Program."""
-    names = _argument_names(fn, len(shapes))
+def build_program(
+    fn: Callable, shapes: tuple[tuple[int, ...], ...], examples: list, static: dict | None = None
+) -> Program:
+    """Trace fn on one sample into a Program. shapes[i] and examples[i] (its flat numbers)
+    describe the i-th traced argument; static maps the positions of the other arguments to
+    the plain values they take, baked into this program."""
+    static = static or {}
+    all_names = _argument_names(fn, len(shapes) + len(static))
+    names = [name for k, name in enumerate(all_names) if k not in static]
     leaves_per_argument: list[list[Value]] = []
-    arguments = []
+    traced_arguments = []
     for name, shape, example in zip(names, shapes, examples):
         found: list[Value] = []
-        arguments.append(_input_leaves(shape, example, name, found))
+        traced_arguments.append(_input_leaves(shape, example, name, found))
         leaves_per_argument.append(found)
-    result, recorded = trace(fn, arguments)
+    remaining = iter(traced_arguments)
+    arguments = [static[k] if k in static else next(remaining) for k in range(len(all_names))]
+    input_leaves = [leaf for leaves in leaves_per_argument for leaf in leaves]
+    result, recorded = trace(fn, arguments, input_leaves)
     roots = _roots(result)
     reachable: dict[Value, None] = {}
     for root in roots:
@@ -262,6 +273,7 @@ def build_program(fn: Callable, shapes: tuple[tuple[int, ...], ...], examples: l
     for instruction in instructions:
         needs_grad[instruction.output] = any(needs_grad[i] for i in instruction.inputs)
     return Program(
+        static={all_names[k]: value for k, value in sorted(static.items())},
         argument_names=names,
         argument_shapes=shapes,
         inputs=inputs,
@@ -280,7 +292,9 @@ def build_program(fn: Callable, shapes: tuple[tuple[int, ...], ...], examples: l
 class CompiledFunction:
     """A per-sample function of Values, traced once, run over batches with numpy."""
 
-    def __init__(self, fn: Callable, reduce: str = "mean", group: bool = True) -> None:
+    def __init__(
+        self, fn: Callable, reduce: str = "mean", group: bool = True, static: tuple = ()
+    ) -> None:
         if reduce not in REDUCTIONS:
             raise ValueError(
                 f"micrograd.compile: reduce must be one of {REDUCTIONS}, got {reduce!r}"
@@ -288,34 +302,59 @@ class CompiledFunction:
         self.fn = fn
         self.reduce = reduce
         self.group = group
+        self.static = tuple(sorted(static))
         self.trace_seconds = 0.0  # total time spent tracing, reported apart from running
         self.trace_count = 0
         self._traces: dict[tuple, tuple[Program, object]] = {}
         self._latest: Program | None = None
         self.__wrapped__ = fn
 
-    def _runner(self, batches: tuple) -> tuple[Program, object, list]:
-        arrays, shapes = arraymath.as_batches(batches)
-        known = self._traces.get(shapes)
+    def _lookup(self, shapes: tuple, arrays: list, static: dict) -> tuple[Program, object]:
+        key = (shapes, tuple(static.items()))
+        known = self._traces.get(key)
         if known is None:
             start = time.perf_counter()
-            program = build_program(self.fn, shapes, arraymath.first_sample(arrays))
+            examples = arraymath.first_sample(arrays)
+            program = build_program(self.fn, shapes, examples, static)
             runner = (arraymath.GroupedRunner if self.group else arraymath.Runner)(program)
             self.trace_seconds += time.perf_counter() - start
             self.trace_count += 1
-            known = self._traces[shapes] = (program, runner)
+            known = self._traces[key] = (program, runner)
         self._latest = known[0]
-        return known[0], known[1], arrays
+        return known
+
+    def _parts(self, batches: tuple) -> tuple[int, list]:
+        """(batch size, [(program, runner, traced arrays, rows of the batch or None)]):
+        one part per distinct combination of static values."""
+        arrays, shapes = arraymath.as_batches(batches)
+        batch = len(arrays[0]) if arrays else 1
+        if not self.static:
+            return batch, [(*self._lookup(shapes, arrays, {}), arrays, None)]
+        if self.static[-1] >= len(arrays) or self.static[0] < 0:
+            raise ValueError(
+                f"micrograd.compile: static={self.static} names arguments that are not there "
+                f"(called with {len(arrays)})"
+            )
+        traced = [k for k in range(len(arrays)) if k not in self.static]
+        traced_shapes = tuple(shapes[k] for k in traced)
+        parts = []
+        split = arraymath.split_by_value([arrays[k] for k in self.static])
+        for values, rows in split:
+            static = dict(zip(self.static, values))
+            part_arrays = [arrays[k][rows] for k in traced]
+            parts.append((*self._lookup(traced_shapes, part_arrays, static), part_arrays, rows))
+        return batch, parts
 
     def trace(self, *batches) -> Program:
         """Trace on the first sample of the batches (if not traced for their shapes yet)."""
-        return self._runner(batches)[0]
+        self._parts(batches)
+        return self._program()
 
     def forward(self, *batches):
         """The per-sample outputs, shape (batch,) or (batch, n) for a list of n; no gradients."""
-        program, runner, arrays = self._runner(batches)
-        outputs = runner.forward(arrays)
-        return outputs[0] if program.single_output else outputs.T
+        batch, parts = self._parts(batches)
+        outputs = arraymath.run(parts, batch, seed=None)
+        return outputs[0] if parts[0][0].single_output else outputs.T
 
     def __call__(self, *batches, backward: bool = True, create_graph: bool = False):
         """Forward over the batch, reduce, and (by default) add the batch gradient to every
@@ -325,16 +364,18 @@ class CompiledFunction:
                 "micrograd.compile: create_graph (higher-order gradients) is not supported by "
                 "compiled functions; use the eager engine: loss.backward(create_graph=True)"
             )
-        program, runner, arrays = self._runner(batches)
-        if backward and not program.single_output:
+        batch, parts = self._parts(batches)
+        single = parts[0][0].single_output
+        if backward and not single:
             raise ValueError(
                 f"micrograd.compile: backward needs one output per sample, but the function "
-                f"returned a list of {len(program.outputs)}; use .forward(...) for several outputs"
+                f"returned a list of {len(parts[0][0].outputs)}; use .forward(...) for several "
+                "outputs"
             )
-        outputs = runner.forward(arrays)
-        if backward and program.parameters:
-            runner.backward(self.reduce)
-        return arraymath.reduce_outputs(outputs, self.reduce, program.single_output)
+        # d mean / d output_i = 1 / batch, exactly as the eager engine's div rule computes it
+        seed = (1.0 / batch if self.reduce == "mean" else 1.0) if backward else None
+        outputs = arraymath.run(parts, batch, seed)
+        return arraymath.reduce_outputs(outputs, self.reduce, single)
 
     def _program(self) -> Program:
         if self._latest is None:
@@ -363,17 +404,22 @@ class CompiledFunction:
         return program.roots[0] if program.single_output else list(program.roots)
 
 
-def compile(fn: Callable | None = None, *, reduce: str = "mean", group: bool = True):
+def compile(
+    fn: Callable | None = None, *, reduce: str = "mean", group: bool = True, static: tuple = ()
+):
     """Trace fn (a function of one sample's Values) once and run it over batches with numpy.
 
     ``step = compile(lambda x, y: loss(model(x), y))``; ``step(X, Y)`` gives the mean loss
     over the rows of X and Y and adds its gradient to every parameter's .grad, exactly as
     ``(sum(losses) / len(X)).backward()`` on the eager engine would. ``reduce`` is "mean",
     "sum" or "none" (per-sample outputs; gradients of their sum). ``group`` runs ops of one
-    kind at one depth as a single numpy call. Usable as ``@compile`` or ``@compile(...)``.
+    kind at one depth as a single numpy call. ``static`` lists arguments passed as plain
+    numbers instead of Values (class labels, say): one program is traced per distinct value.
+    Usable as ``@compile`` or ``@compile(...)``.
     """
+    options = {"reduce": reduce, "group": group, "static": tuple(static)}
     if fn is None:
-        return lambda f: CompiledFunction(f, reduce=reduce, group=group)
+        return lambda f: CompiledFunction(f, **options)
     if not callable(fn):
         raise TypeError(f"micrograd.compile: expected a function, got {type(fn).__name__}")
-    return CompiledFunction(fn, reduce=reduce, group=group)
+    return CompiledFunction(fn, **options)

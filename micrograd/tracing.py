@@ -113,11 +113,11 @@ class _Tracer:
         self.switched.clear()
 
 
-def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
+def trace(fn: Callable, arguments: list, inputs: list[Value]) -> tuple[object, list[Value]]:
     """fn(*arguments), with data-dependent control flow refused, and the nodes it made in
-    creation order (a topological order of its graph). arguments hold the input leaves."""
+    creation order (a topological order of its graph). inputs: the leaves in arguments."""
     tracer = _Tracer()
-    for leaf in _leaves(arguments):
+    for leaf in inputs:
         tracer.mark(leaf)
     add_node_hook(tracer)
     try:
@@ -126,11 +126,3 @@ def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
     finally:
         remove_node_hook(tracer)
         tracer.undo()
-
-
-def _leaves(nested: object):
-    if isinstance(nested, Value):
-        yield nested
-    else:
-        for item in nested:
-            yield from _leaves(item)

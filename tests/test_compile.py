@@ -387,3 +387,27 @@ def test_importing_micrograd_does_not_import_numpy():
     code = "import sys, micrograd; assert 'numpy' not in sys.modules; micrograd.compile"
     code += "; assert 'numpy' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("group", GROUPINGS)
+def test_static_arguments_trace_one_program_per_value(group):
+    """A label passed as a plain number (as nn's losses want it): one trace per class."""
+    model = nn.MLP(2, [4, 1], rng=random.Random(11))
+    seen = []
+
+    def loss(x, label):
+        seen.append(label)
+        assert isinstance(label, float)
+        return (1 - label * model(x)).relu()
+
+    X, Y = moons(15, seed=12)
+    step = micrograd.compile(loss, static=(1,), group=group)
+    result = step(X, Y)
+    assert sorted(seen) == [-1.0, 1.0] and step.trace_count == 2
+    _, t_loss, t_grads = torch_mlp_hinge(model, X, Y)
+    assert same(result, t_loss)
+    assert_all_same([p.grad for p in model.parameters()], t_grads)
+    assert_all_same(step.forward(X, Y), torch_mlp_hinge(model, X, Y)[0])
+    assert "# label = " in step.listing() and "static" in step.listing()
+    with pytest.raises(ValueError, match="static"):
+        micrograd.compile(loss, static=(2,))(X, Y)

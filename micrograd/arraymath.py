@@ -40,15 +40,18 @@ ARRAY = SimpleNamespace(
 ARRAY.__doc__ = "The rules' elementary functions on float64 numpy arrays."
 
 
-def as_batches(batches: tuple) -> tuple[list[np.ndarray], tuple[tuple[int, ...], ...]]:
-    """Each batch as a float64 array with one row per sample, and the shape of one sample.
-    No batches at all is a function of the parameters alone, run as a batch of one."""
+def as_batches(
+    batches: tuple, static: tuple = ()
+) -> tuple[list[np.ndarray], tuple[tuple[int, ...], ...]]:
+    """Each batch as a float64 array with one row per sample, and the shape of one sample;
+    static ones keep their own type (class labels stay ints). No batches at all is a
+    function of the parameters alone, run as a batch of one."""
     if not batches:
         return [], ()
     arrays = []
     for k, batch in enumerate(batches):
         try:
-            array = np.asarray(batch, dtype=np.float64)
+            array = np.asarray(batch) if k in static else np.asarray(batch, dtype=np.float64)
         except (TypeError, ValueError) as error:
             raise TypeError(
                 f"micrograd.compile: argument {k}: expected numbers, one row per sample "

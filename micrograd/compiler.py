@@ -326,7 +326,7 @@ class CompiledFunction:
     def _parts(self, batches: tuple) -> tuple[int, list]:
         """(batch size, [(program, runner, traced arrays, rows of the batch or None)]):
         one part per distinct combination of static values."""
-        arrays, shapes = arraymath.as_batches(batches)
+        arrays, shapes = arraymath.as_batches(batches, self.static)
         batch = len(arrays[0]) if arrays else 1
         if not self.static:
             return batch, [(*self._lookup(shapes, arrays, {}), arrays, None)]

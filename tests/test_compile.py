@@ -411,3 +411,10 @@ def test_static_arguments_trace_one_program_per_value(group):
     assert "# label = " in step.listing() and "static" in step.listing()
     with pytest.raises(ValueError, match="static"):
         micrograd.compile(loss, static=(2,))(X, Y)
+
+
+def test_static_arguments_keep_their_type():
+    w = [Value(0.5), Value(-0.5)]
+    pick = micrograd.compile(lambda x, k: w[k] * x, static=(1,), reduce="none")
+    assert_all_same(pick([1.0, 2.0, 3.0], [0, 1, 0]), [0.5, -1.0, 1.5])
+    assert same(w[0].grad, 4.0) and same(w[1].grad, 2.0)

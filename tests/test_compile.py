@@ -4,9 +4,11 @@ sample; the calling convention, re-tracing, the listing, and its errors."""
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -418,3 +420,38 @@ def test_static_arguments_keep_their_type():
     pick = micrograd.compile(lambda x, k: w[k] * x, static=(1,), reduce="none")
     assert_all_same(pick([1.0, 2.0, 3.0], [0, 1, 0]), [0.5, -1.0, 1.5])
     assert same(w[0].grad, 4.0) and same(w[1].grad, 2.0)
+
+
+def test_fit_with_compile_reproduces_karpathy_demo():
+    """nn.fit(compile=True) on demo.ipynb's setup gives the reference run's losses,
+    accuracies and final weights (karpathy/micrograd's, recorded in tests/data)."""
+    reference = json.loads((Path(__file__).parent / "data" / "karpathy_reference.json").read_text())
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
+    opt = nn.optim.SGD(model.parameters(), lr=1.0)
+    schedule = nn.optim.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
+    steps = reference["steps"]
+    history = nn.fit(
+        model, X, y * 2 - 1, loss="hinge", optimizer=opt, scheduler=schedule,
+        epochs=len(steps), l2=1e-4, shuffle=False, progress=False, compile=True,
+    )  # fmt: skip
+    assert history["loss"] == pytest.approx([s["loss"] for s in steps], rel=1e-12)
+    assert history["accuracy"] == [s["accuracy"] for s in steps]
+    assert [p.data for p in model.parameters()] == pytest.approx(
+        reference["final_parameters"], rel=1e-12, abs=1e-15
+    )
+
+
+def test_fit_with_compile_on_mini_batches_matches_eager_fit():
+    def run(compile):
+        model = nn.MLP(3, [4, 1], activation="tanh", rng=random.Random(0))
+        X, y = np.random.default_rng(1).normal(size=(9, 3)), np.random.default_rng(2).normal(size=9)
+        history = nn.fit(model, X, y, loss="mse", epochs=3, batch_size=4, l2=1e-3,
+                         progress=False, compile=compile)  # fmt: skip
+        return history["loss"], [p.data for p in model.parameters()]
+
+    eager_losses, eager_params = run(False)
+    losses, params = run(True)
+    assert_all_same(losses, eager_losses)
+    assert_all_same(params, eager_params)

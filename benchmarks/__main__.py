@@ -12,7 +12,7 @@ from . import report, suite
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
-FULL = dict(rounds=15, block=0.25, sizes=(1_000, 10_000, 100_000, 1_000_000), memory=100_000)
+FULL = dict(rounds=20, block=0.25, sizes=(1_000, 10_000, 100_000, 1_000_000), memory=100_000)
 QUICK = dict(rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000)
 
 
@@ -20,7 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument(
+        "--profile", action="store_true", help="only cProfile this engine's eager demo step"
+    )
     args = parser.parse_args(argv)
+    if args.profile:
+        print(suite.profile_demo(steps=3, top=25))
+        return 0
     settings = QUICK if args.quick else FULL
     started = time.perf_counter()
 
@@ -48,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Produced by `{command}` in {time.perf_counter() - started:.0f} s on:",
         "",
         *report.machine(),
+        "",
+        *report.method(settings["block"]),
         "",
         "## Targets",
         "",

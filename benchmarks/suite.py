@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import karpathy_release
-from .variants import Numpy, TorchBatch, TorchScalars
+from .variants import Numpy, PythonFloats, TorchBatch, TorchScalars
 from .workload import LEARNING_RATE, initial_weights, moons
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +118,7 @@ def start_demo(n_points: int = 100) -> Demo:
         ),
         REFERENCE: LocalVariant(TorchBatch(X, y, weights, LEARNING_RATE)),
         "numpy, written by hand": LocalVariant(Numpy(X, y, weights, LEARNING_RATE)),
+        "Python floats, written by hand": LocalVariant(PythonFloats(X, y, weights, LEARNING_RATE)),
     }
     demo = Demo(variants, workers)
     if workers["ours"].call("compiled_available")["available"]:
@@ -169,6 +170,17 @@ def ratio(demo: Demo, slower: str, faster: str) -> float:
     return statistics.median(a / b for a, b in pairs)
 
 
+def profile_demo(steps: int, top: int) -> str:
+    """cProfile's top entries (by own time) for this engine's eager demo step."""
+    worker = Worker("ours")
+    try:
+        X, y = moons()
+        worker.call("setup", X=X, y=y, weights=initial_weights(), lr=LEARNING_RATE)
+        return worker.call("profile", steps=steps, top=top)["text"]
+    finally:
+        worker.close()
+
+
 def close_demo(demo: Demo) -> None:
     for worker in demo.workers.values():
         worker.close()
@@ -191,21 +203,34 @@ class Micro:
 
 
 def repeats_for(n: int) -> int:
-    """Enough repeats for a stable median at small sizes, one at a million nodes."""
-    return 1 if n >= 1_000_000 else max(3, min(30, 30_000 // n))
+    """Enough repeats for a stable minimum at small sizes, two at a million nodes."""
+    return 2 if n >= 1_000_000 else max(3, min(30, 100_000 // n))
+
+
+def _fastest(times: list) -> float | str:
+    """The minimum of the times, or the engine's error (a string) if a run failed."""
+    failures = [t for t in times if isinstance(t, str)]
+    return failures[0] if failures else min(times)
 
 
 def run_micro(workers: dict, sizes: tuple, memory_size: int, depth: int) -> Micro:
-    """Time the three shapes at every size (engines interleaved), then memory and depth."""
+    """Time the three shapes at every size, then memory and depth. Repeats are interleaved
+    over engines and collector modes, and the fastest kept: on a shared machine the
+    minimum is the figure least disturbed by other processes."""
     micro = Micro(sizes)
     for n in sizes:
         for shape in SHAPES:
-            for gc_on in (True, False):
-                for engine, worker in workers.items():
-                    answer = worker.call(
-                        "micro", shape=shape, n=n, repeats=repeats_for(n), gc_on=gc_on
-                    )
-                    micro.times[engine, shape, n, gc_on] = answer
+            runs = {}
+            for _ in range(repeats_for(n)):
+                for gc_on in (True, False):
+                    for engine, worker in workers.items():
+                        answer = worker.call("micro", shape=shape, n=n, repeats=1, gc_on=gc_on)
+                        runs.setdefault((engine, shape, n, gc_on), []).append(answer)
+            for key, answers in runs.items():
+                micro.times[key] = {
+                    pass_: _fastest([answer[pass_] for answer in answers])
+                    for pass_ in ("forward_ns", "backward_ns")
+                }
     for engine, worker in workers.items():
         micro.memory[engine, "demo"] = worker.call("memory", shape="demo", n=0)
         for shape in ("chain", "tree"):

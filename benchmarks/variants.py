@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from .workload import ALPHA, ScalarMLP, Weights, demo_loss, flat
+from .workload import ALPHA, ScalarMLP, Weights, demo_loss
 
 
 def _timed(step, steps: int, gc_on: bool) -> float:
@@ -171,4 +171,58 @@ class Numpy:
         return _timed(lambda: self._step(params, update=True), steps, gc_on)
 
 
-__all__ = ["Numpy", "TorchBatch", "TorchScalars", "as_arrays", "flat", "flat_arrays"]
+class PythonFloats:
+    """The forward and backward passes written out by hand on Python floats, per sample."""
+
+    def __init__(self, X: list, y: list, weights: Weights, lr: float) -> None:
+        self.X, self.y, self.weights, self.lr = X, y, weights, lr
+
+    def _params(self) -> list[list[list[float]]]:
+        """params[layer][neuron] = [w_0, ..., w_k, b], mutable."""
+        return [[[*w, b] for w, b in layer] for layer in self.weights]
+
+    def _step(self, params: list, update: bool) -> tuple[float, list]:
+        scale, last = 1.0 / len(self.X), len(params) - 1
+        grads = [[[0.0] * len(neuron) for neuron in layer] for layer in params]
+        loss = 0.0
+        for x, label in zip(self.X, self.y):
+            activations, pre_activations = [x], []
+            for depth, layer in enumerate(params):
+                inputs = activations[-1]
+                z = [sum(w * xi for w, xi in zip(neuron, inputs)) + neuron[-1] for neuron in layer]
+                pre_activations.append(z)
+                activations.append(z if depth == last else [max(zj, 0.0) for zj in z])
+            margin = 1.0 - label * activations[-1][0]
+            if margin <= 0:
+                continue
+            loss += margin * scale
+            upstream = [-label * scale]  # d loss / d score
+            for depth in range(last, -1, -1):
+                layer, inputs = params[depth], activations[depth]
+                downstream = [0.0] * len(inputs)
+                for j, neuron in enumerate(layer):
+                    g = upstream[j] if depth == last or pre_activations[depth][j] > 0 else 0.0
+                    if g == 0.0:
+                        continue
+                    grad = grads[depth][j]
+                    for k, xk in enumerate(inputs):
+                        grad[k] += g * xk
+                        downstream[k] += g * neuron[k]
+                    grad[-1] += g
+                upstream = downstream
+        for layer, layer_grads in zip(params, grads):
+            for neuron, grad in zip(layer, layer_grads):
+                for k, p in enumerate(neuron):
+                    loss += ALPHA * p * p
+                    grad[k] += 2 * ALPHA * p
+                    if update:
+                        neuron[k] = p - self.lr * grad[k]
+        return loss, grads
+
+    def check(self) -> tuple[float, list[float]]:
+        loss, grads = self._step(self._params(), update=False)
+        return loss, [g for layer in grads for neuron in layer for g in neuron]
+
+    def time(self, steps: int, gc_on: bool) -> float:
+        params = self._params()
+        return _timed(lambda: self._step(params, update=True), steps, gc_on)

@@ -1,0 +1,303 @@
+# ruff: noqa: B018, E402
+# %% [markdown]
+# # 7. From scalars to batches: tracing a graph once, replaying it with numpy
+#
+# Training the moons network of notebook 3 builds a brand-new graph for every sample at every
+# step: 100 points times about 650 nodes, each one a Python object, created, walked backwards
+# and thrown away. Yet the graph is **the same every time**. Only the numbers flowing through it
+# change.
+#
+# That is the idea behind `jax.jit` and `torch.compile`, and it is what `micrograd.compile`
+# does for our scalar engine:
+#
+# 1. **trace**: run the function once, on one sample, and record the graph it builds;
+# 2. **flatten** the graph into a program: a numbered list of primitive ops;
+# 3. **replay** the program with numpy, where each slot holds not one number but a whole vector,
+#    one number per sample. The forward pass and the backward pass both run over the whole batch
+#    at once.
+#
+# The replay uses the very same forward and derivative rules as `Value` (the op table in
+# `micrograd/ops.py` is written once, against a small namespace of functions that exists for
+# floats, for Values and for numpy arrays), so the results are the eager engine's.
+
+# %%
+import random
+import time
+
+import numpy as np
+
+import micrograd
+import nn
+from micrograd import Value
+
+# %% [markdown]
+# ## Tracing: what a compiler sees
+#
+# Start with one neuron: `tanh(w0*x0 + w1*x1 + b)`, and a squared error against a target `y`.
+# The function is written for **one sample**, with ordinary `Value` operations. The weights
+# are captured from the enclosing scope, as a model's parameters usually are.
+
+# %%
+w0, w1, b = Value(0.5, label="w0"), Value(-1.0, label="w1"), Value(0.1, label="b")
+
+
+def neuron_loss(x, y):
+    out = (w0 * x[0] + w1 * x[1] + b).tanh()
+    return (out - y) ** 2
+
+
+step = micrograd.compile(neuron_loss)
+step.trace([[1.0, 2.0]], [0.5])  # trace on one sample (normally the first call does it)
+print(step.listing())
+
+# %% [markdown]
+# This is the whole graph of one sample, written as straight-line code. Every node got a
+# numbered slot `v0, v1, ...`:
+#
+# * the **inputs** of one sample (`x[0]`, `x[1]`, `y`) come first: they will hold vectors;
+# * the **parameters**, any leaf the function captured, are read live at every call (so an
+#   optimizer's updates are seen) and receive gradients;
+# * the **constants** (the exponent 2.0 of `** 2`) are plain numbers;
+# * then one line per operation, in an order where every input is computed before it is used.
+#
+# The traced graph is still made of ordinary Values, so it can be inspected like any other:
+
+# %%
+root = step.graph()
+print(type(root).__name__, "with", len(micrograd.topological_order(root)), "nodes")
+print("ops:", [str(n._op) for n in micrograd.topological_order(root) if n._prev])
+
+# %% [markdown]
+# ## Replaying over a batch
+#
+# Calling the compiled function with a batch (one row per sample) runs that program with numpy
+# arrays, then runs the backward pass the same way, and leaves in each parameter's `.grad`
+# the gradient of the **mean** loss over the batch, as one eager `backward()` would. Let us check
+# that against the eager engine, sample by sample.
+
+# %%
+rng = np.random.default_rng(0)
+X = rng.normal(size=(1000, 2))
+Y = np.tanh(X @ np.array([1.5, -0.5]))
+
+for p in (w0, w1, b):
+    p.grad = 0.0
+loss = step(X, Y)
+compiled_grads = [p.grad for p in (w0, w1, b)]
+
+for p in (w0, w1, b):
+    p.grad = 0.0
+losses = [neuron_loss([Value(a), Value(c)], t) for (a, c), t in zip(X.tolist(), Y.tolist())]
+eager_loss = sum(losses) / len(losses)
+eager_loss.backward()
+eager_grads = [p.grad for p in (w0, w1, b)]
+
+print(f"loss      compiled {loss:.17f}   eager {eager_loss.data:.17f}")
+for name, c, e in zip(["w0", "w1", "b"], compiled_grads, eager_grads):
+    print(f"d/d{name:<5} compiled {c:+.17f}  eager {e:+.17f}  rel. diff {abs(c - e) / abs(e):.0e}")
+
+# %% [markdown]
+# The same numbers to the last digit or two; what differs is only the order in which the
+# 1000 per-sample contributions are added up.
+#
+# ## What cannot be traced: Python decisions on values
+#
+# The program is recorded once and replayed for every sample. A Python `if` on a value would be
+# decided once, for the sample used in tracing, and silently baked in for all the others. So
+# while tracing, any value that depends on an input or a parameter refuses to be compared,
+# converted to `float` or `bool`, or read through `.data`, and says where:
+
+
+# %%
+def branchy(x):
+    s = w0 * x[0]
+    if s > 0:  # a decision the compiled program could not repeat per sample
+        return s
+    return -s
+
+
+try:
+    micrograd.compile(branchy)(X)
+except micrograd.compiler.TracingError as error:
+    message = str(error)
+    site = message.split(": ")[1]  # file:line; a notebook cell's file is a temporary one
+    print(message.replace(site.rsplit(":", 1)[0], "<this cell>"))
+
+# %% [markdown]
+# The fix is to express the choice with operations, which *are* recorded: here `s.relu() +
+# (-s).relu()` (or `abs(s)`). Branching on a plain number that is the same for every sample (a
+# class label, a flag) is fine: pass it as a **static** argument, `compile(fn, static=(1,))`,
+# and one program is traced per distinct value.
+#
+# ## The demo network: 650 scalar ops become 11 array ops
+#
+# Now the real workload: karpathy's moons, `MLP(2, [16, 16, 1])`, hinge loss.
+
+# %%
+random.seed(1337)
+model = nn.MLP(2, [16, 16, 1])
+params = model.parameters()
+X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
+y = (y * 2 - 1).astype(float)
+
+
+def hinge(x, t):
+    return (1 - t * model(x)).relu()
+
+
+step = micrograd.compile(hinge)
+step(X, y)
+program = step.program
+print(len(program.instructions), "instructions for one sample,", len(params), "parameters")
+print("\n".join(step.listing().splitlines()[-6:]))
+
+# %% [markdown]
+# Run one instruction at a time, that is 650 numpy calls forward and about as many backward,
+# each on a vector of 100 numbers: already much faster than 65,000 Python objects, but numpy's
+# overhead per call dominates such small arrays.
+#
+# The compiler can do better, because many instructions are independent of each other. The
+# 256 multiplications `w * h` of the second layer all happen at the same *depth* of the graph
+# and none needs another's result, so they can run as **one** multiplication of a 256-row array.
+# And each neuron's chain of 16 additions `((b + w0*x0) + w1*x1) + ...`, whose partial sums are
+# used nowhere else, is one ordered sum. Grouped this way, the whole network is a short
+# schedule of array operations:
+
+# %%
+for group in program.groups(fuse_sums=True):
+    op, count = group[0].op, len(group)
+    terms = f" of {len(group[0].inputs)} terms" if str(op) == "sum" else ""
+    print(f"{str(op):>5} x {count:3}{terms}")
+
+# %% [markdown]
+# This is what a deep-learning framework would write by hand as three matrix products: the
+# compiler found the same structure in a graph of scalars. (`compile(fn, group=False)` keeps one
+# numpy call per instruction, for comparison.)
+#
+# ## Timings against the eager engine
+#
+# One training step: forward over the 100 points, zero the gradients, backward, SGD update. As
+# in karpathy's demo, the loss also has an L2 penalty `1e-4 * sum(p**2)`. That term depends on
+# the parameters only, so it is compiled on its own, as a function of no inputs, rather than
+# being recomputed for each of the 100 samples (hoisting a loop-invariant computation, in
+# compiler words).
+
+# %%
+penalty = micrograd.compile(lambda: 1e-4 * sum(p * p for p in params))
+
+
+def eager_step():
+    scores = [model(list(row)) for row in X.tolist()]
+    losses = [(1 - t * s).relu() for s, t in zip(scores, y.tolist())]
+    loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
+    model.zero_grad()
+    loss.backward()
+    for p in params:
+        p.data -= 0.05 * p.grad
+    return loss.data
+
+
+def make_compiled_step(group):
+    data_loss = micrograd.compile(hinge, group=group)
+
+    def compiled_step():
+        model.zero_grad()
+        loss = data_loss(X, y) + penalty()
+        for p in params:
+            p.data -= 0.05 * p.grad
+        return loss
+
+    return compiled_step, data_loss
+
+
+def seconds_per_call(fn, repeats):
+    fn()  # the first call traces
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return best
+
+
+saved = [p.data for p in params]
+eager = seconds_per_call(eager_step, 3)
+one_op_step, _ = make_compiled_step(group=False)
+one_op = seconds_per_call(one_op_step, 20)
+grouped_step, grouped_fn = make_compiled_step(group=True)
+grouped = seconds_per_call(grouped_step, 200)
+for p, value in zip(params, saved):
+    p.data = value
+
+print(f"eager engine              {eager * 1e3:8.2f} ms per step")
+print(f"compiled, one op per call {one_op * 1e3:8.2f} ms per step  ({eager / one_op:5.0f}x)")
+print(f"compiled, grouped         {grouped * 1e3:8.2f} ms per step  ({eager / grouped:5.0f}x)")
+print(f"tracing, once             {grouped_fn.trace_seconds * 1e3:8.2f} ms")
+
+# %% [markdown]
+# ## The same numbers
+#
+# Speed is worth nothing if the answer changes. At the same weights, the compiled step's loss
+# and all 337 gradients against the eager engine's:
+
+# %%
+model.zero_grad()
+compiled_loss = micrograd.compile(hinge)(X, y) + penalty()
+compiled_grads = [p.grad for p in params]
+
+model.zero_grad()
+scores = [model(list(row)) for row in X.tolist()]
+losses = [(1 - t * s).relu() for s, t in zip(scores, y.tolist())]
+loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
+loss.backward()
+eager_grads = [p.grad for p in params]
+
+worst = max(abs(c - e) / abs(e) for c, e in zip(compiled_grads, eager_grads) if e != 0)
+print(f"loss: compiled {compiled_loss:.17f}, eager {loss.data:.17f}")
+print(f"largest relative difference over {len(params)} gradients: {worst:.1e}")
+
+# %% [markdown]
+# ## Training with it
+#
+# `nn.fit(..., compile=True)` uses all this: the loss of one sample is traced (once per target
+# value, since the losses read their targets as plain numbers), each batch is replayed with
+# numpy, and the result is the same training run.
+
+
+# %%
+def train(compile):
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    opt = nn.optim.SGD(model.parameters(), lr=1.0)
+    schedule = nn.optim.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
+    start = time.perf_counter()
+    history = nn.fit(model, X, y, loss="hinge", optimizer=opt, scheduler=schedule, epochs=100,
+                     l2=1e-4, shuffle=False, progress=False, compile=compile)  # fmt: skip
+    return history, time.perf_counter() - start
+
+
+eager_history, eager_seconds = train(compile=False)
+compiled_history, compiled_seconds = train(compile=True)
+gap = max(abs(a - b) / b for a, b in zip(compiled_history["loss"], eager_history["loss"]))
+for name, history, seconds in [
+    ("eager", eager_history, eager_seconds),
+    ("compiled", compiled_history, compiled_seconds),
+]:
+    loss, accuracy = history["loss"][-1], history["accuracy"][-1]
+    print(f"100 epochs {name:<8} {seconds:6.2f} s: loss {loss:.6f}, accuracy {accuracy:.0%}")
+print(f"{eager_seconds / compiled_seconds:.0f}x faster end to end, tracing included")
+print(f"largest relative difference along the loss curve: {gap:.0e}")
+
+# %% [markdown]
+# ## What you have seen
+#
+# * A scalar autograd graph is a program. Tracing records it once; from then on it is just data.
+# * Replaying the program over vectors turns "one graph per sample" into "one pass per batch":
+#   this is `vmap`, batching by the compiler instead of by hand.
+# * Independent operations of the same kind can be fused into one array operation; for an MLP
+#   that rediscovers the matrix products a framework would have written by hand.
+# * The price: the program cannot contain Python decisions on values. Choices must be written
+#   as operations (`relu`, `abs`, a mask), or as static arguments. This is the same rule that
+#   `jax.jit` and `torch.compile` impose, for the same reason.
+# * Higher-order gradients (`create_graph=True`) stay with the eager engine.

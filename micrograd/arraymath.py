@@ -12,6 +12,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .program import SUM
+
 
 def _sign(x):
     """-1, 0 or 1 by the sign of x, 0 for nan (as ops.fsign, and torch.sign)."""
@@ -227,8 +229,6 @@ class GroupedRunner:
     layer in one call), over a 2-D array with one row per slot and one column per sample."""
 
     def __init__(self, program) -> None:
-        from .compiler import SUM  # here: the compiler imports this module
-
         self.program = program
         groups = program.groups(fuse_sums=True)
         row_of = list(range(program.n_slots))  # leaves keep their slot numbers

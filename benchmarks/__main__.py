@@ -12,8 +12,14 @@ from . import report, suite
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
-FULL = dict(rounds=20, block=0.25, sizes=(1_000, 10_000, 100_000, 1_000_000), memory=100_000)
-QUICK = dict(rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000)
+FULL = dict(
+    rounds=20,
+    block=0.25,
+    sizes=(1_000, 10_000, 100_000, 1_000_000),
+    memory=100_000,
+    collector_steps=5,
+)
+QUICK = dict(rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000, collector_steps=1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,11 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         suite.check_demo(demo)
         progress(f"checked: every variant within {suite.TOLERANCE:g} of {suite.REFERENCE}")
         suite.time_demo(demo, settings["rounds"], settings["block"])
+        suite.measure_collector(demo, steps=settings["collector_steps"])
         progress("demo step timed")
         micro = suite.run_micro(
             demo.workers, settings["sizes"], settings["memory"], depth=settings["sizes"][-1]
         )
         progress("micro benchmarks done")
+        profile = demo.workers["ours"].call("profile", steps=3, top=15)["text"]
     finally:
         suite.close_demo(demo)
 
@@ -65,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *report.demo_table(demo),
         "",
+        *report.collector_table(demo),
+        "",
         "## Time per node",
         "",
         *report.micro_table(micro),
@@ -72,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         "## Memory and depth",
         "",
         *report.memory_table(micro),
+        "",
+        "## Where the eager step's time goes",
+        "",
+        "cProfile of three eager demo steps, GC on, top entries by own time (cProfile's "
+        "overhead inflates the many small calls):",
+        "",
+        "```",
+        *report.trim_profile(profile),
+        "```",
         "",
     ]
     text = "\n".join(sections)

@@ -15,6 +15,7 @@ from .suite import (
     OURS_GC_OFF,
     OURS_GC_ON,
     REFERENCE,
+    ROOT,
     SHAPES,
     TOLERANCE,
     Demo,
@@ -83,7 +84,9 @@ How it is measured:
 - Rounds are interleaved: each round runs every variant once, as a block of steps of about
   {block:g} s (one step at least), timed with time.perf_counter. Before a block the collector is
   run, then left on (GC on, as users run it) or disabled (GC off); garbage is collected after the
-  block, untimed. Ratios are taken within a round; the tables show medians over rounds.
+  block, untimed. Ratios are taken within a round; the tables show medians over rounds. So a
+  block's first step never finds the previous step's garbage waiting, which flatters
+  karpathy/micrograd (whose graphs are cycles) when a block is a single step.
 - Micro benchmarks build each graph from leaves made beforehand, then call backward() once; the
   collector is run before, then left on or disabled throughout. Repeats (30 at 1,000 nodes down
   to 2 at 1,000,000) are interleaved over engines and collector modes; the fastest is shown.
@@ -123,6 +126,25 @@ def demo_table(demo: Demo) -> list[str]:
             f"micrograd.compile traced the per-sample hinge loss once, in "
             f"{demo.trace_seconds * 1e3:.0f} ms, before timing; the L2 term stays eager.",
         ]
+    return lines
+
+
+def collector_table(demo: Demo) -> list[str]:
+    """Time in the cyclic collector during an eager demo step, GC on (gc.callbacks)."""
+    lines = [
+        "The cyclic collector during the eager demo step, GC on (measured with gc.callbacks, "
+        "in a separate run of steps):",
+        "",
+        "| engine | ms per step | ms in the collector | share | collections per step "
+        "(gen 0 / 1 / 2) |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for engine, c in demo.collector.items():
+        counts = " / ".join(f"{x:.3g}" for x in c["collections"])
+        lines.append(
+            f"| {ENGINES[engine]} | {_fmt(c['seconds'] * 1e3)} | {_fmt(c['gc_seconds'] * 1e3)} "
+            f"| {c['gc_seconds'] / c['seconds']:.0%} | {counts} |"
+        )
     return lines
 
 
@@ -225,3 +247,11 @@ def targets_table(demo: Demo, micro: Micro) -> list[str]:
         f"{TOLERANCE:g} (relative to max(1, |x|)) before any time is taken."
     )
     return lines
+
+
+def trim_profile(text: str) -> list[str]:
+    """cProfile's table without its preamble, paths shown from the project's root."""
+    lines = text.strip().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    root = str(ROOT) + "/"
+    return [line.replace(root, "").rstrip() for line in lines[start:] if line.strip()]

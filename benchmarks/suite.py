@@ -99,6 +99,7 @@ class Demo:
     n_params: int = 0
     trace_seconds: float = 0.0  # micrograd.compile's tracing, done before timing
     seconds: dict = field(default_factory=dict)  # name -> [seconds per step, one per round]
+    collector: dict = field(default_factory=dict)  # engine -> time in the collector per step
 
 
 def start_demo(n_points: int = 100) -> Demo:
@@ -162,6 +163,12 @@ def time_demo(demo: Demo, rounds: int, seconds_per_block: float) -> None:
     for _ in range(rounds):
         for name, variant in demo.variants.items():
             demo.seconds[name].append(variant.time(steps[name]))
+
+
+def measure_collector(demo: Demo, steps: int) -> None:
+    """For each scalar engine, the share of an eager step (GC on) spent in the collector."""
+    for engine, worker in demo.workers.items():
+        demo.collector[engine] = worker.call("collector", steps=steps)
 
 
 def ratio(demo: Demo, slower: str, faster: str) -> float:

@@ -103,6 +103,35 @@ class Session:
             gc.collect()
         return {"seconds": elapsed / steps}
 
+    def collector(self, steps: int) -> dict:
+        """How much of an eager demo step, collector on, is spent in the collector, and how
+        many collections of each generation it runs, per step (gc.callbacks)."""
+        step = self._eager_step(self.make_model(self.weights))
+        started, spent, counts = [0.0], [0.0], [0, 0, 0]
+
+        def on_collect(phase: str, info: dict) -> None:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                spent[0] += time.perf_counter() - started[0]
+                counts[info["generation"]] += 1
+
+        gc.collect()
+        gc.callbacks.append(on_collect)
+        try:
+            start = time.perf_counter()
+            for _ in range(steps):
+                step(update=True)
+            elapsed = time.perf_counter() - start
+        finally:
+            gc.callbacks.remove(on_collect)
+            gc.collect()
+        return {
+            "seconds": elapsed / steps,
+            "gc_seconds": spent[0] / steps,
+            "collections": [c / steps for c in counts],
+        }
+
     def _eager_step(self, model):
         from .workload import demo_loss
 

@@ -105,25 +105,31 @@ def _as_tuple(value):
     return tuple(_as_tuple(v) for v in value) if isinstance(value, list) else value
 
 
+# A pass holds a (slots x samples) array of values and one of gradients; a big batch runs in
+# chunks of samples so that each array stays near this many numbers (32 MB).
+CHUNK_NUMBERS = 1 << 22
+
+
 def run(parts: list, batch: int, seed: float | None) -> np.ndarray:
     """Run each part's program forward on its rows, then backward from seed (d loss / d
     output per sample) unless seed is None; returns the outputs (n_outputs, batch)."""
     outputs = None
     for program, runner, arrays, rows in parts:
-        part = runner.forward(arrays, batch if rows is None else len(rows))
-        if rows is None:
-            outputs = part
-        elif outputs is None:
-            outputs = np.empty((len(part), batch))
-        if len(part) != len(outputs):
-            raise ValueError(
-                "micrograd.compile: the function returned different numbers of outputs for "
-                "different static values"
-            )
-        if rows is not None:
-            outputs[:, rows] = part
-        if seed is not None and program.parameters:
-            runner.backward(seed)
+        size = batch if rows is None else len(rows)
+        chunk = max(1, CHUNK_NUMBERS // program.n_slots)
+        for start in range(0, size, chunk):
+            stop = min(size, start + chunk)
+            part = runner.forward([array[start:stop] for array in arrays], stop - start)
+            if outputs is None:
+                outputs = np.empty((len(part), batch))
+            elif len(part) != len(outputs):
+                raise ValueError(
+                    "micrograd.compile: the function returned different numbers of outputs "
+                    "for different static values"
+                )
+            outputs[:, slice(start, stop) if rows is None else rows[start:stop]] = part
+            if seed is not None and program.parameters:
+                runner.backward(seed)
     return outputs
 
 

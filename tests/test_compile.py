@@ -455,3 +455,26 @@ def test_fit_with_compile_on_mini_batches_matches_eager_fit():
     losses, params = run(True)
     assert_all_same(losses, eager_losses)
     assert_all_same(params, eager_params)
+
+
+@pytest.mark.parametrize("group", GROUPINGS)
+def test_a_big_batch_runs_in_chunks_with_the_same_result(group, monkeypatch):
+    monkeypatch.setattr(micrograd.arraymath, "CHUNK_NUMBERS", 500)  # a few samples per chunk
+    model = nn.MLP(2, [4, 1], rng=random.Random(13))
+    X, Y = moons(50, seed=14)
+    step = micrograd.compile(hinge(model), static=(1,), group=group)
+    loss = step(X, Y)
+    t_losses, t_loss, t_grads = torch_mlp_hinge(model, X, Y)
+    assert same(loss, t_loss)
+    assert_all_same([p.grad for p in model.parameters()], t_grads)
+    assert_all_same(step.forward(X, Y), t_losses)
+
+
+def test_outputs_that_are_leaves_and_nested_samples():
+    w = Value(3.0)
+    assert_all_same(micrograd.compile(lambda x: x, reduce="none")([1.0, -2.0]), [1.0, -2.0])
+    assert same(micrograd.compile(lambda x: w)([1.0, 2.0]), 3.0) and same(w.grad, 1.0)
+    images = np.arange(12.0).reshape(2, 3, 2)  # two samples of 3 x 2
+    total = micrograd.compile(lambda m: sum(v * w for row in m for v in row), reduce="none")
+    assert_all_same(total(images), [3.0 * images[0].sum(), 3.0 * images[1].sum()])
+    assert "v5 = m[2][1]" in total.listing()

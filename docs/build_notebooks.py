@@ -12,6 +12,7 @@ directive that lets a cell end in a bare expression) are left out. Usage::
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,13 +87,11 @@ def build(source_path: Path) -> Path:
         "language": "python",
     }
     notebook.metadata["language_info"] = {"name": "python"}
-    client = nbclient.NotebookClient(
-        notebook,
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    client.execute()
+    with tempfile.TemporaryDirectory() as scratch:  # files a notebook saves land here
+        client = nbclient.NotebookClient(
+            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": scratch}}
+        )
+        client.execute()
     tidy_streams(notebook)
     out = NOTEBOOKS / (source_path.stem + ".ipynb")
     nbformat.write(notebook, out)

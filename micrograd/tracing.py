@@ -40,8 +40,9 @@ def _refuse(action: str) -> TracingError:
         f"micrograd.compile: {_user_site()}: {action} a Value that depends on the inputs or "
         "parameters, while tracing. The traced program is replayed for every sample and "
         "every step, so a Python decision on this one number would be baked in for all of "
-        "them. Express the choice with ops (relu, abs, leaky_relu, sigmoid, a*mask) or move "
-        "it outside the compiled function."
+        "them. Express the choice with ops (relu, abs, leaky_relu, sigmoid, a * mask), pass "
+        "the plain number it depends on as a static argument (compile(fn, static=...)), or "
+        "move it outside the compiled function."
     )
 
 

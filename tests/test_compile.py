@@ -478,3 +478,14 @@ def test_outputs_that_are_leaves_and_nested_samples():
     total = micrograd.compile(lambda m: sum(v * w for row in m for v in row), reduce="none")
     assert_all_same(total(images), [3.0 * images[0].sum(), 3.0 * images[1].sum()])
     assert "v5 = m[2][1]" in total.listing()
+
+
+def test_draw_dot_draws_the_traced_program():
+    draw = pytest.importorskip("micrograd.draw")
+    w = Value(2.0, label="w")
+    step = micrograd.compile(lambda x, y: (w * x[0] + 3.0 - y).tanh())
+    step.trace([[0.5, 1.5]], [1.0])
+    source = draw.draw_dot(step.graph(), params=step).source
+    for label in ["x[0]", "y", "w", "tanh"]:
+        assert label in source
+    assert "x[1]" not in source  # an input the function never reads is not in the program

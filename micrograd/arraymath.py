@@ -312,7 +312,7 @@ class GroupedRunner:
                 local_grads = op.derivative(ARRAY, G[out], V[out], *inputs)
                 for local, rows in zip(local_grads, accumulators):
                     if rows is not None:
-                        if local.shape != (count, batch):  # a rule may give a broadcast
+                        if np.shape(local) != (count, batch):  # a rule may give a broadcast
                             local = np.broadcast_to(local, (count, batch))
                         rows.add_into(G, local)
             sums = G[self.parameter_rows].sum(axis=1).tolist()

@@ -219,7 +219,7 @@ class Neuron(Module):
 
     def _forward(self, x: list) -> Value:
         # The same additions in the same order as karpathy/micrograd: b + w0*x0 + w1*x1 ...
-        return self._act(sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
+        return self._act(sum([wi * xi for wi, xi in zip(self.w, x)], self.b))
 
     def __call__(self, x) -> Value:
         """activation(b + sum_i w_i * x_i)"""

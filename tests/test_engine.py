@@ -344,3 +344,23 @@ def test_karpathy_expressions_match_torch():
 
 def test_torch_is_the_oracle_not_us():
     assert torch.get_default_dtype() == torch.float64
+
+
+def test_topological_order_lists_every_node_once_after_its_inputs():
+    x, y = Value(1.0), Value(2.0)
+    shared = x * y
+    root = (shared + x).tanh() * (shared - 3) + shared.exp() + y
+    order = micrograd.topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    assert len(position) == len(order)  # no repeats
+    assert order[-1] is root and {x, y, shared} <= set(order)
+    for node in order:
+        assert all(position[parent] < position[node] for parent in node._prev)
+    reachable, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if node not in reachable:
+            reachable.add(node)
+            stack.extend(node._prev)
+    assert reachable == set(order)
+    assert micrograd.topological_order(x) == [x]

@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"checked: every variant within {suite.TOLERANCE:g} of {suite.REFERENCE}")
         suite.time_demo(demo, settings["rounds"], settings["block"])
         suite.measure_collector(demo, steps=settings["collector_steps"])
+        suite.time_training(demo)
         progress("demo step timed")
         micro = suite.run_micro(
             demo.workers, settings["sizes"], settings["memory"], depth=settings["sizes"][-1]
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         *report.demo_table(demo),
         "",
         *report.collector_table(demo),
+        "",
+        "## micrograd.compile",
+        "",
+        *report.compile_targets(demo),
         "",
         "## Time per node",
         "",

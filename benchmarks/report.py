@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 from .suite import (
+    COMPILED,
     KARPATHY_GC_OFF,
     KARPATHY_GC_ON,
     OURS_GC_OFF,
@@ -18,6 +19,7 @@ from .suite import (
     ROOT,
     SHAPES,
     TOLERANCE,
+    TRAINING_STEPS,
     Demo,
     Micro,
     ratio,
@@ -145,6 +147,34 @@ def collector_table(demo: Demo) -> list[str]:
             f"| {ENGINES[engine]} | {_fmt(c['seconds'] * 1e3)} | {_fmt(c['gc_seconds'] * 1e3)} "
             f"| {c['gc_seconds'] / c['seconds']:.0%} | {counts} |"
         )
+    return lines
+
+
+def compile_targets(demo: Demo) -> list[str]:
+    """micrograd.compile's targets (its own issue), measured by this suite."""
+    if COMPILED not in demo.seconds:
+        return [f"{COMPILED}: {demo.missing.get(COMPILED, 'not measured')}."]
+    steps = TRAINING_STEPS
+    end_to_end = demo.end_to_end[OURS_GC_ON] / demo.end_to_end[COMPILED]
+    rows = [
+        (
+            "demo step >= 100x faster than karpathy GC off",
+            ratio(demo, KARPATHY_GC_OFF, COMPILED),
+            100,
+        ),
+        (f"demo step no slower than {REFERENCE} (stretch)", ratio(demo, REFERENCE, COMPILED), 1),
+        (
+            f"{steps} training steps end to end, tracing included, >= 30x faster than eager "
+            f"({demo.end_to_end[COMPILED]:.2f} s against {demo.end_to_end[OURS_GC_ON]:.1f} s, "
+            f"the eager figure being {steps} x its median step)",
+            end_to_end,
+            30,
+        ),
+    ]
+    lines = [f"{COMPILED}'s targets (x faster, medians of within-round ratios):", ""]
+    lines += ["| target | measured | pass |", "|---|--:|---|"]
+    for text, value, threshold in rows:
+        lines.append(f"| {text} | {_fmt(value)} | {'pass' if value >= threshold else 'FAIL'} |")
     return lines
 
 

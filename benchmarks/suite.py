@@ -100,6 +100,7 @@ class Demo:
     trace_seconds: float = 0.0  # micrograd.compile's tracing, done before timing
     seconds: dict = field(default_factory=dict)  # name -> [seconds per step, one per round]
     collector: dict = field(default_factory=dict)  # engine -> time in the collector per step
+    end_to_end: dict = field(default_factory=dict)  # name -> seconds for TRAINING_STEPS steps
 
 
 def start_demo(n_points: int = 100) -> Demo:
@@ -169,6 +170,21 @@ def measure_collector(demo: Demo, steps: int) -> None:
     """For each scalar engine, the share of an eager step (GC on) spent in the collector."""
     for engine, worker in demo.workers.items():
         demo.collector[engine] = worker.call("collector", steps=steps)
+
+
+TRAINING_STEPS = 100
+
+
+def time_training(demo: Demo) -> None:
+    """micrograd.compile's TRAINING_STEPS steps end to end, tracing included, next to the
+    eager engine's (taken as TRAINING_STEPS times its median step: a measured run of
+    eager training would take most of the suite's time)."""
+    if COMPILED not in demo.variants:
+        return
+    worker = demo.workers["ours"]
+    answer = worker.call("time", kind="compiled", steps=TRAINING_STEPS, gc_on=True, end_to_end=True)
+    demo.end_to_end[COMPILED] = answer["seconds"] * TRAINING_STEPS
+    demo.end_to_end[OURS_GC_ON] = statistics.median(demo.seconds[OURS_GC_ON]) * TRAINING_STEPS
 
 
 def ratio(demo: Demo, slower: str, faster: str) -> float:

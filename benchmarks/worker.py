@@ -87,14 +87,17 @@ class Session:
             answer["op_nodes"] = count_op_nodes(graph)
         return answer
 
-    def time(self, kind: str, steps: int, gc_on: bool) -> dict:
-        """Seconds per demo step over `steps` steps from the initial weights."""
+    def time(self, kind: str, steps: int, gc_on: bool, end_to_end: bool = False) -> dict:
+        """Seconds per demo step over `steps` steps from the initial weights; end_to_end
+        also times making the step (for micrograd.compile: tracing)."""
         model = self.make_model(self.weights)
-        step = self._compiled_step(model) if kind == "compiled" else self._eager_step(model)
+        make_step = self._compiled_step if kind == "compiled" else self._eager_step
+        step = None if end_to_end else make_step(model)
         gc.collect()
         (gc.enable if gc_on else gc.disable)()
         try:
             start = time.perf_counter()
+            step = step or make_step(model)
             for _ in range(steps):
                 step(update=True)
             elapsed = time.perf_counter() - start

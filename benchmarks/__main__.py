@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         suite.time_training(demo)
         progress("demo step timed")
         micro = suite.run_micro(
-            demo.workers, settings["sizes"], settings["memory"], depth=settings["sizes"][-1]
+            demo.workers, settings["sizes"], settings["memory"], depth=1_000_000
         )
         progress("micro benchmarks done")
         profile = demo.workers["ours"].call("profile", steps=3, top=15)["text"]

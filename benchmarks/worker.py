@@ -13,16 +13,20 @@ import cProfile
 import gc
 import io
 import json
+import os
 import pstats
 import sys
 import time
 from pathlib import Path
 
+from .micro import build, count_op_nodes, deepest_chain, leaves_for, memory_per_node, time_per_node
+from .workload import ALPHA, demo_loss, flat
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_engine(engine: str, wheel: str | None):
-    """(micrograd, its Value, an MLP factory taking weights, the MLP's name) for an engine."""
+    """(micrograd, its Value, an MLP factory taking weights) for the named engine."""
     expected = Path(wheel).resolve() if engine == "karpathy" else ROOT
     sys.path.insert(0, str(expected))
     import micrograd
@@ -30,28 +34,37 @@ def load_engine(engine: str, wheel: str | None):
     origin = Path(micrograd.__file__).resolve()
     if expected not in origin.parents:
         raise ImportError(f"worker {engine}: imported micrograd from {origin}, not {expected}")
-    from .workload import ScalarMLP, flat
+    from micrograd.engine import Value
 
     if engine == "karpathy":
         from micrograd.nn import MLP
     else:
-        try:
-            from nn import MLP
-        except ImportError:  # nn not written yet: the same structure, written locally
-            MLP = None
-
-    from micrograd.engine import Value
+        from nn import MLP
 
     def make_model(weights):
-        if MLP is None:
-            return ScalarMLP(weights, Value)
         sizes = [len(weights[0][0][0])] + [len(layer) for layer in weights]
         model = MLP(sizes[0], sizes[1:])
         for p, x in zip(model.parameters(), flat(weights), strict=True):
             p.data = x
         return model
 
-    return micrograd, Value, make_model, "nn.MLP" if MLP is not None else "local ScalarMLP"
+    return micrograd, Value, make_model
+
+
+def _timed(step, steps: int, gc_on: bool, make_step=None) -> float:
+    """Seconds per call of step(update=True); the collector run before, then left on or
+    disabled while timing, and run again after. make_step, if given, is timed too."""
+    gc.collect()
+    (gc.enable if gc_on else gc.disable)()
+    try:
+        start = time.perf_counter()
+        step = make_step() if make_step else step
+        for _ in range(steps):
+            step(update=True)
+        return (time.perf_counter() - start) / steps
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 class Session:
@@ -59,10 +72,10 @@ class Session:
 
     def __init__(self, engine: str, wheel: str | None) -> None:
         self.engine = engine
-        self.micrograd, self.Value, self.make_model, self.model_kind = load_engine(engine, wheel)
+        self.micrograd, self.Value, self.make_model = load_engine(engine, wheel)
 
     def hello(self) -> dict:
-        return {"file": self.micrograd.__file__, "model": self.model_kind, "pid": _pid()}
+        return {"file": self.micrograd.__file__, "pid": os.getpid()}
 
     def setup(self, X: list, y: list, weights: list, lr: float) -> dict:
         self.X, self.y, self.weights, self.lr = X, y, weights, lr
@@ -71,14 +84,13 @@ class Session:
     def compiled_available(self) -> dict:
         return {"available": hasattr(self.micrograd, "compile")}
 
+    def _step(self, kind: str, model):
+        return self._compiled_step(model) if kind == "compiled" else self._eager_step(model)
+
     def check(self, kind: str) -> dict:
         """Loss and gradients at the initial weights, and the size of the eager graph."""
-        from .micro import count_op_nodes
-        from .workload import demo_loss
-
         model = self.make_model(self.weights)
-        step = self._compiled_step(model) if kind == "compiled" else self._eager_step(model)
-        loss = step(update=False)
+        loss = self._step(kind, model)(update=False)
         answer = {"loss": loss, "grads": [float(p.grad) for p in model.parameters()]}
         if kind == "compiled":
             answer["trace_seconds"] = self.trace_seconds
@@ -91,20 +103,9 @@ class Session:
         """Seconds per demo step over `steps` steps from the initial weights; end_to_end
         also times making the step (for micrograd.compile: tracing)."""
         model = self.make_model(self.weights)
-        make_step = self._compiled_step if kind == "compiled" else self._eager_step
-        step = None if end_to_end else make_step(model)
-        gc.collect()
-        (gc.enable if gc_on else gc.disable)()
-        try:
-            start = time.perf_counter()
-            step = step or make_step(model)
-            for _ in range(steps):
-                step(update=True)
-            elapsed = time.perf_counter() - start
-        finally:
-            gc.enable()
-            gc.collect()
-        return {"seconds": elapsed / steps}
+        if end_to_end:
+            return {"seconds": _timed(None, steps, gc_on, lambda: self._step(kind, model))}
+        return {"seconds": _timed(self._step(kind, model), steps, gc_on)}
 
     def collector(self, steps: int) -> dict:
         """How much of an eager demo step, collector on, is spent in the collector, and how
@@ -119,25 +120,18 @@ class Session:
                 spent[0] += time.perf_counter() - started[0]
                 counts[info["generation"]] += 1
 
-        gc.collect()
         gc.callbacks.append(on_collect)
         try:
-            start = time.perf_counter()
-            for _ in range(steps):
-                step(update=True)
-            elapsed = time.perf_counter() - start
+            seconds = _timed(step, steps, gc_on=True)
         finally:
             gc.callbacks.remove(on_collect)
-            gc.collect()
         return {
-            "seconds": elapsed / steps,
+            "seconds": seconds,
             "gc_seconds": spent[0] / steps,
-            "collections": [c / steps for c in counts],
+            "collections": [count / steps for count in counts],
         }
 
     def _eager_step(self, model):
-        from .workload import demo_loss
-
         Value, X, y, lr = self.Value, self.X, self.y, self.lr
 
         def step(update: bool):
@@ -155,8 +149,6 @@ class Session:
         """The demo step with the hinge loss compiled: traced here, before any timing, then
         replayed over the batch; the L2 term stays eager (it is not per sample)."""
         import numpy as np
-
-        from .workload import ALPHA
 
         X, y, lr = np.array(self.X), np.array(self.y), self.lr
         hinge = self.micrograd.compile(lambda x, label: (1 + -label * model(x)).relu())
@@ -177,14 +169,9 @@ class Session:
         return step
 
     def micro(self, shape: str, n: int, repeats: int, gc_on: bool) -> dict:
-        from .micro import time_per_node
-
         return time_per_node(self.Value, shape, n, repeats, gc_on)
 
     def memory(self, shape: str, n: int) -> dict:
-        from .micro import build, count_op_nodes, leaves_for, memory_per_node
-        from .workload import demo_loss
-
         if shape == "demo":
             model = self.make_model(self.weights)
             params = model.parameters()
@@ -194,8 +181,6 @@ class Session:
         return memory_per_node(make, count_op_nodes)
 
     def depth(self, limit: int) -> dict:
-        from .micro import deepest_chain
-
         return {"deepest": deepest_chain(self.Value, limit), "limit": sys.getrecursionlimit()}
 
     def profile(self, steps: int, top: int) -> dict:
@@ -209,12 +194,6 @@ class Session:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
         return {"text": out.getvalue()}
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
 
 
 def main() -> None:

@@ -19,7 +19,9 @@ FULL = dict(
     memory=100_000,
     collector_steps=5,
 )
-QUICK = dict(rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000, collector_steps=1)
+QUICK = dict(
+    rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000, collector_steps=1, most_repeats=5
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         suite.time_training(demo)
         progress("demo step timed")
         micro = suite.run_micro(
-            demo.workers, settings["sizes"], settings["memory"], depth=1_000_000
+            demo.workers,
+            settings["sizes"],
+            settings["memory"],
+            depth=1_000_000,
+            most_repeats=settings["most_repeats"],
         )
         progress("micro benchmarks done")
         profile = demo.workers["ours"].call("profile", steps=3, top=15)["text"]

@@ -225,9 +225,10 @@ class Micro:
     depth: dict = field(default_factory=dict)  # engine -> deepest chain backward survives
 
 
-def repeats_for(n: int) -> int:
-    """Enough repeats for a stable minimum at small sizes, two at a million nodes."""
-    return 2 if n >= 1_000_000 else max(3, min(30, 100_000 // n))
+def repeats_for(n: int, most: int = 30) -> int:
+    """Enough repeats for a stable minimum at small sizes (at most `most`), two at a
+    million nodes."""
+    return 2 if n >= 1_000_000 else max(min(3, most), min(most, 100_000 // n))
 
 
 def _fastest(times: list) -> float | str:
@@ -236,7 +237,9 @@ def _fastest(times: list) -> float | str:
     return failures[0] if failures else min(times)
 
 
-def run_micro(workers: dict, sizes: tuple, memory_size: int, depth: int) -> Micro:
+def run_micro(
+    workers: dict, sizes: tuple, memory_size: int, depth: int, most_repeats: int = 30
+) -> Micro:
     """Time the three shapes at every size, then memory and depth. Repeats are interleaved
     over engines and collector modes, and the fastest kept: on a shared machine the
     minimum is the figure least disturbed by other processes."""
@@ -244,7 +247,7 @@ def run_micro(workers: dict, sizes: tuple, memory_size: int, depth: int) -> Micr
     for n in sizes:
         for shape in SHAPES:
             runs = {}
-            for _ in range(repeats_for(n)):
+            for _ in range(repeats_for(n, most_repeats)):
                 for gc_on in (True, False):
                     for engine, worker in workers.items():
                         answer = worker.call("micro", shape=shape, n=n, repeats=1, gc_on=gc_on)

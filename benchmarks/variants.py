@@ -17,10 +17,12 @@ from .workload import ALPHA, ScalarMLP, Weights, demo_loss
 
 
 def _timed(step, steps: int, gc_on: bool) -> float:
-    """Seconds per call of step(), the collector on or off while timing, collected before."""
+    """Seconds per call of step(), the collector left on or disabled while timing; as in
+    benchmarks.worker, after a collection and one untimed step."""
     gc.collect()
     (gc.enable if gc_on else gc.disable)()
     try:
+        step()
         start = time.perf_counter()
         for _ in range(steps):
             step()

@@ -51,18 +51,29 @@ def load_engine(engine: str, wheel: str | None):
     return micrograd, Value, make_model
 
 
-def _timed(step, steps: int, gc_on: bool, make_step=None) -> float:
-    """Seconds per call of step(update=True); the collector run before, then left on or
-    disabled while timing, and run again after. make_step, if given, is timed too."""
+def _timed(step, steps: int, gc_on: bool, make_step=None, watch=None) -> float:
+    """Seconds per call of step(update=True), the collector left on or disabled while timing.
+
+    The collector is run first, then one untimed step leaves its graph behind as garbage,
+    so the timed steps see what every step of a training loop sees. With make_step, making
+    the step (for micrograd.compile: tracing) is timed too, from a clean start. watch, if
+    given, is a gc.callbacks entry installed while timing.
+    """
     gc.collect()
     (gc.enable if gc_on else gc.disable)()
+    callbacks = [watch] if watch else []
     try:
+        if make_step is None:
+            step(update=True)
+        gc.callbacks.extend(callbacks)
         start = time.perf_counter()
         step = make_step() if make_step else step
         for _ in range(steps):
             step(update=True)
         return (time.perf_counter() - start) / steps
     finally:
+        for callback in callbacks:
+            gc.callbacks.remove(callback)
         gc.enable()
         gc.collect()
 
@@ -120,11 +131,7 @@ class Session:
                 spent[0] += time.perf_counter() - started[0]
                 counts[info["generation"]] += 1
 
-        gc.callbacks.append(on_collect)
-        try:
-            seconds = _timed(step, steps, gc_on=True)
-        finally:
-            gc.callbacks.remove(on_collect)
+        seconds = _timed(step, steps, gc_on=True, watch=on_collect)
         return {
             "seconds": seconds,
             "gc_seconds": spent[0] / steps,

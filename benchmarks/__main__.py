@@ -18,6 +18,7 @@ FULL = dict(
     sizes=(1_000, 10_000, 100_000, 1_000_000),
     memory=100_000,
     collector_steps=5,
+    most_repeats=30,
 )
 QUICK = dict(
     rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000, collector_steps=1, most_repeats=5

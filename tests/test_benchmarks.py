@@ -48,3 +48,11 @@ def test_karpathy_backward_fails_past_a_thousand_deep_and_ours_does_not():
     assert micro.backward_survives(karpathy_value, 100)
     assert not micro.backward_survives(karpathy_value, 5_000)
     assert micro.backward_survives(Value, 5_000)
+
+
+def test_full_and_quick_runs_set_the_same_things():
+    from benchmarks.__main__ import FULL, QUICK
+
+    assert FULL.keys() == QUICK.keys()
+    assert QUICK["sizes"][0] == FULL["sizes"][0] == 1_000
+    assert FULL["sizes"][-1] == 1_000_000

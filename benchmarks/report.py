@@ -42,7 +42,9 @@ def machine() -> list[str]:
         pass
     commit = _git("rev-parse", "--short", "HEAD")
     dirty = (
-        " (with uncommitted changes)" if _git("status", "--porcelain", "micrograd", "nn") else ""
+        " (micrograd/ or nn/ with uncommitted changes)"
+        if _git("status", "--porcelain", "micrograd", "nn")
+        else ""
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
@@ -57,7 +59,9 @@ def machine() -> list[str]:
 
 def _git(*arguments: str) -> str:
     try:
-        done = subprocess.run(["git", *arguments], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         return done.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

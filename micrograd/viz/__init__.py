@@ -1,0 +1,1 @@
+"""Drawing and exporting computation graphs; ``micrograd.draw`` is the public entry point."""

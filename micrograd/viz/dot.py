@@ -1,0 +1,287 @@
+"""Graphviz drawings of a Value's graph: one box per Value, one small node per operation.
+
+Styles, by node kind (``micrograd.viz.graph.KINDS``):
+
+=========  ===========================================  ==================================
+kind       what                                         drawn as
+=========  ===========================================  ==================================
+root       the Value you drew                           orange box, thick border
+param      a leaf listed in ``params``                  blue box
+input      a leaf not listed in ``params``              green box
+leaf       a leaf, when ``params`` is not given         blue box
+const      a number lifted into the graph (2 in 2*x)    grey dashed box, data only
+value      every other Value                            white box
+=========  ===========================================  ==================================
+
+Operations are small grey ellipses; each input edge can carry the gradient it hands back.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+from .graph import Graph, fmt, index_graph, local_grads
+from .groups import node_groups
+from .render import digraph
+
+STYLES = {  # kind: (fill, border, table style, border width, legend text)
+    "root": ("#fed7aa", "#c2410c", "rounded", 3, "root (the output drawn)"),
+    "param": ("#dbeafe", "#1d4ed8", "rounded", 1, "parameter"),
+    "input": ("#dcfce7", "#15803d", "rounded", 1, "input"),
+    "leaf": ("#dbeafe", "#1d4ed8", "rounded", 1, "leaf (input or parameter)"),
+    "const": ("#f3f4f6", "#6b7280", "dashed", 1, "constant"),
+    "value": ("#ffffff", "#374151", "rounded", 1, "intermediate value"),
+}
+CURRENT = "#dc2626"  # the node and edges of the current backward step
+RANKDIRS = ("LR", "RL", "TB", "BT")
+FONT = "Helvetica"
+_CELL = 'WIDTH="78" ALIGN="LEFT"'  # fixed minimum widths keep a layout still across frames
+
+
+def draw_dot(
+    root,
+    rankdir: str = "LR",
+    *,
+    params: object = None,
+    edge_grads: bool = False,
+    legend: bool = False,
+    group: str | None = None,
+    collapse: bool = False,
+    max_depth: int | None = None,
+):
+    """root's graph as a ``graphviz.Digraph`` (shown inline as SVG in Jupyter).
+
+    ``params`` (a model, ``{name: Value}`` or Values) tells parameters from inputs;
+    ``edge_grads`` labels each input edge with the gradient it contributes; ``legend``
+    adds a key. For models: ``group="neuron"`` or ``"layer"`` boxes each module's nodes in
+    a labelled cluster (needs named parameters), ``collapse`` draws each module as one box,
+    and ``max_depth`` keeps only nodes at most that many operations from the root.
+    """
+    graph = index_graph(root, params)
+    grads = [node.grad for node in graph.nodes]
+    return build(graph, grads, rankdir, edge_grads, legend, group, collapse, max_depth)
+
+
+def build(
+    graph: Graph,
+    grads: list,
+    rankdir: str = "LR",
+    edge_grads: bool = False,
+    legend: bool = False,
+    group: str | None = None,
+    collapse: bool = False,
+    max_depth: int | None = None,
+    current: int | None = None,
+    sent: Mapping[tuple[int, int], float] | None = None,
+):
+    """The Digraph for graph with these grads (None: not known yet), the node ``current``
+    highlighted and the edges in ``sent`` ({(target, slot): amount}) labelled in red."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_dot: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    if collapse and group is None:
+        raise ValueError('draw_dot: collapse=True needs group="neuron" or group="layer"')
+    dot = digraph()
+    dot.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.15", ranksep="0.3")
+    dot.attr("node", fontname=FONT, fontsize="10", margin="0")
+    dot.attr("edge", fontname=FONT, fontsize="9", color="#4b5563", arrowsize="0.6")
+    shown = _within_depth(graph, max_depth)
+    groups = node_groups(graph, group) if group else [None] * len(graph.nodes)
+    boxed = {i for i in shown if collapse and groups[i] is not None}
+    sent = sent or {}
+    clusters: dict[str, list[tuple[str, dict]]] = {}
+    plain: list[tuple[str, dict]] = []
+    for i in sorted(shown - boxed):
+        target = clusters.setdefault(groups[i], []) if groups[i] is not None else plain
+        target.append((f"v{i}", _value_attrs(graph, i, grads[i], i == current)))
+        if graph.nodes[i]._prev:
+            target.append((f"o{i}", _op_attrs(graph, i, i == current)))
+    for cluster, name, attrs in _boxes(graph, grads, groups, boxed, group):
+        (clusters.setdefault(cluster, []) if cluster else plain).append((name, attrs))
+    for name, entries in plain:
+        dot.node(name, **entries)
+    for number, (name, entries) in enumerate(clusters.items()):
+        with dot.subgraph(name=f"cluster_{number}") as cluster:
+            title = html.escape(name)
+            cluster.attr(label=f"<<B>{title}</B>>", style="rounded,filled", fillcolor="#f9fafb")
+            cluster.attr(color="#9ca3af", fontsize="11", labeljust="l")
+            for node_name, attrs in entries:
+                cluster.node(node_name, **attrs)
+    _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sent)
+    if legend:
+        _add_legend(dot, {graph.kinds[i] for i in shown - boxed})
+    return dot
+
+
+def _within_depth(graph: Graph, max_depth: int | None) -> set[int]:
+    """Nodes at most max_depth operations upstream of the root (all when None)."""
+    if max_depth is None:
+        return set(range(len(graph.nodes)))
+    if max_depth < 0:
+        raise ValueError(f"draw_dot: max_depth must be >= 0, got {max_depth!r}")
+    depth = {len(graph.nodes) - 1: 0}
+    for i in reversed(range(len(graph.nodes))):  # consumers come before inputs here
+        if i in depth and depth[i] < max_depth:
+            for j in graph.inputs(i):
+                depth[j] = min(depth.get(j, max_depth), depth[i] + 1)
+    return set(depth)
+
+
+def _value_attrs(graph: Graph, i: int, grad, is_current: bool) -> dict:
+    fill, border, style, width, _ = STYLES[graph.kinds[i]]
+    if is_current:
+        border, width = CURRENT, 3
+    node = graph.nodes[i]
+    cells = f"<TD {_CELL}>data {fmt(node.data)}</TD><TD {_CELL}>grad {_grad_text(grad)}</TD>"
+    if graph.kinds[i] == "const":  # its gradient is never used; a nan there only confuses
+        cells = f"<TD>{fmt(node.data)}</TD>"
+    if node.label:
+        cells = f"<TD><B>{html.escape(node.label)}</B></TD>" + cells
+    table = (
+        f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
+        f'COLUMNS="*" STYLE="{style}" BGCOLOR="{fill}" COLOR="{border}"><TR>{cells}</TR></TABLE>'
+    )
+    attrs = {"label": f"<{table}>", "shape": "plain", "id": f"v{i}", "class": graph.kinds[i]}
+    if is_current:
+        attrs["class"] += " current"
+    return attrs
+
+
+def _grad_text(grad) -> str:
+    return "?" if grad is None else fmt(grad)
+
+
+def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
+    symbol = html.escape(str(graph.nodes[i]._op))
+    color = CURRENT if is_current else "#6b7280"
+    return {
+        "label": f"<{symbol}>",
+        "shape": "ellipse",
+        "style": "filled",
+        "fillcolor": "#e5e7eb",
+        "color": color,
+        "penwidth": "2" if is_current else "1",
+        "height": "0.3",
+        "width": "0.3",
+        "id": f"o{i}",
+        "class": "op",
+    }
+
+
+def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sent) -> None:
+    """Input edges into op nodes (one per input, so a + a draws two), op -> output edges,
+    and one edge per pair of collapsed boxes (labelled with how many it stands for)."""
+    box_ids = _box_ids(groups, boxed)
+    box_edges: dict[tuple[str, str], int] = {}
+    for i in sorted(shown):
+        inputs = graph.inputs(i)
+        if not inputs:
+            continue
+        if i in boxed:
+            for j in inputs:
+                if j in shown and not (j in boxed and groups[j] == groups[i]):
+                    key = (box_ids.get(groups[j]) if j in boxed else f"v{j}", box_ids[groups[i]])
+                    box_edges[key] = box_edges.get(key, 0) + 1
+            continue
+        is_current = i == current
+        dot.edge(f"o{i}", f"v{i}", color=CURRENT if is_current else None)
+        amounts = None
+        if edge_grads and grads[i] is not None:
+            amounts = local_grads(graph.nodes[i], grads[i])
+        if any(j not in shown for j in inputs):
+            dot.node(f"x{i}", label="⋯", shape="plaintext", id=f"x{i}")
+            dot.edge(f"x{i}", f"o{i}", style="dashed")
+        for slot, j in enumerate(inputs):
+            if j not in shown:
+                continue
+            if j in boxed:
+                key = (box_ids[groups[j]], f"o{i}")
+                box_edges[key] = box_edges.get(key, 0) + 1
+                continue
+            attrs = {}
+            if (i, slot) in sent:
+                amount = fmt(sent[(i, slot)])
+                attrs = {"color": CURRENT, "penwidth": "2", "fontcolor": CURRENT, "xlabel": amount}
+            elif amounts is not None:
+                attrs = {"label": fmt(amounts[slot])}
+            dot.edge(f"v{j}", f"o{i}", **attrs)
+    few = len(box_edges) <= 40  # past that, count labels become a forest of dummy nodes
+    for (tail, head), count in box_edges.items():
+        label = f"×{count}" if few and count > 1 else None
+        dot.edge(tail, head, label=label, penwidth="1.5" if few else "0.6")
+
+
+def _box_ids(groups: list, boxed: set[int]) -> dict[str, str]:
+    names = dict.fromkeys(groups[i] for i in sorted(boxed))
+    return {name: f"m{k}" for k, name in enumerate(names)}
+
+
+def _boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dict]]:
+    """(cluster, id, attrs) of one box per collapsed module: its name, size, output and the
+    norm of its parameters' gradients. Neurons sit in a cluster per layer."""
+    from .groups import module_path
+
+    consumers: list[list[int]] = [[] for _ in graph.nodes]
+    for target in range(len(graph.nodes)):
+        for j in graph.inputs(target):
+            consumers[j].append(target)
+    root = len(graph.nodes) - 1
+    boxes = []
+    for name, box_id in _box_ids(groups, boxed).items():
+        members = [i for i in sorted(boxed) if groups[i] == name]
+        params = [i for i in members if graph.kinds[i] == "param"]
+        outputs = [i for i in members if i == root or any(groups[t] != name for t in consumers[i])]
+        norm = sum(_grad_value(grads[i]) ** 2 for i in params) ** 0.5
+        rows = [
+            f"<B>{html.escape(name)}</B>",
+            f"{len(params)} params · {len(members)} nodes",
+            f"‖grad of params‖ {fmt(norm)}",
+        ]
+        if len(outputs) == 1:
+            out = outputs[0]
+            rows.append(f"out {fmt(graph.nodes[out].data)}, grad {_grad_text(grads[out])}")
+        else:
+            rows.append(f"{len(outputs)} outputs")
+        body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+        label = (
+            f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'STYLE="rounded" BGCOLOR="#ede9fe" COLOR="#6d28d9">{body}</TABLE>>'
+        )
+        attrs = {"label": label, "shape": "plain", "id": box_id, "class": "module"}
+        layer = None
+        if level == "neuron" and params:
+            layer = module_path(graph.param_names[graph.nodes[params[0]]], "layer")
+        boxes.append((layer, box_id, attrs))
+    return boxes
+
+
+def _grad_value(grad) -> float:
+    return 0.0 if grad is None else float(getattr(grad, "data", grad))
+
+
+def _add_legend(dot, kinds: set[str]) -> None:
+    with dot.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="<<B>legend</B>>", style="rounded", color="#9ca3af", fontsize="11")
+        previous = None
+        for kind in (k for k in STYLES if k in kinds):
+            fill, border, style, width, text = STYLES[kind]
+            table = (
+                f'<TABLE BORDER="{width}" CELLBORDER="0" CELLPADDING="4" STYLE="{style}" '
+                f'BGCOLOR="{fill}" COLOR="{border}"><TR><TD>{html.escape(text)}</TD></TR></TABLE>'
+            )
+            legend.node(f"legend_{kind}", label=f"<{table}>", shape="plain")
+            if previous:
+                legend.edge(previous, f"legend_{kind}", style="invis")
+            previous = f"legend_{kind}"
+        legend.node(
+            "legend_op",
+            label="op",
+            shape="ellipse",
+            style="filled",
+            fillcolor="#e5e7eb",
+            height="0.3",
+            width="0.3",
+            color="#6b7280",
+        )
+        if previous:
+            legend.edge(previous, "legend_op", style="invis")

@@ -1,0 +1,141 @@
+"""The graph as drawings and exports see it: nodes numbered by topological position, each
+with a kind (root, parameter, input, constant, ...) and, for models, the module it belongs to."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .. import ops
+from ..engine import Value, ops_name, topological_order
+from ..ops import CONST, LEAF
+
+KINDS = ("root", "param", "input", "leaf", "const", "value")
+"""Node kinds: the root; a leaf that is a parameter; a leaf that is not (when parameters are
+known); a user leaf (when they are not); a constant lifted into the graph; any other Value."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A numbered view of root's graph: ``nodes[i]`` is the i-th node in topological order."""
+
+    root: Value
+    nodes: list[Value]
+    index: dict[Value, int]
+    kinds: list[str]
+    param_names: dict[Value, str | None]
+
+    def inputs(self, i: int) -> list[int]:
+        """Indices of node i's inputs, in ``_prev`` order, repeats kept."""
+        return [self.index[parent] for parent in self.nodes[i]._prev]
+
+
+def index_graph(root: Value, params: object = None) -> Graph:
+    """Number root's graph by topological position (never by id(), so ids are stable)."""
+    if not isinstance(root, Value):
+        raise TypeError(f"drawing: expected a Value as the root, got {root!r}")
+    nodes = topological_order(root)
+    index = {node: i for i, node in enumerate(nodes)}
+    param_names = named_params(params)
+    kinds = [_kind(node, root, param_names, params is not None) for node in nodes]
+    return Graph(root, nodes, index, kinds, param_names)
+
+
+def named_params(params: object) -> dict[Value, str | None]:
+    """params as {Value: dotted name or None}: from a model's named_parameters() or
+    parameters(), a {name: Value} mapping, or an iterable of Values."""
+    if params is None:
+        return {}
+    if hasattr(params, "named_parameters"):
+        pairs = [(value, name) for name, value in params.named_parameters()]
+    elif hasattr(params, "parameters"):
+        pairs = [(value, None) for value in params.parameters()]
+    elif isinstance(params, Mapping):
+        pairs = [(value, name) for name, value in params.items()]
+    elif isinstance(params, Iterable):
+        pairs = [(value, None) for value in params]
+    else:
+        raise TypeError(
+            f"drawing: params must be a model, a {{name: Value}} mapping or Values, got {params!r}"
+        )
+    for value, _ in pairs:
+        if not isinstance(value, Value):
+            raise TypeError(f"drawing: params must hold Values, got {value!r}")
+    return dict(pairs)
+
+
+def _kind(node: Value, root: Value, param_names: dict, params_known: bool) -> str:
+    if node is root:
+        return "root"
+    if node._op is CONST:
+        return "const"
+    if node._op is LEAF:
+        if not params_known:
+            return "leaf"
+        return "param" if node in param_names else "input"
+    return "value"
+
+
+def number(x: object) -> float:
+    """The float in x: a grad may be a Value after backward(create_graph=True)."""
+    return float(getattr(x, "data", x))
+
+
+def fmt(x: object) -> str:
+    """x to 4 significant digits: 2.000, -0.6667, 1.000e-05, nan, inf."""
+    text = f"{number(x):#.4g}"
+    return text[:-1] if text.endswith(".") else text
+
+
+def op_name(node: Value) -> str:
+    """'leaf', 'const', or the op's name in micrograd.ops.OPS ('mul', 'tanh', ...)."""
+    if node._op is LEAF:
+        return "leaf"
+    if node._op is CONST:
+        return "const"
+    return ops_name(node._op)
+
+
+def local_grads(node: Value, grad: float) -> tuple[float, ...]:
+    """What node hands each of its inputs in backward: d out/d input * grad (chain rule)."""
+    if not node._prev:
+        return ()
+    parents = [parent.data for parent in node._prev]
+    return tuple(number(g) for g in node._op.derivative(ops.FLOAT, grad, node.data, *parents))
+
+
+def _json_float(x: object) -> float | str:
+    value = number(x)
+    return value if math.isfinite(value) else str(value)  # strict JSON has no nan/inf
+
+
+def to_json(root: Value, params: object = None) -> dict:
+    """The graph as ``{"root", "nodes", "edges"}``, ready for ``json.dumps``.
+
+    A node is ``{"id", "label", "data", "grad", "op", "kind"}`` (``id`` is the position in
+    topological order; ``op`` is ``"leaf"``, ``"const"`` or a name from ``micrograd.ops.OPS``);
+    an edge ``{"source", "target", "slot"}`` says node ``source`` is input number ``slot``
+    of ``target`` (``a + a`` gives two edges). nan and inf are written as strings.
+    """
+    graph = index_graph(root, params)
+    nodes = []
+    for i, node in enumerate(graph.nodes):
+        entry = {
+            "id": i,
+            "label": node.label,
+            "data": _json_float(node.data),
+            "grad": _json_float(node.grad),
+            "op": op_name(node),
+            "kind": graph.kinds[i],
+        }
+        name = graph.param_names.get(node)
+        if name:
+            entry["param"] = name
+        nodes.append(entry)
+    edges = [
+        {"source": source, "target": target, "slot": slot}
+        for target in range(len(graph.nodes))
+        for slot, source in enumerate(graph.inputs(target))
+    ]
+    return {"root": len(graph.nodes) - 1, "nodes": nodes, "edges": edges}

@@ -1,0 +1,245 @@
+"""Drawings: structure of the DOT, styles, escaping, real rendering with `dot`, determinism,
+the missing-`dot` error, JSON export and the model-sized views. PyTorch float64 is the oracle
+for every gradient shown."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+import torch
+
+import micrograd
+from micrograd.draw import STYLES, DotNotFoundError, draw_dot, save_svg, to_json
+
+NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+WEIRD = '<b>"a|b"{c}</b> & d'
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def karpathy_graph(label_a: str = "a"):
+    """L = (a*b + c) * f, trace_graph.ipynb's example: 6 Values made by the user or ops."""
+    a, b = micrograd.Value(2.0, label=label_a), micrograd.Value(-3.0, label="b")
+    c, f = micrograd.Value(10.0, label="c"), micrograd.Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    loss = d * f
+    loss.label = "L"
+    return loss, (a, b, c, f)
+
+
+def torch_leaf_grads():
+    a, b, c, f = (torch.tensor(x, requires_grad=True) for x in (2.0, -3.0, 10.0, -2.0))
+    ((a * b + c) * f).backward()
+    return [t.grad.item() for t in (a, b, c, f)]
+
+
+def values(dot) -> list[str]:
+    return re.findall(r"^\s*(v\d+) \[", dot.source, re.M)
+
+
+def ops(dot) -> list[str]:
+    return re.findall(r"^\s*(o\d+) \[", dot.source, re.M)
+
+
+def edges(dot) -> list[tuple[str, str]]:
+    return re.findall(r"^\s*(\w+) -> (\w+)", dot.source, re.M)
+
+
+def node_line(dot, name: str) -> str:
+    return re.search(rf"^\s*{name} \[.*$", dot.source, re.M).group(0)
+
+
+def test_known_graph_counts():
+    loss, _ = karpathy_graph()
+    dot = draw_dot(loss)
+    assert len(values(dot)) == 7  # a, b, c, f, e, d, L
+    assert len(ops(dot)) == 3
+    assert len(edges(dot)) == 3 * 2 + 3  # two inputs per op, one output per op
+
+
+@pytest.mark.parametrize("make", [lambda a: a + a, lambda a: a * a])
+def test_repeated_input_draws_two_edges(make):
+    a = micrograd.Value(3.0, label="a")
+    dot = draw_dot(make(a))
+    assert values(dot) == ["v0", "v1"] and ops(dot) == ["o1"]
+    assert edges(dot).count(("v0", "o1")) == 2
+    assert edges(dot).count(("o1", "v1")) == 1
+
+
+def test_labels_data_and_grads_in_dot_match_torch():
+    loss, leaves = karpathy_graph()
+    loss.backward()
+    dot = draw_dot(loss)
+    for leaf, expected in zip(leaves, torch_leaf_grads()):
+        line = node_line(dot, f"v{micrograd.topological_order(loss).index(leaf)}")
+        assert f"<B>{leaf.label}</B>" in line
+        shown_data = float(re.search(r"data (\S+?)<", line).group(1))
+        shown_grad = float(re.search(r"grad (\S+?)<", line).group(1))
+        assert shown_data == pytest.approx(leaf.data, rel=1e-3)
+        assert shown_grad == pytest.approx(expected, rel=1e-3)
+
+
+def test_edge_grads_sum_to_each_input_grad():
+    a = micrograd.Value(1.5, label="a")
+    b = micrograd.Value(-0.5, label="b")
+    out = (a * b + a * a).tanh()
+    out.backward()
+    dot = draw_dot(out, edge_grads=True)
+    labelled = re.findall(r'^\s*v\d+ -> o\d+ \[label="?([^"\]]+)"?\]', dot.source, re.M)
+    assert len(labelled) == 7  # every input edge: 2 per *, 2 into +, 1 into tanh
+    ta, tb = (torch.tensor(x, requires_grad=True) for x in (1.5, -0.5))
+    torch.tanh(ta * tb + ta * ta).backward()
+    index = micrograd.topological_order(out).index(a)
+    into_from_a = re.findall(rf'^\s*v{index} -> o\d+ \[label="?([^"\]]+)"?\]', dot.source, re.M)
+    assert len(into_from_a) == 3  # a*b once, a*a twice: the chain rule's sum
+    assert sum(float(x) for x in into_from_a) == pytest.approx(ta.grad.item(), rel=1e-3)
+
+
+def test_styles_by_kind():
+    w = micrograd.Value(0.5, label="w")
+    x = micrograd.Value(2.0, label="x")
+    out = (w * x + 1.0).relu()
+    dot = draw_dot(out, params=[w], legend=True)
+    order = micrograd.topological_order(out)
+    product = next(node for node in order if node._op is micrograd.ops.OPS["mul"])
+    expected = {w: "param", x: "input", out: "root", product: "value"}
+    const = next(node for node in order if node._op is micrograd.ops.CONST)
+    expected[const] = "const"
+    for node, kind in expected.items():
+        line = node_line(dot, f"v{order.index(node)}")
+        fill, border, style, width, legend = STYLES[kind]
+        assert f"class={kind}" in line
+        assert f'BGCOLOR="{fill}"' in line and f'COLOR="{border}"' in line
+        assert f'STYLE="{style}"' in line and f'BORDER="{width}"' in line
+        assert f"legend_{kind} [" in dot.source and legend in dot.source
+    assert "legend_leaf [" not in dot.source  # only kinds present in the drawing
+    no_params = draw_dot(out)  # without params, user leaves are plain leaves
+    assert "class=leaf" in node_line(no_params, f"v{order.index(w)}")
+
+
+def test_label_is_escaped_in_dot():
+    loss, _ = karpathy_graph(label_a=WEIRD)
+    assert "&lt;b&gt;&quot;a|b&quot;{c}&lt;/b&gt; &amp; d" in draw_dot(loss).source
+
+
+@NEEDS_DOT
+def test_svg_parses_and_shows_every_label_literally(tmp_path):
+    loss, _ = karpathy_graph(label_a=WEIRD)
+    loss.backward()
+    path = save_svg(loss, tmp_path / "graph.svg", edge_grads=True, legend=True)
+    tree = ET.parse(path)
+    texts = [t.text for t in tree.iter(f"{SVG}text")]
+    for label in (WEIRD, "b", "c", "f", "e", "d", "L"):
+        assert label in texts
+    node_ids = {g.get("id") for g in tree.iter(f"{SVG}g")}
+    assert {f"v{i}" for i in range(7)} <= node_ids and {"o4", "o5", "o6"} <= node_ids
+
+
+@NEEDS_DOT
+def test_output_is_byte_identical_across_processes():
+    """Two runs under different hash seeds: no id() or set order can leak into the output."""
+    script = (
+        "import sys; sys.path.insert(0, 'tests'); from test_draw import karpathy_graph\n"
+        "from micrograd.draw import draw_dot\n"
+        "loss, _ = karpathy_graph(); loss.backward()\n"
+        "dot = draw_dot(loss, edge_grads=True, legend=True)\n"
+        "sys.stdout.write(dot.source + dot.pipe(format='svg', encoding='utf-8'))\n"
+    )
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": _path()},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert outputs[0] == outputs[1] and "<svg" in outputs[0]
+
+
+def _path() -> str:
+    import os
+
+    return os.environ["PATH"]
+
+
+def test_missing_dot_explains_how_to_install(monkeypatch, tmp_path):
+    loss, _ = karpathy_graph()
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot` anywhere
+    dot = draw_dot(loss)
+    assert "digraph" in dot.source  # the source needs no Graphviz
+    calls = [
+        lambda: dot.pipe(format="svg"),
+        lambda: dot.render(tmp_path / "g"),
+        lambda: dot._repr_mimebundle_(),  # what Jupyter calls to show it inline
+        lambda: save_svg(loss, tmp_path / "g.svg"),
+    ]
+    for call in calls:
+        with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
+            call()
+
+
+@NEEDS_DOT
+def test_displays_inline_as_svg_in_jupyter():
+    loss, _ = karpathy_graph()
+    bundle = draw_dot(loss)._repr_mimebundle_()
+    ET.fromstring(bundle["image/svg+xml"].encode("utf-8"))
+
+
+def test_engine_never_imports_graphviz():
+    code = (
+        "import sys, micrograd\n"
+        "x = micrograd.Value(2.0); (x * x).tanh().backward()\n"
+        "import micrograd.draw\n"
+        "assert 'graphviz' not in sys.modules, 'graphviz imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bad_arguments_name_the_problem():
+    loss, _ = karpathy_graph()
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(loss, rankdir="sideways")
+    with pytest.raises(ValueError, match="collapse=True needs group"):
+        draw_dot(loss, collapse=True)
+    with pytest.raises(TypeError, match="expected a Value"):
+        draw_dot(3.0)
+    with pytest.raises(ValueError, match="max_depth"):
+        draw_dot(loss, max_depth=-1)
+
+
+def test_max_depth_keeps_nodes_near_the_root():
+    loss, _ = karpathy_graph()
+    dot = draw_dot(loss, max_depth=1)  # L, its inputs d and f; d's inputs are cut
+    assert len(values(dot)) == 3
+    assert ("x5", "o5") in edges(dot)  # the cut is marked where d's inputs would be
+
+
+def test_to_json_structure():
+    a = micrograd.Value(3.0, label="a")
+    out = (a * a).log() * micrograd.Value(float("nan"), label="n")
+    out.backward()
+    exported = to_json(out, params={"a": a})
+    text = json.dumps(exported, allow_nan=False)  # strict JSON for other tools
+    loaded = json.loads(text)
+    nodes = loaded["nodes"]
+    assert [n["id"] for n in nodes] == list(range(len(nodes)))
+    assert loaded["root"] == nodes[-1]["id"] and nodes[-1]["kind"] == "root"
+    by_label = {n["label"]: n for n in nodes if n["label"]}
+    assert by_label["a"]["op"] == "leaf" and by_label["a"]["kind"] == "param"
+    assert by_label["a"]["param"] == "a" and by_label["n"]["data"] == "nan"
+    mul = next(n for n in nodes if n["op"] == "mul" and n["data"] == 9.0)
+    a_id = by_label["a"]["id"]
+    into_mul = [(e["source"], e["slot"]) for e in loaded["edges"] if e["target"] == mul["id"]]
+    assert into_mul == [(a_id, 0), (a_id, 1)]
+    assert {n["op"] for n in nodes} == {"leaf", "mul", "log"}
+    assert len(loaded["edges"]) == 2 + 1 + 2

@@ -73,10 +73,12 @@ def build(
     collapse: bool = False,
     max_depth: int | None = None,
     current: int | None = None,
+    numbered: bool = False,
     sent: Mapping[tuple[int, int], float] | None = None,
 ):
     """The Digraph for graph with these grads (None: not known yet), the node ``current``
-    highlighted and the edges in ``sent`` ({(target, slot): amount}) labelled in red."""
+    highlighted and the edges in ``sent`` ({(target, slot): amount}) labelled in red;
+    ``numbered`` shows each Value's index (#i, its position in topological order)."""
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     if collapse and group is None:
@@ -93,7 +95,7 @@ def build(
     plain: list[tuple[str, dict]] = []
     for i in sorted(shown - boxed):
         target = clusters.setdefault(groups[i], []) if groups[i] is not None else plain
-        target.append((f"v{i}", _value_attrs(graph, i, grads[i], i == current)))
+        target.append((f"v{i}", _value_attrs(graph, i, grads[i], i == current, numbered)))
         if graph.nodes[i]._prev:
             target.append((f"o{i}", _op_attrs(graph, i, i == current)))
     for cluster, name, attrs in _boxes(graph, grads, groups, boxed, group):
@@ -127,7 +129,7 @@ def _within_depth(graph: Graph, max_depth: int | None) -> set[int]:
     return set(depth)
 
 
-def _value_attrs(graph: Graph, i: int, grad, is_current: bool) -> dict:
+def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -> dict:
     fill, border, style, width, _ = STYLES[graph.kinds[i]]
     if is_current:
         border, width = CURRENT, 3
@@ -137,6 +139,8 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool) -> dict:
         cells = f"<TD>{fmt(node.data)}</TD>"
     if node.label:
         cells = f"<TD><B>{html.escape(node.label)}</B></TD>" + cells
+    if numbered:
+        cells = f'<TD><FONT COLOR="#6b7280">#{i}</FONT></TD>' + cells
     table = (
         f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
         f'COLUMNS="*" STYLE="{style}" BGCOLOR="{fill}" COLOR="{border}"><TR>{cells}</TR></TABLE>'

@@ -15,7 +15,7 @@ PAGE = """<!DOCTYPE html>
   .controls input[type=range] { flex: 1; max-width: 40rem; }
   button { font-size: 1rem; padding: 0.3rem 0.9rem; }
   #caption { min-height: 2.5em; font-size: 0.95rem; }
-  .frame svg { max-width: 100%; height: auto; }
+  .frame { overflow: auto; }  /* natural size, scrolled: a shrunken graph is unreadable */
   .hint { color: #6b7280; font-size: 0.85rem; }
 </style>
 </head>

@@ -62,19 +62,28 @@ def backward_steps(root, params: object = None) -> Iterator[Frame]:
 
 def draw_step(frame: Frame, rankdir: str = "LR", **options):
     """A Digraph of the graph at this frame: known gradients shown (others as ?), the node
-    being processed outlined in red, the edges it just sent gradient along in red."""
+    being processed outlined in red, the edges it just sent gradient along in red, and each
+    Value numbered #i as in the frames (options: those of draw_dot)."""
     grads = [frame.grads.get(i) for i in range(len(frame.graph.nodes))]
     sent = {(edge.target, edge.slot): edge.amount for edge in frame.edges}
+    options.setdefault("numbered", True)
     return build(frame.graph, grads, rankdir, current=frame.index, sent=sent, **options)
 
 
 def caption(frame: Frame) -> str:
-    """One sentence saying what this step does, e.g. 'node 5 (tanh) ... sends 0.42 to 4'."""
+    """What this step does: 'Step 3: #10 = #6 * #9 has grad 1.000; the chain rule sends
+    2.000 to #6 and -0.3969 to #9.'"""
     graph = frame.graph
-    sends = ", ".join(f"{fmt(edge.amount)} to {_name(graph, edge.source)}" for edge in frame.edges)
+    inputs = [_name(graph, edge.source) for edge in frame.edges]
+    op = str(frame.node._op)
+    if len(inputs) == 2 and not op.isalpha():
+        formula = f"{inputs[0]} {op} {inputs[1]}"
+    else:
+        formula = f"{op}({', '.join(inputs)})"
+    sends = " and ".join(f"{fmt(edge.amount)} to {name}" for edge, name in zip(frame.edges, inputs))
     return (
-        f"Node {_name(graph, frame.index)} = {frame.node._op}(...) has grad {fmt(frame.grad)}; "
-        f"the chain rule sends {sends}."
+        f"Step {frame.step + 1}: {_name(graph, frame.index)} = {formula} has grad "
+        f"{fmt(frame.grad)}; the chain rule sends {sends}."
     )
 
 

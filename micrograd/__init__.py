@@ -39,4 +39,12 @@ def __getattr__(name: str):
         from .compiler import compile
 
         return compile
+    if name in _DRAWING:
+        # micrograd.draw imports graphviz only when a drawing is made; load it on first use.
+        from . import draw
+
+        return getattr(draw, name)
     raise AttributeError(f"module 'micrograd' has no attribute {name!r}")
+
+
+_DRAWING = ("draw_dot", "draw_step", "save_svg", "backward_steps", "save_backward_html", "to_json")

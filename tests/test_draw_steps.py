@@ -4,6 +4,9 @@ gradients (PyTorch float64 checks the leaves); and draw_step's highlighting."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -87,3 +90,24 @@ def test_html_refuses_a_leaf_and_too_many_frames(tmp_path):
     out, _ = graph(*POINT)
     with pytest.raises(ValueError, match="max_frames"):
         save_backward_html(out, tmp_path / "x.html", max_frames=2)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+def test_html_is_byte_identical_across_runs(tmp_path):
+    first = save_backward_html(graph(*POINT)[0], tmp_path / "one.html").read_bytes()
+    second = save_backward_html(graph(*POINT)[0], tmp_path / "two.html").read_bytes()
+    assert first == second and first.count(b'class="frame"') == len(
+        list(backward_steps(graph(*POINT)[0]))
+    )
+
+
+def test_top_level_names_load_lazily():
+    code = (
+        "import sys, micrograd, micrograd.draw as draw\n"
+        "assert 'graphviz' not in sys.modules\n"
+        "for name in ('draw_dot', 'draw_step', 'save_svg', 'backward_steps',\n"
+        "             'save_backward_html', 'to_json'):\n"
+        "    assert getattr(micrograd, name) is getattr(draw, name), name\n"
+        "assert 'graphviz' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -98,3 +98,11 @@ def test_grouping_needs_names():
     model, loss = mlp_loss()
     with pytest.raises(ValueError, match="parameter names"):
         draw_dot(loss, params=model.parameters(), group="neuron")
+
+
+def test_unlabelled_parameters_show_their_model_names():
+    model, loss = mlp_loss()
+    source = draw_dot(loss, params=model, max_depth=8).source
+    assert "<I>layers.2.neurons.0.w.15</I>" in source
+    names = set(re.findall(r"<I>([\w.]+)</I>", source))
+    assert names and names <= {name for name, _ in model.named_parameters()}

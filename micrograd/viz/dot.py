@@ -139,6 +139,8 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -
         cells = f"<TD>{fmt(node.data)}</TD>"
     if node.label:
         cells = f"<TD><B>{html.escape(node.label)}</B></TD>" + cells
+    elif graph.param_names.get(node):  # an unlabelled parameter is known by its model name
+        cells = f"<TD><I>{html.escape(graph.param_names[node])}</I></TD>" + cells
     if numbered:
         cells = f'<TD><FONT COLOR="#6b7280">#{i}</FONT></TD>' + cells
     table = (

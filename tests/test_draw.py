@@ -243,3 +243,27 @@ def test_to_json_structure():
     assert into_mul == [(a_id, 0), (a_id, 1)]
     assert {n["op"] for n in nodes} == {"leaf", "mul", "log"}
     assert len(loaded["edges"]) == 2 + 1 + 2
+
+
+def test_input_order_is_marked_where_it_matters():
+    x, y = micrograd.Value(1.0, label="x"), micrograd.Value(2.0, label="y")
+    diff = y - x
+    ratio = diff / x
+    product = x * y
+    out = ratio + product
+    order = micrograd.topological_order(out)
+    v = {node: f"v{order.index(node)}" for node in (x, y, diff)}
+    o = {node: f"o{order.index(node)}" for node in (diff, ratio, product)}
+    dot = draw_dot(out)
+    heads = re.findall(r"^\s*(v\d+) -> (o\d+) \[headlabel=(\w+)", dot.source, re.M)
+    assert sorted(heads) == sorted(
+        [
+            (v[y], o[diff], "a"),
+            (v[x], o[diff], "b"),
+            (v[diff], o[ratio], "a"),
+            (v[x], o[ratio], "b"),
+        ]
+    )
+    into_product = re.findall(rf"^.*-> {o[product]}.*$", dot.source, re.M)
+    assert len(into_product) == 2 and "headlabel" not in "".join(into_product)
+    assert 'tooltip="a - b"' in node_line(dot, o[diff])

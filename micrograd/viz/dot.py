@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
+from ..ops import DIV, LEAKY_RELU, POW, SUB
 from .graph import Graph, fmt, index_graph, local_grads
 from .groups import node_groups
 from .render import digraph
@@ -37,6 +38,8 @@ CURRENT = "#dc2626"  # the node and edges of the current backward step
 RANKDIRS = ("LR", "RL", "TB", "BT")
 FONT = "Helvetica"
 _CELL = 'WIDTH="78" ALIGN="LEFT"'  # fixed minimum widths keep a layout still across frames
+# Where input order matters, each input edge is tagged with its name in the op's formula.
+_INPUT_NAMES = {SUB: ("a", "b"), DIV: ("a", "b"), POW: ("a", "b"), LEAKY_RELU: ("a", "alpha")}
 
 
 def draw_dot(
@@ -171,6 +174,7 @@ def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
         "width": "0.3",
         "id": f"o{i}",
         "class": "op",
+        "tooltip": graph.nodes[i]._op.doc or str(graph.nodes[i]._op),
     }
 
 
@@ -205,11 +209,14 @@ def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sen
                 box_edges[key] = box_edges.get(key, 0) + 1
                 continue
             attrs = {}
+            input_names = _INPUT_NAMES.get(graph.nodes[i]._op)
+            if input_names:  # headlabels are placed after layout: frames keep still
+                attrs = {"headlabel": input_names[slot], "labelfontcolor": "#6b7280"}
             if (i, slot) in sent:
                 amount = fmt(sent[(i, slot)])
-                attrs = {"color": CURRENT, "penwidth": "2", "fontcolor": CURRENT, "xlabel": amount}
+                attrs |= {"color": CURRENT, "penwidth": "2", "fontcolor": CURRENT, "xlabel": amount}
             elif amounts is not None:
-                attrs = {"label": fmt(amounts[slot])}
+                attrs |= {"label": fmt(amounts[slot])}
             dot.edge(f"v{j}", f"o{i}", **attrs)
     few = len(box_edges) <= 40  # past that, count labels become a forest of dummy nodes
     for (tail, head), count in box_edges.items():

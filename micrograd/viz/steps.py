@@ -6,7 +6,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
@@ -33,11 +33,11 @@ class Frame:
 
     step: int
     index: int
-    node: object
+    node: object = field(repr=False)
     grad: float
     edges: tuple[Edge, ...]
     grads: dict[int, float]
-    graph: Graph
+    graph: Graph = field(repr=False)
 
 
 def backward_steps(root, params: object = None) -> Iterator[Frame]:

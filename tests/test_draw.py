@@ -267,3 +267,17 @@ def test_input_order_is_marked_where_it_matters():
     into_product = re.findall(rf"^.*-> {o[product]}.*$", dot.source, re.M)
     assert len(into_product) == 2 and "headlabel" not in "".join(into_product)
     assert 'tooltip="a - b"' in node_line(dot, o[diff])
+
+
+def test_value_grads_from_create_graph_and_unicode_labels():
+    x = micrograd.Value(3.0, label="∂x — ünïcode")
+    y = (x * x).exp() * 1e-3
+    y.backward(create_graph=True)  # grads are Values now
+    dot = draw_dot(y, edge_grads=True)
+    expected = 1e-3 * 2 * 3.0 * torch.exp(torch.tensor(9.0, dtype=torch.float64)).item()
+    line = node_line(dot, f"v{micrograd.topological_order(y).index(x)}")
+    assert "∂x — ünïcode" in line
+    assert float(re.search(r"grad (\S+?)<", line).group(1)) == pytest.approx(expected, rel=1e-3)
+    assert to_json(y)["nodes"][micrograd.topological_order(y).index(x)]["grad"] == pytest.approx(
+        expected, rel=1e-12
+    )

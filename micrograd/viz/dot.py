@@ -22,7 +22,8 @@ import html
 from collections.abc import Mapping
 
 from ..ops import DIV, LEAKY_RELU, POW, SUB
-from .graph import Graph, fmt, index_graph, local_grads
+from .boxes import box_ids, boxes
+from .graph import Graph, fmt, grad_text, index_graph, local_grads
 from .groups import node_groups
 from .render import digraph
 
@@ -101,7 +102,7 @@ def build(
         target.append((f"v{i}", _value_attrs(graph, i, grads[i], i == current, numbered)))
         if graph.nodes[i]._prev:
             target.append((f"o{i}", _op_attrs(graph, i, i == current)))
-    for cluster, name, attrs in _boxes(graph, grads, groups, boxed, group):
+    for cluster, name, attrs in boxes(graph, grads, groups, boxed, group):
         (clusters.setdefault(cluster, []) if cluster else plain).append((name, attrs))
     for name, entries in plain:
         dot.node(name, **entries)
@@ -137,7 +138,7 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -
     if is_current:
         border, width = CURRENT, 3
     node = graph.nodes[i]
-    cells = f"<TD {_CELL}>data {fmt(node.data)}</TD><TD {_CELL}>grad {_grad_text(grad)}</TD>"
+    cells = f"<TD {_CELL}>data {fmt(node.data)}</TD><TD {_CELL}>grad {grad_text(grad)}</TD>"
     if graph.kinds[i] == "const":  # its gradient is never used; a nan there only confuses
         cells = f"<TD>{fmt(node.data)}</TD>"
     if node.label:
@@ -154,10 +155,6 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -
     if is_current:
         attrs["class"] += " current"
     return attrs
-
-
-def _grad_text(grad) -> str:
-    return "?" if grad is None else fmt(grad)
 
 
 def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
@@ -181,7 +178,7 @@ def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
 def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sent) -> None:
     """Input edges into op nodes (one per input, so a + a draws two), op -> output edges,
     and one edge per pair of collapsed boxes (labelled with how many it stands for)."""
-    box_ids = _box_ids(groups, boxed)
+    ids = box_ids(groups, boxed)
     box_edges: dict[tuple[str, str], int] = {}
     for i in sorted(shown):
         inputs = graph.inputs(i)
@@ -190,7 +187,7 @@ def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sen
         if i in boxed:
             for j in inputs:
                 if j in shown and not (j in boxed and groups[j] == groups[i]):
-                    key = (box_ids.get(groups[j]) if j in boxed else f"v{j}", box_ids[groups[i]])
+                    key = (ids.get(groups[j]) if j in boxed else f"v{j}", ids[groups[i]])
                     box_edges[key] = box_edges.get(key, 0) + 1
             continue
         is_current = i == current
@@ -205,7 +202,7 @@ def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sen
             if j not in shown:
                 continue
             if j in boxed:
-                key = (box_ids[groups[j]], f"o{i}")
+                key = (ids[groups[j]], f"o{i}")
                 box_edges[key] = box_edges.get(key, 0) + 1
                 continue
             attrs = {}
@@ -222,54 +219,6 @@ def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sen
     for (tail, head), count in box_edges.items():
         label = f"×{count}" if few and count > 1 else None
         dot.edge(tail, head, label=label, penwidth="1.5" if few else "0.6")
-
-
-def _box_ids(groups: list, boxed: set[int]) -> dict[str, str]:
-    names = dict.fromkeys(groups[i] for i in sorted(boxed))
-    return {name: f"m{k}" for k, name in enumerate(names)}
-
-
-def _boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dict]]:
-    """(cluster, id, attrs) of one box per collapsed module: its name, size, output and the
-    norm of its parameters' gradients. Neurons sit in a cluster per layer."""
-    from .groups import module_path
-
-    consumers: list[list[int]] = [[] for _ in graph.nodes]
-    for target in range(len(graph.nodes)):
-        for j in graph.inputs(target):
-            consumers[j].append(target)
-    root = len(graph.nodes) - 1
-    boxes = []
-    for name, box_id in _box_ids(groups, boxed).items():
-        members = [i for i in sorted(boxed) if groups[i] == name]
-        params = [i for i in members if graph.kinds[i] == "param"]
-        outputs = [i for i in members if i == root or any(groups[t] != name for t in consumers[i])]
-        norm = sum(_grad_value(grads[i]) ** 2 for i in params) ** 0.5
-        rows = [
-            f"<B>{html.escape(name)}</B>",
-            f"{len(params)} params · {len(members)} nodes",
-            f"‖grad of params‖ {fmt(norm)}",
-        ]
-        if len(outputs) == 1:
-            out = outputs[0]
-            rows.append(f"out {fmt(graph.nodes[out].data)}, grad {_grad_text(grads[out])}")
-        else:
-            rows.append(f"{len(outputs)} outputs")
-        body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
-        label = (
-            f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
-            f'STYLE="rounded" BGCOLOR="#ede9fe" COLOR="#6d28d9">{body}</TABLE>>'
-        )
-        attrs = {"label": label, "shape": "plain", "id": box_id, "class": "module"}
-        layer = None
-        if level == "neuron" and params:
-            layer = module_path(graph.param_names[graph.nodes[params[0]]], "layer")
-        boxes.append((layer, box_id, attrs))
-    return boxes
-
-
-def _grad_value(grad) -> float:
-    return 0.0 if grad is None else float(getattr(grad, "data", grad))
 
 
 def _add_legend(dot, kinds: set[str]) -> None:

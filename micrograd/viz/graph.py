@@ -88,6 +88,11 @@ def fmt(x: object) -> str:
     return text[:-1] if text.endswith(".") else text
 
 
+def grad_text(grad: object) -> str:
+    """A gradient as drawn: 4 significant digits, or ? when it is not known yet (None)."""
+    return "?" if grad is None else fmt(grad)
+
+
 def op_name(node: Value) -> str:
     """'leaf', 'const', or the op's name in micrograd.ops.OPS ('mul', 'tanh', ...)."""
     if node._op is LEAF:

@@ -1,0 +1,55 @@
+"""Collapsed modules: one box per neuron or layer standing for all of its nodes."""
+
+from __future__ import annotations
+
+import html
+
+from .graph import fmt, grad_text
+from .groups import module_path
+
+
+def box_ids(groups: list, boxed: set[int]) -> dict[str, str]:
+    """{module name: DOT id m0, m1, ...}, numbered in topological order of first node."""
+    names = dict.fromkeys(groups[i] for i in sorted(boxed))
+    return {name: f"m{k}" for k, name in enumerate(names)}
+
+
+def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dict]]:
+    """(cluster, id, attrs) of one box per collapsed module: its name, size, output and the
+    norm of its parameters' gradients. Neurons sit in a cluster per layer."""
+    consumers: list[list[int]] = [[] for _ in graph.nodes]
+    for target in range(len(graph.nodes)):
+        for j in graph.inputs(target):
+            consumers[j].append(target)
+    root = len(graph.nodes) - 1
+    drawn = []
+    for name, box_id in box_ids(groups, boxed).items():
+        members = [i for i in sorted(boxed) if groups[i] == name]
+        params = [i for i in members if graph.kinds[i] == "param"]
+        outputs = [i for i in members if i == root or any(groups[t] != name for t in consumers[i])]
+        norm = sum(_grad_value(grads[i]) ** 2 for i in params) ** 0.5
+        rows = [
+            f"<B>{html.escape(name)}</B>",
+            f"{len(params)} params · {len(members)} nodes",
+            f"‖grad of params‖ {fmt(norm)}",
+        ]
+        if len(outputs) == 1:
+            out = outputs[0]
+            rows.append(f"out {fmt(graph.nodes[out].data)}, grad {grad_text(grads[out])}")
+        else:
+            rows.append(f"{len(outputs)} outputs")
+        body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+        label = (
+            f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'STYLE="rounded" BGCOLOR="#ede9fe" COLOR="#6d28d9">{body}</TABLE>>'
+        )
+        attrs = {"label": label, "shape": "plain", "id": box_id, "class": "module"}
+        layer = None
+        if level == "neuron" and params:
+            layer = module_path(graph.param_names[graph.nodes[params[0]]], "layer")
+        drawn.append((layer, box_id, attrs))
+    return drawn
+
+
+def _grad_value(grad) -> float:
+    return 0.0 if grad is None else float(getattr(grad, "data", grad))

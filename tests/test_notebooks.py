@@ -10,6 +10,19 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 180  # seconds per cell: generous for a loaded CI machine
+EXPECTED = [
+    "01_value_and_backprop",
+    "02_drawing_graphs",
+    "03_training_an_mlp",
+    "04_activations_losses_optimizers",
+    "05_xor_and_universal_approximation",
+    "06_gradients_vs_pytorch",
+    "07_from_scalars_to_batches",
+]
+
+
+def test_every_notebook_of_the_course_is_there():
+    assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 
 @pytest.mark.slow

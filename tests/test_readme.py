@@ -8,14 +8,17 @@ and a scratch folder, as a reader who copies just that one block would run it.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
@@ -71,3 +74,18 @@ def test_readme_block(line: int, code: str, expected: str | None, tmp_path: Path
         os.chdir(cwd)
     if expected is not None:
         assert _normalised(printed.getvalue()) == _normalised(expected)
+
+
+def _svg_texts(path: Path) -> list[str]:
+    return [node.text or "" for node in ET.parse(path).iter() if node.tag.endswith("text")]
+
+
+def test_docs_figures_are_what_make_figures_draws_now(tmp_path: Path):
+    spec = importlib.util.spec_from_file_location("make_figures", ROOT / "docs" / "make_figures.py")
+    make_figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_figures)
+    for fresh in make_figures.main(tmp_path):
+        committed = ROOT / "docs" / fresh.name
+        assert fresh.name in README.read_text(), f"docs/{fresh.name} is not used by the README"
+        # every label, number and gradient in the committed picture is today's
+        assert _svg_texts(committed) == _svg_texts(fresh), "re-run docs/make_figures.py"

@@ -193,6 +193,14 @@ for node in topological_order(o):
 # %% [markdown]
 # Notice do/dw2 = 0: because the input `x2` is 0, changing `w2` cannot change the output. A
 # weight only learns from inputs that are "on".
+#
+# Here is the same graph drawn by `micrograd.draw` (the next notebook is all about drawing):
+# each box shows a node's label, data and grad; small circles are the operations.
+
+# %%
+from micrograd.draw import draw_dot
+
+draw_dot(o)
 
 # %% [markdown]
 # ## What we learned

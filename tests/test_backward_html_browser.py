@@ -104,3 +104,27 @@ def test_page_walks_backward_in_engine_order(tmp_path):
     assert requests == [path.as_uri()]
     text = path.read_text()
     assert not re.search(r"<script[^>]*\bsrc=|<link\b|<img\b|url\(|@import", text)
+
+
+def test_the_node_being_processed_is_scrolled_into_view(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    path = save_backward_html(graph(), tmp_path / "backward.html")
+    inside = f"""() => {{
+        const frame = document.querySelector('{VISIBLE}').getBoundingClientRect();
+        const node = document.querySelector('{VISIBLE} g.current').getBoundingClientRect();
+        return node.left >= frame.left - 1 && node.right <= frame.right + 1;
+    }}"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(
+                viewport={"width": 480, "height": 600}
+            )  # narrower than the graph
+            page.goto(path.as_uri())
+            assert page.evaluate(inside)
+            while not page.is_disabled("#next"):
+                page.click("#next")
+                assert page.evaluate(inside), page.inner_text("#counter")
+        finally:
+            browser.close()

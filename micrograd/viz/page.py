@@ -52,6 +52,17 @@ PAGE = """<!DOCTYPE html>
     prev.disabled = k === 0;
     next.disabled = k === frames.length - 1;
     document.body.dataset.step = String(k);
+    scrollToNode(frames[k]);
+  }
+  // A wide graph scrolls: bring the node being processed into view.
+  function scrollToNode(frame) {
+    var titles = frame.querySelectorAll("g.node > title");
+    for (var i = 0; i < titles.length; i++) {
+      if (titles[i].textContent === "v" + frame.dataset.node) {
+        titles[i].parentNode.scrollIntoView({ block: "nearest", inline: "center" });
+        return;
+      }
+    }
   }
   prev.addEventListener("click", function () { show(current - 1); });
   next.addEventListener("click", function () { show(current + 1); });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -70,6 +71,21 @@ def test_three_classes_train_eagerly_and_draw(tmp_path, capsys):
     assert "2 -> 4 -> 3" in stdout  # three classes: three output neurons
     assert (tmp_path / "decision_boundary.png").read_bytes()[:8] == PNG_SIGNATURE
     ET.parse(tmp_path / "neuron.svg")
+
+
+def test_without_graphviz_the_demo_still_finishes_and_says_how_to_install_it(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}  # no `dot` to be found
+    result = subprocess.run(
+        [sys.executable, "-m", "nn.cli", "demo", *SMALL, "--no-progress", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "graphviz" in result.stderr.lower()
+    assert (tmp_path / "decision_boundary.png").read_bytes()[:8] == PNG_SIGNATURE
+    assert "digraph" in (tmp_path / "neuron.dot").read_text()
 
 
 def test_help_explains_the_options(capsys):

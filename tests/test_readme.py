@@ -89,3 +89,10 @@ def test_docs_figures_are_what_make_figures_draws_now(tmp_path: Path):
         assert fresh.name in README.read_text(), f"docs/{fresh.name} is not used by the README"
         # every label, number and gradient in the committed picture is today's
         assert _svg_texts(committed) == _svg_texts(fresh), "re-run docs/make_figures.py"
+
+
+def test_every_make_command_in_the_readme_is_a_makefile_target():
+    commands = re.findall(r"^make ([\w-]+)", README.read_text(), re.MULTILINE)
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+    assert {"demo", "test"} <= set(commands)
+    assert set(commands) <= targets

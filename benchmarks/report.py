@@ -206,6 +206,14 @@ def micro_table(micro: Micro) -> list[str]:
                     times = micro.times[engine, shape, n, gc_on]
                     cells += [_fmt(times["forward_ns"]), _fmt(times["backward_ns"])]
             lines.append(f"| {shape} | {n:,} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "With the collector on, CPython runs a full collection each time the objects that have "
+        "survived into its oldest generation grow by a quarter, and each full collection visits "
+        "every tracked object. A growing graph of Python objects therefore pays for a few full "
+        "collections of itself: the per-node cost with GC on grows with n for any engine whose "
+        "nodes are Python objects; the GC off columns show the engine's own cost.",
+    ]
     return lines
 
 

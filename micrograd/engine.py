@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 import weakref
 from collections.abc import Iterable, Sequence
@@ -308,11 +309,11 @@ def is_grad_enabled() -> bool:
 # ---------------------------------------------------------------------------------------
 # Anomaly mode
 
-_PACKAGE_DIR = __file__.rsplit("/", 1)[0] if "/" in __file__ else ""
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _user_frame() -> str:
-    """'file:line' of the innermost frame outside this package."""
+    """'file:line' of the innermost frame outside the micrograd package."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back

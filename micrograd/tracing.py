@@ -10,29 +10,18 @@ The switch is a ``__class__`` assignment (same layout, no engine change), undone
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 
-from .engine import Value, add_node_hook, enable_grad, remove_node_hook
+from .engine import _PACKAGE_DIR, Value, add_node_hook, enable_grad, remove_node_hook
+from .engine import _user_frame as _user_site
 from .ops import CONST
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _DATA = Value.data  # the slot descriptor that _Traced.data wraps
 
 
 class TracingError(RuntimeError):
     """Python control flow on a traced number, which a compiled program cannot replay."""
-
-
-def _user_site() -> str:
-    """'file:line' of the innermost frame outside the micrograd package."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return "<unknown>"
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 def _refuse(action: str) -> TracingError:

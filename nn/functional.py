@@ -42,7 +42,8 @@ def _batch(name: str, preds, targets) -> tuple[list, list[float]]:
     preds, targets = _values(name, preds), _values(name, targets)
     if len(preds) != len(targets):
         raise ValueError(f"{name}: got {len(preds)} predictions but {len(targets)} targets")
-    return preds, [float(getattr(t, "data", t)) for t in targets]
+    # Targets may be Values, numbers or numpy scalars (which have a .data of their own).
+    return preds, [float(t.data if isinstance(t, Value) else t) for t in targets]
 
 
 def _mean(losses: list) -> Value:

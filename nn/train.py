@@ -166,6 +166,8 @@ def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:
 def _progress_bar(epochs: int, enabled: bool):
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    # Plain tqdm: a text bar works in a terminal and in Jupyter alike, where tqdm.auto
+    # would want ipywidgets and warn without it.
+    from tqdm import tqdm
 
     return tqdm(total=epochs, desc="fit", unit="epoch")

@@ -80,6 +80,16 @@ def test_mse_loss_matches_torch():
     assert_grads(preds, theirs)
 
 
+def test_targets_may_be_numpy_scalars():
+    import numpy as np
+
+    preds = [Value(p) for p, _ in PAIRS]
+    targets = np.array([t for _, t in PAIRS])  # iterating gives np.float64, which has a .data
+    loss = nn.mse_loss(preds, targets)
+    expected = TF.mse_loss(tensor([p for p, _ in PAIRS]), torch.tensor(targets))
+    assert close(loss.data, expected.item())
+
+
 def test_binary_cross_entropy_matches_torch():
     probs = [0.2, 0.9, 0.5, 1e-6, 0.999999]
     targets = [1.0, 0.0, 0.3, 0.0, 1.0]

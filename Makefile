@@ -7,12 +7,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench bench-quick lint system-deps
+.PHONY: demo test bench bench-quick lint graphviz chromium apt-install
 
-demo: $(VENV)/.demo-installed
+demo: $(VENV)/.demo-installed graphviz
 	$(VENV)/bin/micrograd demo
 
-test: $(VENV)/.test-installed system-deps
+test: $(VENV)/.test-installed graphviz chromium
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed
@@ -36,8 +36,14 @@ $(VENV)/.test-installed: $(VENV)/bin/python setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.demo-installed
 
-# Debian's graphviz (the `dot` program) and chromium (for the browser test).
-system-deps:
-	@command -v dot >/dev/null && command -v chromium >/dev/null || { \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq graphviz chromium >/dev/null; }
+# Debian's graphviz (the `dot` program, for drawings) and chromium (for the browser test),
+# installed only when missing.
+graphviz:
+	@command -v dot >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=graphviz
+
+chromium:
+	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=chromium
+
+apt-install:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(PACKAGES) >/dev/null

@@ -30,6 +30,13 @@ __all__ = [
     "no_grad",
     "remove_node_hook",
     "topological_order",
+    # from micrograd.draw, loaded on first use (graphviz only when a drawing is made)
+    "backward_steps",
+    "draw_dot",
+    "draw_step",
+    "save_backward_html",
+    "save_svg",
+    "to_json",
 ]
 
 

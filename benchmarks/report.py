@@ -130,8 +130,8 @@ def demo_table(demo: Demo) -> list[str]:
     if demo.trace_seconds:
         lines += [
             "",
-            f"micrograd.compile traced the per-sample hinge loss once, in "
-            f"{demo.trace_seconds * 1e3:.0f} ms, before timing; the L2 term stays eager.",
+            f"micrograd.compile traced the per-sample hinge loss and the L2 penalty once, in "
+            f"{demo.trace_seconds * 1e3:.0f} ms, before timing.",
         ]
     return lines
 

@@ -110,7 +110,12 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every parameter, in the order of named_parameters()."""
-        return [p for _, p in self.named_parameters()]
+        # The same walk as named_parameters() without building names: training loops call
+        # this every step, and the names cost more than the walk.
+        found: list[Value] = []
+        for item in vars(self).values():
+            _gather(item, found)
+        return found
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0."""
@@ -178,6 +183,16 @@ class Module:
     def __repr__(self) -> str:
         count = f"  # {self.num_parameters()} parameters"
         return self._summary() + count
+
+
+def _gather(item: object, found: list) -> None:
+    if isinstance(item, Value):
+        found.append(item)
+    elif isinstance(item, Module):
+        found.extend(item.parameters())
+    elif isinstance(item, (list, tuple)):
+        for element in item:
+            _gather(element, found)
 
 
 def _collect(name: str, item: object, found: list) -> None:

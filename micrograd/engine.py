@@ -22,7 +22,7 @@ from contextlib import ContextDecorator, nullcontext
 from types import SimpleNamespace
 
 from . import ops
-from .ops import CONST, FLOAT, LEAF, Op
+from .ops import CONST, FLOAT, LEAF, Op, ops_name
 
 __all__ = ["Value", "grad", "no_grad", "enable_grad", "detect_anomaly", "topological_order"]
 
@@ -360,14 +360,6 @@ def _describe(node: Value) -> str:
     return f"op {name!r} on inputs ({inputs})"
 
 
-def ops_name(op: Op) -> str:
-    """The op's name in micrograd.ops.OPS (``'mul'`` for ``'*'``), or its symbol."""
-    for name, known in ops.OPS.items():
-        if known is op:
-            return name
-    return str(op)
-
-
 def _raise_backward_anomaly(node: Value, local_grads: Sequence) -> None:
     site = "<unknown: created outside detect_anomaly>"
     for mode in _anomaly_modes:
@@ -466,16 +458,14 @@ def _backward_floats(root: Value) -> None:
             b.grad += local_grads[1]
 
 
-def _backpropagate(root: Value, create_graph: bool, seed=None) -> dict[Value, object]:
+def _backpropagate(root: Value, create_graph: bool) -> dict[Value, object]:
     """d root / d node for every node reachable from root, as a dict, touching no .grad.
 
     With create_graph the gradients are Values built by the rules from Value operations,
     so they carry graphs of their own.
     """
     order = topological_order(root)
-    if seed is None:
-        seed = _constant(1.0) if create_graph else 1.0
-    grads: dict[Value, object] = {root: seed}
+    grads: dict[Value, object] = {root: _constant(1.0) if create_graph else 1.0}
     check = bool(_anomaly_modes)
     with enable_grad() if create_graph else nullcontext():
         for node in reversed(order):

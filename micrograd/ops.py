@@ -258,3 +258,10 @@ OPS: dict[str, Op] = {
     "leaky_relu": LEAKY_RELU,
 }
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
+
+_NAMES = {op: name for name, op in OPS.items()}
+
+
+def ops_name(op: Op) -> str:
+    """The op's name in OPS (``'mul'`` for ``'*'``), or its symbol for an op outside it."""
+    return _NAMES.get(op, str(op))

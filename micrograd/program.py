@@ -13,8 +13,8 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .engine import Value, ops_name, topological_order
-from .ops import ADD, CONST, LEAF, Op
+from .engine import Value, topological_order
+from .ops import ADD, CONST, LEAF, Op, ops_name
 from .tracing import trace
 
 __all__ = ["Instruction", "Program", "SUM", "build_program", "fused_sums", "group_order"]

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .. import ops
-from ..engine import Value, ops_name, topological_order
-from ..ops import CONST, LEAF
+from ..engine import Value, topological_order
+from ..ops import CONST, LEAF, ops_name
 
 KINDS = ("root", "param", "input", "leaf", "const", "value")
 """Node kinds: the root; a leaf that is a parameter; a leaf that is not (when parameters are

@@ -16,6 +16,17 @@ import torch
 from .workload import ALPHA, ScalarMLP, Weights, demo_loss
 
 
+def _backward_and_sgd(loss: torch.Tensor, params: list, lr: float, update: bool) -> None:
+    """Fresh gradients of loss for params, then (if update) one plain SGD step."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    if update:
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+
+
 def _timed(step, steps: int, gc_on: bool) -> float:
     """Seconds per call of step(), the collector left on or disabled while timing; as in
     benchmarks.worker, after a collection and one untimed step."""
@@ -68,13 +79,7 @@ class TorchScalars:
     def _step(self, model: ScalarMLP, update: bool) -> torch.Tensor:
         params = model.parameters()
         loss = demo_loss(model, params, self.constant, self.X, self.y)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        if update:
-            with torch.no_grad():
-                for p in params:
-                    p -= self.lr * p.grad
+        _backward_and_sgd(loss, params, self.lr, update)
         return loss
 
     def check(self) -> tuple[float, list[float]]:
@@ -106,13 +111,7 @@ class TorchBatch:
                 h = h.relu()
         losses = (1 - self.y * h[:, 0]).relu()
         loss = losses.sum() * (1.0 / len(losses)) + ALPHA * sum((p * p).sum() for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        if update:
-            with torch.no_grad():
-                for p in params:
-                    p -= self.lr * p.grad
+        _backward_and_sgd(loss, params, self.lr, update)
         return loss
 
     def check(self) -> tuple[float, list[float]]:

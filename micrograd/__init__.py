@@ -16,6 +16,9 @@ from .ops import OPS, Op
 
 __version__ = "1.0.0"
 
+# From micrograd.draw, loaded on first use (graphviz only when a drawing is made).
+_DRAWING = ("draw_dot", "draw_step", "save_svg", "backward_steps", "save_backward_html", "to_json")
+
 __all__ = [
     "OPS",
     "GradcheckError",
@@ -30,13 +33,7 @@ __all__ = [
     "no_grad",
     "remove_node_hook",
     "topological_order",
-    # from micrograd.draw, loaded on first use (graphviz only when a drawing is made)
-    "backward_steps",
-    "draw_dot",
-    "draw_step",
-    "save_backward_html",
-    "save_svg",
-    "to_json",
+    *_DRAWING,
 ]
 
 
@@ -52,6 +49,3 @@ def __getattr__(name: str):
 
         return getattr(draw, name)
     raise AttributeError(f"module 'micrograd' has no attribute {name!r}")
-
-
-_DRAWING = ("draw_dot", "draw_step", "save_svg", "backward_steps", "save_backward_html", "to_json")

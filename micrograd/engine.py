@@ -417,24 +417,60 @@ def _check_anomaly(node: Value, node_grad, local_grads: Sequence) -> None:
             _raise_backward_anomaly(node, local_grads)
 
 
+_ORDERING = object()  # parked in .grad while backward orders the graph; never seen outside
+
+
+def _interior_order(root: Value) -> list[Value]:
+    """backward's own order: the nodes with inputs reachable from root, each after its
+    inputs (root last), with every one's ``.grad`` holding the ``_ORDERING`` mark.
+
+    Leaves need no work in backward, so they are left out. A node is marked as ordered in
+    its own ``.grad`` rather than in a set: backward reads the node anyway, while a set of a
+    million nodes outgrows the CPU cache and slows the sort by a third. The caller resets
+    every mark to 0.0 before any rule runs; on an interruption they are reset here.
+    """
+    order: list[Value] = []
+    stack: list = [root]
+    push, pop, emit = stack.append, stack.pop, order.append
+    try:
+        while stack:
+            node = pop()
+            if node is _INPUTS_DONE:
+                emit(pop())
+            elif node.grad is not _ORDERING:
+                node.grad = _ORDERING
+                push(node)
+                push(_INPUTS_DONE)
+                a, b = node._a, node._b
+                if a._a is not None and a.grad is not _ORDERING:
+                    push(a)
+                if b is not None and b._a is not None and b.grad is not _ORDERING:
+                    push(b)
+    except BaseException:  # KeyboardInterrupt or MemoryError: leave no mark behind
+        for node in order + stack:
+            if node is not _INPUTS_DONE:
+                node.grad = 0.0
+        raise
+    return order
+
+
 def _backward_floats(root: Value) -> None:
     """backward() on plain floats: the hot loop of training, written for speed.
 
     + and * make up most of every graph, so their rules (the ADD and MUL rows of
     micrograd.ops, which say the same) are applied inline; every other op calls its rule.
     """
-    order = topological_order(root)
+    if root._a is None:
+        root.grad += 1.0
+        return
+    order = _interior_order(root)
     for node in order:
-        if node._a is not None:
-            node.grad = 0.0  # intermediate nodes show this pass only
-    root.grad += 1.0
+        node.grad = 0.0  # intermediate nodes show this pass only
+    root.grad = 1.0
     check = bool(_anomaly_modes)
     ADD, MUL = ops.ADD, ops.MUL
     for node in reversed(order):
-        a = node._a
-        if a is None:
-            continue
-        op, g, b = node._op, node.grad, node._b
+        op, g, a, b = node._op, node.grad, node._a, node._b
         if op is ADD and not check:
             a.grad += g
             b.grad += g

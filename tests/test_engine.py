@@ -143,6 +143,40 @@ def test_repeated_backward_accumulates_on_leaves_only():
     assert x.grad == t.grad.item()
 
 
+def test_backward_of_a_leaf_is_one_and_accumulates():
+    x = Value(4.0)
+    x.backward()
+    x.backward()
+    (t,) = tensors(4.0)
+    t.backward()
+    t.backward()
+    assert x.grad == t.grad.item() == 2.0
+
+
+class _InterruptingInput:
+    """Stands in for an input; reading its inputs raises, as Ctrl-C during backward would."""
+
+    grad = 0.0
+
+    @property
+    def _a(self):
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_backward_leaves_every_grad_a_number():
+    x = Value(2.0)
+    inner = (x * 3).exp()
+    root = (inner + _apply(micrograd.ops.NEG, x)) * inner
+    root._prev[0]._b._a = _InterruptingInput()  # the neg node now has a bad input
+    with pytest.raises(KeyboardInterrupt):
+        root.backward()
+    for node in micrograd.topological_order(inner) + [root, root._prev[0], root._prev[0]._b]:
+        assert type(node.grad) is float, node
+    fresh = (x * 3).exp()
+    fresh.backward()  # and the next backward works as usual
+    assert fresh.grad == 1.0 and x.grad == pytest.approx(3 * math.exp(6.0))
+
+
 def test_deep_chain_of_a_million_nodes_forward_and_backward():
     assert sys.getrecursionlimit() <= 10_000  # the default limit, not a raised one
     x = Value(0.5)

@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *report.micro_table(micro),
         "",
+        *report.micro_collector_table(micro),
+        "",
         "## Memory and depth",
         "",
         *report.memory_table(micro),

@@ -35,27 +35,58 @@ def build(shape: str, n: int, leaves: list):
             total = total + x
         return total
     level = leaves
-    while len(level) > 1:
-        paired = [a + b for a, b in zip(level[::2], level[1::2])]
-        level = paired + level[-1:] if len(level) % 2 else paired
+    while len(level) > 1:  # pairs by index: slicing would touch every node twice more
+        paired = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
     return level[0]
+
+
+class CollectorClock:
+    """A gc.callbacks entry: seconds spent in the cyclic collector and collections run per
+    generation, since the last reset()."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.seconds, self.collections, self._started = 0.0, [0, 0, 0], 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections[info["generation"]] += 1
+
+    def __enter__(self) -> CollectorClock:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        gc.callbacks.remove(self)
 
 
 def time_per_node(Value, shape: str, n: int, repeats: int, gc_on: bool = True) -> dict:
     """Fastest ns per op node of building the graph (forward) and of backward(), with the
-    collector on (as users run it) or off; backward "RecursionError" where the engine fails."""
+    collector on (as users run it) or off; backward "RecursionError" where the engine fails.
+
+    Each pass also reports, from its fastest run, the ns per node spent inside the
+    collector and the number of full collections it ran.
+    """
     forward, backward = [], []
+    clock = CollectorClock()
     for _ in range(repeats):
         leaves = leaves_for(Value, shape, n)
         gc.collect()
         (gc.enable if gc_on else gc.disable)()
         try:
-            start = time.perf_counter()
-            root = build(shape, n, leaves)
-            forward.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            root.backward()
-            backward.append(time.perf_counter() - start)
+            with clock:
+                forward.append(_timed_pass(clock, build, shape, n, leaves))
+                root = forward[-1].pop("result")
+                backward.append(_timed_pass(clock, root.backward))
+                backward[-1].pop("result")
         except RecursionError:
             backward = None
         finally:
@@ -64,9 +95,30 @@ def time_per_node(Value, shape: str, n: int, repeats: int, gc_on: bool = True) -
         gc.collect()
         if backward is None:
             break
+    answer = _per_node("forward", min(forward, key=lambda run: run["seconds"]), n)
+    if backward is None:
+        return {**answer, "backward_ns": "RecursionError"}
+    return {**answer, **_per_node("backward", min(backward, key=lambda run: run["seconds"]), n)}
+
+
+def _timed_pass(clock: CollectorClock, function, *args) -> dict:
+    clock.reset()
+    start = time.perf_counter()
+    result = function(*args)
+    seconds = time.perf_counter() - start
     return {
-        "forward_ns": min(forward) / n * 1e9,
-        "backward_ns": min(backward) / n * 1e9 if backward else "RecursionError",
+        "result": result,
+        "seconds": seconds,
+        "collector": clock.seconds,
+        "full_collections": clock.collections[2],
+    }
+
+
+def _per_node(pass_: str, run: dict, n: int) -> dict:
+    return {
+        f"{pass_}_ns": run["seconds"] / n * 1e9,
+        f"{pass_}_collector_ns": run["collector"] / n * 1e9,
+        f"{pass_}_full_collections": run["full_collections"],
     }
 
 

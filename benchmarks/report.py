@@ -96,7 +96,7 @@ How it is measured:
   after the block, untimed. Ratios are taken within a round; tables show medians over rounds.
 - Micro benchmarks build each graph from leaves made beforehand, then call backward() once; the
   collector is run before, then left on or disabled throughout. Repeats (30 at 1,000 nodes down
-  to 2 at 1,000,000) are interleaved over engines and collector modes; the fastest is shown.
+  to 3 from 100,000 up) are interleaved over engines and collector modes; the fastest is shown.
 - The machine is shared: the load average is shown above. Ratios within a round are the figures
   to trust, absolute milliseconds less so.
 """
@@ -206,13 +206,38 @@ def micro_table(micro: Micro) -> list[str]:
                     times = micro.times[engine, shape, n, gc_on]
                     cells += [_fmt(times["forward_ns"]), _fmt(times["backward_ns"])]
             lines.append(f"| {shape} | {n:,} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def micro_collector_table(micro: Micro) -> list[str]:
+    """How much of each engine's forward time per node, GC on, is the collector's."""
+    small, large = micro.sizes[0], micro.sizes[-1]
+    lines = [
+        "Where the GC on forward time goes (gc.callbacks, in the runs shown above): with the "
+        "collector on, CPython runs a full collection whenever the objects that have survived "
+        "into its oldest generation have grown by a quarter, and a full collection visits "
+        "every tracked object. A growing graph therefore pays for several full collections "
+        "of itself, whatever the engine, as long as its nodes are Python objects: one object "
+        "per node, as here, is the least there can be.",
+        "",
+        "| engine | shape | nodes | fwd ns/node, GC on | in the collector | the rest "
+        "| full collections |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for engine in ENGINES:
+        for shape in SHAPES:
+            for n in (small, large):
+                times = micro.times[engine, shape, n, True]
+                total, collector = times["forward_ns"], times["forward_collector_ns"]
+                lines.append(
+                    f"| {ENGINES[engine]} | {shape} | {n:,} | {_fmt(total)} | {_fmt(collector)} "
+                    f"| {_fmt(total - collector)} | {times['forward_full_collections']} |"
+                )
+    own = flatness(micro, "forward_ns", True, less="forward_collector_ns")
     lines += [
         "",
-        "With the collector on, CPython runs a full collection each time the objects that have "
-        "survived into its oldest generation grow by a quarter, and each full collection visits "
-        "every tracked object. A growing graph of Python objects therefore pays for a few full "
-        "collections of itself: the per-node cost with GC on grows with n for any engine whose "
-        "nodes are Python objects; the GC off columns show the engine's own cost.",
+        f"Leaving out the time inside the collector, micrograd's forward ns/node with GC on at "
+        f"{large:,} nodes is {_fmt(own)}x what it is at {small:,} (worst shape).",
     ]
     return lines
 
@@ -239,14 +264,16 @@ def memory_table(micro: Micro) -> list[str]:
     return lines
 
 
-def flatness(micro: Micro, key: str, gc_on: bool) -> float:
-    """The worst ratio over shapes of ns per node at the largest size to the smallest."""
+def flatness(micro: Micro, key: str, gc_on: bool, less: str | None = None) -> float:
+    """The worst ratio over shapes of ns per node at the largest size to the smallest;
+    with less, of the difference of the two figures."""
+
+    def figure(shape: str, n: int) -> float:
+        times = micro.times["ours", shape, n, gc_on]
+        return times[key] - (times[less] if less else 0.0)
+
     small, large = micro.sizes[0], micro.sizes[-1]
-    return max(
-        micro.times["ours", shape, large, gc_on][key]
-        / micro.times["ours", shape, small, gc_on][key]
-        for shape in SHAPES
-    )
+    return max(figure(shape, large) / figure(shape, small) for shape in SHAPES)
 
 
 def targets_table(demo: Demo, micro: Micro) -> list[str]:

@@ -226,15 +226,21 @@ class Micro:
 
 
 def repeats_for(n: int, most: int = 30) -> int:
-    """Enough repeats for a stable minimum at small sizes (at most `most`), two at a
-    million nodes."""
-    return 2 if n >= 1_000_000 else max(min(3, most), min(most, 100_000 // n))
+    """Enough repeats for a stable minimum at small sizes (at most `most`), three from
+    100,000 nodes up."""
+    return max(min(3, most), min(most, 100_000 // n))
 
 
-def _fastest(times: list) -> float | str:
-    """The minimum of the times, or the engine's error (a string) if a run failed."""
-    failures = [t for t in times if isinstance(t, str)]
-    return failures[0] if failures else min(times)
+def _fastest_pass(answers: list[dict], pass_: str) -> dict:
+    """The figures of one pass ("forward" or "backward") from the answer whose time for it
+    is the smallest, or the engine's error (a string) if a run failed."""
+    failures = [
+        answer[f"{pass_}_ns"] for answer in answers if isinstance(answer[f"{pass_}_ns"], str)
+    ]
+    if failures:
+        return {f"{pass_}_ns": failures[0]}
+    fastest = min(answers, key=lambda answer: answer[f"{pass_}_ns"])
+    return {key: value for key, value in fastest.items() if key.startswith(pass_)}
 
 
 def run_micro(
@@ -254,8 +260,8 @@ def run_micro(
                         runs.setdefault((engine, shape, n, gc_on), []).append(answer)
             for key, answers in runs.items():
                 micro.times[key] = {
-                    pass_: _fastest([answer[pass_] for answer in answers])
-                    for pass_ in ("forward_ns", "backward_ns")
+                    **_fastest_pass(answers, "forward"),
+                    **_fastest_pass(answers, "backward"),
                 }
     for engine, worker in workers.items():
         micro.memory[engine, "demo"] = worker.call("memory", shape="demo", n=0)

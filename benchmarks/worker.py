@@ -19,7 +19,15 @@ import sys
 import time
 from pathlib import Path
 
-from .micro import build, count_op_nodes, deepest_chain, leaves_for, memory_per_node, time_per_node
+from .micro import (
+    CollectorClock,
+    build,
+    count_op_nodes,
+    deepest_chain,
+    leaves_for,
+    memory_per_node,
+    time_per_node,
+)
 from .workload import ALPHA, demo_loss, flat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,20 +130,12 @@ class Session:
         """How much of an eager demo step, collector on, is spent in the collector, and how
         many collections of each generation it runs, per step (gc.callbacks)."""
         step = self._eager_step(self.make_model(self.weights))
-        started, spent, counts = [0.0], [0.0], [0, 0, 0]
-
-        def on_collect(phase: str, info: dict) -> None:
-            if phase == "start":
-                started[0] = time.perf_counter()
-            else:
-                spent[0] += time.perf_counter() - started[0]
-                counts[info["generation"]] += 1
-
-        seconds = _timed(step, steps, gc_on=True, watch=on_collect)
+        clock = CollectorClock()
+        seconds = _timed(step, steps, gc_on=True, watch=clock)
         return {
             "seconds": seconds,
-            "gc_seconds": spent[0] / steps,
-            "collections": [count / steps for count in counts],
+            "gc_seconds": clock.seconds / steps,
+            "collections": [count / steps for count in clock.collections],
         }
 
     def _eager_step(self, model):

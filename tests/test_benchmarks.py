@@ -56,3 +56,33 @@ def test_full_and_quick_runs_set_the_same_things():
     assert FULL.keys() == QUICK.keys()
     assert QUICK["sizes"][0] == FULL["sizes"][0] == 1_000
     assert FULL["sizes"][-1] == 1_000_000
+
+
+def test_collector_clock_counts_collections_and_their_time():
+    import gc
+
+    with micro.CollectorClock() as clock:
+        gc.collect()
+        gc.collect(0)
+    assert clock.collections == [1, 0, 1] and clock.seconds > 0
+    assert clock not in gc.callbacks
+
+
+def test_time_per_node_reports_the_collector_only_when_it_is_on():
+    off = micro.time_per_node(Value, "sum", 20_000, repeats=1, gc_on=False)
+    assert off["forward_collector_ns"] == off["forward_full_collections"] == 0
+    on = micro.time_per_node(Value, "sum", 20_000, repeats=1, gc_on=True)
+    assert 0 < on["forward_collector_ns"] < on["forward_ns"]  # 20,000 nodes: many gen-0 runs
+
+
+def test_the_quick_run_checks_every_variant_and_prints_every_table(capsys):
+    """CI's smoke test of `python -m benchmarks --quick`: it must finish and report; the
+    figures themselves are not asserted (they are times)."""
+    from benchmarks.__main__ import main
+
+    assert main(["--quick", "--no-write"]) == 0
+    out = capsys.readouterr()
+    assert "every variant within 1e-09 of PyTorch" in out.err
+    for heading in ("## Targets", "## The demo training step", "## Time per node", "## Memory"):
+        assert heading in out.out
+    assert "| micrograd | tree | 10,000 |" in out.out

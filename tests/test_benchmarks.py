@@ -86,3 +86,26 @@ def test_the_quick_run_checks_every_variant_and_prints_every_table(capsys):
     for heading in ("## Targets", "## The demo training step", "## Time per node", "## Memory"):
         assert heading in out.out
     assert "| micrograd | tree | 10,000 |" in out.out
+
+
+def _cells(markdown: str, first_cell: str) -> list[str]:
+    """The cells of the table row whose first cell starts with first_cell."""
+    for line in markdown.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0].startswith(first_cell):
+            return cells
+    raise AssertionError(f"no row {first_cell!r}")
+
+
+def test_the_readme_quotes_the_recorded_results():
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    results = (root / "benchmarks" / "RESULTS.md").read_text()
+    readme = " ".join((root / "README.md").read_text().split())
+    gc_on = _cells(results, "demo step, GC on")[1]
+    gc_off = _cells(results, "demo step, GC off for both")[1]
+    compiled = _cells(results, "micrograd.compile")
+    assert f"**{gc_on}x faster** with Python's garbage collector on" in readme
+    assert f"({gc_off}x with the collector off for both" in readme
+    assert f"**{compiled[3]}x faster** ({compiled[4]}x karpathy/micrograd" in readme

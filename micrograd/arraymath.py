@@ -31,6 +31,7 @@ ARRAY = SimpleNamespace(
     pow=np.power,
     exp=np.exp,
     log=np.log,
+    log1p=np.log1p,
     sqrt=np.sqrt,
     sin=np.sin,
     cos=np.cos,

@@ -115,6 +115,10 @@ class Value:
         """natural logarithm; log(0) = -inf, log(x < 0) = nan"""
         return _apply(ops.LOG, self)
 
+    def log1p(self) -> Value:
+        """log(1 + self), exact for tiny self; log1p(-1) = -inf, log1p(x < -1) = nan"""
+        return _apply(ops.LOG1P, self)
+
     def sqrt(self) -> Value:
         """self ** 0.5; sqrt(x < 0) = nan"""
         return _apply(ops.SQRT, self)
@@ -143,6 +147,11 @@ class Value:
     def leaky_relu(self, alpha: Value | float = 0.01) -> Value:
         """leaky_relu(x) = x if x > 0 else alpha * x"""
         return _apply(ops.LEAKY_RELU, self, _operand(alpha, "leaky_relu", self))
+
+    def maximum(self, other: Value | float) -> Value:
+        """The larger of self and other (nan if either is); at a tie each gets half the
+        gradient, as in torch.maximum"""
+        return _apply(ops.MAXIMUM, self, _operand(other, "maximum", self))
 
     # -- comparisons compare data; == and hash stay by identity (Values are dict keys) ----
 
@@ -554,6 +563,7 @@ VALUE = SimpleNamespace(
     pow=lambda a, b: a**b,
     exp=Value.exp,
     log=Value.log,
+    log1p=Value.log1p,
     sqrt=Value.sqrt,
     sin=Value.sin,
     cos=Value.cos,

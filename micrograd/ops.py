@@ -113,6 +113,14 @@ def flog(a: float) -> float:
         return -INF if a == 0 else NAN
 
 
+def flog1p(a: float) -> float:
+    """log(1 + a), exact for tiny a: log1p(-1) = -inf, log1p(a < -1) = nan."""
+    try:
+        return math.log1p(a)
+    except ValueError:
+        return -INF if a == -1 else NAN
+
+
 def fsqrt(a: float) -> float:
     """Square root: sqrt(negative) = nan."""
     try:
@@ -160,6 +168,7 @@ FLOAT = SimpleNamespace(
     pow=fpow,
     exp=fexp,
     log=flog,
+    log1p=flog1p,
     sqrt=fsqrt,
     sin=fsin,
     cos=fcos,
@@ -202,6 +211,10 @@ POW = Op(
 ABS = Op("abs", 1, lambda F, a: abs(a), lambda F, g, out, a: (g * F.sign(a),), "|a|")
 EXP = Op("exp", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (g * out,), "exp(a) = e ** a")
 LOG = Op("log", 1, lambda F, a: F.log(a), lambda F, g, out, a: (F.div(g, a),), "log(a), natural")
+# log1p is its own op because log(1 + a) loses every digit of a tiny a in the rounding of 1 + a.
+LOG1P = Op(
+    "log1p", 1, lambda F, a: F.log1p(a), lambda F, g, out, a: (F.div(g, 1 + a),), "log(1 + a)"
+)
 SQRT = Op("sqrt", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (F.div(g, 2 * out),), "sqrt(a)")
 SIN = Op("sin", 1, lambda F, a: F.sin(a), lambda F, g, out, a: (g * F.cos(a),), "sin(a)")
 COS = Op("cos", 1, lambda F, a: F.cos(a), lambda F, g, out, a: (g * -F.sin(a),), "cos(a)")
@@ -239,6 +252,20 @@ LEAKY_RELU = Op(
     "leaky_relu(a, alpha) = a if a > 0 else alpha * a",
 )
 
+# maximum is what lets a loss stay branch-free, so that micrograd.compile can trace it: a
+# softmax shifted by its largest logit, a log clamped from below. Ties split the gradient and
+# nan wins, as in torch.maximum.
+MAXIMUM = Op(
+    "maximum",
+    2,
+    lambda F, a, b: F.where((F.plain(a) >= F.plain(b)) | (F.plain(a) != F.plain(a)), a, b),
+    lambda F, g, out, a, b: (
+        F.where(F.plain(a) == F.plain(b), g * 0.5, F.where(F.plain(a) < F.plain(b), 0.0, g)),
+        F.where(F.plain(a) == F.plain(b), g * 0.5, F.where(F.plain(a) > F.plain(b), 0.0, g)),
+    ),
+    "maximum(a, b) = a if a >= b else b",
+)
+
 OPS: dict[str, Op] = {
     "add": ADD,
     "sub": SUB,
@@ -249,6 +276,7 @@ OPS: dict[str, Op] = {
     "abs": ABS,
     "exp": EXP,
     "log": LOG,
+    "log1p": LOG1P,
     "sqrt": SQRT,
     "sin": SIN,
     "cos": COS,
@@ -256,6 +284,7 @@ OPS: dict[str, Op] = {
     "sigmoid": SIGMOID,
     "relu": RELU,
     "leaky_relu": LEAKY_RELU,
+    "maximum": MAXIMUM,
 }
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
 

@@ -27,6 +27,7 @@ RAW = {
     "abs": (abs, torch.abs),
     "exp": (Value.exp, torch.exp),
     "log": (Value.log, torch.log),
+    "log1p": (Value.log1p, torch.log1p),
     "sqrt": (Value.sqrt, torch.sqrt),
     "sin": (Value.sin, torch.sin),
     "cos": (Value.cos, torch.cos),
@@ -37,6 +38,7 @@ RAW = {
         lambda a, b: a.leaky_relu(b),
         lambda a, b: torch.where(a > 0, a, a * b),
     ),
+    "maximum": (lambda a, b: a.maximum(b), lambda a, b: torch.maximum(a, torch.as_tensor(b))),
 }
 
 
@@ -54,6 +56,7 @@ GENTLE.update(
         "pow": (_gentle_pow, _gentle_pow),
         "exp": (lambda a: (a * 0.5).exp(), lambda a: (a * 0.5).exp()),
         "log": (lambda a: (abs(a) + 0.5).log(), lambda a: (a.abs() + 0.5).log()),
+        "log1p": (lambda a: (abs(a) - 0.5).log1p(), lambda a: (a.abs() - 0.5).log1p()),
         "sqrt": (lambda a: (abs(a) + 0.1).sqrt(), lambda a: (a.abs() + 0.1).sqrt()),
     }
 )

@@ -66,6 +66,7 @@ CASES = {
     "abs": Case(abs, torch.abs, UNARY),
     "exp": Case(Value.exp, torch.exp, UNARY),
     "log": Case(Value.log, torch.log, UNARY),
+    "log1p": Case(Value.log1p, torch.log1p, UNARY + [-1.0 + 1e-12, -1.5, -1e-300, 1e-17]),
     "sqrt": Case(Value.sqrt, torch.sqrt, UNARY),
     "sin": Case(Value.sin, torch.sin, UNARY),
     "cos": Case(Value.cos, torch.cos, UNARY),
@@ -79,6 +80,7 @@ CASES = {
         LEAKY,
         _leaky_relu_kink,
     ),
+    "maximum": Case(lambda a, b: a.maximum(b), torch.maximum, BINARY),
 }
 
 

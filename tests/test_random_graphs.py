@@ -18,6 +18,7 @@ UNARY = {
     "abs": (abs, torch.abs),
     "exp": (lambda a: (a * 0.5).exp(), lambda a: (a * 0.5).exp()),
     "log": (lambda a: (abs(a) + 0.5).log(), lambda a: (a.abs() + 0.5).log()),
+    "log1p": (lambda a: (abs(a) - 0.5).log1p(), lambda a: (a.abs() - 0.5).log1p()),
     "sqrt": (lambda a: (abs(a) + 0.1).sqrt(), lambda a: (a.abs() + 0.1).sqrt()),
     "sin": (Value.sin, torch.sin),
     "cos": (Value.cos, torch.cos),
@@ -34,6 +35,7 @@ BINARY = {
         lambda a, b: (abs(a) + 0.5) ** b.tanh(),
         lambda a, b: (a.abs() + 0.5) ** b.tanh(),
     ),
+    "maximum": (lambda a, b: a.maximum(b), torch.maximum),
 }
 # leaky_relu takes a constant slope here, as torch's leaky_relu does. (A Value slope is
 # checked in test_ops.py against torch's prelu; at the kink a == 0 prelu's double backward

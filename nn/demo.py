@@ -37,7 +37,6 @@ OPTIMIZERS = {  # name: (make(params, lr) -> optimizer, default learning rate)
     "adagrad": (lambda params, lr: optim.Adagrad(params, lr=lr), 0.3),
 }
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
-COMPILABLE_LOSSES = ("hinge", "mse")  # losses nn.fit(compile=True) can trace
 
 
 def _predict(model: MLP, X: np.ndarray, n_classes: int) -> np.ndarray:
@@ -140,8 +139,7 @@ def demo(args: argparse.Namespace) -> None:
     schedule = optim.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=args.epochs)
     # two classes: one score per point and the hinge loss on labels -1/+1, as karpathy's demo
     loss, targets = ("hinge", y * 2 - 1) if n_classes == 2 else ("cross_entropy", y)
-    # cross_entropy picks its max logit in Python, which a trace cannot replay: it runs eagerly
-    compiled = not args.eager and loss in COMPILABLE_LOSSES
+    compiled = not args.eager
     sizes = " -> ".join(str(n) for n in [2, *args.layers, outputs])
     print(
         f"training MLP({sizes}, {args.activation}) on {args.dataset} ({len(X)} points), "

@@ -2,15 +2,20 @@
 
 Each loss takes a batch as lists (one entry per sample) and returns the mean over the
 batch as one Value, so it can be drawn, differentiated and checked against the matching
-``torch.nn.functional`` call.
+``torch.nn.functional`` call. None of them makes a Python decision on a number: the
+stabilising shifts and clamps are ops (``maximum``, ``abs``, ``log1p``), so every loss can
+be traced by ``micrograd.compile``.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 from collections.abc import Iterable, Sequence
 
 from micrograd import Value
+from micrograd.tracing import TracingError
 
 __all__ = [
     "softmax",
@@ -51,29 +56,23 @@ def _mean(losses: list) -> Value:
     return sum(losses) * (1.0 / len(losses))
 
 
-def _log1p(u: Value) -> Value:
-    """log(1 + u) for u >= 0, keeping full precision when u is tiny."""
-    if u.data < 1e-4:
-        # the series to u**5 / 5: below 2e-21 relative error for u < 1e-4
-        u2 = u * u
-        return u - u2 * 0.5 + u2 * u * (1 / 3) - u2 * u2 * 0.25 + u2 * u2 * u * 0.2
-    return (1 + u).log()
+def _shifted(values: list[Value]) -> list[Value]:
+    """x_i - max(x): exp of these cannot overflow. The max is taken with the maximum op,
+    not a Python comparison, so that a traced loss stays a graph; its gradient cancels."""
+    top = functools.reduce(Value.maximum, values)
+    return [v - top for v in values]
 
 
 def softmax(values: Sequence[Value]) -> list[Value]:
     """softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max(x): stable for any magnitude."""
-    values = _as_values("softmax", values)
-    top = max(v.data for v in values)  # a constant: the result does not depend on it
-    exps = [(v - top).exp() for v in values]
+    exps = [s.exp() for s in _shifted(_as_values("softmax", values))]
     total = sum(exps)
     return [e / total for e in exps]
 
 
 def log_softmax(values: Sequence[Value]) -> list[Value]:
     """log_softmax(x)_i = (x_i - m) - log(sum_j exp(x_j - m)), m = max(x)."""
-    values = _as_values("log_softmax", values)
-    top = max(v.data for v in values)
-    shifted = [v - top for v in values]
+    shifted = _shifted(_as_values("log_softmax", values))
     log_total = sum(s.exp() for s in shifted).log()
     return [s - log_total for s in shifted]
 
@@ -84,10 +83,23 @@ def mse_loss(preds, targets) -> Value:
     return _mean([(p - t) * (p - t) for p, t in zip(preds, targets)])
 
 
-def _clamped_log(p: Value) -> Value:
-    # PyTorch clamps log at -100 so that a probability of exactly 0 or 1 gives a finite loss
-    log_p = p.log() if isinstance(p, Value) else Value(p).log()
-    return log_p if log_p.data > -100.0 else Value(-100.0)
+# PyTorch clamps BCE's logs at -100, so that a probability of exactly 0 or 1 gives a finite
+# loss. log(max(p, e**-100)) is that clamp (log(e**-100) is exactly -100.0), and it keeps
+# the gradient at p = 0 finite, where max(log(p), -100) would send 0 * inf = nan back.
+_LOG_FLOOR = math.exp(-100.0)
+
+
+def _clamped_log(p) -> Value:
+    return (p if isinstance(p, Value) else Value(p)).maximum(_LOG_FLOOR).log()
+
+
+def _check_probability(p) -> None:
+    try:
+        number = p.data if isinstance(p, Value) else p
+    except TracingError:
+        return  # traced by micrograd.compile: there is no one number to check
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got {p}")
 
 
 def binary_cross_entropy(probs, targets) -> Value:
@@ -95,17 +107,15 @@ def binary_cross_entropy(probs, targets) -> Value:
     probs, targets = _batch("binary_cross_entropy", probs, targets)
     losses = []
     for p, t in zip(probs, targets):
-        if not 0.0 <= getattr(p, "data", p) <= 1.0:
-            raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got {p}")
+        _check_probability(p)
         losses.append(-(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p)))
     return _mean(losses)
 
 
 def _softplus(z: Value) -> Value:
-    """log(1 + exp(z)), never overflowing: z + log(1 + exp(-z)) for z > 0."""
-    if z.data > 0:
-        return z + _log1p((-z).exp())
-    return _log1p(z.exp())
+    """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): never overflows, and its gradient
+    at z = 0 is sigmoid(0) = 1/2 (maximum splits a tie)."""
+    return z.maximum(0.0) + (-abs(z)).exp().log1p()
 
 
 def binary_cross_entropy_with_logits(logits, targets) -> Value:

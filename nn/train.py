@@ -101,8 +101,8 @@ def fit(
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
     SGD(lr=0.1); the scheduler, if any, steps once per epoch. compile traces the loss of
     one sample with micrograd.compile (once per target value) and runs each batch with
-    numpy: the same numbers, much faster; the loss must not branch in Python on a value
-    (hinge and mse are fine; the others raise micrograd.compiler.TracingError).
+    numpy: the same numbers, much faster. Every loss in LOSSES traces; a loss of your own
+    must not branch in Python on a value (micrograd.compiler.TracingError says where).
     """
     if isinstance(loss, str):
         if loss not in LOSSES:

@@ -64,10 +64,16 @@ def test_demo_writes_the_backward_page(demo_run):
     assert str(path) in stdout
 
 
-def test_three_classes_train_eagerly_and_draw(tmp_path, capsys):
+def test_three_classes_train_and_draw_compiled_or_eagerly(tmp_path, capsys):
     args = ["--dataset", "spirals", "--samples", "30", "--layers", "4", "--epochs", "2"]
+    assert main(["demo", *args, "--no-progress", "--out", str(tmp_path / "compiled")]) == 0
+    compiled = capsys.readouterr().out
+    assert "with micrograd.compile" in compiled  # cross_entropy traces
     assert main(["demo", *args, "--eager", "--no-progress", "--out", str(tmp_path)]) == 0
     stdout = capsys.readouterr().out
+    assert "with the eager scalar engine" in stdout
+    final = [line for line in compiled.splitlines() if line.startswith("final loss")]
+    assert final == [line for line in stdout.splitlines() if line.startswith("final loss")]
     assert "2 -> 4 -> 3" in stdout  # three classes: three output neurons
     assert (tmp_path / "decision_boundary.png").read_bytes()[:8] == PNG_SIGNATURE
     ET.parse(tmp_path / "neuron.svg")

@@ -111,6 +111,23 @@ def test_binary_cross_entropy_clamps_log_like_torch():
     assert loss.data == expected.item() == 100.0
 
 
+def test_binary_cross_entropy_at_exactly_0_and_1_has_finite_gradients():
+    """At p = 0 or 1 our gradient is the derivative of the clamped forward (checked with
+    torch's autograd on that formula). torch's own BCE backward uses (p - t) / max(p(1 - p),
+    1e-12) instead, which differs exactly there; everywhere else the two agree (above)."""
+    probs, targets = [0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]
+    ours = [Value(p) for p in probs]
+    loss = nn.binary_cross_entropy(ours, targets)
+    loss.backward()
+    theirs, t = tensor(probs), torch.tensor(targets, dtype=torch.float64)
+    floor = math.exp(-100.0)
+    clamped = -(t * theirs.clamp(min=floor).log() + (1 - t) * (1 - theirs).clamp(min=floor).log())
+    clamped.mean().backward()
+    assert loss.data == TF.binary_cross_entropy(theirs.detach(), t).item() == 50.0
+    assert all(math.isfinite(v.grad) for v in ours)
+    assert_grads(ours, theirs)
+
+
 @pytest.mark.parametrize(
     "logits",
     [

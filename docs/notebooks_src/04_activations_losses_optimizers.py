@@ -103,7 +103,9 @@ for j, z in enumerate(logits):
 
 # %% [markdown]
 # A practical detail: `exp(1000)` overflows a float. `nn.softmax` subtracts the largest logit
-# first (which does not change the result), so huge logits are fine:
+# first (which does not change the result), so huge logits are fine. It finds that logit with
+# the `maximum` op rather than Python's `max`, so the whole softmax stays one graph, which
+# `micrograd.compile` can replay over a batch (notebook 07):
 
 # %%
 [round(q.data, 4) for q in nn.softmax([Value(1000.0), Value(999.0), Value(998.0)])]

@@ -251,12 +251,14 @@ def _apply(op: Op, a: Value, b: Value | None = None) -> Value:
 # Modes. The common path pays nothing for them: ``_node`` is the plain ``_record`` while
 # no mode is on, and is swapped for ``_record_in_mode`` while one is.
 
-_state = SimpleNamespace(grad_disabled=0, hooks=[])
+_state = SimpleNamespace(grad_disabled=0, hooks=[], detach_hooks=[])
 _node = _record
 
 
 def _record_in_mode(data: float, a: Value | None, b: Value | None, op: Op) -> Value:
     if _state.grad_disabled:
+        for hook in _state.detach_hooks:  # micrograd.compile's tracer: see tracing.py
+            hook(a, b)
         return _record(data, None, None, LEAF)
     node = _record(data, a, b, op)
     for hook in _state.hooks:

@@ -4,7 +4,8 @@ While tracing, every node whose number can change between calls (it depends on a
 which differs per sample, or on a parameter, which the optimizer moves) is switched to the
 subclass ``_Traced``. The graph is recorded once and replayed for every sample, so Python
 decisions on such a number (``if v > 0``, ``float(v)``, ``v.data``) would silently bake one
-sample's branch into the program; ``_Traced`` refuses them and names the line instead.
+sample's branch into the program; ``_Traced`` refuses them and names the line instead. An op
+under ``no_grad`` would bake its result in the same way, and is refused too.
 The switch is a ``__class__`` assignment (same layout, no engine change), undone after.
 """
 
@@ -13,9 +14,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from .engine import _PACKAGE_DIR, Value, add_node_hook, enable_grad, remove_node_hook
+from .engine import _PACKAGE_DIR, Value, _state, add_node_hook, enable_grad, remove_node_hook
 from .engine import _user_frame as _user_site
-from .ops import CONST
+from .ops import CONST, LEAF
 
 _DATA = Value.data  # the slot descriptor that _Traced.data wraps
 
@@ -97,6 +98,14 @@ class _Tracer:
         if varies:
             self.mark(node)
 
+    def refuse_detached(self, a: Value | None, b: Value | None) -> None:
+        """Called for each op run under no_grad while tracing. Its result would be a leaf
+        holding this sample's number (or this step's parameter), replayed unchanged for
+        every other one: refuse it when an input varies, or may (a leaf: a parameter)."""
+        for operand in (a, b):
+            if isinstance(operand, _Traced) or (operand is not None and operand._op is LEAF):
+                raise _refuse("using no_grad on")
+
     def undo(self) -> None:
         for node, cls in reversed(self.switched):
             node.__class__ = cls
@@ -110,9 +119,11 @@ def trace(fn: Callable, arguments: list, inputs: list[Value]) -> tuple[object, l
     for leaf in inputs:
         tracer.mark(leaf)
     add_node_hook(tracer)
+    _state.detach_hooks.append(tracer.refuse_detached)
     try:
         with enable_grad():  # a trace started under no_grad must still record the graph
             return fn(*arguments), tracer.recorded
     finally:
+        _state.detach_hooks.remove(tracer.refuse_detached)
         remove_node_hook(tracer)
         tracer.undo()

@@ -294,9 +294,23 @@ def branchy_parameter(x):
     return y if WEIGHT > 0 else -y  # marker: parameter
 
 
+def no_grad_on_an_input(x):
+    with micrograd.no_grad():
+        scale = x[0] * x[0]  # marker: no_grad input
+    return WEIGHT * scale  # compiled, every sample would get the first sample's scale
+
+
+def no_grad_on_a_parameter(x):
+    with micrograd.no_grad():
+        doubled = WEIGHT * 2.0  # marker: no_grad parameter
+    return doubled * x[0]  # compiled, later steps would keep this step's weight
+
+
 @pytest.mark.parametrize(
     "fn, marker",
     [
+        (no_grad_on_an_input, "no_grad input"),
+        (no_grad_on_a_parameter, "no_grad parameter"),
         (branchy_compare, "compare"),
         (branchy_float, "float"),
         (branchy_bool, "bool"),

@@ -105,7 +105,8 @@ for name, c, e in zip(["w0", "w1", "b"], compiled_grads, eager_grads):
 # The program is recorded once and replayed for every sample. A Python `if` on a value would be
 # decided once, for the sample used in tracing, and silently baked in for all the others. So
 # while tracing, any value that depends on an input or a parameter refuses to be compared,
-# converted to `float` or `bool`, or read through `.data`, and says where:
+# converted to `float` or `bool`, read through `.data` or used under `no_grad` (whose result
+# would be a frozen number), and says where:
 
 
 # %%

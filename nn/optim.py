@@ -73,6 +73,83 @@ class Optimizer:
     def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """The hyperparameters and per-parameter state as plain data (json.dumps-ready), laid
+        out as torch.optim's: {"state": {i: {...}}, "param_groups": [{..., "params": [i]}]},
+        a parameter named by its position across the groups."""
+        positions = self._positions()
+        groups = [
+            {
+                **{key: _plain(value) for key, value in group.items() if key != "params"},
+                "params": [positions[p] for p in group["params"]],
+            }
+            for group in self.param_groups
+        ]
+        state = {positions[p]: dict(entry) for p, entry in self.state.items() if entry}
+        return {"state": state, "param_groups": groups}
+
+    def _positions(self) -> dict[Value, int]:
+        positions: dict[Value, int] = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                positions.setdefault(p, len(positions))
+        return positions
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what state_dict() returned, for the same parameters in the same order
+        (state keys may be strings, as after a JSON round trip). On any mismatch this
+        raises ValueError and leaves the optimizer as it was."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, list) or len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}: the saved state has {_count(saved_groups)} parameter groups, "
+                f"this optimizer {len(self.param_groups)}"
+            )
+        groups = []
+        for number, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if not isinstance(saved, dict) or set(saved) != set(ours):
+                missing = sorted(set(ours) - set(saved)) if isinstance(saved, dict) else "all"
+                extra = sorted(set(saved) - set(ours)) if isinstance(saved, dict) else []
+                raise ValueError(
+                    f"{name}: group {number} has other settings than this optimizer's "
+                    f"(missing {missing}, unexpected {extra})"
+                )
+            if len(saved["params"]) != len(ours["params"]):
+                raise ValueError(
+                    f"{name}: group {number} holds {len(saved['params'])} parameters in the "
+                    f"saved state, {len(ours['params'])} here"
+                )
+            group = {key: _restored(key, value) for key, value in saved.items()}
+            group["params"] = ours["params"]
+            self._check(group)
+            groups.append(group)
+        params = list(self._positions())
+        state = {}
+        for key, entry in state_dict["state"].items():
+            position = int(key)
+            if not 0 <= position < len(params) or not isinstance(entry, dict):
+                raise ValueError(f"{name}: state for parameter {key!r}, which does not exist")
+            for field, value in entry.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"{name}: state {field!r} of parameter {key} is {value!r}")
+            state[params[position]] = dict(entry)
+        self.param_groups, self.state = groups, state
+
+
+def _count(groups) -> str:
+    return str(len(groups)) if isinstance(groups, list) else "no list of"
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _restored(key: str, value):
+    return tuple(value) if key == "betas" else value
+
 
 class SGD(Optimizer):
     """p -= lr * g, or lr * b with momentum: b = momentum * b + (1 - dampening) * g."""
@@ -189,6 +266,7 @@ class RMSprop(Optimizer):
 
     def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
         alpha = group["alpha"]
+        state["step"] = state.get("step", 0) + 1  # unused by the update; kept, as PyTorch does
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param
         square_avg = state.get("square_avg", 0.0) * alpha + (1 - alpha) * grad * grad
@@ -262,6 +340,25 @@ class LRScheduler:
     def _apply(self) -> None:
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
             group["lr"] = self.lr_at(base_lr, self.last_epoch)
+
+    def state_dict(self) -> dict:
+        """The schedule's position and settings as plain data (a LambdaLR's function is not
+        data, and is left out, as in PyTorch)."""
+        return {
+            key: list(value) if isinstance(value, list) else value
+            for key, value in vars(self).items()
+            if key not in ("optimizer", "lr_lambda")
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what state_dict() returned; the optimizer's own state holds its current lr.
+        On a mismatch this raises ValueError and changes nothing."""
+        expected = set(self.state_dict())
+        if not isinstance(state_dict, dict) or set(state_dict) != expected:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected the keys {sorted(expected)}"
+            )
+        vars(self).update(state_dict)
 
 
 class StepLR(LRScheduler):

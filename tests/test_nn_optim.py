@@ -146,3 +146,104 @@ def test_bad_arguments_are_clear_errors(make, message):
 def test_non_values_are_rejected():
     with pytest.raises(TypeError, match="SGD: every parameter must be a Value"):
         optim.SGD([1.0])
+
+
+def _run(opt, params, grads_per_step):
+    for grads in grads_per_step:
+        opt.zero_grad()
+        for p, g in zip(params, grads):
+            p.grad += float(g)
+        opt.step()
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_state_dict_holds_what_torchs_holds(name, kwargs):
+    rng = np.random.default_rng(1)
+    start, grads = rng.normal(size=4), rng.normal(size=(5, 4))
+    ours = [Value(float(x)) for x in start]
+    theirs = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    ours_opt = getattr(optim, name)(ours, **kwargs)
+    theirs_opt = getattr(torch.optim, name)([theirs], **kwargs, foreach=False)
+    _run(ours_opt, ours, grads)
+    for g in grads:
+        theirs.grad = torch.tensor(g)
+        theirs_opt.step()
+    saved, expected = ours_opt.state_dict(), theirs_opt.state_dict()
+    torch_state = {k: v for k, v in expected["state"].get(0, {}).items() if v is not None}
+    assert sorted(saved["state"]) == ([0, 1, 2, 3] if torch_state else [])  # plain SGD: none
+    for i, entry in saved["state"].items():
+        assert set(entry) == set(torch_state), (entry, torch_state)
+        for key, value in entry.items():
+            theirs_value = torch_state[key].reshape(-1)
+            theirs_value = theirs_value[0] if key == "step" else theirs_value[i]
+            assert math.isclose(value, theirs_value.item(), rel_tol=1e-12, abs_tol=1e-15), key
+    group, torch_group = saved["param_groups"][0], expected["param_groups"][0]
+    assert group["params"] == [0, 1, 2, 3]
+    for key in set(group) & set(torch_group) - {"params"}:
+        assert group[key] == pytest.approx(list(torch_group[key]) if key == "betas" else
+                                           torch_group[key]), key  # fmt: skip
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_training_resumed_from_a_saved_state_continues_exactly(name, kwargs):
+    import json
+
+    rng = np.random.default_rng(2)
+    start, grads = rng.normal(size=5), rng.normal(size=(8, 5))
+    straight = [Value(float(x)) for x in start]
+    _run(getattr(optim, name)(straight, **kwargs), straight, grads)
+
+    first = [Value(float(x)) for x in start]
+    opt = getattr(optim, name)(first, **kwargs)
+    _run(opt, first, grads[:4])
+    saved = json.loads(json.dumps(opt.state_dict()))  # as written to and read from a file
+    resumed = [Value(p.data) for p in first]
+    fresh = getattr(optim, name)(resumed, lr=123.0) if name != "SGD" else optim.SGD(resumed)
+    fresh.load_state_dict(saved)
+    _run(fresh, resumed, grads[4:])
+    assert [p.data for p in resumed] == [p.data for p in straight]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s["param_groups"].append(dict(s["param_groups"][0])), "2 parameter groups"),
+        (lambda s: s["param_groups"][0]["params"].pop(), "holds 2 parameters"),
+        (lambda s: s["param_groups"][0].update(foo=1), r"unexpected \['foo'\]"),
+        (lambda s: s["param_groups"][0].pop("eps"), r"missing \['eps'\]"),
+        (lambda s: s["param_groups"][0].update(lr=-1.0), "invalid lr"),
+        (lambda s: s["state"].update({7: {"step": 1}}), "parameter 7"),
+        (lambda s: s["state"][0].update(exp_avg="x"), "'exp_avg' of parameter 0"),
+        (lambda s: s.pop("state"), "'state' and 'param_groups'"),
+    ],
+)
+def test_a_bad_state_dict_is_a_clear_error_and_changes_nothing(change, message):
+    params = [Value(1.0), Value(-2.0), Value(0.5)]
+    opt = optim.Adam(params, lr=0.1)
+    _run(opt, params, [[0.1, 0.2, 0.3]] * 2)
+    before = opt.state_dict()
+    bad = opt.state_dict()
+    change(bad)
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(bad)
+    assert opt.state_dict() == before
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_a_schedule_resumes_from_its_state_dict(kind):
+    opt = optim.SGD([Value(0.0)], lr=0.3)
+    scheduler = SCHEDULES[kind](optim, opt)
+    lrs = [scheduler.get_last_lr()[0]]
+    for epoch in range(25):
+        if epoch == 12:  # stop, save both, and carry on from the saved state
+            saved = (opt.state_dict(), scheduler.state_dict())
+            opt = optim.SGD([Value(0.0)], lr=0.3)
+            scheduler = SCHEDULES[kind](optim, opt)
+            opt.load_state_dict(saved[0])
+            scheduler.load_state_dict(saved[1])
+        opt.step()
+        scheduler.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == pytest.approx(torch_lrs(SCHEDULES[kind], 25), rel=1e-12)
+    with pytest.raises(ValueError, match="expected the keys"):
+        scheduler.load_state_dict({"last_epoch": 3})

@@ -5,7 +5,8 @@ which differs per sample, or on a parameter, which the optimizer moves) is switc
 subclass ``_Traced``. The graph is recorded once and replayed for every sample, so Python
 decisions on such a number (``if v > 0``, ``float(v)``, ``v.data``) would silently bake one
 sample's branch into the program; ``_Traced`` refuses them and names the line instead. An op
-under ``no_grad`` would bake its result in the same way, and is refused too.
+under ``no_grad`` would bake its result in the same way, and is refused too, as is a decision
+taken on a parameter before any op has used it (noted, then refused when the trace ends).
 The switch is a ``__class__`` assignment (same layout, no engine change), undone after.
 """
 
@@ -25,10 +26,10 @@ class TracingError(RuntimeError):
     """Python control flow on a traced number, which a compiled program cannot replay."""
 
 
-def _refuse(action: str) -> TracingError:
+def _refuse(action: str, site: str | None = None) -> TracingError:
     return TracingError(
-        f"micrograd.compile: {_user_site()}: {action} a Value that depends on the inputs or "
-        "parameters, while tracing. The traced program is replayed for every sample and "
+        f"micrograd.compile: {site or _user_site()}: {action} a Value that depends on the "
+        "inputs or parameters, while tracing. The traced program is replayed for every sample and "
         "every step, so a Python decision on this one number would be baked in for all of "
         "them. Express the choice with ops (relu, abs, leaky_relu, sigmoid, a * mask), pass "
         "the plain number it depends on as a static argument (compile(fn, static=...)), or "
@@ -69,6 +70,28 @@ class _Traced(Value):
 
     def detach(self) -> Value:
         raise _refuse("detaching")
+
+
+# A Value is switched to _Traced when an op first uses it, so a parameter compared before
+# that (``if w > 0`` on the first line) still answers with this step's number. While
+# tracing, Value's own deciding methods are wrapped to note each such decision, and one
+# taken on a Value that turned out to vary is refused when the trace ends.
+_DECISIONS = {
+    "__lt__": "comparing (<)",
+    "__le__": "comparing (<=)",
+    "__gt__": "comparing (>)",
+    "__ge__": "comparing (>=)",
+    "__float__": "converting with float()",
+    "detach": "detaching",
+}
+
+
+def _noting(method: Callable, action: str, decisions: list) -> Callable:
+    def noted(self, *args):
+        decisions.append((self, action, _user_site()))
+        return method(self, *args)
+
+    return noted
 
 
 class _Tracer:
@@ -118,12 +141,22 @@ def trace(fn: Callable, arguments: list, inputs: list[Value]) -> tuple[object, l
     tracer = _Tracer()
     for leaf in inputs:
         tracer.mark(leaf)
+    decisions: list[tuple[Value, str, str]] = []
+    methods = {name: Value.__dict__[name] for name in _DECISIONS}
+    for name, action in _DECISIONS.items():
+        setattr(Value, name, _noting(methods[name], action, decisions))
     add_node_hook(tracer)
     _state.detach_hooks.append(tracer.refuse_detached)
     try:
         with enable_grad():  # a trace started under no_grad must still record the graph
-            return fn(*arguments), tracer.recorded
+            result = fn(*arguments)
+        for value, action, site in decisions:
+            if type(value) is _Traced:  # decided on before an op marked it as varying
+                raise _refuse(action, site)
+        return result, tracer.recorded
     finally:
         _state.detach_hooks.remove(tracer.refuse_detached)
         remove_node_hook(tracer)
+        for name, method in methods.items():
+            setattr(Value, name, method)
         tracer.undo()

@@ -306,9 +306,21 @@ def no_grad_on_a_parameter(x):
     return doubled * x[0]  # compiled, later steps would keep this step's weight
 
 
+def compared_before_use(x):
+    sign = 1.0 if WEIGHT > 0 else -1.0  # marker: before use
+    return WEIGHT * x[0] * sign  # compiled, the sign would stay this step's
+
+
+def detached_before_use(x):
+    frozen = WEIGHT.detach()  # marker: detached
+    return (WEIGHT - frozen) * x[0]
+
+
 @pytest.mark.parametrize(
     "fn, marker",
     [
+        (compared_before_use, "before use"),
+        (detached_before_use, "detached"),
         (no_grad_on_an_input, "no_grad input"),
         (no_grad_on_a_parameter, "no_grad parameter"),
         (branchy_compare, "compare"),
@@ -333,6 +345,14 @@ def test_after_a_refused_trace_values_behave_normally():
     with pytest.raises(micrograd.compiler.TracingError):
         step([1.0, 2.0])
     assert w > 0 and float(w) == 1.0 and type(w) is Value
+
+
+def test_decisions_on_values_that_do_not_vary_are_fine():
+    limit = Value(0.5)  # compared, but no op uses it: not part of the program
+    methods = dict(vars(Value))
+    step = micrograd.compile(lambda x: x[0] * 2.0 if limit > 0 else x[0], reduce="none")
+    assert_all_same(step.forward(np.array([[1.0], [3.0]])), [2.0, 6.0])
+    assert dict(vars(Value)) == methods  # the methods wrapped while tracing are put back
 
 
 def test_tracing_works_inside_no_grad():

@@ -73,11 +73,15 @@ def problems(draw):
     constant), operands indexing inputs, then parameters, then earlier steps."""
     k = draw(st.integers(1, 3))
     batch = draw(st.integers(1, 5))
-    number = st.one_of(st.floats(-3.0, 3.0), st.sampled_from([0.0, 1.0, -1.0]))
+    # Tiny magnitudes are left out: dividing by 1e-80 makes gradients near 1e80 that cancel,
+    # and what survives a cancellation depends on the order of summation, which legitimately
+    # differs between the engines (PyTorch's order gives yet another answer).
+    sizeable = st.floats(-3.0, 3.0).filter(lambda v: abs(v) >= 1e-3)
+    number = st.one_of(sizeable, st.sampled_from([0.0, 1.0, -1.0]))
     inputs = draw(
         st.lists(st.lists(number, min_size=k, max_size=k), min_size=batch, max_size=batch)
     )
-    parameters = draw(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3))
+    parameters = draw(st.lists(number, min_size=1, max_size=3))
     steps = []
     for n in range(draw(st.integers(1, 25))):
         available = k + len(parameters) + n

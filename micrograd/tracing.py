@@ -74,9 +74,9 @@ class _Traced(Value):
 
 # A Value is switched to _Traced when an op first uses it, so a parameter compared before
 # that (``if w > 0`` on the first line) still answers with this step's number. While
-# tracing, Value's own deciding methods are wrapped to note each such decision, and one
-# taken on a Value that turned out to vary is refused when the trace ends.
-_DECISIONS = {
+# tracing, Value's own deciding methods and its .data are wrapped to note each such
+# decision, and one taken on a Value that turned out to vary is refused when the trace ends.
+_DECISIONS = {  # and reading .data, below
     "__lt__": "comparing (<)",
     "__le__": "comparing (<=)",
     "__gt__": "comparing (>)",
@@ -92,6 +92,17 @@ def _noting(method: Callable, action: str, decisions: list) -> Callable:
         return method(self, *args)
 
     return noted
+
+
+def _noting_data_reads(decisions: list) -> property:
+    """Value.data while tracing: reads from user code are noted (the engine's own are not)."""
+
+    def read(node: Value) -> float:
+        if not sys._getframe(1).f_code.co_filename.startswith(_PACKAGE_DIR):
+            decisions.append((node, "reading .data of", _user_site()))
+        return _DATA.__get__(node, Value)
+
+    return property(read, _DATA.__set__)
 
 
 class _Tracer:
@@ -145,6 +156,7 @@ def trace(fn: Callable, arguments: list, inputs: list[Value]) -> tuple[object, l
     methods = {name: Value.__dict__[name] for name in _DECISIONS}
     for name, action in _DECISIONS.items():
         setattr(Value, name, _noting(methods[name], action, decisions))
+    Value.data = _noting_data_reads(decisions)
     add_node_hook(tracer)
     _state.detach_hooks.append(tracer.refuse_detached)
     try:
@@ -159,4 +171,5 @@ def trace(fn: Callable, arguments: list, inputs: list[Value]) -> tuple[object, l
         remove_node_hook(tracer)
         for name, method in methods.items():
             setattr(Value, name, method)
+        Value.data = _DATA
         tracer.undo()

@@ -311,6 +311,11 @@ def compared_before_use(x):
     return WEIGHT * x[0] * sign  # compiled, the sign would stay this step's
 
 
+def data_read_before_use(x):
+    scale = 2.0 if WEIGHT.data > 0 else 1.0  # marker: data before use
+    return WEIGHT * x[0] * scale
+
+
 def detached_before_use(x):
     frozen = WEIGHT.detach()  # marker: detached
     return (WEIGHT - frozen) * x[0]
@@ -321,6 +326,7 @@ def detached_before_use(x):
     [
         (compared_before_use, "before use"),
         (detached_before_use, "detached"),
+        (data_read_before_use, "data before use"),
         (no_grad_on_an_input, "no_grad input"),
         (no_grad_on_a_parameter, "no_grad parameter"),
         (branchy_compare, "compare"),
@@ -353,6 +359,7 @@ def test_decisions_on_values_that_do_not_vary_are_fine():
     step = micrograd.compile(lambda x: x[0] * 2.0 if limit > 0 else x[0], reduce="none")
     assert_all_same(step.forward(np.array([[1.0], [3.0]])), [2.0, 6.0])
     assert dict(vars(Value)) == methods  # the methods wrapped while tracing are put back
+    assert limit.data == 0.5 and type(vars(Value)["data"]).__name__ == "member_descriptor"
 
 
 def test_tracing_works_inside_no_grad():

@@ -117,19 +117,24 @@ class Optimizer:
                     f"{name}: group {number} has other settings than this optimizer's "
                     f"(missing {missing}, unexpected {extra})"
                 )
-            if len(saved["params"]) != len(ours["params"]):
+            if not isinstance(saved["params"], list) or len(saved["params"]) != len(ours["params"]):
                 raise ValueError(
-                    f"{name}: group {number} holds {len(saved['params'])} parameters in the "
+                    f"{name}: group {number} holds {_count(saved['params'])} parameters in the "
                     f"saved state, {len(ours['params'])} here"
                 )
+            for key, value in saved.items():
+                if key != "params" and not _same_kind(ours[key], value):
+                    raise ValueError(f"{name}: group {number} has {key} = {value!r}")
             group = {key: _restored(key, value) for key, value in saved.items()}
             group["params"] = ours["params"]
             self._check(group)
             groups.append(group)
         params = list(self._positions())
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{name}: 'state' must be a dict, got {state_dict['state']!r}")
         state = {}
         for key, entry in state_dict["state"].items():
-            position = int(key)
+            position = int(key) if str(key).isdigit() else -1
             if not 0 <= position < len(params) or not isinstance(entry, dict):
                 raise ValueError(f"{name}: state for parameter {key!r}, which does not exist")
             for field, value in entry.items():
@@ -139,8 +144,18 @@ class Optimizer:
         self.param_groups, self.state = groups, state
 
 
-def _count(groups) -> str:
-    return str(len(groups)) if isinstance(groups, list) else "no list of"
+def _count(items) -> str:
+    return str(len(items)) if isinstance(items, list) else "no list of"
+
+
+def _same_kind(ours, saved) -> bool:
+    """Whether a saved hyperparameter can stand where ours stands: a flag for a flag, a
+    number for a number, a pair of numbers for betas."""
+    if isinstance(ours, bool) or ours is None:
+        return type(saved) is type(ours)
+    if isinstance(ours, tuple):
+        return isinstance(saved, (list, tuple)) and len(saved) == len(ours)
+    return isinstance(saved, (int, float)) and not isinstance(saved, bool)
 
 
 def _plain(value):

@@ -215,6 +215,12 @@ def test_training_resumed_from_a_saved_state_continues_exactly(name, kwargs):
         (lambda s: s["state"].update({7: {"step": 1}}), "parameter 7"),
         (lambda s: s["state"][0].update(exp_avg="x"), "'exp_avg' of parameter 0"),
         (lambda s: s.pop("state"), "'state' and 'param_groups'"),
+        (lambda s: s.update(state=[]), "'state' must be a dict"),
+        (lambda s: s["state"].update({"first": {}}), "parameter 'first'"),
+        (lambda s: s["param_groups"][0].update(params=3), "holds no list of parameters"),
+        (lambda s: s["param_groups"][0].update(lr="0.1"), "has lr = '0.1'"),
+        (lambda s: s["param_groups"][0].update(amsgrad=1), "has amsgrad = 1"),
+        (lambda s: s["param_groups"][0].update(betas=[0.9]), r"has betas = \[0.9\]"),
     ],
 )
 def test_a_bad_state_dict_is_a_clear_error_and_changes_nothing(change, message):

@@ -111,3 +111,18 @@ def test_top_level_names_load_lazily():
         "assert 'graphviz' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_captions_write_symbols_between_inputs_and_names_as_calls():
+    from micrograd.viz.steps import caption
+
+    a, b = micrograd.Value(0.5, label="a"), micrograd.Value(-2.0, label="b")
+    shapes = {
+        a * b: r"= #\d+ \(a\) \* #\d+ \(b\) has grad",
+        a.leaky_relu(b): r"= leaky_relu\(#\d+ \(a\), #\d+ \(b\)\) has grad",
+        a.maximum(b): r"= maximum\(#\d+ \(a\), #\d+ \(b\)\) has grad",
+        a.log1p(): r"= log1p\(#\d+ \(a\)\) has grad",
+    }
+    for root, shape in shapes.items():
+        first = next(iter(backward_steps(root)))
+        assert re.search(shape, caption(first)), caption(first)

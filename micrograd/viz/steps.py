@@ -76,7 +76,7 @@ def caption(frame: Frame) -> str:
     graph = frame.graph
     inputs = [_name(graph, edge.source) for edge in frame.edges]
     op = str(frame.node._op)
-    if len(inputs) == 2 and not op.isalpha():
+    if len(inputs) == 2 and not op.isidentifier():  # a * b, but leaky_relu(a, alpha)
         formula = f"{inputs[0]} {op} {inputs[1]}"
     else:
         formula = f"{op}({', '.join(inputs)})"

@@ -125,7 +125,11 @@ class Optimizer:
             for key, value in saved.items():
                 if key != "params" and not _same_kind(ours[key], value):
                     raise ValueError(f"{name}: group {number} has {key} = {value!r}")
-            group = {key: _restored(key, value) for key, value in saved.items()}
+            # JSON has no tuples: a setting that is a tuple here (betas) comes back as one
+            group = {
+                key: tuple(value) if isinstance(ours[key], tuple) else value
+                for key, value in saved.items()
+            }
             group["params"] = ours["params"]
             self._check(group)
             groups.append(group)
@@ -160,10 +164,6 @@ def _same_kind(ours, saved) -> bool:
 
 def _plain(value):
     return list(value) if isinstance(value, tuple) else value
-
-
-def _restored(key: str, value):
-    return tuple(value) if key == "betas" else value
 
 
 class SGD(Optimizer):

@@ -83,10 +83,9 @@ def time_per_node(Value, shape: str, n: int, repeats: int, gc_on: bool = True) -
         (gc.enable if gc_on else gc.disable)()
         try:
             with clock:
-                forward.append(_timed_pass(clock, build, shape, n, leaves))
-                root = forward[-1].pop("result")
-                backward.append(_timed_pass(clock, root.backward))
-                backward[-1].pop("result")
+                root, figures = _timed_pass(clock, build, shape, n, leaves)
+                forward.append(figures)
+                backward.append(_timed_pass(clock, root.backward)[1])
         except RecursionError:
             backward = None
         finally:
@@ -101,13 +100,13 @@ def time_per_node(Value, shape: str, n: int, repeats: int, gc_on: bool = True) -
     return {**answer, **_per_node("backward", min(backward, key=lambda run: run["seconds"]), n)}
 
 
-def _timed_pass(clock: CollectorClock, function, *args) -> dict:
+def _timed_pass(clock: CollectorClock, function, *args) -> tuple[object, dict]:
+    """function(*args), and its seconds, collector seconds and full collections."""
     clock.reset()
     start = time.perf_counter()
     result = function(*args)
     seconds = time.perf_counter() - start
-    return {
-        "result": result,
+    return result, {
         "seconds": seconds,
         "collector": clock.seconds,
         "full_collections": clock.collections[2],

@@ -37,8 +37,14 @@ def _refuse(action: str, site: str | None = None) -> TracingError:
     )
 
 
+def _read_by_user_code() -> bool:
+    """Whether the .data read being served was written outside micrograd (the engine's own
+    reads, in op forwards and rules, are never decisions)."""
+    return not sys._getframe(2).f_code.co_filename.startswith(_PACKAGE_DIR)
+
+
 def _read_data(node: Value) -> float:
-    if not sys._getframe(1).f_code.co_filename.startswith(_PACKAGE_DIR):
+    if _read_by_user_code():
         raise _refuse("reading .data of")
     return _DATA.__get__(node, Value)
 
@@ -98,7 +104,7 @@ def _noting_data_reads(decisions: list) -> property:
     """Value.data while tracing: reads from user code are noted (the engine's own are not)."""
 
     def read(node: Value) -> float:
-        if not sys._getframe(1).f_code.co_filename.startswith(_PACKAGE_DIR):
+        if _read_by_user_code():
             decisions.append((node, "reading .data of", _user_site()))
         return _DATA.__get__(node, Value)
 

@@ -57,6 +57,28 @@ class Op(str):
     def __repr__(self) -> str:
         return f"Op({str.__repr__(self)})"
 
+    # The engine tells ops apart with `is`, so a copied or unpickled graph must hold the very
+    # same Op objects: copies are the op itself, and a pickle names the table's row.
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self
+
+    def __reduce__(self):
+        key = _KEYS.get(self)
+        if key is None:
+            raise TypeError(
+                f"cannot pickle {self!r}: only the ops of micrograd.ops.OPS can be found again "
+                "by name when unpickled"
+            )
+        return (_op_named, (key,))
+
+
+def _op_named(key: str) -> Op:
+    """The table's Op for a key written by Op.__reduce__."""
+    return _BY_KEY[key]
+
 
 def _no_derivative(F, grad, out):  # leaves have no inputs, so no gradients to hand on
     return ()
@@ -289,6 +311,8 @@ OPS: dict[str, Op] = {
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
 
 _NAMES = {op: name for name, op in OPS.items()}
+_BY_KEY: dict[str, Op] = {**OPS, "leaf": LEAF, "const": CONST}  # what a pickle names
+_KEYS = {op: key for key, op in _BY_KEY.items()}
 
 
 def ops_name(op: Op) -> str:

@@ -398,3 +398,31 @@ def test_topological_order_lists_every_node_once_after_its_inputs():
             stack.extend(node._prev)
     assert reachable == set(order)
     assert micrograd.topological_order(x) == [x]
+
+
+def test_a_copied_or_pickled_graph_holds_the_tables_own_ops():
+    import copy
+    import pickle
+
+    from micrograd.ops import CONST, LEAF, OPS
+
+    x = Value(0.5)
+    y = (x * 2.0).tanh() + x
+    for again in (copy.deepcopy(y), pickle.loads(pickle.dumps(y)), copy.copy(y)):
+        ops = [node._op for node in micrograd.topological_order(again)]
+        assert all(op is LEAF or op is CONST or op in OPS.values() for op in ops)
+        assert again._op is OPS["add"] and again.data == y.data
+        again.backward()
+        assert again._prev[1].grad == pytest.approx(1 + 2 * (1 - math.tanh(1.0) ** 2), rel=1e-12)
+
+
+def test_an_op_outside_the_table_is_copied_as_itself_but_not_pickled():
+    import copy
+    import pickle
+
+    from micrograd import Op
+
+    double = Op("double", 1, lambda F, a: 2 * a, lambda F, g, out, a: (2 * g,))
+    assert copy.deepcopy(double) is double
+    with pytest.raises(TypeError, match="double"):
+        pickle.dumps(double)

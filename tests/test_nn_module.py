@@ -225,3 +225,18 @@ def test_custom_modules_get_names_state_and_a_clear_call_error():
     assert pair.state_dict()["scale"] == 2.0
     with pytest.raises(NotImplementedError, match="Unfinished must define __call__"):
         Unfinished()([1.0])
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_model_survives_deepcopy_and_pickle(how):
+    import copy
+    import pickle
+
+    model = nn.MLP(3, [4, 2], activation="tanh", rng=random.Random(0))
+    again = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+    x = [0.5, -1.0, 2.0]
+    assert [v.data for v in again(x)] == [v.data for v in model(x)]
+    assert again.parameters()[0] is not model.parameters()[0]  # a copy, not the same Values
+    sum(again(x)).backward()
+    sum(model(x)).backward()
+    assert [p.grad for p in again.parameters()] == [p.grad for p in model.parameters()]

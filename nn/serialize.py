@@ -20,15 +20,20 @@ The file format (version 1) is one JSON object::
 
 Writes go to a temporary file in the same folder that is then renamed over the target
 (``os.replace``), so a reader sees the old file or the new one, never half of one, and a
-failed save leaves the old file intact. Reading checks everything before touching a model.
+failed save leaves the old file intact. The new file keeps the mode of the one it replaces;
+a file that did not exist gets the mode ``open()`` would give it (0o666 less the umask).
+Reading checks everything before touching a model.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
 
 from .module import Module, from_config
 
@@ -55,20 +60,45 @@ def save(model: Module, path: str | os.PathLike) -> None:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None  # a new file keeps the mode the kernel gave the temporary one
+    handle, temporary = _create_temporary(os.path.dirname(os.path.abspath(path)))
+    try:
+        try:
+            file = os.fdopen(handle, "w", encoding="utf-8")
+        except BaseException:
+            os.close(handle)
+            raise
+        with file:
+            if mode is not None:
+                os.fchmod(file.fileno(), mode)
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        except FileNotFoundError:
-            pass
         raise
+
+
+def _create_temporary(folder: str) -> tuple[int, str]:
+    """(descriptor, path) of a new empty file in folder, created with mode 0o666 less the umask.
+
+    Not tempfile.mkstemp, which always gives 0o600; and not os.umask(), which reads the umask
+    only by changing it for every thread of the process.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = os.path.join(folder, f".tmp-{secrets.token_hex(8)}.json")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "save: no free temporary file name", folder)
 
 
 def _read(path: str | os.PathLike) -> tuple[dict, dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -109,12 +110,13 @@ def test_bad_files_raise_and_change_nothing(tmp_path, case):
 def test_failed_save_leaves_the_old_file_intact(tmp_path):
     path = tmp_path / "model.json"
     nn.MLP(2, [3, 1]).save(path)
-    old = path.read_text()
+    os.chmod(path, 0o640)
+    old = saved_bytes_and_mode(path)
     broken = nn.MLP(2, [3, 1])
     broken.parameters()[4].data = float("nan")
     with pytest.raises(ValueError, match="only finite values can be saved"):
         broken.save(path)
-    assert path.read_text() == old
+    assert saved_bytes_and_mode(path) == old
     assert os.listdir(tmp_path) == ["model.json"]  # no temporary file left behind
 
 
@@ -122,7 +124,8 @@ def test_save_is_an_atomic_rename(tmp_path, monkeypatch):
     """The target is only ever replaced whole: a crash before the rename leaves it as it was."""
     path = tmp_path / "model.json"
     nn.MLP(2, [3, 1]).save(path)
-    old = path.read_text()
+    os.chmod(path, 0o640)
+    old = saved_bytes_and_mode(path)
 
     def crash(src, dst):
         raise OSError("disk full")
@@ -130,7 +133,7 @@ def test_save_is_an_atomic_rename(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         nn.MLP(2, [3, 1]).save(path)
-    assert path.read_text() == old
+    assert saved_bytes_and_mode(path) == old
     assert os.listdir(tmp_path) == ["model.json"]
 
 
@@ -141,3 +144,56 @@ def test_loading_never_unpickles(tmp_path):
     path.write_bytes(pickle.dumps(nn.MLP(2, [3, 1])))
     with pytest.raises(ValueError, match="not a model file"):
         nn.load(path)
+
+
+def saved_bytes_and_mode(path) -> tuple[bytes, int]:
+    return path.read_bytes(), os.stat(path).st_mode & 0o7777
+
+
+@contextlib.contextmanager
+def umask(mask: int):
+    """The process umask set to mask for a with block."""
+    saved = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(saved)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o664])
+def test_save_keeps_the_existing_files_mode(tmp_path, mode):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1]).save(path)
+    os.chmod(path, mode)
+    with umask(0o077):  # the umask would give 0o600: the existing file's mode wins
+        nn.MLP(2, [3, 1]).save(path)
+    assert os.stat(path).st_mode & 0o7777 == mode
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
+def test_a_new_file_gets_the_mode_open_would_give(tmp_path, mask):
+    with umask(mask):
+        with open(tmp_path / "reference.json", "w"):
+            pass
+        nn.MLP(2, [3, 1]).save(tmp_path / "model.json")
+    mode = os.stat(tmp_path / "model.json").st_mode & 0o7777
+    assert mode == os.stat(tmp_path / "reference.json").st_mode & 0o7777 == 0o666 & ~mask
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_a_failed_fdopen_leaks_no_descriptor_and_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1]).save(path)
+    os.chmod(path, 0o640)
+    old = saved_bytes_and_mode(path)
+
+    def fail(*args, **kwargs):
+        raise OSError("fdopen failed")
+
+    monkeypatch.setattr(os, "fdopen", fail)
+    before = set(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError, match="fdopen failed"):
+        nn.MLP(2, [3, 1]).save(path)
+    assert set(os.listdir("/proc/self/fd")) == before
+    assert saved_bytes_and_mode(path) == old
+    assert os.listdir(tmp_path) == ["model.json"]

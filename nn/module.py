@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import numbers
 import random
+import reprlib
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,6 +62,36 @@ def _check_size(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+class _Brief(reprlib.Repr):
+    """repr cut short: a deep or long value read from a file stays a short line in a message."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 128:
+            return repr(x)
+        try:
+            return f"an integer of {len(str(abs(x)))} digits"
+        except ValueError:  # longer than Python converts to text
+            return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+
+
+_BRIEF = _Brief()
+_BRIEF.maxlevel, _BRIEF.maxdict, _BRIEF.maxlist, _BRIEF.maxstring = 4, 8, 8, 60
+
+
+def _brief(value: object) -> str:
+    return _BRIEF.repr(value)
+
+
+def _as_float(value: object) -> float | None:
+    """value as a float if it is a real number (not a bool) within float range, else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (OverflowError, ValueError, TypeError):  # 10**400, Fraction(10**400, 3)
+        return None
 
 
 def _check_activation(owner: str, activation: str) -> str:
@@ -131,8 +163,9 @@ class Module:
         named = self.named_parameters()
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
+        known = dict(named)
         missing = [name for name, _ in named if name not in state]
-        unexpected = [name for name in state if name not in dict(named)]
+        unexpected = [name for name in state if name not in known]
         if missing or unexpected:
             raise ValueError(
                 f"load_state_dict: state does not fit {type(self).__name__}: "
@@ -141,10 +174,13 @@ class Module:
             )
         values = []
         for name, _ in named:
-            value = state[name]
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(f"load_state_dict: {name} must be a number, got {value!r}")
-            values.append(float(value))
+            value = _as_float(state[name])
+            if value is None:
+                raise ValueError(
+                    f"load_state_dict: {name} must be a number within float range, "
+                    f"got {_brief(state[name])}"
+                )
+            values.append(value)
         for (_, p), value in zip(named, values):
             p.data = value
 
@@ -385,19 +421,68 @@ class MLP(Sequential):
 
 def from_config(config: dict) -> Module:
     """The module described by config (as made by Module.config()), parameters all 0."""
+    # Children before parents, with a stack of our own rather than recursion: a config read
+    # from a file may nest deeper than Python's recursion limit, and must still be a ValueError.
+    pending: list[tuple[Any, _Where, bool]] = [(config, None, False)]  # (config, where, ready)
+    built: list[Module] = []
+    while pending:
+        node, where, ready = pending.pop()
+        if ready:  # its modules are the last ones built
+            count = len(node["modules"])
+            modules, built[len(built) - count :] = built[len(built) - count :], []
+            built.append(_build(node, where, Sequential, *modules))
+        elif _config_type(node, where) == "Sequential":
+            if set(node) != {"type", "modules"} or not isinstance(node["modules"], list):
+                raise _invalid(node, where, "expected exactly one list 'modules'")
+            pending.append((node, where, True))
+            pending.extend(
+                (m, (where, i), False) for i, m in reversed(list(enumerate(node["modules"])))
+            )
+        else:
+            built.append(_build(node, where, _build_leaf, node))
+    return built[0]
+
+
+_Where = tuple | None
+"""Where a config sits in the one from_config was given: None, or (parent's where, index)."""
+
+
+def _at(where: _Where) -> str:
+    """' at modules.0.modules.2' for a config inside another, '' for the outermost one."""
+    indices = []
+    while where is not None:
+        where, index = where
+        indices.append(index)
+    path = ".".join(f"modules.{i}" for i in reversed(indices))
+    return f" at {path}" if path else ""
+
+
+def _config_type(config: Any, where: _Where) -> Any:
     if not isinstance(config, dict) or "type" not in config:
-        raise ValueError(f"a module config must be a dict with a 'type', got {config!r}")
-    kind = config["type"]
-    fields = {k: v for k, v in config.items() if k != "type"}
+        raise ValueError(
+            f"a module config{_at(where)} must be a dict with a 'type', got {_brief(config)}"
+        )
+    return config["type"]
+
+
+def _invalid(config: dict, where: _Where, error: object) -> ValueError:
+    return ValueError(
+        f"invalid {_brief(config['type'])} module config{_at(where)}: {_brief(config)}: {error}"
+    )
+
+
+def _build(config: dict, where: _Where, make: Callable[..., Module], *args: Any) -> Module:
+    """make(*args), any error in it named with the config it was building."""
     try:
-        if kind == "Sequential":
-            modules = fields.pop("modules")
-            if fields or not isinstance(modules, list):
-                raise TypeError("expected exactly one list 'modules'")
-            return Sequential(*[from_config(m) for m in modules])
-        builders = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
-        if kind not in builders:
-            raise ValueError(f"unknown module type {kind!r}")
-        return builders[kind](**fields, init="zeros")
+        return make(*args)
     except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(f"invalid {kind!r} module config {config!r}: {error}") from None
+        raise _invalid(config, where, error) from None
+
+
+def _build_leaf(config: dict) -> Module:
+    builders = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+    kind = config["type"]
+    if not isinstance(kind, str) or kind not in builders:
+        raise ValueError(f"unknown module type {_brief(kind)}")
+    fields = {k: v for k, v in config.items() if k != "type"}
+    return builders[kind](**fields, init="zeros")

@@ -18,6 +18,13 @@ The file format (version 1) is one JSON object::
   Floats are written as the shortest text that reads back to the same float64, so a
   save and load round trip is exact. Non-finite parameters (nan, inf) cannot be saved.
 
+Modules nest at most ``MAX_NESTING`` (100) deep, counting the model itself: a Neuron in a
+Layer in an MLP is 3 deep. Saving refuses a deeper model and loading a deeper file, each
+with a ValueError before anything recursive runs, so whatever saves also loads. Module's
+walks (parameters, config, repr, the forward pass) recurse, up to three calls a level, and
+100 levels keep them far inside Python's recursion limit of 1000 from any caller. A network
+with many layers is a flat list of them, as long as you like; only nesting is limited.
+
 Writes go to a temporary file in the same folder that is then renamed over the target
 (``os.replace``), so a reader sees the old file or the new one, never half of one, and a
 failed save leaves the old file intact. The new file keeps the mode of the one it replaces;
@@ -32,31 +39,63 @@ import errno
 import json
 import math
 import os
+import re
 import secrets
 import stat
 
-from .module import Module, from_config
+from .module import Module, _as_float, _brief, from_config
 
 FORMAT = "micrograd.nn"
 VERSION = 1
+MAX_NESTING = 100
+"""How deep modules may nest in a model file, counting the model itself (see above)."""
 
-__all__ = ["save", "load", "load_into", "FORMAT", "VERSION"]
+# Each Sequential adds an object and its "modules" list; the document and a leaf add 2 more.
+_MAX_JSON_DEPTH = 2 * MAX_NESTING + 4
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(?:\s*:)?|[\[\]{}]', re.DOTALL)
+"""A JSON string (with the colon after it, if it is a key) or a bracket."""
+
+__all__ = ["save", "load", "load_into", "FORMAT", "VERSION", "MAX_NESTING"]
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
     """Write model's architecture and parameters to path as JSON, atomically."""
-    named = model.named_parameters()
-    for name, p in named:
-        if not math.isfinite(p.data):
-            raise ValueError(f"save: parameter {name} is {p.data}; only finite values can be saved")
+    if _nests_too_deep(model):
+        raise ValueError(_too_deep("save", model))
+    parameters = {}
+    for name, p in model.named_parameters():
+        value = _as_float(p.data)
+        if value is None or not math.isfinite(value):
+            raise ValueError(
+                f"save: parameter {name} is {_brief(p.data)}; only finite values can be saved"
+            )
+        parameters[name] = value
     document = {
         "format": FORMAT,
         "version": VERSION,
         "architecture": model.config(),
-        "parameters": {name: p.data for name, p in named},
+        "parameters": parameters,
     }
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     _write_atomically(os.fspath(path), text)
+
+
+def _nests_too_deep(model: Module) -> bool:
+    """Whether model's modules nest more than MAX_NESTING deep (a cycle does too)."""
+    pending = [(model, 1)]
+    while pending:
+        module, depth = pending.pop()
+        if depth > MAX_NESTING:
+            return True
+        pending.extend((child, depth + 1) for _, child in module._children())
+    return False
+
+
+def _too_deep(operation: str, model: Module) -> str:
+    return (
+        f"{operation}: modules nest more than {MAX_NESTING} deep in this {type(model).__name__}; "
+        f"model files hold at most {MAX_NESTING} levels (nn.serialize.MAX_NESTING)"
+    )
 
 
 def _write_atomically(path: str, text: str) -> None:
@@ -105,13 +144,18 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
     """(architecture, parameters) from a model file, after checking its format and version."""
     try:
         with open(path, encoding="utf-8") as file:
-            document = json.load(file)
+            text = file.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"{os.fspath(path)}: not a model file (not UTF-8 text)") from None
+    _check_json_depth(text, os.fspath(path))
+    try:
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{os.fspath(path)}: not a model file (corrupt or truncated JSON: {error})"
         ) from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{os.fspath(path)}: not a model file (not UTF-8 text)") from None
+    except ValueError as error:  # an integer longer than Python reads (4300 digits)
+        raise ValueError(f"{os.fspath(path)}: not a model file ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{os.fspath(path)}: not a model file (no "format": {FORMAT!r})')
     version = document.get("version")
@@ -128,45 +172,92 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
     return architecture, parameters
 
 
+def _check_json_depth(text: str, name: str) -> None:
+    """Refuse JSON nested deeper than a model file can be, before json recurses into it."""
+    depth, field = 0, None
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in ("{", "["):
+            depth += 1
+            if depth > _MAX_JSON_DEPTH:
+                where = "the document" if field is None else f"the {field!r} field"
+                raise ValueError(
+                    f"{name}: {where} nests more than {_MAX_JSON_DEPTH} levels of JSON; "
+                    f"a model file nests modules at most {MAX_NESTING} deep"
+                )
+        elif token in ("}", "]"):
+            depth -= 1
+        elif depth == 1 and token.endswith(":"):  # a key of the document itself
+            field = token[1 : token.rindex('"')]
+
+
 def load(path: str | os.PathLike) -> Module:
     """The model saved at path, rebuilt from its architecture with its parameters."""
     architecture, parameters = _read(path)
-    declared = _declared_size(architecture)
-    if declared is not None and declared != len(parameters):
-        # checked before building, so a corrupt size cannot make us allocate a huge model
+    # checked before building, so a corrupt size cannot make us allocate a huge model
+    declared, complete = _declared_size(architecture)
+    if declared > len(parameters) or (complete and declared != len(parameters)):
         raise ValueError(
-            f"{os.fspath(path)}: the architecture has {declared} parameters "
-            f"but the file lists {len(parameters)}"
+            f"{os.fspath(path)}: the architecture has {'' if complete else 'at least '}"
+            f"{declared} parameters but the file lists {len(parameters)}"
         )
     try:
         model = from_config(architecture)
     except ValueError as error:
         raise ValueError(f"{os.fspath(path)}: {error}") from None
+    if _nests_too_deep(model):
+        raise ValueError(
+            f"{os.fspath(path)}: the 'architecture' field: modules nest more than "
+            f"{MAX_NESTING} deep; model files hold at most {MAX_NESTING} levels"
+        )
     _load_parameters(model, parameters, path)
     return model
 
 
-def _declared_size(architecture: dict) -> int | None:
-    """How many parameters the architecture has, or None if it cannot tell."""
-    try:
-        kind = architecture["type"]
-        if kind == "Neuron":
-            return int(architecture["nin"]) + 1
-        if kind == "Layer":
-            return (int(architecture["nin"]) + 1) * int(architecture["nout"])
-        if kind == "MLP":
-            sizes = [int(architecture["nin"])] + [int(n) for n in architecture["nouts"]]
-            return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
-        if kind == "Sequential":
-            return sum(_declared_size(module) for module in architecture["modules"])
-    except (TypeError, KeyError, ValueError):
+def _declared_size(architecture: dict) -> tuple[int, bool]:
+    """(how many parameters the architecture has at least, whether that is all of them).
+
+    A part that is not a valid module config counts 0 and makes the count incomplete: that
+    part fails in from_config before allocating anything, and so never offsets the others.
+    """
+    total, complete = 0, True
+    pending = [architecture]
+    while pending:
+        config = pending.pop()
+        if isinstance(config, dict) and config.get("type") == "Sequential":
+            modules = config.get("modules")
+            if isinstance(modules, list):
+                pending.extend(modules)
+                continue
+        size = _leaf_size(config)
+        complete = complete and size is not None
+        total += size or 0
+    return total, complete
+
+
+def _leaf_size(config: object) -> int | None:
+    """How many parameters a Neuron, Layer or MLP config has; None for anything else."""
+    if not isinstance(config, dict):
         return None
-    return None
+    kind, nouts = config.get("type"), config.get("nouts")
+    if kind == "Neuron":
+        sizes = [config.get("nin"), 1]
+    elif kind == "Layer":
+        sizes = [config.get("nin"), config.get("nout")]
+    elif kind == "MLP" and isinstance(nouts, list) and nouts:
+        sizes = [config.get("nin"), *nouts]
+    else:
+        return None
+    if not all(type(n) is int and n >= 1 for n in sizes):  # JSON gives int; never a bool
+        return None
+    return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
 
 
 def load_into(model: Module, path: str | os.PathLike) -> None:
     """Set model's parameters from path; the file's architecture must equal model.config()."""
     architecture, parameters = _read(path)
+    if _nests_too_deep(model):  # before model.config(), which recurses
+        raise ValueError(_too_deep("load", model))
     if architecture != model.config():
         raise ValueError(
             f"{os.fspath(path)}: architecture {architecture} does not match the model's "
@@ -177,13 +268,10 @@ def load_into(model: Module, path: str | os.PathLike) -> None:
 
 def _load_parameters(model: Module, parameters: dict, path) -> None:
     for name, value in parameters.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-        ):
+        number = _as_float(value)
+        if number is None or not math.isfinite(number):
             raise ValueError(
-                f"{os.fspath(path)}: parameter {name} is {value!r}, not a finite number"
+                f"{os.fspath(path)}: parameter {name} is {_brief(value)}, not a finite number"
             )
     try:
         model.load_state_dict(parameters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,46 @@ def test_a_model_survives_deepcopy_and_pickle(how):
     sum(again(x)).backward()
     sum(model(x)).backward()
     assert [p.grad for p in again.parameters()] == [p.grad for p in model.parameters()]
+
+
+@pytest.mark.parametrize(
+    "value", [10**400, -(10**400), 10**5000, Fraction(10**400, 3)], ids=["400", "-400", "5000", "q"]
+)
+def test_load_state_dict_refuses_numbers_too_large_for_a_float(value):
+    model = nn.MLP(2, [3, 1])
+    before = model.state_dict()
+    state = dict(before)
+    state["layers.1.neurons.0.b"] = value  # the last entry: all others would load first
+    with pytest.raises(ValueError, match=r"load_state_dict: layers\.1\.neurons\.0\.b must be"):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+def test_from_config_builds_deep_architectures_without_recursing():
+    depth = 3000
+    neuron = {"type": "Neuron", "nin": 2, "activation": "relu"}
+    config = neuron
+    for _ in range(depth - 1):
+        config = {"type": "Sequential", "modules": [config]}
+    module, levels = nn.from_config(config), 1
+    while isinstance(module, nn.Sequential):
+        module, levels = module.layers[0], levels + 1
+    assert levels == depth and isinstance(module, nn.Neuron)
+
+    neuron["nin"] = 0  # now the innermost config is invalid: the error says where it is
+    with pytest.raises(ValueError, match=r"'Neuron' module config at modules\.0\.modules\.0\."):
+        nn.from_config(config)
+    junk: list = []
+    for _ in range(depth):
+        junk = [junk]
+    with pytest.raises(ValueError, match=r"must be a dict with a 'type', got \[\[\["):
+        nn.from_config(junk)
+
+
+def test_from_config_names_where_an_invalid_module_is():
+    good = {"type": "Layer", "nin": 2, "nout": 3, "activation": "relu"}
+    config = {"type": "Sequential", "modules": [good, {"type": "Conv2d"}]}
+    with pytest.raises(ValueError, match=r"invalid 'Conv2d' module config at modules\.1: .*"):
+        nn.from_config(config)
+    with pytest.raises(ValueError, match=r"invalid 'Sequential' module config: .*'modules'"):
+        nn.from_config({"type": "Sequential", "modules": [good], "extra": 1})

@@ -146,8 +146,150 @@ def test_loading_never_unpickles(tmp_path):
         nn.load(path)
 
 
+def write_model_file(path, architecture: str, parameters: str) -> None:
+    """A model file from the JSON text of its architecture and parameters (built as text, so a
+    deeply nested one needs no recursion to write)."""
+    path.write_text(
+        f'{{"format": "micrograd.nn", "version": 1, "architecture": {architecture}, '
+        f'"parameters": {parameters}}}'
+    )
+
+
 def saved_bytes_and_mode(path) -> tuple[bytes, int]:
     return path.read_bytes(), os.stat(path).st_mode & 0o7777
+
+
+def last_parameter_set_to(model, value) -> dict:
+    """model's state with its last parameter, which every other would load before, set to value."""
+    state = model.state_dict()
+    state[list(state)[-1]] = value
+    return state
+
+
+@pytest.mark.parametrize("how", ["nn.load", "Module.load", "load_state_dict"])
+def test_a_parameter_too_large_for_a_float_is_a_value_error(tmp_path, how):
+    model = nn.MLP(2, [3, 1])
+    path = tmp_path / "big.json"
+    state = last_parameter_set_to(model, 10**400)
+    write_model_file(path, json.dumps(model.config()), json.dumps(state))
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"layers\.1\.neurons\.0\.b .*integer of 401 digits"):
+        if how == "nn.load":
+            nn.load(path)
+        elif how == "Module.load":
+            model.load(path)
+        else:
+            model.load_state_dict(json.loads(path.read_text())["parameters"])
+    assert model.state_dict() == before
+
+
+def test_an_integer_too_long_for_python_to_read_names_the_file(tmp_path):
+    model = nn.MLP(2, [3, 1])
+    path = tmp_path / "long.json"
+    write_model_file(path, json.dumps(model.config()), '{"x": ' + "9" * 5000 + "}")
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=f"{path}: not a model file .*4300 digits"):
+        model.load(path)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("field", ["architecture", "parameters"])
+def test_json_nested_too_deep_names_the_file_and_field(tmp_path, field):
+    model = nn.MLP(2, [3, 1])
+    deep = "[" * 1200 + "]" * 1200
+    good = {"architecture": json.dumps(model.config()), "parameters": json.dumps({})}
+    path = tmp_path / "deep.json"
+    write_model_file(
+        path, **{**good, field: deep if field == "architecture" else f'{{"a": {deep}}}'}
+    )
+    before = model.state_dict()
+    for load in [model.load, nn.load]:
+        with pytest.raises(ValueError, match=f"{path}: the '{field}' field nests more than"):
+            load(path)
+    assert model.state_dict() == before
+
+
+def sequential_chain_text(depth: int) -> tuple[str, str]:
+    """(architecture, parameters) JSON text of a Neuron(2) inside depth - 1 Sequentials."""
+    neuron = '{"type": "Neuron", "nin": 2, "activation": "relu"}'
+    architecture = '{"type": "Sequential", "modules": [' * (depth - 1) + neuron + "]}" * (depth - 1)
+    prefix = "layers.0." * (depth - 1)
+    parameters = json.dumps({f"{prefix}{name}": 0.5 for name in ["w.0", "w.1", "b"]})
+    return architecture, parameters
+
+
+def test_a_sequential_nested_350_deep_is_a_value_error(tmp_path):
+    path = tmp_path / "nested.json"
+    write_model_file(path, *sequential_chain_text(350))
+    model = nn.MLP(2, [3, 1])
+    before = model.state_dict()
+    for load in [model.load, nn.load]:
+        with pytest.raises(ValueError, match=f"{path}: the 'architecture' field nests more than"):
+            load(path)
+    assert model.state_dict() == before
+
+
+def nested(depth: int, leaf: nn.Module) -> nn.Module:
+    """leaf inside Sequentials, so that modules nest depth deep in all."""
+    leaf_depth = {nn.Neuron: 1, nn.Layer: 2, nn.MLP: 3}[type(leaf)]
+    for _ in range(depth - leaf_depth):
+        leaf = nn.Sequential(leaf)
+    return leaf
+
+
+@pytest.mark.parametrize("leaf", [lambda: nn.Neuron(2), lambda: nn.MLP(2, [2, 1])])
+def test_the_deepest_model_that_can_be_saved_loads_and_one_deeper_is_refused(tmp_path, leaf):
+    limit = nn.serialize.MAX_NESTING
+    path = tmp_path / "model.json"
+    deepest = nested(limit, leaf())
+    deepest.save(path)
+    loaded = nn.load(path)
+    assert loaded.config() == deepest.config()
+    assert loaded.state_dict() == deepest.state_dict()
+    assert loaded([0.5, -1.0]).data == deepest([0.5, -1.0]).data
+    deepest.load(path)
+
+    old = saved_bytes_and_mode(path)
+    too_deep = nested(limit + 1, leaf())
+    with pytest.raises(ValueError, match=f"save: modules nest more than {limit} deep"):
+        too_deep.save(path)
+    with pytest.raises(ValueError, match=f"load: modules nest more than {limit} deep"):
+        too_deep.load(path)  # a model too deep for any file to hold
+    assert saved_bytes_and_mode(path) == old
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_a_file_nesting_one_module_too_deep_is_a_value_error(tmp_path):
+    """Deep enough to be refused, shallow enough for the JSON check to let it through."""
+    path = tmp_path / "nested.json"
+    write_model_file(path, *sequential_chain_text(nn.serialize.MAX_NESTING + 1))
+    with pytest.raises(ValueError, match=f"{path}: the 'architecture' field: modules nest more"):
+        nn.load(path)
+
+
+def test_a_long_flat_sequential_round_trips(tmp_path):
+    """Depth of a network is its number of layers: a flat list, which is never limited."""
+    model = nn.Sequential(*[nn.Layer(1, 1, activation="tanh") for _ in range(1500)])
+    model.save(tmp_path / "long.json")
+    loaded = nn.load(tmp_path / "long.json")
+    assert loaded.state_dict() == model.state_dict()
+    assert loaded(0.5).data == model(0.5).data
+
+
+def test_sizes_that_cancel_out_cannot_make_load_allocate(tmp_path, monkeypatch):
+    """A negative size must not offset a huge one in the declared count checked before building."""
+    built = []
+    real_neuron = nn.module.Neuron
+    monkeypatch.setattr(
+        nn.module, "Neuron", lambda *a, **k: built.append(a) or real_neuron(*a, **k)
+    )
+    huge, negative = [{"type": "Neuron", "nin": n, "activation": "relu"} for n in [10**5, -(10**5)]]
+    architecture = {"type": "Sequential", "modules": [huge, negative]}
+    path = tmp_path / "cancel.json"
+    write_model_file(path, json.dumps(architecture), json.dumps({"a": 0.0, "b": 0.0}))
+    with pytest.raises(ValueError, match="at least 100001 parameters but the file lists 2"):
+        nn.load(path)
+    assert built == []
 
 
 @contextlib.contextmanager
@@ -195,5 +337,17 @@ def test_a_failed_fdopen_leaks_no_descriptor_and_keeps_the_old_file(tmp_path, mo
     with pytest.raises(OSError, match="fdopen failed"):
         nn.MLP(2, [3, 1]).save(path)
     assert set(os.listdir("/proc/self/fd")) == before
+    assert saved_bytes_and_mode(path) == old
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_saving_a_parameter_too_large_for_a_float_keeps_the_old_file(tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1]).save(path)
+    old = saved_bytes_and_mode(path)
+    broken = nn.MLP(2, [3, 1])
+    broken.parameters()[-1].data = 10**400
+    with pytest.raises(ValueError, match="save: parameter layers.1.neurons.0.b is an integer of"):
+        broken.save(path)
     assert saved_bytes_and_mode(path) == old
     assert os.listdir(tmp_path) == ["model.json"]

@@ -14,7 +14,7 @@ import numbers
 import random
 import reprlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
 from micrograd import Value
@@ -62,6 +62,24 @@ def _check_size(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def _check_layer_sizes(owner: str, nouts: Any) -> list[int]:
+    """nouts as a list of ints: any non-empty ordered collection of integers >= 1."""
+    # A string or bytes would read as characters or bytes, a set or mapping has no layer order.
+    unordered_or_text = isinstance(nouts, (str, bytes, bytearray, Mapping, Set))
+    try:
+        sizes = None if unordered_or_text else list(nouts)
+    except TypeError:  # a bare number, None, a 0-d numpy array
+        sizes = None
+    if sizes is None:
+        raise ValueError(
+            f"{owner}: nouts must be a sequence of layer sizes such as [16, 1], "
+            f"got {type(nouts).__name__} {_brief(nouts)}"
+        )
+    if not sizes:
+        raise ValueError(f"{owner}: nouts must be a non-empty sequence of layer sizes, got none")
+    return [_check_size(f"{owner}: layer size", n) for n in sizes]
 
 
 class _Brief(reprlib.Repr):
@@ -375,7 +393,7 @@ class MLP(Sequential):
     def __init__(
         self,
         nin: int,
-        nouts: list[int],
+        nouts: Sequence[int],
         *,
         activation: str = "relu",
         output_activation: str = "linear",
@@ -383,9 +401,8 @@ class MLP(Sequential):
         rng=None,
     ) -> None:
         nin = _check_size("MLP: nin", nin)
-        if isinstance(nouts, numbers.Integral) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [nin] + [_check_size("MLP: layer size", n) for n in nouts]
+        nouts = _check_layer_sizes("MLP", nouts)
+        sizes = [nin] + nouts
         _check_activation("MLP", activation)
         _check_activation("MLP", output_activation)
         last = len(nouts) - 1

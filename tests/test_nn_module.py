@@ -8,6 +8,7 @@ import random
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -172,7 +173,7 @@ def test_rng_is_used_instead_of_global_random():
         (lambda: nn.Layer(3, 2)([1.0]), "Layer expects 3 inputs, got 1"),
         (lambda: nn.Neuron(2)([1.0, 2.0, 3.0]), "Neuron expects 2 inputs, got 3"),
         (lambda: nn.MLP(0, [4]), "nin must be an integer >= 1, got 0"),
-        (lambda: nn.MLP(2, []), "non-empty list"),
+        (lambda: nn.MLP(2, []), "non-empty sequence"),
         (lambda: nn.MLP(2, [4, 0]), "layer size must be an integer >= 1"),
         (lambda: nn.MLP(2, [4], activation="swish"), "unknown activation 'swish'"),
         (lambda: nn.Layer(2, 2, init="normal"), "unknown init 'normal'"),
@@ -241,6 +242,51 @@ def test_a_model_survives_deepcopy_and_pickle(how):
     sum(again(x)).backward()
     sum(model(x)).backward()
     assert [p.grad for p in again.parameters()] == [p.grad for p in model.parameters()]
+
+
+@pytest.mark.parametrize(
+    "nouts",
+    [
+        np.array([3, 1]),
+        np.array([3, 1], dtype=np.uint8),
+        [np.int64(3), np.int32(1)],
+        (3, 1),
+        range(3, 0, -2),
+    ],
+    ids=["numpy array", "uint8 array", "numpy ints", "tuple", "range"],
+)
+def test_mlp_takes_any_sequence_of_integer_layer_sizes(nouts):
+    model = nn.MLP(np.int64(2), nouts, rng=random.Random(0))
+    reference = nn.MLP(2, [3, 1], rng=random.Random(0))
+    assert model.config() == reference.config()
+    assert json.dumps(model.config()) == json.dumps(reference.config())  # plain ints, savable
+    assert model.state_dict() == reference.state_dict()
+
+
+@pytest.mark.parametrize(
+    "nouts, message",
+    [
+        (3, "got int 3"),
+        (np.int64(3), r"got int64 (np\.int64\()?3"),
+        ("31", "got str '31'"),
+        (b"\x03\x01", "got bytes"),
+        (None, "got NoneType None"),
+        ({3, 1}, "got set"),
+        ({3: 1}, "got dict"),
+        (np.array(3), "got ndarray"),
+        (np.array([]), "non-empty"),
+        ([], "non-empty"),
+        ([3.0, 1], "layer size must be an integer >= 1, got 3.0"),
+        (np.array([3.5, 1.0]), r"layer size must be an integer >= 1, got (np\.float64\()?3\.5"),
+        ([True, 1], "layer size must be an integer >= 1, got True"),
+        ([np.True_, 1], r"layer size must be an integer >= 1, got (np\.)?True"),
+        ([3, -1], "layer size must be an integer >= 1, got -1"),
+        ([[3], [1]], r"layer size must be an integer >= 1, got \[3\]"),
+    ],
+)
+def test_mlp_refuses_anything_but_a_sequence_of_positive_integers(nouts, message):
+    with pytest.raises(ValueError, match=rf"^MLP: .*{message}"):
+        nn.MLP(2, nouts)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from itertools import product
 
@@ -39,6 +40,23 @@ def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
 
 
+def _check_arguments(order: object, eps: object, atol: object, rtol: object) -> None:
+    """Refuse what would divide by zero or make every comparison fail (or pass) vacuously."""
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
+        raise ValueError(f"gradcheck: order must be a positive integer, got {order!r}")
+    if not _is_number(eps) or not math.isfinite(eps) or eps <= 0:
+        raise ValueError(f"gradcheck: eps must be a positive finite number, got {eps!r}")
+    for name, tolerance in (("atol", atol), ("rtol", rtol)):
+        if not _is_number(tolerance) or not math.isfinite(tolerance) or tolerance < 0:
+            raise ValueError(
+                f"gradcheck: {name} must be a non-negative finite number, got {tolerance!r}"
+            )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def gradcheck(
     fn: Callable[..., Value],
     inputs: Sequence[float | Value],
@@ -51,10 +69,10 @@ def gradcheck(
 
     The k-th derivatives are compared with ``(D(x + eps) - D(x - eps)) / (2 eps)`` of the
     (k-1)-th, input by input; a mismatch raises GradcheckError naming the input and both
-    numbers. Returns True when everything agrees.
+    numbers. Returns True when everything agrees. order must be a positive integer, eps a
+    positive finite number, atol and rtol non-negative finite numbers (else ValueError).
     """
-    if order < 1:
-        raise ValueError(f"gradcheck(): order must be at least 1, got {order}")
+    _check_arguments(order, eps, atol, rtol)
     point = [x.data if isinstance(x, Value) else float(x) for x in inputs]
     names = [
         x.label if isinstance(x, Value) and x.label else f"inputs[{i}]"

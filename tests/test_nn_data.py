@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -98,10 +99,76 @@ def test_batches_cover_everything_once():
         (lambda: list(data.batches([[1.0]], [1, 2])), "X has 1 samples but y has 2"),
         (lambda: list(data.batches([[1.0]], [1], batch_size=0)), "batch_size"),
         (lambda: data.make_moons(1), "n_samples must be >= 2"),
-        (lambda: data.make_spirals(10, n_classes=1), "n_classes must be >= 2"),
+        (lambda: data.make_spirals(10, n_classes=1), "n_classes must be an integer >= 2"),
         (lambda: data.make_circles(10, factor=1.5), "factor"),
     ],
 )
 def test_bad_arguments_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        # make_blobs: each was a numpy error naming neither the function nor the argument,
+        # or (n_features=0, centers=True, box reversed) no error at all
+        (lambda: data.make_blobs(centers=0), "make_blobs: centers must be an integer >= 1"),
+        (lambda: data.make_blobs(centers=-2), "make_blobs: centers must be an integer >= 1"),
+        (lambda: data.make_blobs(centers=True), "make_blobs: centers must be an integer >= 1"),
+        (lambda: data.make_blobs(centers=2.5), "make_blobs: centers must be an integer >= 1"),
+        (lambda: data.make_blobs(centers=[]), "make_blobs: centers must be an integer >= 1"),
+        (lambda: data.make_blobs(centers=[[0.0, 1.0], [2.0]]), "make_blobs: centers must be"),
+        (lambda: data.make_blobs(centers=[1.0, 2.0]), "make_blobs: centers must be"),
+        (lambda: data.make_blobs(centers=[[]]), "make_blobs: centers must be"),
+        (lambda: data.make_blobs(centers=[["a", "b"]]), "make_blobs: centers must be"),
+        (lambda: data.make_blobs(centers=[[0.0, np.nan]]), "make_blobs: centers must be"),
+        (lambda: data.make_blobs(n_features=0), "make_blobs: n_features must be an integer >= 1"),
+        (lambda: data.make_blobs(n_features=1.5), "make_blobs: n_features must be an integer"),
+        (lambda: data.make_blobs(cluster_std=-1.0), "make_blobs: cluster_std must be a non-neg"),
+        (lambda: data.make_blobs(cluster_std=np.nan), "make_blobs: cluster_std must be a non-neg"),
+        (lambda: data.make_blobs(cluster_std="1"), "make_blobs: cluster_std must be a non-neg"),
+        (lambda: data.make_blobs(box=(10.0, -10.0)), "make_blobs: box must be"),
+        (lambda: data.make_blobs(box=(0.0,)), "make_blobs: box must be"),
+        (lambda: data.make_blobs(box=(0.0, np.inf)), "make_blobs: box must be"),
+        # noise: each was numpy's "scale < 0" naming nothing
+        (lambda: data.make_moons(noise=-0.1), "make_moons: noise must be a non-negative"),
+        (lambda: data.make_circles(noise=-0.1), "make_circles: noise must be a non-negative"),
+        (lambda: data.make_spirals(noise=-0.1), "make_spirals: noise must be a non-negative"),
+        (lambda: data.make_xor(noise=-0.1), "make_xor: noise must be a non-negative"),
+        (lambda: data.make_xor(noise="a"), "make_xor: noise must be a non-negative"),
+        (lambda: data.make_moons(noise=np.inf), "make_moons: noise must be a non-negative"),
+        # make_spirals: n_classes and turns of the wrong kind failed inside numpy
+        (lambda: data.make_spirals(n_classes=2.5), "make_spirals: n_classes must be an integer"),
+        (lambda: data.make_spirals(n_classes="3"), "make_spirals: n_classes must be an integer"),
+        (lambda: data.make_spirals(n_classes=True), "make_spirals: n_classes must be an integer"),
+        (lambda: data.make_spirals(turns="a"), "make_spirals: turns must be a finite number"),
+        # make_circles: a factor that is not a number failed in a comparison
+        (lambda: data.make_circles(factor="a"), "make_circles: factor must be"),
+        (lambda: data.make_circles(factor=None), "make_circles: factor must be"),
+    ],
+)
+def test_bad_generator_arguments_name_the_function_and_argument(call, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call, n_classes",
+    [
+        (lambda: data.make_blobs(10, centers=1), 1),
+        (lambda: data.make_blobs(10, centers=np.int64(2), n_features=1), 2),
+        (lambda: data.make_blobs(10, centers=np.zeros((2, 3)), cluster_std=0), 2),
+        (lambda: data.make_blobs(10, box=(-1, 1)), 3),
+        (lambda: data.make_blobs(10, box=(2.0, 2.0)), 3),
+        (lambda: data.make_moons(10, noise=0), 2),
+        (lambda: data.make_circles(10, noise=0.0, factor=0), 2),
+        (lambda: data.make_spirals(10, n_classes=np.int64(2), noise=0, turns=-1), 2),
+        (lambda: data.make_spirals(10, noise=None), 3),
+        (lambda: data.make_xor(10, noise=None), 2),
+    ],
+)
+def test_edge_arguments_are_still_accepted(call, n_classes):
+    X, y = call()
+    assert len(X) == len(y) == 10 and np.isfinite(X).all()
+    assert sorted(set(y.tolist())) == list(range(n_classes))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .module import MLP, Layer, Module, Neuron, Sequential
+from .module import ACTIVATIONS, MLP, Layer, Module, Neuron, Sequential
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -20,25 +20,87 @@ _TORCH_ACTIVATIONS = {
     "leaky_relu": "LeakyReLU",
 }
 _LEAKY_SLOPE = 0.01  # the slope of our "leaky_relu", and PyTorch's default
+_CONVERTIBLE = (*_TORCH_ACTIVATIONS, "linear")  # a tuple: a tampered name may be unhashable
 
 
-def _dense_layers(module: Module) -> list[tuple[list[list[float]], list[float], str]]:
-    """[(weight rows, biases, activation)] for each dense layer of module, in order."""
+def _dense_layers(
+    module: Module, where: str = ""
+) -> list[tuple[list[list[float]], list[float], str]]:
+    """[(weight rows, biases, activation)] for each dense layer of module, in order; where is
+    module's dotted path in the model ("" for the model itself), for error messages."""
     if isinstance(module, Neuron):
-        return [([[w.data for w in module.w]], [module.b.data], module.activation)]
+        activation = _activation_of(module, where or "Neuron")
+        return [([[w.data for w in module.w]], [module.b.data], activation)]
     if isinstance(module, Layer):
-        rows = [[w.data for w in n.w] for n in module.neurons]
-        return [(rows, [n.b.data for n in module.neurons], module.activation)]
+        return [_dense_layer(module, where)]
     if isinstance(module, Sequential):
-        return [dense for child in module.layers for dense in _dense_layers(child)]
+        return [
+            dense
+            for i, child in enumerate(module.layers)
+            for dense in _dense_layers(child, _join(where, f"layers.{i}"))
+        ]
     raise TypeError(
         f"to_torch: cannot convert {type(module).__name__}; "
         "expected Neuron, Layer, MLP or Sequential"
     )
 
 
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _dense_layer(layer: Layer, where: str) -> tuple[list[list[float]], list[float], str]:
+    """One torch Linear + one activation: the layer's neurons must agree on width and activation."""
+    if not layer.neurons:
+        raise ValueError(f"to_torch: {where or 'Layer'} has no neurons")
+    names = [_join(where, f"neurons.{j}") for j in range(len(layer.neurons))]
+    activations = [_activation_of(n, name) for n, name in zip(layer.neurons, names)]
+    first = layer.neurons[0]
+    for j, neuron in enumerate(layer.neurons):
+        if len(neuron.w) != len(first.w):
+            raise ValueError(
+                f"to_torch: {names[j]} has {len(neuron.w)} weights but neurons.0 has "
+                f"{len(first.w)}; the neurons of one layer become one torch Linear of one width"
+            )
+        if activations[j] != activations[0]:
+            raise ValueError(
+                f"to_torch: the neurons of {where or 'the Layer'} disagree on their activation "
+                f"(neurons.0 is {activations[0]!r}, neurons.{j} is {activations[j]!r}); "
+                "one torch Linear is followed by one activation"
+            )
+    rows = [[w.data for w in n.w] for n in layer.neurons]
+    return rows, [n.b.data for n in layer.neurons], activations[0]
+
+
+def _activation_of(neuron: Neuron, where: str) -> str:
+    """neuron's activation name, once it is one torch has and is what its forward pass runs."""
+    activation = neuron.activation
+    if activation not in _CONVERTIBLE:
+        known = ", ".join(repr(name) for name in _CONVERTIBLE)
+        raise ValueError(
+            f"to_torch: {where} has activation {activation!r}; expected one of {known}"
+        )
+    expected = ACTIVATIONS.get(activation)
+    # Neuron computes with _act, set from activation at construction; copies and pickles keep
+    # the very same function, so anything else means the name no longer says what it computes.
+    computes = getattr(neuron, "_act", expected)
+    if computes is not expected:
+        shown = getattr(computes, "__qualname__", repr(computes))
+        raise ValueError(
+            f"to_torch: {where} computes with {shown}, not ACTIVATIONS[{activation!r}] as its "
+            f"activation {activation!r} says; set both or neither to convert it"
+        )
+    return activation
+
+
 def to_torch(model: Module) -> Any:
-    """An equivalent torch.nn.Sequential (float64) holding copies of model's parameters."""
+    """An equivalent torch.nn.Sequential (float64) holding copies of model's parameters.
+
+    Each neuron's activation must name a function torch has, agree with its layer's other
+    neurons, and be the function the neuron computes with (a ValueError names the module
+    otherwise). Limit: only that function is checked; a forward pass changed some other way
+    (a Neuron subclass overriding _forward, a patched Value method) converts by its name.
+    """
     import torch
 
     modules = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,75 @@ def test_torch_is_imported_only_by_the_bridge():
     subprocess.run(
         [sys.executable, "-c", code], check=True, cwd=str(Path(__file__).resolve().parent.parent)
     )
+
+
+def _tampered(where: str, activation: str) -> nn.Module:
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    if where == "neuron":
+        model.layers[0].neurons[0].activation = activation
+    elif where == "layer":
+        for neuron in model.layers[1].neurons:
+            neuron.activation = activation
+    return model
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: _tampered("neuron", "swish"),
+         "to_torch: layers.0.neurons.0 has activation 'swish'; expected one of 'relu', "),
+        (lambda: _tampered("layer", "gelu"), "to_torch: layers.1.neurons.0 has activation 'gelu'"),
+        (lambda: _tampered("neuron", None), "to_torch: layers.0.neurons.0 has activation None"),
+        (lambda: setattr(lone := nn.Neuron(2), "activation", "swish") or lone,
+         "to_torch: Neuron has activation 'swish'"),
+    ],
+)  # fmt: skip
+def test_to_torch_names_an_unknown_activation(make, message):
+    """Was KeyError: 'swish', naming neither to_torch nor the module."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        nn.to_torch(make())
+
+
+def test_to_torch_rejects_a_layer_whose_neurons_disagree():
+    """Was converted silently with the first neuron's activation for the whole layer."""
+    model = nn.Sequential(nn.Layer(2, 3, rng=random.Random(0)), nn.Layer(3, 1))
+    model.layers[0].neurons[2] = nn.Neuron(2, activation="tanh", rng=random.Random(1))
+    with pytest.raises(ValueError) as caught:
+        nn.to_torch(model)
+    message = str(caught.value)
+    assert message.startswith("to_torch: the neurons of layers.0 disagree on their activation")
+    assert "neurons.0 is 'relu'" in message and "neurons.2 is 'tanh'" in message
+
+
+def test_to_torch_rejects_a_layer_whose_neurons_have_different_widths():
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    model.layers[0].neurons[1].w.append(Value(0.5))
+    with pytest.raises(ValueError, match=re.escape("to_torch: layers.0.neurons.1 has 3 weights")):
+        nn.to_torch(model)
+
+
+def test_to_torch_rejects_a_neuron_whose_function_was_replaced():
+    """activation says relu but the forward pass runs tanh: a silent wrong twin before."""
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    model.layers[0].neurons[1]._act = Value.tanh
+    x = [0.3, -1.1]
+    assert model(x).data != pytest.approx(_untampered_output(x), abs=1e-9)
+    with pytest.raises(ValueError) as caught:
+        nn.to_torch(model)
+    message = str(caught.value)
+    assert message.startswith("to_torch: layers.0.neurons.1 computes with")
+    assert "not ACTIVATIONS['relu']" in message
+
+
+def _untampered_output(x: list[float]) -> float:
+    return nn.MLP(2, [3, 1], rng=random.Random(0))(x).data
+
+
+def test_to_torch_accepts_copies_and_pickles():
+    """The check of each neuron's function must not reject a model that was copied."""
+    import copy
+    import pickle
+
+    model = nn.MLP(3, [4, 2], activation="leaky_relu", rng=random.Random(3))
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        compare(clone, nn.to_torch(clone), [0.3, -1.1, 0.7])

@@ -7,6 +7,8 @@ step (for example one replayed by micrograd.compile) can replace it in one place
 
 from __future__ import annotations
 
+import numbers
+import reprlib
 from collections.abc import Callable
 
 import numpy as np
@@ -14,8 +16,8 @@ import numpy as np
 from micrograd import Value
 
 from . import functional as F
-from .data import batches
-from .module import Module
+from .data import _non_negative, batches
+from .module import Layer, Module, Neuron, Sequential
 from .optim import SGD, LRScheduler, Optimizer
 
 __all__ = ["fit", "accuracy", "train_step", "LOSSES"]
@@ -103,19 +105,17 @@ def fit(
     one sample with micrograd.compile (once per target value) and runs each batch with
     numpy: the same numbers, much faster. Every loss in LOSSES traces; a loss of your own
     must not branch in Python on a value (micrograd.compiler.TracingError says where).
+
+    Every argument is checked before the first step: a bad one is a ValueError (TypeError
+    for a loss that is neither a name nor a callable) naming fit and the argument.
     """
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"fit: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
-        loss_fn, threshold = LOSSES[loss], _THRESHOLDS.get(loss, 0.0)
-    else:
-        loss_fn, threshold = loss, 0.0
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    loss_fn, threshold = _loss_and_threshold(loss)
+    _check_counts(epochs, batch_size)
+    l2 = _non_negative("fit", "l2", l2)
+    X, y = _checked_data(model, X, y)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     params = model.parameters()
     penalty = (lambda: l2 * F.l2_penalty(params)) if l2 else None
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
     rng = np.random.RandomState(seed)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if compile:
@@ -153,6 +153,69 @@ def fit(
     if bar is not None:
         bar.close()
     return history
+
+
+def _loss_and_threshold(loss: str | Callable) -> tuple[Callable, float]:
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
+        return LOSSES[loss], _THRESHOLDS.get(loss, 0.0)
+    if not callable(loss):
+        raise TypeError(f"fit: loss must be a name in LOSSES or a callable, got {loss!r}")
+    return loss, 0.0
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_counts(epochs: object, batch_size: object) -> None:
+    if not _is_integer(epochs) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    if batch_size is not None and (not _is_integer(batch_size) or batch_size < 1):
+        raise ValueError(f"fit: batch_size must be a positive integer or None, got {batch_size!r}")
+
+
+def _checked_data(model: Module, X, y) -> tuple[np.ndarray, np.ndarray]:
+    """X as float64 and y as an array: as many targets as rows, rows as wide as model's input."""
+    try:
+        rows = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged rows, or entries that are not numbers
+        rows = None
+    if rows is None or rows.ndim == 0:
+        raise ValueError(
+            "fit: X must be a rectangular array of numbers, one row per sample, "
+            f"got {reprlib.repr(X)}"
+        )
+    targets = np.asarray(y)
+    # accuracy() reads each target as one number, whatever the loss
+    if targets.ndim != 1:
+        raise ValueError(
+            f"fit: y must be a 1-D array, one target per sample, got shape {targets.shape}"
+        )
+    if len(rows) != len(targets):
+        raise ValueError(f"fit: X has {len(rows)} samples but y has {len(targets)}")
+    if len(rows) == 0:
+        raise ValueError("fit: X and y are empty; expected at least one sample")
+    width = int(np.prod(rows.shape[1:]))  # each row is flattened; a 1-D X is one value a row
+    expected = _input_width(model)
+    if expected is not None and width != expected:
+        raise ValueError(
+            f"fit: X has rows of {width} values but {type(model).__name__} "
+            f"expects {expected} inputs"
+        )
+    return rows, targets
+
+
+def _input_width(model: Module) -> int | None:
+    """How many inputs model reads, when it is a module whose first layer says so."""
+    if isinstance(model, Neuron):
+        return len(model.w)
+    if isinstance(model, Layer):
+        return model.nin
+    if isinstance(model, Sequential) and model.layers:
+        return _input_width(model.layers[0])
+    return None
 
 
 def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:

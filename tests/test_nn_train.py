@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -139,7 +140,96 @@ def test_fit_bad_arguments(kwargs, error, message):
         nn.fit(nn.MLP(2, [2, 1]), X, y, progress=False, **kwargs)
 
 
-def test_fit_names_a_size_mismatch():
-    X, y = nn.data.make_xor()
-    with pytest.raises(ValueError, match="MLP expects 3 inputs, got 2"):
-        nn.fit(nn.MLP(3, [2, 1]), X, y, progress=False)
+def _xor_model() -> nn.Module:
+    return nn.MLP(2, [3, 1], rng=random.Random(0))
+
+
+X_XOR = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+Y_XOR = [0.0, 1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "model, X, y, kwargs, error, message",
+    [
+        # was "batches: batch_size must be a positive integer, got None", and with a
+        # batch_size a ZeroDivisionError
+        (_xor_model, [], [], {}, ValueError, "fit: X and y are empty"),
+        (_xor_model, [], [], {"batch_size": 2}, ValueError, "fit: X and y are empty"),
+        (_xor_model, [], [], {"epochs": 0}, ValueError, "fit: X and y are empty"),
+        (_xor_model, X_XOR, Y_XOR[:3], {}, ValueError, "fit: X has 4 samples but y has 3"),
+        (_xor_model, X_XOR, [], {}, ValueError, "fit: X has 4 samples but y has 0"),
+        # was "MLP expects 3 inputs, got 2" from inside the first step, not naming fit or X
+        (lambda: nn.MLP(3, [2, 1]), X_XOR, Y_XOR, {}, ValueError,
+         "fit: X has rows of 2 values but MLP expects 3 inputs"),
+        (lambda: nn.Neuron(1), X_XOR, Y_XOR, {}, ValueError,
+         "fit: X has rows of 2 values but Neuron expects 1 inputs"),
+        (lambda: nn.Sequential(nn.Layer(4, 2), nn.Layer(2, 1)), X_XOR, Y_XOR, {}, ValueError,
+         "fit: X has rows of 2 values but Sequential expects 4 inputs"),
+        # were numpy's messages, naming neither fit nor X
+        (_xor_model, [[0.0, 1.0], [1.0]], [0, 1], {}, ValueError,
+         "fit: X must be a rectangular array of numbers"),
+        (_xor_model, [["a", "b"]], [0], {}, ValueError,
+         "fit: X must be a rectangular array of numbers"),
+        # was "float() argument must be a string or a real number, not 'list'"
+        (_xor_model, X_XOR, [[0.0, 1.0]] * 4, {}, ValueError,
+         "fit: y must be a 1-D array, one target per sample, got shape (4, 2)"),
+        (_xor_model, X_XOR, 1.0, {}, ValueError,
+         "fit: y must be a 1-D array, one target per sample, got shape ()"),
+        (_xor_model, 1.0, Y_XOR, {}, ValueError,
+         "fit: X must be a rectangular array of numbers, one row per sample, got 1.0"),
+        # was "'int' object is not callable" from inside the first step
+        (_xor_model, X_XOR, Y_XOR, {"loss": 3}, TypeError,
+         "fit: loss must be a name in LOSSES or a callable, got 3"),
+        # were "batches: ..." (naming batches, not fit), and batch_size=0 was accepted when
+        # epochs=0
+        (_xor_model, X_XOR, Y_XOR, {"batch_size": 0}, ValueError,
+         "fit: batch_size must be a positive integer or None, got 0"),
+        (_xor_model, X_XOR, Y_XOR, {"batch_size": 0, "epochs": 0}, ValueError,
+         "fit: batch_size must be a positive integer or None, got 0"),
+        (_xor_model, X_XOR, Y_XOR, {"batch_size": 2.0}, ValueError,
+         "fit: batch_size must be a positive integer or None, got 2.0"),
+        (_xor_model, X_XOR, Y_XOR, {"batch_size": True}, ValueError,
+         "fit: batch_size must be a positive integer or None, got True"),
+        (_xor_model, X_XOR, Y_XOR, {"batch_size": -1}, ValueError,
+         "fit: batch_size must be a positive integer or None, got -1"),
+        # l2: negative or not a number trained on (or failed in the first step)
+        (_xor_model, X_XOR, Y_XOR, {"l2": -1e-4}, ValueError,
+         "fit: l2 must be a non-negative finite number, got -0.0001"),
+        (_xor_model, X_XOR, Y_XOR, {"l2": float("nan")}, ValueError,
+         "fit: l2 must be a non-negative finite number, got nan"),
+        (_xor_model, X_XOR, Y_XOR, {"l2": float("inf")}, ValueError,
+         "fit: l2 must be a non-negative finite number, got inf"),
+        (_xor_model, X_XOR, Y_XOR, {"l2": "1e-4"}, ValueError,
+         "fit: l2 must be a non-negative finite number, got '1e-4'"),
+        (_xor_model, X_XOR, Y_XOR, {"l2": None}, ValueError,
+         "fit: l2 must be a non-negative finite number, got None"),
+        (_xor_model, X_XOR, Y_XOR, {"epochs": 2.0}, ValueError,
+         "fit: epochs must be a non-negative integer, got 2.0"),
+        (_xor_model, X_XOR, Y_XOR, {"epochs": None}, ValueError,
+         "fit: epochs must be a non-negative integer, got None"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_rejects_bad_arguments_before_any_step(model, X, y, kwargs, error, message, compile):
+    model = model()
+    before = model.state_dict()
+    kwargs = {"loss": "mse", **kwargs}
+    with pytest.raises(error, match=f"^{re.escape(message)}"):
+        nn.fit(model, X, y, progress=False, compile=compile, **kwargs)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"epochs": np.int64(2)},  # was rejected: numpy integers are integers
+        {"batch_size": np.int64(3)},
+        {"batch_size": 10},  # larger than the data: one batch
+        {"l2": 0},
+        {"l2": np.float64(1e-3)},
+    ],
+)
+def test_fit_accepts_edge_arguments(kwargs):
+    history = nn.fit(_xor_model(), X_XOR, Y_XOR, loss="mse", progress=False,
+                     **{"epochs": 2, **kwargs})  # fmt: skip
+    assert len(history["loss"]) == 2 and all(math.isfinite(v) for v in history["loss"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -213,14 +214,14 @@ def test_training_resumed_from_a_saved_state_continues_exactly(name, kwargs):
         (lambda s: s["param_groups"][0].pop("eps"), r"missing \['eps'\]"),
         (lambda s: s["param_groups"][0].update(lr=-1.0), "invalid lr"),
         (lambda s: s["state"].update({7: {"step": 1}}), "parameter 7"),
-        (lambda s: s["state"][0].update(exp_avg="x"), "'exp_avg' of parameter 0"),
+        (lambda s: s["state"][0].update(exp_avg="x"), "parameter 0: invalid exp_avg 'x'"),
         (lambda s: s.pop("state"), "'state' and 'param_groups'"),
         (lambda s: s.update(state=[]), "'state' must be a dict"),
         (lambda s: s["state"].update({"first": {}}), "parameter 'first'"),
         (lambda s: s["param_groups"][0].update(params=3), "holds no list of parameters"),
-        (lambda s: s["param_groups"][0].update(lr="0.1"), "has lr = '0.1'"),
-        (lambda s: s["param_groups"][0].update(amsgrad=1), "has amsgrad = 1"),
-        (lambda s: s["param_groups"][0].update(betas=[0.9]), r"has betas = \[0.9\]"),
+        (lambda s: s["param_groups"][0].update(lr="0.1"), "group 0: invalid lr '0.1'"),
+        (lambda s: s["param_groups"][0].update(amsgrad=1), "group 0: invalid amsgrad 1"),
+        (lambda s: s["param_groups"][0].update(betas=[0.9]), r"group 0: invalid betas \[0.9\]"),
     ],
 )
 def test_a_bad_state_dict_is_a_clear_error_and_changes_nothing(change, message):
@@ -253,3 +254,410 @@ def test_a_schedule_resumes_from_its_state_dict(kind):
     assert lrs == pytest.approx(torch_lrs(SCHEDULES[kind], 25), rel=1e-12)
     with pytest.raises(ValueError, match="expected the keys"):
         scheduler.load_state_dict({"last_epoch": 3})
+
+
+# ---------------------------------------------------------------------------------------
+# Validation: the constructor and load_state_dict share one set of checks, so a state that
+# load_state_dict accepts is one the constructor would have accepted, and step() can run it.
+
+NAN, INF = float("nan"), float("inf")
+HUGE = 10**400  # an int that float() cannot hold: float arithmetic with it is an OverflowError
+NUMBER_BAD = ["0.1", True, None, NAN, INF, -INF, HUGE]  # not a finite real number
+NON_NEGATIVE_BAD = [*NUMBER_BAD, -1e-3]
+FLAG_BAD = [1, "yes", None]
+BETAS_BAD = [[1.0, 5.0], ["a", "b"], [0.9], [0.9, 0.99, 0.999], 0.9, "ab", [0.9, NAN]]
+BETAS_BAD += [[-0.1, 0.9], [0.9, 1.0], [True, False]]
+COUNT_BAD = [-1, 1.5, 2.0, True, "3", None, HUGE]  # a step count: an integer >= 0
+
+# every setting in each optimizer's param groups, and values of it that no optimizer may hold
+SETTINGS_BAD = {
+    "SGD": dict(
+        lr=NON_NEGATIVE_BAD, momentum=NON_NEGATIVE_BAD, dampening=NUMBER_BAD,
+        weight_decay=NON_NEGATIVE_BAD, nesterov=FLAG_BAD, maximize=FLAG_BAD,
+    ),
+    "Adam": dict(
+        lr=NON_NEGATIVE_BAD, betas=BETAS_BAD, eps=NON_NEGATIVE_BAD,
+        weight_decay=NON_NEGATIVE_BAD, amsgrad=FLAG_BAD, maximize=FLAG_BAD,
+        decoupled_weight_decay=FLAG_BAD,
+    ),
+    "AdamW": dict(
+        lr=NON_NEGATIVE_BAD, betas=BETAS_BAD, eps=NON_NEGATIVE_BAD,
+        weight_decay=NON_NEGATIVE_BAD, amsgrad=FLAG_BAD, maximize=FLAG_BAD,
+        decoupled_weight_decay=FLAG_BAD,
+    ),
+    "RMSprop": dict(
+        lr=NON_NEGATIVE_BAD, alpha=NON_NEGATIVE_BAD, eps=NON_NEGATIVE_BAD,
+        weight_decay=NON_NEGATIVE_BAD, momentum=NON_NEGATIVE_BAD, centered=FLAG_BAD,
+        maximize=FLAG_BAD,
+    ),
+    "Adagrad": dict(
+        lr=NON_NEGATIVE_BAD, lr_decay=NON_NEGATIVE_BAD, weight_decay=NON_NEGATIVE_BAD,
+        initial_accumulator_value=NON_NEGATIVE_BAD, eps=NON_NEGATIVE_BAD, maximize=FLAG_BAD,
+    ),
+}  # fmt: skip
+
+# the per-parameter state each optimizer keeps (with the settings that make it keep all of
+# it), and values of each field that step() cannot run from
+STATE_BAD = {
+    "SGD": ({"lr": 0.1, "momentum": 0.9}, dict(momentum_buffer=NUMBER_BAD)),
+    "Adam": (
+        {"lr": 0.1, "amsgrad": True},
+        dict(
+            step=COUNT_BAD, exp_avg=NUMBER_BAD, exp_avg_sq=NON_NEGATIVE_BAD,
+            max_exp_avg_sq=NON_NEGATIVE_BAD,
+        ),
+    ),
+    "AdamW": (
+        {"lr": 0.1, "amsgrad": True},
+        dict(
+            step=COUNT_BAD, exp_avg=NUMBER_BAD, exp_avg_sq=NON_NEGATIVE_BAD,
+            max_exp_avg_sq=NON_NEGATIVE_BAD,
+        ),
+    ),
+    "RMSprop": (
+        {"centered": True, "momentum": 0.5},
+        dict(
+            step=COUNT_BAD, square_avg=NON_NEGATIVE_BAD, grad_avg=NUMBER_BAD,
+            momentum_buffer=NUMBER_BAD,
+        ),
+    ),
+    "Adagrad": ({}, dict(step=COUNT_BAD, sum=NON_NEGATIVE_BAD)),
+}  # fmt: skip
+
+GRADS = [[0.1, -0.2, 0.3], [0.4, 0.1, -0.3], [-0.2, 0.5, 0.05]]
+
+
+def _stepped(name, **kwargs):
+    """An optimizer of three parameters after two real steps, and its parameters."""
+    params = [Value(1.0), Value(-2.0), Value(0.5)]
+    opt = getattr(optim, name)(params, **kwargs)
+    _run(opt, params, GRADS[:2])
+    return opt, params
+
+
+def _assert_load_is_refused(name, kwargs, change, message):
+    """Loading a changed copy of the state is a ValueError matching message; afterwards the
+    optimizer holds what it held and steps on exactly as a twin that never saw the bad load."""
+    opt, params = _stepped(name, **kwargs)
+    twin, twin_params = _stepped(name, **kwargs)
+    before = copy.deepcopy(opt.state_dict())
+    bad = copy.deepcopy(before)
+    change(bad)
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(bad)
+    assert opt.state_dict() == before
+    _run(opt, params, GRADS[2:])
+    _run(twin, twin_params, GRADS[2:])
+    assert [p.data for p in params] == [p.data for p in twin_params]
+    assert opt.state_dict() == twin.state_dict()
+
+
+def _ids(cases):
+    return [f"{name}-{field}={'10**400' if v is HUGE else repr(v)}" for name, field, v in cases]
+
+
+SETTING_CASES = [
+    (name, field, value)
+    for name, fields in SETTINGS_BAD.items()
+    for field, values in fields.items()
+    for value in values
+]
+
+
+@pytest.mark.parametrize("name", SETTINGS_BAD)
+def test_every_setting_has_bad_values_in_the_tables(name):
+    # a setting added to an optimizer without a line in SETTINGS_BAD fails here
+    settings = set(getattr(optim, name)([Value(1.0)]).state_dict()["param_groups"][0]) - {"params"}
+    assert settings == set(SETTINGS_BAD[name])
+    opt, _ = _stepped(name, **STATE_BAD[name][0])
+    for entry in opt.state_dict()["state"].values():
+        assert set(entry) == set(STATE_BAD[name][1])
+
+
+# AdamW takes no decoupled_weight_decay argument (it is always True): only a load can set it
+ARGUMENT_CASES = [case for case in SETTING_CASES if case[:2] != ("AdamW", "decoupled_weight_decay")]
+
+
+@pytest.mark.parametrize("name, field, value", ARGUMENT_CASES, ids=_ids(ARGUMENT_CASES))
+def test_the_constructor_refuses_a_bad_setting_naming_it(name, field, value):
+    with pytest.raises((TypeError, ValueError), match=field):
+        getattr(optim, name)([Value(1.0)], **{field: value})
+
+
+@pytest.mark.parametrize("name, field, value", SETTING_CASES, ids=_ids(SETTING_CASES))
+def test_load_state_dict_refuses_a_bad_setting_and_changes_nothing(name, field, value):
+    change = lambda state: state["param_groups"][0].update({field: value})
+    _assert_load_is_refused(name, {}, change, f"group 0.*{field}")
+
+
+STATE_CASES = [
+    (name, field, value)
+    for name, (_, fields) in STATE_BAD.items()
+    for field, values in fields.items()
+    for value in values
+]
+
+
+@pytest.mark.parametrize("name, field, value", STATE_CASES, ids=_ids(STATE_CASES))
+def test_load_state_dict_refuses_bad_per_parameter_state(name, field, value):
+    change = lambda state: state["state"][1].update({field: value})
+    _assert_load_is_refused(name, STATE_BAD[name][0], change, f"parameter 1.*{field}")
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, field",
+    [("Adam", {}, "momentum_buffer"), ("SGD", {"momentum": 0.9}, "exp_avg"),
+     ("Adagrad", {}, "square_avg"), ("RMSprop", {}, "sum")],
+)  # fmt: skip
+def test_load_state_dict_refuses_state_another_optimizer_keeps(name, kwargs, field):
+    change = lambda state: state["state"][0].update({field: 0.5})
+    _assert_load_is_refused(name, kwargs, change, f"parameter 0.*{field}")
+
+
+def test_centered_rmsprop_refuses_a_mean_gradient_larger_than_the_mean_square():
+    # the step takes sqrt(square_avg - grad_avg**2). A running mean of g**2 is never below
+    # the square of the running mean of g, so grad_avg = 2, square_avg = 1 comes from no run;
+    # alpha = 0.99 and a zero gradient would make it sqrt(0.99 - 1.98**2), a math domain error
+    change = lambda state: state["state"][0].update(grad_avg=2.0, square_avg=1.0)
+    _assert_load_is_refused("RMSprop", {"centered": True}, change, "grad_avg")
+
+
+@pytest.mark.parametrize("key", ["²", "١", "01", " 1", "+1", 1.0, True, None])
+def test_load_state_dict_refuses_a_parameter_number_that_is_not_one(key):
+    # str.isdigit() is True for '²', and int() reads Arabic-Indic '١' as 1; state_dict() and
+    # JSON write only ints and their plain decimal strings
+    change = lambda state: state["state"].update({key: state["state"].pop(1)})
+    _assert_load_is_refused("Adam", {}, change, "parameter")
+
+
+def test_load_state_dict_refuses_a_parameter_given_twice():
+    change = lambda state: state["state"].update({"1": dict(state["state"][1], step=9)})
+    _assert_load_is_refused("Adam", {}, change, "parameter 1.*twice")
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", {"lr": -0.1}), ("SGD", {"momentum": -0.5}), ("SGD", {"weight_decay": -1e-3}),
+        ("SGD", {"nesterov": True}), ("SGD", {"nesterov": True, "momentum": 0.9, "dampening": 0.1}),
+        ("Adam", {"lr": -1.0}), ("Adam", {"eps": -1e-8}), ("Adam", {"weight_decay": -0.1}),
+        ("Adam", {"betas": (1.0, 0.5)}), ("Adam", {"betas": (0.5, 1.0)}),
+        ("Adam", {"betas": (-0.1, 0.5)}), ("AdamW", {"betas": (0.9, 1.5)}),
+        ("AdamW", {"weight_decay": -0.01}), ("RMSprop", {"alpha": -0.1}),
+        ("RMSprop", {"momentum": -0.1}), ("RMSprop", {"eps": -1.0}),
+        ("Adagrad", {"lr_decay": -0.1}), ("Adagrad", {"initial_accumulator_value": -0.1}),
+        ("Adagrad", {"eps": -1e-10}), ("Adagrad", {"weight_decay": -1.0}),
+    ],
+)  # fmt: skip
+def test_what_torch_refuses_we_refuse_naming_the_setting(name, kwargs):
+    with pytest.raises(ValueError):
+        getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **kwargs)
+    with pytest.raises(ValueError, match="nesterov" if "nesterov" in kwargs else list(kwargs)[0]):
+        getattr(optim, name)([Value(1.0)], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", {"lr": 0}), ("SGD", {"lr": 1, "momentum": 0.5, "dampening": -0.5}),
+        ("SGD", {"lr": np.float64(0.1), "momentum": np.float64(0.9)}),
+        ("Adam", {"lr": 0.0, "betas": (0.0, 0.0), "eps": 0.01}), ("Adam", {"betas": [0.8, 0.9]}),
+        ("RMSprop", {"alpha": 0.0, "momentum": 0}), ("RMSprop", {"alpha": 1}),
+        ("Adagrad", {"lr_decay": 0, "initial_accumulator_value": 0, "eps": 1e-3}),
+    ],
+)  # fmt: skip
+def test_edge_values_torch_accepts_we_accept_and_step_with(name, kwargs):
+    theirs = torch.tensor([0.5, -1.5], dtype=torch.float64, requires_grad=True)
+    theirs_opt = getattr(torch.optim, name)([theirs], **kwargs, foreach=False)
+    ours = [Value(0.5), Value(-1.5)]
+    ours_opt = getattr(optim, name)(ours, **kwargs)
+    for grads in [[0.3, -0.2], [0.0, 0.1], [-0.4, 0.7]]:
+        theirs.grad = torch.tensor(grads, dtype=torch.float64)
+        theirs_opt.step()
+        _run(ours_opt, ours, [grads])
+    for p, t in zip(ours, theirs.tolist()):
+        assert math.isclose(p.data, t, rel_tol=1e-12, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda a, b: optim.SGD([a], lr="0.1"), TypeError, "SGD: invalid lr '0.1'"),
+        (lambda a, b: optim.SGD([{"lr": 1}]), ValueError, "group 0 has no 'params'"),
+        (lambda a, b: optim.SGD([{"params": [a]}, b]), TypeError, "group 1 must be a dict"),
+        (lambda a, b: optim.SGD(3), TypeError, "params must be an iterable"),
+        (lambda a, b: optim.SGD({a, b}), TypeError, "set"),
+        (lambda a, b: optim.SGD([{"params": {a, b}}]), TypeError, "set"),
+        (lambda a, b: optim.SGD([{"params": a}]), TypeError, "one Value"),
+        (lambda a, b: optim.SGD([{"params": [a]}, {"params": [a, b]}]), ValueError,
+         "more than one"),
+        (lambda a, b: optim.SGD([{"params": [a]}, {"params": [b], "lr": -1}]), ValueError,
+         "group 1: invalid lr -1"),
+        (lambda a, b: optim.SGD([{"params": [a], "lr": 0.1}], lr="x"), TypeError, "lr 'x'"),
+        (lambda a, b: optim.SGD([{"params": [a], "momentum": 0.9}], nesterov=True), ValueError,
+         "nesterov"),
+    ],
+)  # fmt: skip
+def test_bad_parameters_and_groups_are_clear_errors(make, error, message):
+    with pytest.raises(error, match=message):
+        make(Value(1.0), Value(2.0))
+
+
+def test_a_users_own_group_key_survives_a_json_round_trip():
+    # torch.optim keeps keys of the user's own in a param group, and so do we; a saved one
+    # must come back as the same kind of value, as the optimizer cannot know what it means
+    import json
+
+    torch_opt = torch.optim.SGD([{"params": [torch.zeros(1)], "name": "encoder"}], lr=0.1)
+    assert torch_opt.state_dict()["param_groups"][0]["name"] == "encoder"
+    opt, _ = _stepped("SGD", lr=0.1)
+    opt.param_groups[0]["name"] = "encoder"
+    saved = json.loads(json.dumps(opt.state_dict()))
+    fresh = optim.SGD([{"params": [Value(0.0) for _ in range(3)], "name": "decoder"}])
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["name"] == "encoder"
+    saved["param_groups"][0]["name"] = 7
+    with pytest.raises(ValueError, match="group 0 has name = 7, where this has 'encoder'"):
+        fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["name"] == "encoder"
+
+
+def test_a_parameter_in_two_groups_torch_refuses_too():
+    a = torch.zeros(1, requires_grad=True)
+    with pytest.raises(ValueError, match="more than one"):
+        torch.optim.SGD([{"params": [a]}, {"params": [a]}])
+
+
+# ---------------------------------------------------------------------------------------
+# Schedules: the same contract.
+
+SCHEDULE_MAKERS = {  # each with good settings, any of which a test may replace
+    "StepLR": lambda opt, **kw: optim.StepLR(opt, **{"step_size": 3, "gamma": 0.5, **kw}),
+    "LinearLR": lambda opt, **kw: optim.LinearLR(
+        opt, **{"start_factor": 0.5, "end_factor": 0.1, "total_iters": 10, **kw}
+    ),
+    "ExponentialLR": lambda opt, **kw: optim.ExponentialLR(opt, **{"gamma": 0.9, **kw}),
+    "LambdaLR": lambda opt, **kw: optim.LambdaLR(opt, **{"lr_lambda": lambda e: 0.5**e, **kw}),
+}
+FACTOR_BAD = ["x", None, True, NAN, INF, HUGE]
+SCHEDULE_SETTINGS_BAD = {
+    "StepLR": dict(step_size=[0, -1, 1.5, 3.0, "3", True, None], gamma=[*FACTOR_BAD, -0.5]),
+    "LinearLR": dict(
+        start_factor=[*FACTOR_BAD, 0, 0.0, -0.1, 1.5],
+        end_factor=[*FACTOR_BAD, -0.1, 1.5],
+        total_iters=[0, -1, 2.5, 5.0, "5", True, None],
+    ),
+    "ExponentialLR": dict(gamma=[*FACTOR_BAD, -0.5]),
+    "LambdaLR": dict(),
+}
+# last_epoch counts scheduler.step() calls; base_lrs holds one rate per param group (two here)
+COMMON_BAD = dict(
+    last_epoch=[-1, "x", 1.5, True, None, HUGE],
+    base_lrs=[[], [0.3], [0.3, 0.3, 0.3], [0.3, "x"], [0.3, -0.1], [NAN, 0.3], "0.3", 0.3, None],
+)
+
+
+def _scheduled(kind):
+    """An optimizer of two param groups and a schedule of it after three epochs."""
+    params = [Value(1.0), Value(-1.0)]
+    opt = optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.2}], lr=0.3)
+    scheduler = SCHEDULE_MAKERS[kind](opt)
+    for _ in range(3):
+        _run(opt, params, [[0.5, -0.5]])
+        scheduler.step()
+    return opt, scheduler, params
+
+
+def _assert_schedule_load_is_refused(kind, field, value):
+    opt, scheduler, params = _scheduled(kind)
+    _, twin, twin_params = _scheduled(kind)
+    before = copy.deepcopy(scheduler.state_dict())
+    lrs_before = scheduler.get_last_lr()
+    bad = dict(copy.deepcopy(before), **{field: value})
+    with pytest.raises(ValueError, match=f"{kind}.load_state_dict.*{field}"):
+        scheduler.load_state_dict(bad)
+    assert scheduler.state_dict() == before
+    assert scheduler.get_last_lr() == lrs_before
+    for _ in range(4):
+        scheduler.step()
+        twin.step()
+        assert scheduler.get_last_lr() == twin.get_last_lr()
+    assert scheduler.state_dict() == twin.state_dict()
+
+
+SCHEDULE_CASES = [
+    (kind, field, value)
+    for kind, fields in SCHEDULE_SETTINGS_BAD.items()
+    for field, values in fields.items()
+    for value in values
+]
+COMMON_CASES = [
+    (kind, field, value)
+    for kind in SCHEDULE_MAKERS
+    for field, values in COMMON_BAD.items()
+    for value in values
+]
+
+
+@pytest.mark.parametrize("kind", SCHEDULE_MAKERS)
+def test_every_schedule_setting_has_bad_values_in_the_tables(kind):
+    _, scheduler, _ = _scheduled(kind)
+    assert set(scheduler.state_dict()) == set(SCHEDULE_SETTINGS_BAD[kind]) | set(COMMON_BAD)
+
+
+@pytest.mark.parametrize("kind, field, value", SCHEDULE_CASES, ids=_ids(SCHEDULE_CASES))
+def test_a_schedule_constructor_refuses_a_bad_setting_naming_it(kind, field, value):
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    with pytest.raises((TypeError, ValueError), match=f"{kind}: invalid {field}"):
+        SCHEDULE_MAKERS[kind](opt, **{field: value})
+    assert opt.param_groups[0]["lr"] == 0.3
+
+
+@pytest.mark.parametrize(
+    "kind, field, value", SCHEDULE_CASES + COMMON_CASES, ids=_ids(SCHEDULE_CASES + COMMON_CASES)
+)
+def test_a_schedule_refuses_a_bad_state_and_changes_nothing(kind, field, value):
+    _assert_schedule_load_is_refused(kind, field, value)
+
+
+@pytest.mark.parametrize(
+    "start_factor, end_factor", [(0.0, 1.0), (1.5, 1.0), (0.5, -0.1), (0.5, 1.5)]
+)
+def test_linear_factors_torch_refuses_we_refuse(start_factor, end_factor):
+    theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+    with pytest.raises(ValueError):
+        torch.optim.lr_scheduler.LinearLR(theirs, start_factor, end_factor)
+    with pytest.raises(ValueError, match="LinearLR: invalid (start|end)_factor"):
+        optim.LinearLR(optim.SGD([Value(1.0)], lr=0.3), start_factor, end_factor)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda opt: optim.StepLR([Value(1.0)], step_size=3), TypeError, "not an Optimizer"),
+        (lambda opt: optim.LambdaLR(opt, lr_lambda=3), TypeError, "lr_lambda"),
+        (lambda opt: optim.LambdaLR(opt, lambda epoch: "x"), TypeError, r"lr_lambda\(0\)"),
+        (lambda opt: optim.LambdaLR(opt, lambda epoch: -1.0), ValueError, r"lr_lambda\(0\)"),
+    ],
+)
+def test_bad_schedule_arguments_are_clear_errors(make, error, message):
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    with pytest.raises(error, match=message):
+        make(opt)
+    assert opt.param_groups[0]["lr"] == 0.3
+
+
+def test_a_lambda_that_fails_in_step_changes_nothing():
+    # lr_lambda(2) is nan: step() says so and leaves the schedule and both groups' rates at
+    # epoch 1 (0.3 * 0.5 and 0.2 * 0.5), so fixing the function and stepping again works
+    opt = optim.SGD([{"params": [Value(1.0)]}, {"params": [Value(2.0)], "lr": 0.2}], lr=0.3)
+    factors = {0: 1.0, 1: 0.5, 2: NAN, 3: 0.25}
+    scheduler = optim.LambdaLR(opt, lambda epoch: factors[epoch])
+    scheduler.step()
+    with pytest.raises(ValueError, match=r"LambdaLR: invalid lr_lambda\(2\) nan"):
+        scheduler.step()
+    assert scheduler.last_epoch == 1
+    assert scheduler.get_last_lr() == [0.3 * 0.5, 0.2 * 0.5]
+    factors[2] = 0.4
+    scheduler.step()
+    assert scheduler.get_last_lr() == pytest.approx([0.3 * 0.4, 0.2 * 0.4], rel=1e-15)

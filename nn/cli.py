@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 
-from .demo import ACTIVATIONS, DATASETS, OPTIMIZERS, demo
+from .demo import ACTIVATIONS, DATASETS, DIVERGENCE_FACTOR, OPTIMIZERS, OUTPUT_NAMES, demo
+
+MAX_SEED = 2**32 - 1  # numpy.random.RandomState, which draws the data, takes 0 to 2**32 - 1
 
 
 def _layer_sizes(text: str) -> list[int]:
@@ -45,7 +49,47 @@ def _at_least(kind: type, minimum: float):
     return parse
 
 
-def _parser() -> argparse.ArgumentParser:
+def _seed(text: str) -> int:
+    """An argparse type: an integer from 0 to MAX_SEED."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SEED} (2**32 - 1), got {text!r}")
+    return seed
+
+
+def _output_folder(text: str) -> Path:
+    """An argparse type: a folder that is, or can be made, a folder holding the demo's files.
+    Only looks; main creates it and tries a write, which is the only sure test of permission."""
+    folder = Path(text)
+    if folder.exists():
+        if not folder.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+        for name in OUTPUT_NAMES:
+            path = folder / name
+            if path.is_dir():
+                raise argparse.ArgumentTypeError(
+                    f"{str(path)!r} is a folder, but the demo writes a file of that name there: "
+                    "move it, or choose another folder"
+                )
+            if path.exists() and not os.access(path, os.W_OK):
+                raise argparse.ArgumentTypeError(f"{str(path)!r} cannot be overwritten")
+        return folder
+    # an existing file among the missing folder's parents would stop mkdir after training
+    for parent in folder.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(
+                    f"cannot create {text!r}: {str(parent)!r} is a file, not a folder"
+                )
+            break
+    return folder
+
+
+def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The `micrograd` parser, and its `demo` subparser (errors read `micrograd demo: error:`)."""
     parser = argparse.ArgumentParser(prog="micrograd", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo_parser = commands.add_parser(
@@ -94,7 +138,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_at_least(float, 0),
         default=None,
         help="initial learning rate (default: sgd 1.0, momentum 0.1, adam/adamw 0.05, "
-        "rmsprop 0.01, adagrad 0.3)",
+        "rmsprop 0.01, adagrad 0.3); a run whose last epoch's loss is not finite or more than "
+        f"{DIVERGENCE_FACTOR:g} times its first epoch's is reported as diverged (the exit code "
+        "stays 0)",
     )
     demo_parser.add_argument(
         "--epochs", type=_at_least(int, 1), default=100, help="passes over the data (default: 100)"
@@ -106,10 +152,18 @@ def _parser() -> argparse.ArgumentParser:
         help="points per gradient step (default: the whole data set)",
     )
     demo_parser.add_argument(
-        "--seed", type=int, default=1337, help="seed for the data and the weights (default: 1337)"
+        "--seed",
+        type=_seed,
+        default=1337,
+        help=f"seed for the data and the weights, from 0 to {MAX_SEED} (default: 1337)",
     )
     demo_parser.add_argument(
-        "--out", type=Path, default=Path("out"), help="folder for the output files (default: out)"
+        "--out",
+        type=_output_folder,
+        default="out",  # a string, so that argparse checks it with _output_folder too
+        metavar="FOLDER",
+        help="folder for the output files (default: out), created if missing; checked before "
+        "training: it must be a writable folder, and no output file's name a folder in it",
     )
     demo_parser.add_argument(
         "--eager",
@@ -118,21 +172,34 @@ def _parser() -> argparse.ArgumentParser:
         "micrograd.compile trace over the batch (slower, same numbers)",
     )
     demo_parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return parser
+    return parser, demo_parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `micrograd` command; returns the exit code."""
-    parser = _parser()
+    parser, demo_parser = _parsers()
     args = parser.parse_args(argv)
-    if args.out.exists() and not args.out.is_dir():
-        parser.error(f"argument --out: {str(args.out)!r} is a file, not a folder")
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no window, works without a display
     if args.command == "demo":
+        _prepare_output_folder(args.out, demo_parser)
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: no window, works without a display
         demo(args)
     return 0
+
+
+def _prepare_output_folder(folder: Path, demo_parser: argparse.ArgumentParser) -> None:
+    """Create the folder and write a file into it, so that a folder the demo cannot use stops it
+    before training rather than after; permission bits alone cannot tell (root ignores them)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        demo_parser.error(f"argument --out: cannot create {str(folder)!r}: {error.strerror}")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        demo_parser.error(f"argument --out: cannot write into {str(folder)!r}: {error.strerror}")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+import nn.demo as demo_module
 from nn.cli import main
+from nn.demo import DIVERGENCE_FACTOR, OUTPUT_NAMES, diverged
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL = ["--samples", "40", "--layers", "4", "--epochs", "3"]
@@ -125,3 +128,153 @@ def test_bad_values_exit_2_with_a_message(bad, expected, capsys):
     assert exit_info.value.code == 2
     message = capsys.readouterr().err
     assert expected in message and "error" in message
+
+
+def _rejected(argv: list[str], capsys) -> str:
+    """Run `micrograd demo ARGV`, check it stops with a usage error before training; its stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", *argv])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing about training: it never started
+    assert "micrograd demo: error: argument --" in captured.err  # the demo subparser's own error
+    assert "usage: micrograd [-h] COMMAND" not in captured.err
+    return captured.err
+
+
+@pytest.mark.parametrize("seed", ["-1", "99999999999", str(2**32)])
+def test_a_seed_numpy_cannot_take_is_a_usage_error(seed, tmp_path, capsys):
+    message = _rejected(["--seed", seed, *SMALL, "--out", str(tmp_path / "out")], capsys)
+    assert "--seed" in message and "4294967295" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_whole_seed_range_trains(tmp_path, capsys):
+    for seed in ("0", str(2**32 - 1)):
+        assert main(["demo", "--seed", seed, *SMALL, "--no-progress", "--out", str(tmp_path)]) == 0
+    assert "final loss" in capsys.readouterr().out
+
+
+def test_out_naming_a_file_is_the_demo_subcommands_error(tmp_path, capsys):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    message = _rejected([*SMALL, "--out", str(existing)], capsys)
+    assert "--out" in message and "not a folder" in message
+    assert existing.read_text() == "keep me"
+
+
+def test_out_under_a_file_is_refused_before_training(tmp_path, capsys):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    message = _rejected([*SMALL, "--out", str(existing / "pictures" / "run1")], capsys)
+    assert "--out" in message and str(existing) in message and "file" in message
+    assert existing.read_text() == "keep me"
+
+
+def test_out_that_cannot_be_created_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    # as root every permission check passes, so the refusal is simulated where it would happen
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    message = _rejected([*SMALL, "--out", str(tmp_path / "out")], capsys)
+    assert "--out" in message and "Permission denied" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_that_cannot_be_written_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    # the command tries a temporary file in the folder; as root that always works, so refuse it
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    message = _rejected([*SMALL, "--out", str(tmp_path)], capsys)
+    assert "--out" in message and "Permission denied" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_name_taken_by_a_folder_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "loss_curve.png").mkdir()
+    message = _rejected([*SMALL, "--out", str(tmp_path)], capsys)
+    assert "--out" in message and "loss_curve.png" in message and "folder" in message
+    assert [path.name for path in tmp_path.iterdir()] == ["loss_curve.png"]
+
+
+def test_a_read_only_output_file_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    # os.access is what the check asks, and as root it always says yes: ask a stand-in instead
+    (tmp_path / "neuron.svg").write_text("<svg/>")
+    read_only = str(tmp_path / "neuron.svg")
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: str(path) != read_only and real_access(path, mode)
+    )
+    message = _rejected([*SMALL, "--out", str(tmp_path)], capsys)
+    assert "--out" in message and "neuron.svg" in message
+    assert (tmp_path / "neuron.svg").read_text() == "<svg/>"
+    assert [path.name for path in tmp_path.iterdir()] == ["neuron.svg"]
+
+
+# in three epochs the loss ends 3e8 times its start, then inf, then nan
+@pytest.mark.parametrize("lr", ["1000", "1e100", "1e300"])
+def test_a_diverged_run_says_so_and_names_the_learning_rate(lr, tmp_path, capsys):
+    assert main(["demo", "--lr", lr, *SMALL, "--no-progress", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "final loss" in captured.out  # it trained and reported; the warning comes after
+    assert "diverged" in captured.err and "smaller learning rate" in captured.err
+    assert "--lr" in captured.err
+    assert (tmp_path / "loss_curve.png").read_bytes()[:8] == PNG_SIGNATURE  # it shows the blow-up
+
+
+@pytest.mark.parametrize(
+    "dataset, optimizer, activation",
+    [  # every data set, optimizer and activation at least once, with the defaults otherwise;
+        # the first two end nearest their start, the third rises highest on the way (4.7x)
+        ("circles", "momentum", "sigmoid"),
+        ("xor", "sgd", "sigmoid"),
+        ("moons", "adagrad", "relu"),
+        ("spirals", "adam", "tanh"),
+        ("blobs", "rmsprop", "leaky_relu"),
+        ("moons", "adamw", "tanh"),
+    ],
+)
+def test_ordinary_runs_do_not_warn(dataset, optimizer, activation, tmp_path, capsys, monkeypatch):
+    # the pictures take seconds each and cannot change the warning: skip them
+    monkeypatch.setattr(demo_module, "_plot_boundary", lambda *args: None)
+    monkeypatch.setattr(demo_module, "_plot_history", lambda *args: None)
+    monkeypatch.setattr(demo_module, "_write_drawings", lambda *args: [])
+    argv = ["--dataset", dataset, "--optimizer", optimizer, "--activation", activation]
+    assert main(["demo", *argv, "--no-progress", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "final loss" in captured.out
+    assert "diverged" not in captured.err and "--lr" not in captured.err
+
+
+@pytest.mark.parametrize(
+    "losses, expected",
+    [
+        ([0.9, 0.01], False),
+        ([0.9, 0.9], False),  # one epoch, or a run that learned nothing, did not diverge
+        ([0.9, 4.2, 0.9 * DIVERGENCE_FACTOR], False),  # a rise on the way that settles back
+        ([0.9, 0.9 * DIVERGENCE_FACTOR * 1.01], True),
+        ([0.9, 1.6e46], True),
+        ([0.9, float("inf")], True),
+        ([0.9, float("nan")], True),
+    ],
+)
+def test_divergence_means_a_last_loss_not_finite_or_far_above_the_first(losses, expected):
+    assert diverged(losses) is expected
+
+
+def test_help_states_the_limits_checked_before_training(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "from 0 to 4294967295" in text  # --seed
+    assert "checked before training" in text and "writable folder" in text  # --out
+    assert f"more than {DIVERGENCE_FACTOR:g} times its first epoch's" in text  # --lr
+    assert "diverged" in text and "exit code stays 0" in text
+
+
+def test_every_file_the_demo_writes_is_one_the_command_checks(demo_run):
+    out, _ = demo_run
+    assert {path.name for path in out.iterdir()} <= set(OUTPUT_NAMES)

@@ -1,6 +1,6 @@
 """Drawings: structure of the DOT, styles, escaping, real rendering with `dot`, determinism,
-the missing-`dot` error, JSON export and the model-sized views. PyTorch float64 is the oracle
-for every gradient shown."""
+the missing-`dot` error, JSON export, the model-sized views and the limit on what is rendered.
+PyTorch float64 is the oracle for every gradient shown."""
 
 from __future__ import annotations
 
@@ -281,3 +281,88 @@ def test_value_grads_from_create_graph_and_unicode_labels():
     assert to_json(y)["nodes"][micrograd.topological_order(y).index(x)]["grad"] == pytest.approx(
         expected, rel=1e-12
     )
+
+
+def tanh_chain(ops: int):
+    """x through tanh `ops` times: ops + 1 Value boxes and ops op nodes drawn."""
+    x = micrograd.Value(0.5, label="x")
+    for _ in range(ops):
+        x = x.tanh()
+    return x
+
+
+def one_layer_model(width: int = 16, inputs: int = 40):
+    """tanh neurons by hand, their parameters named as nn names them
+    (``layers.0.neurons.k.w.j``), so grouping needs no nn; returns (sum of outputs, params)."""
+    xs = [micrograd.Value(0.05 * j - 1.0, label=f"x{j}") for j in range(inputs)]
+    params: dict[str, micrograd.Value] = {}
+    outputs = []
+    for k in range(width):
+        weights = [micrograd.Value(0.01 * (k - j)) for j in range(inputs)]
+        bias = micrograd.Value(0.1 * k)
+        params |= {f"layers.0.neurons.{k}.w.{j}": w for j, w in enumerate(weights)}
+        params[f"layers.0.neurons.{k}.b"] = bias
+        outputs.append(sum((w * x for w, x in zip(weights, xs)), bias).tanh())
+    return sum(outputs, micrograd.Value(0.0, label="zero")), params
+
+
+def test_rendering_refuses_past_max_nodes_but_the_source_is_all_there(tmp_path):
+    loss, _ = karpathy_graph()
+    dot = draw_dot(loss, max_nodes=9)  # 7 Values and 3 ops: 10 nodes
+    assert len(values(dot)) + len(ops(dot)) == 10
+    renders = [
+        lambda: dot.pipe(format="svg"),
+        lambda: dot.render(tmp_path / "g"),
+        lambda: dot._repr_mimebundle_(),  # Jupyter's inline SVG: refused, not minutes of layout
+        lambda: dot.copy().pipe(format="svg"),
+    ]
+    for render in renders:
+        with pytest.raises(ValueError, match=r"10 nodes .*more than max_nodes=9"):
+            render()
+    assert not list(tmp_path.iterdir())
+
+
+@NEEDS_DOT
+def test_drawings_at_max_nodes_or_without_a_limit_render():
+    loss, _ = karpathy_graph()
+    for limit in (10, None):
+        ET.fromstring(draw_dot(loss, max_nodes=limit).pipe(format="svg"))
+
+
+def test_save_svg_refuses_a_big_graph_and_says_how_to_draw_less(tmp_path, monkeypatch):
+    root = tanh_chain(2_000)
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("the drawing was begun before the count was checked")
+
+    monkeypatch.setattr("micrograd.viz.dot.digraph", no_drawing)
+    with pytest.raises(ValueError) as refused:
+        save_svg(root, tmp_path / "big.svg")
+    from micrograd.viz.render import MAX_NODES
+
+    message = str(refused.value)
+    assert f"4001 nodes (Values, ops and module boxes), more than max_nodes={MAX_NODES}" in message
+    assert "max_depth=" in message and "collapse=True" in message
+    assert not (tmp_path / "big.svg").exists()
+
+
+@NEEDS_DOT
+def test_save_svg_counts_only_what_max_depth_keeps(tmp_path):
+    root = tanh_chain(2_000)
+    tree = ET.parse(save_svg(root, tmp_path / "near.svg", max_depth=20))
+    drawn = [g for g in tree.iter(f"{SVG}g") if "node" in g.get("class", "").split()]
+    assert len(drawn) == 21 + 21 + 1  # Values #1980..#2000, their ops, the cut marker
+
+
+@NEEDS_DOT
+def test_a_model_over_the_limit_still_draws_collapsed(tmp_path):
+    loss, params = one_layer_model()
+    with pytest.raises(ValueError, match=r"(\d+) nodes") as refused:
+        save_svg(loss, tmp_path / "raw.svg", params=params)
+    from micrograd.viz.render import MAX_NODES
+
+    raw = int(re.search(r"(\d+) nodes", str(refused.value)).group(1))
+    assert raw == 2 * len(micrograd.topological_order(loss)) - len(params) - 40 - 1 > MAX_NODES
+    path = save_svg(loss, tmp_path / "boxes.svg", params=params, group="neuron", collapse=True)
+    texts = {t.text for t in ET.parse(path).iter(f"{SVG}text")}
+    assert {f"layers.0.neurons.{k}" for k in range(16)} <= texts

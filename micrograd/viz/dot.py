@@ -25,7 +25,7 @@ from ..ops import DIV, LEAKY_RELU, POW, SUB
 from .boxes import box_ids, boxes
 from .graph import Graph, fmt, grad_text, index_graph, local_grads
 from .groups import node_groups
-from .render import digraph
+from .render import MAX_NODES, check_size, digraph
 
 STYLES = {  # kind: (fill, border, table style, border width, legend text)
     "root": ("#fed7aa", "#c2410c", "rounded", 3, "root (the output drawn)"),
@@ -53,6 +53,7 @@ def draw_dot(
     group: str | None = None,
     collapse: bool = False,
     max_depth: int | None = None,
+    max_nodes: int | None = MAX_NODES,
 ):
     """root's graph as a ``graphviz.Digraph`` (shown inline as SVG in Jupyter).
 
@@ -61,10 +62,15 @@ def draw_dot(
     adds a key. For models: ``group="neuron"`` or ``"layer"`` boxes each module's nodes in
     a labelled cluster (needs named parameters), ``collapse`` draws each module as one box,
     and ``max_depth`` keeps only nodes at most that many operations from the root.
+    Rendering (Jupyter's inline SVG, ``pipe``, ``render``) refuses a drawing of more than
+    ``max_nodes`` nodes (None: no limit), counted after max_depth and collapse, since
+    Graphviz would take minutes; its ``.source`` is always there.
     """
     graph = index_graph(root, params)
     grads = [node.grad for node in graph.nodes]
-    return build(graph, grads, rankdir, edge_grads, legend, group, collapse, max_depth)
+    return build(
+        graph, grads, rankdir, edge_grads, legend, group, collapse, max_depth, max_nodes=max_nodes
+    )
 
 
 def build(
@@ -79,25 +85,33 @@ def build(
     current: int | None = None,
     numbered: bool = False,
     sent: Mapping[tuple[int, int], float] | None = None,
+    max_nodes: int | None = None,
+    refuse: bool = False,
 ):
     """The Digraph for graph with these grads (None: not known yet), the node ``current``
     highlighted and the edges in ``sent`` ({(target, slot): amount}) labelled in red;
-    ``numbered`` shows each Value's index (#i, its position in topological order)."""
+    ``numbered`` shows each Value's index (#i, its position in topological order). Past
+    ``max_nodes`` nodes it refuses to render, or with ``refuse`` to be built at all."""
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     if collapse and group is None:
         raise ValueError('draw_dot: collapse=True needs group="neuron" or group="layer"')
-    dot = digraph()
-    dot.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.15", ranksep="0.3")
-    dot.attr("node", fontname=FONT, fontsize="10", margin="0")
-    dot.attr("edge", fontname=FONT, fontsize="9", color="#4b5563", arrowsize="0.6")
     shown = _within_depth(graph, max_depth)
     groups = node_groups(graph, group) if group else [None] * len(graph.nodes)
     boxed = {i for i in shown if collapse and groups[i] is not None}
+    values = shown - boxed  # a box and, unless a leaf, an op ellipse each
+    drawn_nodes = len(values) + sum(1 for i in values if graph.nodes[i]._prev)
+    drawn_nodes += len(box_ids(groups, boxed))
+    if refuse:  # before writing any DOT: for 50,000 nodes that alone takes seconds
+        check_size(drawn_nodes, max_nodes)
+    dot = digraph(drawn_nodes, max_nodes)
+    dot.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.15", ranksep="0.3")
+    dot.attr("node", fontname=FONT, fontsize="10", margin="0")
+    dot.attr("edge", fontname=FONT, fontsize="9", color="#4b5563", arrowsize="0.6")
     sent = sent or {}
     clusters: dict[str, list[tuple[str, dict]]] = {}
     plain: list[tuple[str, dict]] = []
-    for i in sorted(shown - boxed):
+    for i in sorted(values):
         target = clusters.setdefault(groups[i], []) if groups[i] is not None else plain
         target.append((f"v{i}", _value_attrs(graph, i, grads[i], i == current, numbered)))
         if graph.nodes[i]._prev:

@@ -1,18 +1,25 @@
 """backward_steps: one frame per node backward() processes, in its order, ending with its
-gradients (PyTorch float64 checks the leaves); and draw_step's highlighting."""
+gradients (PyTorch float64 checks the leaves; backward() checks every frame's); draw_step's
+highlighting; and huge graphs: refused before any frame is built, frames in linear memory."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tracemalloc
 
 import pytest
 import torch
 
 import micrograd
 from micrograd.draw import backward_steps, draw_step, save_backward_html
+from micrograd.viz import steps
+
+NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 
 POINT = (0.7, -1.3, 2.0)
 
@@ -92,7 +99,7 @@ def test_html_refuses_a_leaf_and_too_many_frames(tmp_path):
         save_backward_html(out, tmp_path / "x.html", max_frames=2)
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+@NEEDS_DOT
 def test_html_is_byte_identical_across_runs(tmp_path):
     first = save_backward_html(graph(*POINT)[0], tmp_path / "one.html").read_bytes()
     second = save_backward_html(graph(*POINT)[0], tmp_path / "two.html").read_bytes()
@@ -126,3 +133,114 @@ def test_captions_write_symbols_between_inputs_and_names_as_calls():
     for root, shape in shapes.items():
         first = next(iter(backward_steps(root)))
         assert re.search(shape, caption(first)), caption(first)
+
+
+def repeated_input(x: float = 0.8):
+    """a * a + a: a gets 1 from the sum at step 0, then 2a from the square at step 1."""
+    a = micrograd.Value(x, label="a")
+    return a * a + a, a
+
+
+def chain(steps: int):
+    """x through tanh `steps` times: backward takes one step per tanh."""
+    x = micrograd.Value(0.5, label="x")
+    for _ in range(steps):
+        x = x.tanh()
+    return x
+
+
+@pytest.mark.parametrize("make", [lambda: repeated_input()[0], lambda: graph(*POINT)[0]])
+def test_every_frame_grads_are_what_backward_knows_after_that_step(make):
+    root = make()
+    frames = list(backward_steps(root))  # all of the walk first: no frame may see later steps
+    order = micrograd.topological_order(root)
+    inputs = [[order.index(p) for p in node._prev] for node in order]
+    consumers = [{c for c in range(len(order)) if j in inputs[c]} for j in range(len(order))]
+    fresh = make()
+    fresh.backward()
+    expected = [node.grad for node in micrograd.topological_order(fresh)]
+    for k, frame in enumerate(frames):
+        done = {f.index for f in frames[: k + 1]}
+        grads = frame.grads
+        assert sorted(grads) == sorted({len(order) - 1} | {j for c in done for j in inputs[c]})
+        complete = [j for j in grads if consumers[j] <= done]  # every contribution sent
+        assert frame.index in complete  # its consumers all came before it
+        for j in complete:
+            assert grads[j] == pytest.approx(expected[j], rel=1e-15, abs=1e-300), (k, j)
+        assert frame.grad == pytest.approx(expected[frame.index], rel=1e-15, abs=1e-300)
+    assert sorted(frames[-1].grads) == list(range(len(order)))
+
+
+def test_frame_grads_of_a_repeated_input_step_by_step():
+    root, a = repeated_input(0.8)
+    frames = list(backward_steps(root))
+    index = micrograd.topological_order(root).index(a)
+    assert len(frames) == 2
+    assert frames[0].grads[index] == 1.0  # from the sum only, even read after the walk
+    assert frames[1].grads[index] == pytest.approx(2 * 0.8 + 1.0, rel=1e-15)
+    frames[0].grads.clear()  # each read is a new dict: changing it changes no frame
+    assert frames[0].grads[index] == 1.0
+
+
+def test_html_refuses_too_many_steps_before_building_any_frame(tmp_path, monkeypatch):
+    root = chain(20_000)
+
+    def build_nothing(*args, **kwargs):
+        raise AssertionError("counting the steps built a frame")
+
+    monkeypatch.setattr(steps, "Frame", build_nothing)
+    monkeypatch.setattr(steps, "local_grads", build_nothing)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"20000 steps is more than max_frames=10;"):
+            save_backward_html(root, tmp_path / "big.html", max_frames=10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000 * 1_000  # numbering the nodes, well under 1 kB each; no frames
+    assert not (tmp_path / "big.html").exists()
+
+
+def frames_memory(steps: int) -> int:
+    """Bytes allocated and still held by the list of backward_steps' frames."""
+    root = chain(steps)
+    tracemalloc.start()
+    try:
+        frames = list(backward_steps(root))
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(frames) == steps
+    return held
+
+
+def test_frames_memory_grows_linearly_with_the_steps():
+    small, large = frames_memory(2_000), frames_memory(4_000)
+    assert large < 2.5 * small  # a copy of all gradients in every frame makes it 4 times
+    assert large < 4_000 * 2_000  # under 2 kB a step: each frame holds only what it sent
+
+
+@NEEDS_DOT
+def test_html_keeps_a_running_total_instead_of_asking_each_frame(tmp_path, monkeypatch):
+    def replay(frame):
+        raise AssertionError("the page asked a frame for all its grads")
+
+    monkeypatch.setattr(steps.Frame, "grads", property(replay))
+    text = save_backward_html(graph(*POINT)[0], tmp_path / "page.html").read_text()
+    final = json.loads(html.unescape(re.search(r'data-final-grads="([^"]*)"', text).group(1)))
+    fresh, _ = graph(*POINT)
+    fresh.backward()
+    expected = [node.grad for node in micrograd.topological_order(fresh)]
+    assert sorted(int(i) for i in final) == list(range(len(expected)))
+    for i, grad in final.items():
+        assert grad == pytest.approx(expected[int(i)], rel=1e-15, abs=1e-300)
+
+
+def test_html_and_draw_step_keep_draw_dots_node_limit(tmp_path):
+    out, _ = graph(*POINT)
+    first = next(iter(backward_steps(out)))
+    with pytest.raises(ValueError, match=r"drawing: \d+ nodes .*more than max_nodes=5"):
+        draw_step(first, max_nodes=5).pipe(format="svg")
+    with pytest.raises(ValueError, match="more than max_nodes=5"):
+        save_backward_html(out, tmp_path / "x.html", max_nodes=5)
+    assert not (tmp_path / "x.html").exists()

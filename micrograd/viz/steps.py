@@ -7,16 +7,17 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from os import PathLike
 from pathlib import Path
 
-from .dot import build
+from .dot import MAX_NODES, build
 from .graph import Graph, fmt, index_graph, local_grads
 from .page import PAGE
 from .render import svg_texts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """Gradient ``amount`` sent from node ``target`` to its input number ``slot``, ``source``."""
 
@@ -26,37 +27,86 @@ class Edge:
     amount: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """One run of backward_steps, shared by its frames: the graph, and the edges each step
+    sent (``sent[k]`` is step k's), appended as the frames are made."""
+
+    graph: Graph
+    sent: list[tuple[Edge, ...]]
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Frame:
     """One step of backward: node ``index`` (``node``) hands its gradient ``grad`` to its
-    inputs along ``edges``; ``grads`` maps node index -> gradient known after this step."""
+    inputs along ``edges``; ``grads`` maps node index -> gradient known after this step,
+    derived from the steps so far (kept once, in ``walk``) rather than copied into every
+    frame, so memory grows linearly with the steps."""
 
     step: int
     index: int
     node: object = field(repr=False)
     grad: float
     edges: tuple[Edge, ...]
-    grads: dict[int, float]
-    graph: Graph = field(repr=False)
+    walk: Walk = field(repr=False, compare=False)
+
+    @property
+    def graph(self) -> Graph:
+        """The numbered graph being walked."""
+        return self.walk.graph
+
+    @property
+    def grads(self) -> dict[int, float]:
+        """node index -> gradient known after this step: the root's 1.0 plus all that steps
+        0..step sent. A new dict on each read, summed in backward()'s order."""
+        grads = {len(self.graph.nodes) - 1: 1.0}
+        for edges in islice(self.walk.sent, self.step + 1):
+            _receive(grads, edges)
+        return grads
+
+    def __repr__(self) -> str:
+        return (
+            f"Frame(step={self.step!r}, index={self.index!r}, grad={self.grad!r}, "
+            f"edges={self.edges!r}, grads={self.grads!r})"
+        )
+
+
+def _receive(grads: dict[int, float], edges: tuple[Edge, ...]) -> None:
+    """Add what edges carry to their sources' gradients (they accumulate, as in backward)."""
+    for edge in edges:
+        grads[edge.source] = grads.get(edge.source, 0.0) + edge.amount
+
+
+def step_count(graph: Graph) -> int:
+    """How many steps backward takes: one per node with inputs; no frame is built."""
+    return sum(1 for node in graph.nodes if node._prev)
 
 
 def backward_steps(root, params: object = None) -> Iterator[Frame]:
     """Yield one Frame per non-leaf node, in the order ``root.backward()`` processes them
-    (reversed topological order). Gradients go into the frames' own dicts: no ``.grad``
-    is read or changed, so the last frame's ``grads`` equal a fresh ``backward()``'s."""
-    graph = index_graph(root, params)
-    grads: dict[int, float] = {len(graph.nodes) - 1: 1.0}
+    (reversed topological order). No ``.grad`` is read or changed, so the last frame's
+    ``grads`` equal a fresh ``backward()``'s. Each frame holds only what its step sent, so
+    memory grows linearly with the steps."""
+    yield from _frames(index_graph(root, params))
+
+
+def _frames(graph: Graph) -> Iterator[Frame]:
+    walk = Walk(graph, [])
+    grads: dict[int, float] = {len(graph.nodes) - 1: 1.0}  # one running total for the walk
     step = 0
     for i in reversed(range(len(graph.nodes))):
         node = graph.nodes[i]
         if not node._prev:
             continue
         node_grad = grads.get(i, 0.0)
-        edges = []
-        for slot, (j, amount) in enumerate(zip(graph.inputs(i), local_grads(node, node_grad))):
-            grads[j] = grads.get(j, 0.0) + amount
-            edges.append(Edge(j, i, slot, amount))
-        yield Frame(step, i, node, node_grad, tuple(edges), dict(grads), graph)
+        amounts = local_grads(node, node_grad)
+        edges = tuple(
+            Edge(j, i, slot, amount)
+            for slot, (j, amount) in enumerate(zip(graph.inputs(i), amounts))
+        )
+        _receive(grads, edges)
+        walk.sent.append(edges)
+        yield Frame(step, i, node, node_grad, edges, walk)
         step += 1
 
 
@@ -64,10 +114,16 @@ def draw_step(frame: Frame, rankdir: str = "LR", **options):
     """A Digraph of the graph at this frame: known gradients shown (others as ?), the node
     being processed outlined in red, the edges it just sent gradient along in red, and each
     Value numbered #i as in the frames (options: those of draw_dot)."""
-    grads = [frame.grads.get(i) for i in range(len(frame.graph.nodes))]
+    return _draw(frame, frame.grads, rankdir, **options)
+
+
+def _draw(frame: Frame, grads: dict[int, float], rankdir: str = "LR", **options):
+    """draw_step with the gradients known after frame given, rather than replayed."""
+    known = [grads.get(i) for i in range(len(frame.graph.nodes))]
     sent = {(edge.target, edge.slot): edge.amount for edge in frame.edges}
     options.setdefault("numbered", True)
-    return build(frame.graph, grads, rankdir, current=frame.index, sent=sent, **options)
+    options.setdefault("max_nodes", MAX_NODES)
+    return build(frame.graph, known, rankdir, current=frame.index, sent=sent, **options)
 
 
 def caption(frame: Frame) -> str:
@@ -96,27 +152,34 @@ def save_backward_html(
     root, path: str | PathLike, params: object = None, max_frames: int = 400, **options
 ) -> Path:
     """Write one self-contained HTML page (inline SVG, CSS and JS; no network) walking
-    through root's backward pass: Previous/Next buttons, a slider and the arrow keys."""
-    frames = list(backward_steps(root, params))
-    if not frames:
+    through root's backward pass: Previous/Next buttons, a slider and the arrow keys.
+    Refuses a root with more than max_frames steps before building any frame."""
+    graph = index_graph(root, params)
+    count = step_count(graph)
+    if not count:
         raise ValueError("save_backward_html: root is a leaf; there is no backward pass to show")
-    if len(frames) > max_frames:
+    if count > max_frames:
         raise ValueError(
-            f"save_backward_html: {len(frames)} steps is more than max_frames={max_frames}; "
+            f"save_backward_html: {count} steps is more than max_frames={max_frames}; "
             "draw a smaller graph or raise max_frames"
         )
-    svgs = svg_texts([draw_step(frame, **options) for frame in frames])
-    sections = []
-    for frame, svg in zip(frames, svgs):
-        svg = svg[svg.index("<svg") :]
-        svg = re.sub(r'\bid="', f'id="f{frame.step}-', svg)  # ids unique across frames
-        sections.append(
+    grads: dict[int, float] = {len(graph.nodes) - 1: 1.0}  # running: each frame adds its edges
+    dots, heads = [], []
+    for frame in _frames(graph):
+        _receive(grads, frame.edges)
+        dots.append(_draw(frame, grads, refuse=True, **options))  # too big: refused at once
+        heads.append(
             f'<section class="frame" data-step="{frame.step}" data-node="{frame.index}" '
-            f'data-caption="{html.escape(caption(frame))}" hidden>{svg}</section>'
+            f'data-caption="{html.escape(caption(frame))}" hidden>'
         )
-    final = {str(i): grad for i, grad in frames[-1].grads.items()}
+    sections = []
+    for step, (head, svg) in enumerate(zip(heads, svg_texts(dots))):
+        svg = svg[svg.index("<svg") :]
+        svg = re.sub(r'\bid="', f'id="f{step}-', svg)  # ids unique across frames
+        sections.append(f"{head}{svg}</section>")
+    final = {str(i): grad for i, grad in grads.items()}
     page = PAGE.replace("{{FRAMES}}", "\n".join(sections))
-    page = page.replace("{{COUNT}}", str(len(frames)))
+    page = page.replace("{{COUNT}}", str(count))
     page = page.replace("{{GRADS}}", html.escape(json.dumps(final, allow_nan=True)))
     path = Path(path)
     path.write_text(page, encoding="utf-8")

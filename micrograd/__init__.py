@@ -1,17 +1,18 @@
 """micrograd: a scalar-valued autograd engine, for learning how backpropagation works."""
 
-from .engine import (
-    Value,
+from .backward import grad, topological_order
+from .engine import Value
+from .gradcheck import GradcheckError, gradcheck
+from .modes import (
+    add_decision_hook,
     add_node_hook,
     detect_anomaly,
     enable_grad,
-    grad,
     is_grad_enabled,
     no_grad,
+    remove_decision_hook,
     remove_node_hook,
-    topological_order,
 )
-from .gradcheck import GradcheckError, gradcheck
 from .ops import OPS, Op
 
 __version__ = "1.0.0"
@@ -24,6 +25,7 @@ __all__ = [
     "GradcheckError",
     "Op",
     "Value",
+    "add_decision_hook",
     "add_node_hook",
     "detect_anomaly",
     "enable_grad",
@@ -31,6 +33,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "remove_decision_hook",
     "remove_node_hook",
     "topological_order",
     *_DRAWING,

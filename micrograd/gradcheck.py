@@ -7,7 +7,8 @@ import numbers
 from collections.abc import Callable, Sequence
 from itertools import product
 
-from .engine import Value, grad
+from .backward import grad
+from .engine import Value
 
 
 class GradcheckError(AssertionError):

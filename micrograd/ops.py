@@ -3,10 +3,11 @@
 Every rule is written once, against a namespace ``F`` of elementary functions, so the
 same text runs on three kinds of numbers:
 
-* Python floats, for a plain ``backward()`` (``FLOAT`` below);
+* Python floats, for a plain ``backward()`` (``micrograd.floatmath.FLOAT``);
 * Values, for ``backward(create_graph=True)``, which is how higher derivatives come free
   (``micrograd.engine.VALUE``);
-* numpy arrays, for ``micrograd.compile``, which replays a traced graph over a batch.
+* numpy arrays, for ``micrograd.compile``, which replays a traced graph over a batch
+  (``micrograd.arraymath.ARRAY``).
 
 ``+ - *`` and unary ``-`` work on all three directly. Anything that can divide by zero,
 overflow or leave the real line goes through ``F``, which gives PyTorch's float64 answer
@@ -16,43 +17,71 @@ A forward is ``forward(F, *inputs) -> output``; a derivative is
 ``derivative(F, grad, out, *inputs) -> tuple``: one gradient per input, in input order.
 Receiving ``out`` keeps exp, tanh and sigmoid cheap. Conditions are built from
 ``F.plain(x)``, the number without its graph, because ``==`` on a Value is identity.
+
+Adding an op: write its row here (and add it to ``OPS``), give ``Value`` a method that
+applies it (``micrograd.engine``), and give it a case in ``tests/test_ops.py``, which checks
+every row against PyTorch and finite differences. An op of your own needs only its row:
+``SOFTPLUS = Op("softplus", 1, forward, derivative)``, then ``SOFTPLUS(x)``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from types import SimpleNamespace
-
-INF = math.inf
-NAN = math.nan
 
 
 class Op(str):
-    """A primitive operation. The string itself is the op's short name (``"+"``, ``"exp"``),
-    so code that reads ``node._op`` as a string (as karpathy/micrograd's does) keeps working,
-    while the engine finds the rule on the same object."""
+    """A primitive operation. The string itself is the op's symbol (``"+"``, ``"exp"``), so
+    code that reads ``node._op`` as a string, as karpathy/micrograd's does, keeps working;
+    the engine finds the rule on the same object and tells ops apart with ``is``.
 
+    ``inputs`` names the inputs as the rules and ``doc`` do (``("a", "b")``);
+    ``commutative`` says whether their order can be ignored, as a drawing may.
+    """
+
+    name: str
+    arity: int
     forward: Callable
     derivative: Callable
-    arity: int
     doc: str
+    inputs: tuple[str, ...]
+    commutative: bool
 
-    def __new__(cls, name: str, arity: int, forward: Callable, derivative: Callable, doc: str = ""):
-        if arity not in (0, 1, 2):
-            raise ValueError(f"Op({name!r}): a scalar op takes 1 or 2 inputs, got arity {arity}")
-        op = super().__new__(cls, name)
-        op.arity = arity
-        op.forward = forward
-        op.derivative = derivative
-        op.doc = doc
+    def __new__(
+        cls,
+        symbol: str,
+        arity: int,
+        forward: Callable,
+        derivative: Callable,
+        doc: str = "",
+        *,
+        name: str | None = None,
+        inputs: tuple[str, ...] | None = None,
+        commutative: bool = False,
+    ) -> Op:
+        if not isinstance(symbol, str) or not symbol:
+            raise TypeError(f"Op: the symbol must be a non-empty string, got {symbol!r}")
+        if arity not in (1, 2) or isinstance(arity, bool):
+            raise ValueError(f"Op({symbol!r}): a scalar op takes 1 or 2 inputs, got {arity!r}")
+        if not callable(forward) or not callable(derivative):
+            raise TypeError(f"Op({symbol!r}): forward and derivative must be functions")
+        inputs = tuple(inputs) if inputs is not None else ("a", "b")[:arity]
+        if len(inputs) != arity:
+            raise ValueError(f"Op({symbol!r}): {arity} inputs need {arity} names, got {inputs!r}")
+        name = name or symbol
+        return cls._make(symbol, arity, forward, derivative, doc, name, inputs, commutative)
+
+    @classmethod
+    def _make(cls, symbol, arity, forward, derivative, doc, name, inputs, commutative) -> Op:
+        op = str.__new__(cls, symbol)
+        op.name, op.arity, op.forward, op.derivative = name, arity, forward, derivative
+        op.doc, op.inputs, op.commutative = doc, inputs, commutative
         return op
 
-    # Each Op is unique: compare and hash by identity, so two ops that print alike
-    # (a leaf and a constant both print as "") are still told apart by the engine.
-    __eq__ = object.__eq__
-    __ne__ = object.__ne__
-    __hash__ = object.__hash__
+    def __call__(self, *inputs):
+        """Apply the op: ``EXP(x)`` is ``x.exp()``; plain numbers become constants."""
+        from .engine import apply_op  # the engine imports this module, so not at the top
+
+        return apply_op(self, *inputs)
 
     def __repr__(self) -> str:
         return f"Op({str.__repr__(self)})"
@@ -66,13 +95,12 @@ class Op(str):
         return self
 
     def __reduce__(self):
-        key = _KEYS.get(self)
-        if key is None:
+        if _BY_KEY.get(self.name) is not self:
             raise TypeError(
                 f"cannot pickle {self!r}: only the ops of micrograd.ops.OPS can be found again "
                 "by name when unpickled"
             )
-        return (_op_named, (key,))
+        return (_op_named, (self.name,))
 
 
 def _op_named(key: str) -> Op:
@@ -84,131 +112,28 @@ def _no_derivative(F, grad, out):  # leaves have no inputs, so no gradients to h
     return ()
 
 
-LEAF = Op("", 0, None, _no_derivative, "a Value made by the user: a parameter or an input")
-CONST = Op("", 0, None, _no_derivative, "a plain number lifted into the graph by an operation")
+def _leaf_kind(name: str, doc: str) -> Op:
+    """The op of a node without inputs; both kinds print as "" (karpathy/micrograd's _op)."""
+    return Op._make("", 0, None, _no_derivative, doc, name, (), False)
 
 
-# ---------------------------------------------------------------------------------------
-# Float arithmetic with PyTorch float64 semantics: never ZeroDivisionError, OverflowError,
-# "math domain error" or a complex number.
-
-
-def _is_odd_integer(x: float) -> bool:
-    return x == x and not math.isinf(x) and x == int(x) and int(x) % 2 == 1
-
-
-def fdiv(a: float, b: float) -> float:
-    """a / b, with a / 0 = +-inf and 0 / 0 = nan."""
-    try:
-        return a / b
-    except ZeroDivisionError:
-        if a != a or a == 0:
-            return NAN
-        return math.copysign(INF, a) * math.copysign(1.0, b)
-
-
-def fpow(a: float, b: float) -> float:
-    """a ** b as C's pow: 0 ** -1 = inf, (-8) ** (1/3) = nan, 10 ** 400 = inf."""
-    try:
-        return math.pow(a, b)
-    except OverflowError:
-        return -INF if a < 0 and _is_odd_integer(b) else INF
-    except ValueError:  # a pole at zero, or a negative base with a fractional exponent
-        if a == 0:
-            return math.copysign(INF, a) if _is_odd_integer(b) else INF
-        return NAN
-
-
-def fexp(a: float) -> float:
-    """e ** a, inf past the largest float."""
-    try:
-        return math.exp(a)
-    except OverflowError:
-        return INF
-
-
-def flog(a: float) -> float:
-    """Natural log: log(0) = -inf, log(negative) = nan."""
-    try:
-        return math.log(a)
-    except ValueError:
-        return -INF if a == 0 else NAN
-
-
-def flog1p(a: float) -> float:
-    """log(1 + a), exact for tiny a: log1p(-1) = -inf, log1p(a < -1) = nan."""
-    try:
-        return math.log1p(a)
-    except ValueError:
-        return -INF if a == -1 else NAN
-
-
-def fsqrt(a: float) -> float:
-    """Square root: sqrt(negative) = nan."""
-    try:
-        return math.sqrt(a)
-    except ValueError:
-        return NAN
-
-
-def fsin(a: float) -> float:
-    """sin(a): sin(+-inf) = nan."""
-    try:
-        return math.sin(a)
-    except ValueError:
-        return NAN
-
-
-def fcos(a: float) -> float:
-    """cos(a): cos(+-inf) = nan."""
-    try:
-        return math.cos(a)
-    except ValueError:
-        return NAN
-
-
-def fsign(a: float) -> float:
-    """-1, 0 or 1 by the sign of a (0 for nan, as torch.sign)."""
-    if a > 0:
-        return 1.0
-    if a < 0:
-        return -1.0
-    return 0.0
-
-
-def fwhere(condition, if_true, if_false):
-    """if_true where condition holds, else if_false."""
-    return if_true if condition else if_false
-
-
-def _identity(x):
-    return x
-
-
-FLOAT = SimpleNamespace(
-    div=fdiv,
-    pow=fpow,
-    exp=fexp,
-    log=flog,
-    log1p=flog1p,
-    sqrt=fsqrt,
-    sin=fsin,
-    cos=fcos,
-    tanh=math.tanh,
-    sign=fsign,
-    where=fwhere,
-    plain=_identity,
-)
-FLOAT.__doc__ = "The rules' elementary functions on Python floats."
+LEAF = _leaf_kind("leaf", "a Value made by the user: a parameter or an input")
+CONST = _leaf_kind("const", "a plain number lifted into the graph by an operation")
 
 
 # ---------------------------------------------------------------------------------------
 # The table. Read one row and you know everything about the op.
 
-ADD = Op("+", 2, lambda F, a, b: a + b, lambda F, g, out, a, b: (g, g), "a + b")
+ADD = Op(
+    "+", 2, lambda F, a, b: a + b, lambda F, g, out, a, b: (g, g), "a + b",
+    name="add", commutative=True,
+)  # fmt: skip
 # a - b is one fused node rather than a + (-b): losses are full of differences.
-SUB = Op("-", 2, lambda F, a, b: a - b, lambda F, g, out, a, b: (g, -g), "a - b")
-MUL = Op("*", 2, lambda F, a, b: a * b, lambda F, g, out, a, b: (g * b, g * a), "a * b")
+SUB = Op("-", 2, lambda F, a, b: a - b, lambda F, g, out, a, b: (g, -g), "a - b", name="sub")
+MUL = Op(
+    "*", 2, lambda F, a, b: a * b, lambda F, g, out, a, b: (g * b, g * a), "a * b",
+    name="mul", commutative=True,
+)  # fmt: skip
 # a / b is fused rather than a * b ** -1: it is exact where the composition rounds twice.
 DIV = Op(
     "/",
@@ -216,6 +141,7 @@ DIV = Op(
     lambda F, a, b: F.div(a, b),
     lambda F, g, out, a, b: (F.div(g, b), -g * F.div(out, b)),
     "a / b",
+    name="div",
 )
 NEG = Op("neg", 1, lambda F, a: -a, lambda F, g, out, a: (-g,), "-a")
 POW = Op(
@@ -229,6 +155,7 @@ POW = Op(
         F.where((F.plain(a) == 0) & (F.plain(b) >= 0), 0.0, g * out * F.log(a)),
     ),
     "a ** b",
+    name="pow",
 )
 ABS = Op("abs", 1, lambda F, a: abs(a), lambda F, g, out, a: (g * F.sign(a),), "|a|")
 EXP = Op("exp", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (g * out,), "exp(a) = e ** a")
@@ -259,7 +186,8 @@ SIGMOID = Op(
 RELU = Op(
     "relu",
     1,
-    lambda F, a: F.where(F.plain(a) <= 0, 0.0, a),
+    # a < 0, not a <= 0: relu(-0.0) is -0.0, as in PyTorch (so 1 / relu(-0.0) is -inf there too)
+    lambda F, a: F.where(F.plain(a) < 0, 0.0, a),
     lambda F, g, out, a: (F.where(F.plain(out) <= 0, 0.0, g),),
     "relu(a) = max(a, 0)",
 )
@@ -272,6 +200,7 @@ LEAKY_RELU = Op(
         F.where(F.plain(a) > 0, 0.0, g * a),
     ),
     "leaky_relu(a, alpha) = a if a > 0 else alpha * a",
+    inputs=("a", "alpha"),
 )
 
 # maximum is what lets a loss stay branch-free, so that micrograd.compile can trace it: a
@@ -286,35 +215,19 @@ MAXIMUM = Op(
         F.where(F.plain(a) == F.plain(b), g * 0.5, F.where(F.plain(a) > F.plain(b), 0.0, g)),
     ),
     "maximum(a, b) = a if a >= b else b",
+    commutative=True,
 )
 
 OPS: dict[str, Op] = {
-    "add": ADD,
-    "sub": SUB,
-    "mul": MUL,
-    "div": DIV,
-    "neg": NEG,
-    "pow": POW,
-    "abs": ABS,
-    "exp": EXP,
-    "log": LOG,
-    "log1p": LOG1P,
-    "sqrt": SQRT,
-    "sin": SIN,
-    "cos": COS,
-    "tanh": TANH,
-    "sigmoid": SIGMOID,
-    "relu": RELU,
-    "leaky_relu": LEAKY_RELU,
-    "maximum": MAXIMUM,
+    op.name: op
+    for op in (ADD, SUB, MUL, DIV, NEG, POW, ABS, EXP, LOG, LOG1P, SQRT, SIN, COS, TANH)
+    + (SIGMOID, RELU, LEAKY_RELU, MAXIMUM)
 }
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
 
-_NAMES = {op: name for name, op in OPS.items()}
 _BY_KEY: dict[str, Op] = {**OPS, "leaf": LEAF, "const": CONST}  # what a pickle names
-_KEYS = {op: key for key, op in _BY_KEY.items()}
 
 
 def ops_name(op: Op) -> str:
-    """The op's name in OPS (``'mul'`` for ``'*'``), or its symbol for an op outside it."""
-    return _NAMES.get(op, str(op))
+    """The op's name (``'mul'`` for ``'*'``): its key in OPS for the table's own ops."""
+    return op.name

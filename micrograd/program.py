@@ -13,7 +13,8 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .engine import Value, topological_order
+from .backward import topological_order
+from .engine import Value
 from .ops import ADD, CONST, LEAF, Op, ops_name
 from .tracing import trace
 
@@ -66,7 +67,7 @@ class Program:
         for instruction in instructions:
             depth[instruction.output] = 1 + max(depth[i] for i in instruction.inputs)
         return group_order(
-            instructions, lambda ins: depth[ins.output], lambda ins: (ins.op, len(ins.inputs))
+            instructions, lambda ins: depth[ins.output], lambda ins: (id(ins.op), len(ins.inputs))
         )
 
     def listing(self) -> str:
@@ -211,8 +212,7 @@ def build_program(
         leaves_per_argument.append(found)
     remaining = iter(traced_arguments)
     arguments = [static[k] if k in static else next(remaining) for k in range(len(all_names))]
-    input_leaves = [leaf for leaves in leaves_per_argument for leaf in leaves]
-    result, recorded = trace(fn, arguments, input_leaves)
+    result, recorded = trace(fn, arguments)
     roots = _roots(result)
     reachable: dict[Value, None] = {}
     for root in roots:
@@ -225,7 +225,7 @@ def build_program(
     depth: dict[Value, int] = {}
     for node in operations:
         depth[node] = 1 + max(depth.get(parent, 0) for parent in node._prev)
-    grouped = group_order(operations, depth.__getitem__, lambda node: node._op)
+    grouped = group_order(operations, depth.__getitem__, lambda node: id(node._op))
 
     slot_of: dict[Value, int] = {}
     inputs = []

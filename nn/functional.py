@@ -15,7 +15,7 @@ import numbers
 from collections.abc import Iterable, Sequence
 
 from micrograd import Value
-from micrograd.tracing import TracingError
+from micrograd.tracing import is_tracing
 
 __all__ = [
     "softmax",
@@ -94,10 +94,9 @@ def _clamped_log(p) -> Value:
 
 
 def _check_probability(p) -> None:
-    try:
-        number = p.data if isinstance(p, Value) else p
-    except TracingError:
-        return  # traced by micrograd.compile: there is no one number to check
+    if isinstance(p, Value) and is_tracing():
+        return  # traced by micrograd.compile: p stands for every sample, no one number to check
+    number = p.data if isinstance(p, Value) else p
     if not 0.0 <= number <= 1.0:
         raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got {p}")
 

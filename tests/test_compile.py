@@ -5,6 +5,7 @@ sample; the calling convention, re-tracing, the listing, and its errors."""
 from __future__ import annotations
 
 import json
+import math
 import random
 import subprocess
 import sys
@@ -321,11 +322,38 @@ def detached_before_use(x):
     return (WEIGHT - frozen) * x[0]
 
 
+# A captured parameter used only as a number never enters an op, so nothing in the traced
+# graph shows it: its value would be baked into the program as a constant, and stay stale.
+def only_detached(x):
+    return x[0] * WEIGHT.detach()  # marker: only detached
+
+
+def only_data(x):
+    return x[0] * WEIGHT.data  # marker: only data
+
+
+def only_float(x):
+    return x[0] * float(WEIGHT)  # marker: only float
+
+
+def only_through_math(x):
+    return x[0] * math.exp(WEIGHT.data)  # marker: only math
+
+
+def only_compared(x):
+    return x[0] * 2.0 if WEIGHT > 0 else x[0]  # marker: only compared
+
+
 @pytest.mark.parametrize(
     "fn, marker",
     [
         (compared_before_use, "before use"),
         (detached_before_use, "detached"),
+        (only_detached, "only detached"),
+        (only_data, "only data"),
+        (only_float, "only float"),
+        (only_through_math, "only math"),
+        (only_compared, "only compared"),
         (data_read_before_use, "data before use"),
         (no_grad_on_an_input, "no_grad input"),
         (no_grad_on_a_parameter, "no_grad parameter"),
@@ -353,13 +381,26 @@ def test_after_a_refused_trace_values_behave_normally():
     assert w > 0 and float(w) == 1.0 and type(w) is Value
 
 
-def test_decisions_on_values_that_do_not_vary_are_fine():
-    limit = Value(0.5)  # compared, but no op uses it: not part of the program
+def test_a_parameter_used_only_as_a_number_is_never_replayed_stale():
+    """The issue's example: eager gives 2.0 after w.data changes; a compiled function must
+    never give the 0.7 it saw while tracing. It refuses, naming the line."""
+    w = Value(0.7)
+    f = micrograd.compile(lambda x: x[0] * w.detach())  # marker: stale detach
+    with pytest.raises(micrograd.compiler.TracingError) as caught:
+        f([[1.0]])
+    assert f"{__file__}:{line_of('# marker: stale detach')}:" in str(caught.value)
+    w.data = 2.0
+    assert (Value(1.0) * w.detach()).data == 2.0  # eager, for comparison
+
+
+def test_after_tracing_value_is_the_plain_class_again():
     methods = dict(vars(Value))
-    step = micrograd.compile(lambda x: x[0] * 2.0 if limit > 0 else x[0], reduce="none")
+    step = micrograd.compile(lambda x: x[0] * 2.0, reduce="none")
     assert_all_same(step.forward(np.array([[1.0], [3.0]])), [2.0, 6.0])
-    assert dict(vars(Value)) == methods  # the methods wrapped while tracing are put back
-    assert limit.data == 0.5 and type(vars(Value)["data"]).__name__ == "member_descriptor"
+    assert dict(vars(Value)) == methods  # nothing wrapped while tracing is left behind
+    assert type(vars(Value)["data"]).__name__ == "member_descriptor"
+    limit = Value(0.5)
+    assert limit > 0 and float(limit) == 0.5 and limit.data == 0.5
 
 
 def test_tracing_works_inside_no_grad():

@@ -7,6 +7,7 @@ import math
 import sys
 import weakref
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,28 +154,98 @@ def test_backward_of_a_leaf_is_one_and_accumulates():
     assert x.grad == t.grad.item() == 2.0
 
 
-class _InterruptingInput:
-    """Stands in for an input; reading its inputs raises, as Ctrl-C during backward would."""
+def _interrupted_graph(x, w):
+    """A small graph with every kind of step: fast + and *, rules, a repeated input, a constant;
+    written once for Values and for torch tensors. Returns (root, intermediates)."""
+    h = (w * x + 0.3).tanh()
+    s = h * h + (x * w).exp() / (h + 2.0)
+    r = (s - x).relu() + abs(w) ** 1.5
+    return r * x, [h, s, r]
 
-    grad = 0.0
 
-    @property
-    def _a(self):
-        raise KeyboardInterrupt
+def _line_events_in_micrograd(run) -> int:
+    """How many line events run() executes inside micrograd's own code."""
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        count += event == "line"
+        return local
+
+    sys.settrace(lambda frame, event, arg: local if _in_micrograd(frame) else None)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return count
 
 
-def test_an_interrupted_backward_leaves_every_grad_a_number():
-    x = Value(2.0)
-    inner = (x * 3).exp()
-    root = (inner + _apply(micrograd.ops.NEG, x)) * inner
-    root._prev[0]._b._a = _InterruptingInput()  # the neg node now has a bad input
-    with pytest.raises(KeyboardInterrupt):
+def _in_micrograd(frame) -> bool:
+    return frame.f_code.co_filename.startswith(str(Path(micrograd.__file__).parent))
+
+
+def _interrupt_at(line_event: int, run) -> bool:
+    """Run run() with a KeyboardInterrupt raised at the given line event inside micrograd's
+    code, as a Ctrl-C landing there would; whether it was raised."""
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+            if count == line_event:
+                raise KeyboardInterrupt
+        return local
+
+    sys.settrace(lambda frame, event, arg: local if _in_micrograd(frame) else None)
+    try:
+        run()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        sys.settrace(None)
+    return False
+
+
+def _torch_reference():
+    tx, tw = tensors(1.5, -0.7)
+    root, intermediates = _interrupted_graph(tx, tw)
+    for t in intermediates:
+        t.retain_grad()
+    root.backward()
+    return [tx.grad.item(), tw.grad.item()] + [t.grad.item() for t in intermediates]
+
+
+@pytest.mark.parametrize("how", ["backward", "create_graph", "grad"])
+def test_an_exception_at_any_line_of_backward_leaves_the_next_backward_right(how):
+    """A Ctrl-C can land anywhere in backward: between the sort and the walk, in a rule, in
+    the middle of handing on a gradient. At every single line event of micrograd's code during
+    the pass (a sweep with sys.settrace), the interrupted pass leaves every .grad a number, and
+    the next backward() (leaves zeroed first, as after any interrupted pass) gives PyTorch's
+    gradients for every node."""
+    expected = _torch_reference()
+    x, w = Value(1.5), Value(-0.7)
+    root, intermediates = _interrupted_graph(x, w)
+    nodes = micrograd.topological_order(root)
+    runs = {
+        "backward": root.backward,
+        "create_graph": lambda: root.backward(create_graph=True),
+        "grad": lambda: grad(root, [x, w]),
+    }
+    events = _line_events_in_micrograd(runs[how])
+    assert events > 100  # the sweep really walks through the pass
+    for line_event in range(1, events + 1):
+        for node in nodes:
+            node.grad = 0.0
+        assert _interrupt_at(line_event, runs[how]), line_event
+        assert all(isinstance(node.grad, (float, Value)) for node in nodes), line_event
+        for leaf in (x, w):
+            leaf.grad = 0.0
         root.backward()
-    for node in micrograd.topological_order(inner) + [root, root._prev[0], root._prev[0]._b]:
-        assert type(node.grad) is float, node
-    fresh = (x * 3).exp()
-    fresh.backward()  # and the next backward works as usual
-    assert fresh.grad == 1.0 and x.grad == pytest.approx(3 * math.exp(6.0))
+        got = [x.grad, w.grad] + [node.grad for node in intermediates]
+        assert all(map(same, got, expected)), (line_event, got, expected)
+        assert [g for g in grad(root, [x, w])] == pytest.approx(expected[:2], rel=1e-12)
+    assert not _interrupt_at(events + 1, runs[how])  # and past the last event it completes
 
 
 def test_deep_chain_of_a_million_nodes_forward_and_backward():

@@ -7,9 +7,9 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .. import ops
-from ..engine import Value, topological_order
-from ..ops import CONST, LEAF, ops_name
+from ..backward import local_gradients, topological_order
+from ..engine import Value
+from ..ops import CONST, LEAF
 
 KINDS = ("root", "param", "input", "leaf", "const", "value")
 """Node kinds: the root; a leaf that is a parameter; a leaf that is not (when parameters are
@@ -99,15 +99,14 @@ def op_name(node: Value) -> str:
         return "leaf"
     if node._op is CONST:
         return "const"
-    return ops_name(node._op)
+    return node._op.name
 
 
 def local_grads(node: Value, grad: float) -> tuple[float, ...]:
     """What node hands each of its inputs in backward: d out/d input * grad (chain rule)."""
     if not node._prev:
         return ()
-    parents = [parent.data for parent in node._prev]
-    return tuple(number(g) for g in node._op.derivative(ops.FLOAT, grad, node.data, *parents))
+    return local_gradients(node, number(grad))
 
 
 def _json_float(x: object) -> float | str:

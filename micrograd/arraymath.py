@@ -48,22 +48,38 @@ def as_batches(
 ) -> tuple[list[np.ndarray], tuple[tuple[int, ...], ...]]:
     """Each batch as a float64 array with one row per sample, and the shape of one sample;
     static ones keep their own type (class labels stay ints). No batches at all is a
-    function of the parameters alone, run as a batch of one."""
+    function of the parameters alone, run as a batch of one. Numbers only, as the eager
+    engine takes them: no strings (not even "1.5"), no complex numbers, no Values."""
     if not batches:
         return [], ()
     arrays = []
     for k, batch in enumerate(batches):
         try:
-            array = np.asarray(batch) if k in static else np.asarray(batch, dtype=np.float64)
+            array = np.asarray(batch)
         except (TypeError, ValueError) as error:
             raise TypeError(
                 f"micrograd.compile: argument {k}: expected numbers, one row per sample "
                 f"(an array or nested lists), got {type(batch).__name__}: {error}"
             ) from None
+        if array.dtype.kind not in "biuf":  # bool, int, unsigned, float
+            what = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}
+            raise TypeError(
+                f"micrograd.compile: argument {k}: expected real numbers, one row per sample, "
+                f"got {what.get(array.dtype.kind, array.dtype)} (dtype {array.dtype})"
+            )
         if array.ndim == 0:
             raise ValueError(
                 f"micrograd.compile: argument {k}: expected one row per sample, got a scalar"
             )
+        if k in static:
+            if array.dtype.kind == "f" and np.isnan(array).any():
+                row = int(np.argwhere(np.isnan(array))[0][0])
+                raise ValueError(
+                    f"micrograd.compile: static argument {k} holds nan (row {row}); a static "
+                    "value picks the traced program, and nan equals nothing, not even itself"
+                )
+        else:
+            array = array.astype(np.float64, copy=False)
         arrays.append(array)
     sizes = {len(array) for array in arrays}
     if len(sizes) != 1:

@@ -36,7 +36,7 @@ class CompiledFunction:
         self.fn = fn
         self.reduce = reduce
         self.group = group
-        self.static = tuple(sorted(static))
+        self.static = tuple(sorted(_static_positions(static)))
         self.trace_seconds = 0.0  # total time spent tracing, reported apart from running
         self.trace_count = 0
         self._traces: dict[tuple, tuple[Program, object]] = {}
@@ -138,6 +138,26 @@ class CompiledFunction:
         return program.roots[0] if program.single_output else list(program.roots)
 
 
+def _static_positions(static) -> tuple[int, ...]:
+    """static as a tuple of argument positions: an int or a collection of ints (no bools)."""
+    positions = (static,) if isinstance(static, int) and not isinstance(static, bool) else static
+    if isinstance(positions, (str, bytes)) or not hasattr(positions, "__iter__"):
+        raise TypeError(
+            f"micrograd.compile: static must be an argument position or a tuple of them, "
+            f"got {static!r}"
+        )
+    positions = tuple(positions)
+    for position in positions:
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+            raise TypeError(
+                f"micrograd.compile: static must hold argument positions (integers >= 0), "
+                f"got {position!r} in {static!r}"
+            )
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"micrograd.compile: static names an argument twice: {static!r}")
+    return positions
+
+
 def compile(
     fn: Callable | None = None, *, reduce: str = "mean", group: bool = True, static: tuple = ()
 ):
@@ -151,7 +171,7 @@ def compile(
     numbers instead of Values (class labels, say): one program is traced per distinct value.
     Usable as ``@compile`` or ``@compile(...)``.
     """
-    options = {"reduce": reduce, "group": group, "static": tuple(static)}
+    options = {"reduce": reduce, "group": group, "static": _static_positions(static)}  # now
     if fn is None:
         return lambda f: CompiledFunction(f, **options)
     if not callable(fn):

@@ -44,7 +44,7 @@ class Value:
     def __init__(self, data: float, label: str = "") -> None:
         self._data = data if type(data) is float else _to_float(data, "Value()")
         self.grad = 0.0
-        self.label = _checked_label(label) if label else ""
+        self.label = label if label == "" else _checked_label(label)
         self._op: Op = LEAF
         self._a: Value | None = None
         self._b: Value | None = None
@@ -232,25 +232,35 @@ def _to_float(x: object, where: str) -> float:
         try:
             return float(x)
         except OverflowError:
-            digits = f"an integer of {len(str(abs(int(x))))} digits" if isinstance(x, int) else x
-            raise ValueError(
-                f"{where}: {digits} is too large for a float64 (whose largest value is about "
-                "1.8e308)"
-            ) from None
+            raise _too_large(x, where) from None
     raise TypeError(f"{where}: expected a number, got {x!r} ({type(x).__name__})")
+
+
+def _too_large(x: numbers.Real, where: str) -> ValueError:
+    shown = f"an integer of {len(str(abs(int(x))))} digits" if isinstance(x, int) else x
+    return ValueError(
+        f"{where}: {shown} is too large for a float64 (whose largest value is about 1.8e308)"
+    )
 
 
 def _operand(x: object, symbol: str, value: Value, reflected: bool = False) -> Value:
     """x as a graph node: a Value as it is, a plain number as a constant leaf."""
     if isinstance(x, Value):
         return x
-    kind = type(x).__name__
-    where = f"{kind} {symbol} Value" if reflected else f"Value {symbol} {kind}"
-    if symbol.isidentifier():
-        where = f"Value.{symbol}(...)"
     if isinstance(x, numbers.Real):  # int, float, bool, Fraction and numpy scalars
-        return _constant(_to_float(x, where))
-    raise TypeError(f"{where}: expected a number or Value, got {x!r}")
+        try:
+            return _constant(float(x))
+        except OverflowError:
+            raise _too_large(x, _where(x, symbol, reflected)) from None
+    raise TypeError(f"{_where(x, symbol, reflected)}: expected a number or Value, got {x!r}")
+
+
+def _where(x: object, symbol: str, reflected: bool) -> str:
+    """How an error names the operation: 'Value * str', 'str * Value', 'Value.maximum(...)'."""
+    if symbol.isidentifier():
+        return f"Value.{symbol}(...)"
+    kind = type(x).__name__
+    return f"{kind} {symbol} Value" if reflected else f"Value {symbol} {kind}"
 
 
 def _compared(x: object, symbol: str) -> float:
@@ -264,7 +274,9 @@ def _compared(x: object, symbol: str) -> float:
 
 
 def _checked_label(label: object) -> str:
-    """A label is text a drawing can show: a str without control characters."""
+    """A label is text a drawing can show: a str without control characters (None: none)."""
+    if label is None:
+        return ""
     if not isinstance(label, str):
         raise TypeError(f"Value(): label must be a string, got {label!r} ({type(label).__name__})")
     for character in label:

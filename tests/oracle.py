@@ -23,10 +23,24 @@ def torch_grads(out: torch.Tensor, inputs, create_graph: bool = False) -> list:
 
 
 def same(ours: float, theirs: float, rel: float = 1e-12, abs_tol: float = 0.0) -> bool:
-    """ours equals theirs to a relative tolerance, nan matching nan and inf matching inf."""
+    """ours equals theirs to a relative tolerance, nan matching nan, inf matching inf, and,
+    when no absolute tolerance is given, a zero matching only a zero of the same sign
+    (1 / -0.0 is -inf: the sign is part of the result)."""
     ours, theirs = float(ours), float(theirs)
     if math.isnan(theirs) or math.isnan(ours):
         return math.isnan(theirs) and math.isnan(ours)
     if math.isinf(theirs) or math.isinf(ours):
         return ours == theirs
+    if ours == 0 and theirs == 0 and abs_tol == 0:
+        return math.copysign(1.0, ours) == math.copysign(1.0, theirs)
     return abs(ours - theirs) <= rel * abs(theirs) + abs_tol
+
+
+def same_grad(ours: float, theirs: float, rel: float = 1e-12, abs_tol: float = 0.0) -> bool:
+    """same() for a gradient read from a leaf's .grad, where the sign of a zero is not
+    compared: .grad starts at +0.0 (so that it prints as 0.0), PyTorch's starts as None, so
+    a -0.0 arriving becomes 0.0 + -0.0 = +0.0 here and stays -0.0 there. grad() has no such
+    start, and test_ops checks that it gives PyTorch's signs of zero exactly."""
+    if float(ours) == 0 and float(theirs) == 0:
+        return True
+    return same(ours, theirs, rel, abs_tol)

@@ -423,7 +423,8 @@ def test_higher_order_is_refused_clearly():
         (lambda step: step(3.0), ValueError, "one row per sample, got a scalar"),
         (lambda step: step([1.0, 2.0], [1.0]), ValueError, "differ in length"),
         (lambda step: step(np.zeros((0, 2))), ValueError, "empty"),
-        (lambda step: step([["a"]]), TypeError, "expected numbers"),
+        (lambda step: step([["a"]]), TypeError, "expected real numbers"),
+        (lambda step: step([[1.0], [1.0, 2.0]]), TypeError, "expected numbers, one row"),
         (lambda step: step.listing(), RuntimeError, "not traced yet"),
     ],
 )
@@ -612,3 +613,44 @@ def test_fit_with_compile_matches_eager_fit_for_every_loss(loss):
     # the batch sums its gradients in another order: parameters of order 1 agree to 1e-16,
     # and one that has shrunk to 1e-8 keeps that absolute agreement, not a relative 1e-12
     assert_all_same(params, eager_params, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "batch, what",
+    [
+        (np.array([[1 + 2j], [3.0 + 0j]]), "complex numbers"),
+        ([["1.5"], ["2"]], "strings"),
+        (np.array([[b"1"]]), "bytes"),
+        ([[Value(1.0)], [Value(2.0)]], "objects"),
+    ],
+)
+def test_a_batch_of_anything_but_real_numbers_is_refused(batch, what):
+    """numpy would truncate complex numbers (with only a warning) and parse numeric strings;
+    the eager engine refuses both, and so does the compiler."""
+    w = Value(0.5)
+    step = micrograd.compile(lambda x: w * x[0])
+    with pytest.raises(TypeError, match=f"argument 0: expected real numbers.*{what}"):
+        step(batch)
+    assert w.grad == 0.0
+
+
+def test_a_static_nan_is_refused_instead_of_tracing_once_per_row_forever():
+    step = micrograd.compile(lambda x, t: x[0] * t, static=(1,), reduce="none")
+    X, T = np.ones((4, 1)), np.array([1.0, np.nan, 2.0, np.nan])
+    for _ in range(3):
+        with pytest.raises(ValueError, match=r"static argument 1 holds nan \(row 1\)"):
+            step.forward(X, T)
+    assert step.trace_count == 0
+    assert_all_same(step.forward(X, np.array([1.0, 2.0, 1.0, 2.0])), [1.0, 2.0, 1.0, 2.0])
+    assert step.trace_count == 2
+
+
+@pytest.mark.parametrize("static", ["1", 1.0, True, (0, "1"), (-1,), (1, 1), None])
+def test_a_bad_static_is_a_clear_error_when_compiling(static):
+    with pytest.raises((TypeError, ValueError), match="micrograd.compile: static"):
+        micrograd.compile(lambda x, t: x[0] * t, static=static)
+
+
+def test_static_may_be_one_position():
+    step = micrograd.compile(lambda x, t: x[0] * t, static=1, reduce="none")
+    assert_all_same(step.forward(np.ones((2, 1)), np.array([3, 4])), [3.0, 4.0])

@@ -366,3 +366,18 @@ def test_a_model_over_the_limit_still_draws_collapsed(tmp_path):
     path = save_svg(loss, tmp_path / "boxes.svg", params=params, group="neuron", collapse=True)
     texts = {t.text for t in ET.parse(path).iter(f"{SVG}text")}
     assert {f"layers.0.neurons.{k}" for k in range(16)} <= texts
+
+
+@pytest.mark.parametrize("label", [5, "a\x00b", "tab\there", "\ud800", "<b>&"])
+@NEEDS_DOT
+def test_a_label_assigned_later_is_drawn_printable(label, tmp_path):
+    """Value() refuses such labels, but .label is a plain attribute: a drawing must still
+    show whatever it holds, escaped, instead of crashing in dot or in the file's encoding."""
+    x = micrograd.Value(2.0)
+    x.label = label
+    y = x * 3.0
+    path = save_svg(y, tmp_path / "y.svg")
+    texts = " ".join(node.text or "" for node in ET.parse(path).iter() if node.tag.endswith("text"))
+    shown = {5: "5", "a\x00b": "a\\x00b", "tab\there": "tab\\there", "\ud800": "\\ud800"}
+    assert shown.get(label, label) in texts
+    assert draw_dot(y).source.count("v0") >= 1

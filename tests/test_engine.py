@@ -497,3 +497,69 @@ def test_an_op_outside_the_table_is_copied_as_itself_but_not_pickled():
     assert copy.deepcopy(double) is double
     with pytest.raises(TypeError, match="double"):
         pickle.dumps(double)
+
+
+# -- numbers too large, labels, signs of zero, create_graph (the hardening issue) ---------
+
+
+@pytest.mark.parametrize(
+    "make, where",
+    [
+        (lambda: Value(10**400), r"Value\(\)"),
+        (lambda: Value(2.0) * 10**400, r"Value \* int"),
+        (lambda: 10**400 + Value(2.0), r"int \+ Value"),
+        (lambda: Value(2.0) ** 10**400, r"Value \*\* int"),
+        (lambda: Value(2.0).maximum(-(10**400)), r"Value\.maximum\(\.\.\.\)"),
+        (lambda: Value(Fraction(10**400, 3)), r"Value\(\)"),
+    ],
+)
+def test_a_number_too_large_for_a_float_names_the_operation(make, where):
+    with pytest.raises(ValueError, match=where + r".*too large for a float64"):
+        make()
+
+
+def test_a_huge_integer_is_not_printed_digit_by_digit():
+    with pytest.raises(ValueError) as caught:
+        Value(10**400)
+    assert "401 digits" in str(caught.value) and len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize("label", [5, 1.5, b"x", ["a"], []])
+def test_a_label_that_is_not_text_is_refused_when_the_value_is_made(label):
+    with pytest.raises(TypeError, match=r"Value\(\): label must be a string"):
+        Value(1.0, label=label)
+
+
+@pytest.mark.parametrize("label", ["a\x00b", "line\nbreak", "tab\t", "\x1b[31m", "\ud800"])
+def test_a_label_with_an_unprintable_character_is_refused_naming_it(label):
+    with pytest.raises(ValueError, match=r"Value\(\): label .* unprintable character"):
+        Value(1.0, label=label)
+
+
+def test_printable_labels_of_any_script_are_kept():
+    for label in ["x₁", "ω", "权重", "w[0]", "a b", "é"]:
+        assert Value(1.0, label=label).label == label
+    assert Value(1.0, label=None).label == ""  # no label
+
+
+def test_relu_of_minus_zero_is_minus_zero_as_in_torch():
+    (t,) = tensors(-0.0)
+    ours, theirs = Value(-0.0).relu(), torch.relu(t)
+    assert math.copysign(1.0, ours.data) == math.copysign(1.0, theirs.item()) == -1.0
+    assert (1 / ours).data == (1 / theirs).item() == -math.inf
+
+
+@pytest.mark.parametrize("name", sorted(micrograd.OPS))
+def test_grad_with_create_graph_always_gives_values(name):
+    """The issue's example: relu's rule picks a plain 0 for x < 0, which came back as a float
+    and could not be differentiated again."""
+    op = micrograd.OPS[name]
+    for point in [-1.0, 0.0, 2.0]:
+        xs = [Value(point), Value(0.5)][: op.arity]
+        first = grad(op(*xs), xs, create_graph=True)
+        assert all(isinstance(g, Value) for g in first), (name, point, first)
+        for g in first:
+            assert all(isinstance(h, float) for h in grad(g, xs))  # and differentiable again
+    x = Value(-1.0)
+    (g,) = grad(x.relu(), [x], create_graph=True)
+    assert isinstance(g, Value) and grad(g, [x]) == [0.0]

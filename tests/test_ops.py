@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from oracle import same, tensors, torch_grads
+from oracle import same, same_grad, tensors, torch_grads
 
 from micrograd import OPS, Value, grad, gradcheck
 
@@ -44,10 +44,11 @@ class Case:
 def _pow_masked_branch(point, ours, theirs):
     """PyTorch's pow rule masks its branches (d/da is 0 where b == 0; d/db is 0 where a == 0),
     and its double backward sends a zero through the masked branch, where 0 * inf or
-    0 * log(negative) turns it into nan. Ours takes only the selected branch, so it gives
-    the mathematically expected 0 there."""
+    0 * log(negative) turns it into nan, and 0 * (b - 1) = 0 * -1 into -0.0. Ours takes only
+    the selected branch, so it gives the mathematically expected +0 there."""
     a, b = point
-    return (a == 0 or b == 0) and math.isnan(theirs) and ours == 0
+    masked = math.isnan(theirs) or (theirs == 0 and math.copysign(1.0, theirs) < 0)
+    return (a == 0 or b == 0) and masked and ours == 0 and math.copysign(1.0, ours) > 0
 
 
 def _leaky_relu_kink(point, ours, theirs):
@@ -100,15 +101,18 @@ def _first_order_mismatches(case: Case) -> list[str]:
         point = point if isinstance(point, tuple) else (point,)
         xs = [Value(x) for x in point]
         out = case.ours(*xs)
+        local = grad(out, xs)  # PyTorch's gradients exactly, signs of zero included
         out.backward()
         ts = tensors(*point)
         t_out = case.theirs(*ts)
         t_grads = torch_grads(t_out, ts)
         if not same(out.data, t_out.item()):
             problems.append(f"value at {point}: ours {out.data!r}, torch {t_out.item()!r}")
-        for i, (x, tg) in enumerate(zip(xs, t_grads)):
-            if not same(x.grad, tg.item()):
-                problems.append(f"grad[{i}] at {point}: ours {x.grad!r}, torch {tg.item()!r}")
+        for i, (x, g, tg) in enumerate(zip(xs, local, t_grads)):
+            if not same(g, tg.item()):
+                problems.append(f"grad[{i}] at {point}: ours {g!r}, torch {tg.item()!r}")
+            if not same_grad(x.grad, tg.item()):
+                problems.append(f".grad[{i}] at {point}: ours {x.grad!r}, torch {tg.item()!r}")
     return problems
 
 

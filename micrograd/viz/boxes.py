@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from .graph import fmt, grad_text
+from .graph import fmt, grad_text, printable
 from .groups import module_path
 
 
@@ -29,7 +29,7 @@ def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dic
         outputs = [i for i in members if i == root or any(groups[t] != name for t in consumers[i])]
         norm = sum(_grad_value(grads[i]) ** 2 for i in params) ** 0.5
         rows = [
-            f"<B>{html.escape(name)}</B>",
+            f"<B>{html.escape(printable(name))}</B>",
             f"{len(params)} params · {len(members)} nodes",
             f"‖grad of params‖ {fmt(norm)}",
         ]

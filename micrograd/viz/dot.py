@@ -21,9 +21,8 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from ..ops import DIV, LEAKY_RELU, POW, SUB
 from .boxes import box_ids, boxes
-from .graph import Graph, fmt, grad_text, index_graph, local_grads
+from .graph import Graph, fmt, grad_text, index_graph, local_grads, printable
 from .groups import node_groups
 from .render import MAX_NODES, check_size, digraph
 
@@ -39,8 +38,6 @@ CURRENT = "#dc2626"  # the node and edges of the current backward step
 RANKDIRS = ("LR", "RL", "TB", "BT")
 FONT = "Helvetica"
 _CELL = 'WIDTH="78" ALIGN="LEFT"'  # fixed minimum widths keep a layout still across frames
-# Where input order matters, each input edge is tagged with its name in the op's formula.
-_INPUT_NAMES = {SUB: ("a", "b"), DIV: ("a", "b"), POW: ("a", "b"), LEAKY_RELU: ("a", "alpha")}
 
 
 def draw_dot(
@@ -122,7 +119,7 @@ def build(
         dot.node(name, **entries)
     for number, (name, entries) in enumerate(clusters.items()):
         with dot.subgraph(name=f"cluster_{number}") as cluster:
-            title = html.escape(name)
+            title = html.escape(printable(name))
             cluster.attr(label=f"<<B>{title}</B>>", style="rounded,filled", fillcolor="#f9fafb")
             cluster.attr(color="#9ca3af", fontsize="11", labeljust="l")
             for node_name, attrs in entries:
@@ -156,9 +153,9 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -
     if graph.kinds[i] == "const":  # its gradient is never used; a nan there only confuses
         cells = f"<TD>{fmt(node.data)}</TD>"
     if node.label:
-        cells = f"<TD><B>{html.escape(node.label)}</B></TD>" + cells
+        cells = f"<TD><B>{html.escape(printable(node.label))}</B></TD>" + cells
     elif graph.param_names.get(node):  # an unlabelled parameter is known by its model name
-        cells = f"<TD><I>{html.escape(graph.param_names[node])}</I></TD>" + cells
+        cells = f"<TD><I>{html.escape(printable(graph.param_names[node]))}</I></TD>" + cells
     if numbered:
         cells = f'<TD><FONT COLOR="#6b7280">#{i}</FONT></TD>' + cells
     table = (
@@ -172,7 +169,7 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -
 
 
 def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
-    symbol = html.escape(str(graph.nodes[i]._op))
+    symbol = html.escape(printable(graph.nodes[i]._op))
     color = CURRENT if is_current else "#6b7280"
     return {
         "label": f"<{symbol}>",
@@ -185,7 +182,7 @@ def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
         "width": "0.3",
         "id": f"o{i}",
         "class": "op",
-        "tooltip": graph.nodes[i]._op.doc or str(graph.nodes[i]._op),
+        "tooltip": printable(graph.nodes[i]._op.doc or graph.nodes[i]._op),
     }
 
 
@@ -220,9 +217,10 @@ def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sen
                 box_edges[key] = box_edges.get(key, 0) + 1
                 continue
             attrs = {}
-            input_names = _INPUT_NAMES.get(graph.nodes[i]._op)
-            if input_names:  # headlabels are placed after layout: frames keep still
-                attrs = {"headlabel": input_names[slot], "labelfontcolor": "#6b7280"}
+            op = graph.nodes[i]._op
+            if op.arity == 2 and not op.commutative:  # where input order matters, name them
+                # (headlabels are placed after layout, so frames keep still)
+                attrs = {"headlabel": printable(op.inputs[slot]), "labelfontcolor": "#6b7280"}
             if (i, slot) in sent:
                 amount = fmt(sent[(i, slot)])
                 attrs |= {"color": CURRENT, "penwidth": "2", "fontcolor": CURRENT, "xlabel": amount}

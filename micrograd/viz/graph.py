@@ -4,6 +4,7 @@ with a kind (root, parameter, input, constant, ...) and, for models, the module 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -86,6 +87,13 @@ def fmt(x: object) -> str:
     """x to 4 significant digits: 2.000, -0.6667, 1.000e-05, nan, inf."""
     text = f"{number(x):#.4g}"
     return text[:-1] if text.endswith(".") else text
+
+
+def printable(text: object) -> str:
+    """text as a drawing can show it: str() of anything, with control characters and lone
+    surrogates written as escapes (\\x00), which Graphviz and UTF-8 files cannot hold."""
+    text = text if isinstance(text, str) else str(text)
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
 
 
 def grad_text(grad: object) -> str:

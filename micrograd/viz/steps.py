@@ -12,7 +12,7 @@ from os import PathLike
 from pathlib import Path
 
 from .dot import MAX_NODES, build
-from .graph import Graph, fmt, index_graph, local_grads
+from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
 from .render import svg_texts
 
@@ -145,7 +145,7 @@ def caption(frame: Frame) -> str:
 
 def _name(graph: Graph, i: int) -> str:
     label = graph.nodes[i].label
-    return f"#{i} ({label})" if label else f"#{i}"
+    return f"#{i} ({printable(label)})" if label else f"#{i}"
 
 
 def save_backward_html(

@@ -6,6 +6,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# setuptools tells every editable install of a package laid out as this one (nn/ installed as
+# micrograd.nn) that a folder named like the package in the working directory takes
+# precedence on import: here that folder is the package itself, so the 12-line notice,
+# a newcomer's first screen otherwise, says nothing to act on.
+EDITABLE := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e
 
 .PHONY: demo test bench bench-quick lint graphviz chromium apt-install
 
@@ -29,11 +34,11 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 
 $(VENV)/.demo-installed: $(VENV)/bin/python setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet -e '.[demo]'
+	$(EDITABLE) '.[demo]'
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/bin/python setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(EDITABLE) '.[test]'
 	touch $@ $(VENV)/.demo-installed
 
 # Debian's graphviz (the `dot` program, for drawings) and chromium (for the browser test),

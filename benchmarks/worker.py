@@ -42,12 +42,9 @@ def load_engine(engine: str, wheel: str | None):
     origin = Path(micrograd.__file__).resolve()
     if expected not in origin.parents:
         raise ImportError(f"worker {engine}: imported micrograd from {origin}, not {expected}")
-    from micrograd.engine import Value
+    from micrograd.nn import MLP  # karpathy's nn, or ours (the same import for both)
 
-    if engine == "karpathy":
-        from micrograd.nn import MLP
-    else:
-        from nn import MLP
+    from micrograd.engine import Value
 
     def make_model(weights):
         sizes = [len(weights[0][0][0])] + [len(layer) for layer in weights]

@@ -1,4 +1,4 @@
-"""nn: a small neural-net library built on the micrograd engine.
+"""micrograd.nn: a small neural-net library built on the micrograd engine (the folder nn/).
 
 Modules (Neuron, Layer, MLP, Sequential), functions and losses (nn.functional, also
 importable from nn), optimizers and schedules (nn.optim), toy data sets (nn.data),

@@ -17,8 +17,7 @@ import torch
 from oracle import same
 
 import micrograd
-import nn
-from micrograd import Value
+from micrograd import Value, nn
 
 GROUPINGS = [pytest.param(True, id="grouped"), pytest.param(False, id="one-op-per-call")]
 

@@ -9,11 +9,10 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import micrograd.nn.demo as demo_module
 import pytest
-
-import nn.demo as demo_module
-from nn.cli import main
-from nn.demo import DIVERGENCE_FACTOR, OUTPUT_NAMES, diverged
+from micrograd.nn.cli import main
+from micrograd.nn.demo import DIVERGENCE_FACTOR, OUTPUT_NAMES, diverged
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL = ["--samples", "40", "--layers", "4", "--epochs", "3"]
@@ -23,7 +22,7 @@ SMALL = ["--samples", "40", "--layers", "4", "--epochs", "3"]
 def demo_run(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("demo")
     result = subprocess.run(
-        [sys.executable, "-m", "nn.cli", "demo", *SMALL, "--out", str(out)],
+        [sys.executable, "-m", "micrograd.nn.cli", "demo", *SMALL, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -85,7 +84,16 @@ def test_three_classes_train_and_draw_compiled_or_eagerly(tmp_path, capsys):
 def test_without_graphviz_the_demo_still_finishes_and_says_how_to_install_it(tmp_path):
     env = {**os.environ, "PATH": str(tmp_path / "empty")}  # no `dot` to be found
     result = subprocess.run(
-        [sys.executable, "-m", "nn.cli", "demo", *SMALL, "--no-progress", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "micrograd.nn.cli",
+            "demo",
+            *SMALL,
+            "--no-progress",
+            "--out",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

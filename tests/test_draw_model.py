@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import micrograd
-import nn
+from micrograd import nn
 from micrograd.draw import draw_dot
 from micrograd.viz.graph import index_graph
 from micrograd.viz.groups import module_path, node_groups

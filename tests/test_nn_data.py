@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from nn import data
+from micrograd.nn import data
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "karpathy_reference.json").read_text())
 

@@ -8,8 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-import nn
-from micrograd import Value
+from micrograd import Value, nn
 
 LOGITS = [
     [0.5, -1.25, 2.0],

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-import nn
-from micrograd import Value
+from micrograd import Value, nn
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "karpathy_reference.json").read_text())
 

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from micrograd.nn import optim
 
 import micrograd
 from micrograd import Value
-from nn import optim
 
 CASES = [
     ("SGD", {"lr": 0.1}),

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-import nn
+from micrograd import nn
 
 MODELS = {  # name -> (factory, number of inputs)
     "mlp": (lambda: nn.MLP(2, [5, 3], activation="tanh", output_activation="sigmoid"), 2),

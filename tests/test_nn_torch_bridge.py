@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import nn
-from micrograd import Value
+from micrograd import Value, nn
 
 
 def as_list(out) -> list:

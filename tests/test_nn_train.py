@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from micrograd.nn import optim
 from sklearn.metrics import accuracy_score
 
-import nn
-from nn import optim
+from micrograd import nn
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "karpathy_reference.json").read_text())
 

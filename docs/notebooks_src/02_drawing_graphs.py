@@ -10,8 +10,7 @@
 # %%
 import random
 
-import nn
-from micrograd import Value
+from micrograd import Value, nn
 from micrograd.draw import draw_dot, save_svg, to_json
 
 # %% [markdown]

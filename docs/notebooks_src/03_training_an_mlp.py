@@ -20,8 +20,7 @@ import random
 import matplotlib.pyplot as plt
 import numpy as np
 
-import nn
-from micrograd import no_grad
+from micrograd import nn, no_grad
 
 # %% [markdown]
 # ## The data

@@ -13,8 +13,7 @@ import random
 import matplotlib.pyplot as plt
 import numpy as np
 
-import nn
-from micrograd import Value
+from micrograd import Value, nn
 
 # %% [markdown]
 # ## Activation functions and their derivatives

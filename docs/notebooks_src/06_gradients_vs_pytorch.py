@@ -129,7 +129,7 @@ import random
 import numpy as np
 import torch.nn.functional as F
 
-import nn
+from micrograd import nn
 
 model = nn.MLP(3, [4, 4, 1], activation="tanh", rng=random.Random(0))
 torch_model = nn.to_torch(model)

@@ -28,8 +28,7 @@ import time
 import numpy as np
 
 import micrograd
-import nn
-from micrograd import Value
+from micrograd import Value, nn
 
 
 def isclose(a, b, abs_tol=0.0):

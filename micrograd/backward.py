@@ -17,12 +17,43 @@ leaves only -0.0s behind, which the next pass, with a mark of its own, visits ag
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 
-from . import modes, ops
-from .engine import VALUE, Value, _constant
-from .floatmath import FLOAT
+from . import lecture, modes, ops
+from .engine import Value, _constant
+from .floatmath import FLOAT, fsign, fwhere
 
-__all__ = ["backward", "grad", "local_gradients", "topological_order", "walk_aside"]
+__all__ = ["VALUE", "backward", "grad", "local_gradients", "topological_order", "walk_aside"]
+
+
+# ---------------------------------------------------------------------------------------
+# The rules' elementary functions on Values, for create_graph=True.
+
+
+def _value_sign(x: Value) -> float:
+    return fsign(x._data)  # piecewise constant: its derivative is 0, so no node
+
+
+def _value_where(condition, if_true, if_false) -> Value:
+    chosen = fwhere(condition, if_true, if_false)
+    return chosen if isinstance(chosen, Value) else _constant(float(chosen))
+
+
+VALUE = SimpleNamespace(
+    div=lambda a, b: a / b,
+    pow=lambda a, b: a**b,
+    exp=Value.exp,
+    log=Value.log,
+    log1p=Value.log1p,
+    sqrt=Value.sqrt,
+    sin=Value.sin,
+    cos=Value.cos,
+    tanh=Value.tanh,
+    sign=_value_sign,
+    where=_value_where,  # a plain branch (the 0 of relu's rule) becomes a constant Value
+    plain=lambda x: x._data if isinstance(x, Value) else x,
+)
+VALUE.__doc__ = "The rules' elementary functions on Values: rules run on them build graphs."
 
 
 class _Mark(float):
@@ -89,7 +120,9 @@ def local_gradients(node: Value, node_grad, numbers=FLOAT) -> tuple:
     """What node hands each of its inputs: node_grad * d node / d input, by its op's rule
     (the chain rule at one node), on floats or on Values (numbers=VALUE)."""
     op, a, b = node._op, node._a, node._b
-    if numbers is VALUE:
+    if op.derivative is None:  # made the lecture's way: its rule is the node's own closure
+        local_grads = lecture.closure_gradients(node, node_grad, numbers)
+    elif numbers is VALUE:
         inputs = (a,) if b is None else (a, b)
         local_grads = op.derivative(VALUE, node_grad, node, *inputs)
     elif b is None:

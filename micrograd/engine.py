@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import numbers
 import sys
-import unicodedata
-from types import SimpleNamespace
+from functools import partial
 
 from . import ops
-from .floatmath import FLOAT, fsign, fwhere
+from .floatmath import FLOAT
+from .operands import checked_label, operation, to_float, too_large
 from .ops import CONST, LEAF, Op
 
-__all__ = ["Value", "VALUE", "apply_op"]
+__all__ = ["Value", "apply_op"]
 
 
 class Value:
@@ -41,13 +41,22 @@ class Value:
 
     __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "__weakref__")
 
-    def __init__(self, data: float, label: str = "") -> None:
-        self._data = data if type(data) is float else _to_float(data, "Value()")
+    def __new__(cls, data: float = 0.0, _children: tuple = (), _op: str = "", label: str = ""):
+        if _children and cls is Value:  # the lecture's own way of making a node
+            return object.__new__(lecture.ClosureNode)
+        return object.__new__(cls)
+
+    def __init__(self, data: float, _children: tuple = (), _op: str = "", label: str = "") -> None:
+        """A leaf holding data. ``Value(data, (a, b), '+')`` is karpathy's lecture's way of
+        making a node by hand, to be given a ``_backward`` closure (see micrograd.lecture)."""
+        self._data = data if type(data) is float else to_float(data, "Value()")
         self.grad = 0.0
-        self.label = label if label == "" else _checked_label(label)
+        self.label = label if label == "" else checked_label(label)
         self._op: Op = LEAF
         self._a: Value | None = None
         self._b: Value | None = None
+        if _children:
+            lecture.attach(self, _children, _op)
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -55,6 +64,12 @@ class Value:
         if self._a is None:
             return ()
         return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def _backward(self):
+        """karpathy's node._backward(): calling it hands this node's .grad to its inputs, by
+        its op's rule (the chain rule at one node)."""
+        return partial(lecture.step, self)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -213,7 +228,7 @@ class Value:
         """A new leaf with the same data, cut from the graph."""
         if _watchers:
             _decided(self, "detaching")
-        return Value(self._data, self.label)
+        return Value(self._data, label=self.label)
 
 
 # ``.data`` is the ``_data`` slot under its public name, read and written at slot speed; while
@@ -223,24 +238,7 @@ Value.data = _DATA
 
 
 # ---------------------------------------------------------------------------------------
-# Operands and labels
-
-
-def _to_float(x: object, where: str) -> float:
-    """x as a float, or a TypeError (not a number) or ValueError (too large) naming where."""
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        try:
-            return float(x)
-        except OverflowError:
-            raise _too_large(x, where) from None
-    raise TypeError(f"{where}: expected a number, got {x!r} ({type(x).__name__})")
-
-
-def _too_large(x: numbers.Real, where: str) -> ValueError:
-    shown = f"an integer of {len(str(abs(int(x))))} digits" if isinstance(x, int) else x
-    return ValueError(
-        f"{where}: {shown} is too large for a float64 (whose largest value is about 1.8e308)"
-    )
+# Operands: a Value as it is, a plain number as a constant
 
 
 def _operand(x: object, symbol: str, value: Value, reflected: bool = False) -> Value:
@@ -251,16 +249,8 @@ def _operand(x: object, symbol: str, value: Value, reflected: bool = False) -> V
         try:
             return _constant(float(x))
         except OverflowError:
-            raise _too_large(x, _where(x, symbol, reflected)) from None
-    raise TypeError(f"{_where(x, symbol, reflected)}: expected a number or Value, got {x!r}")
-
-
-def _where(x: object, symbol: str, reflected: bool) -> str:
-    """How an error names the operation: 'Value * str', 'str * Value', 'Value.maximum(...)'."""
-    if symbol.isidentifier():
-        return f"Value.{symbol}(...)"
-    kind = type(x).__name__
-    return f"{kind} {symbol} Value" if reflected else f"Value {symbol} {kind}"
+            raise too_large(x, operation(x, symbol, reflected)) from None
+    raise TypeError(f"{operation(x, symbol, reflected)}: expected a number or Value, got {x!r}")
 
 
 def _compared(x: object, symbol: str) -> float:
@@ -271,21 +261,6 @@ def _compared(x: object, symbol: str) -> float:
     if isinstance(x, numbers.Real):
         return x
     raise TypeError(f"Value {symbol} {type(x).__name__}: expected a number or Value, got {x!r}")
-
-
-def _checked_label(label: object) -> str:
-    """A label is text a drawing can show: a str without control characters (None: none)."""
-    if label is None:
-        return ""
-    if not isinstance(label, str):
-        raise TypeError(f"Value(): label must be a string, got {label!r} ({type(label).__name__})")
-    for character in label:
-        if unicodedata.category(character) in ("Cc", "Cs"):  # control, lone surrogate
-            raise ValueError(
-                f"Value(): label {label!r} holds the unprintable character {character!r}; "
-                "a label must be printable text"
-            )
-    return label
 
 
 # ---------------------------------------------------------------------------------------
@@ -341,7 +316,7 @@ def _lift(x: object, op: Op) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
-        return _constant(_to_float(x, f"{op.name}()"))
+        return _constant(to_float(x, f"{op.name}()"))
     raise TypeError(f"{op.name}(): expected a number or Value, got {x!r}")
 
 
@@ -375,34 +350,5 @@ def _watch_decisions(watchers: list) -> None:
     Value.data = _REPORTED_DATA if watchers else _DATA
 
 
-# ---------------------------------------------------------------------------------------
-# The rules' elementary functions on Values, for create_graph=True.
-
-
-def _value_sign(x: Value) -> float:
-    return fsign(x._data)  # piecewise constant: its derivative is 0, so no node
-
-
-def _value_where(condition, if_true, if_false) -> Value:
-    chosen = fwhere(condition, if_true, if_false)
-    return chosen if isinstance(chosen, Value) else _constant(float(chosen))
-
-
-VALUE = SimpleNamespace(
-    div=lambda a, b: a / b,
-    pow=lambda a, b: a**b,
-    exp=Value.exp,
-    log=Value.log,
-    log1p=Value.log1p,
-    sqrt=Value.sqrt,
-    sin=Value.sin,
-    cos=Value.cos,
-    tanh=Value.tanh,
-    sign=_value_sign,
-    where=_value_where,  # a plain branch (the 0 of relu's rule) becomes a constant Value
-    plain=lambda x: x._data if isinstance(x, Value) else x,
-)
-VALUE.__doc__ = "The rules' elementary functions on Values: rules run on them build graphs."
-
-
-from . import backward as backprop  # noqa: E402  (it needs Value, defined above)
+from . import backward as backprop  # noqa: E402  (these need Value, defined above)
+from . import lecture  # noqa: E402

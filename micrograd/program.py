@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import lecture
 from .backward import topological_order
 from .engine import Value
 from .ops import ADD, CONST, LEAF, Op, ops_name
@@ -222,6 +223,9 @@ def build_program(
     made_now = dict.fromkeys(recorded)
     operations = [n for n in reachable if n._prev and n not in made_now]
     operations += [n for n in made_now if n in reachable]
+    for node in operations:
+        if node._op.derivative is None:  # a lecture node: its closure cannot run on arrays
+            raise lecture.no_rule(node._op)
     depth: dict[Value, int] = {}
     for node in operations:
         depth[node] = 1 + max(depth.get(parent, 0) for parent in node._prev)

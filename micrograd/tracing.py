@@ -32,13 +32,20 @@ class TracingError(RuntimeError):
 
 
 def _refuse(action: str, site: str) -> TracingError:
+    lecture = (
+        " An op made the lecture's way, Value(data, children, op) with a _backward closure, "
+        "reads .data like this: it has no rule micrograd.compile can replay, so write it as "
+        "an Op row (micrograd.ops) instead."
+        if action == "reading .data of"
+        else ""
+    )
     return TracingError(
         f"micrograd.compile: {site}: {action} a Value that depends on the inputs or "
         "parameters, while tracing. The traced program is replayed for every sample and "
         "every step, so a Python decision on this one number would be baked in for all of "
         "them. Express the choice with ops (relu, abs, leaky_relu, maximum, a * mask), pass "
         "the plain number it depends on as a static argument (compile(fn, static=...)), or "
-        "move it outside the compiled function."
+        f"move it outside the compiled function.{lecture}"
     )
 
 

@@ -335,7 +335,9 @@ class Layer(Module):
         return self.neurons[0].activation
 
     def _forward(self, x: list) -> Value | list[Value]:
-        out = [n._forward(x) for n in self.neurons]
+        # Each neuron as its users call it: a subclass's own __call__ is honoured, while the
+        # library's own skips checking x again (this layer checked it once for all).
+        out = [n._forward(x) if type(n).__call__ is Neuron.__call__ else n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def __call__(self, x) -> Value | list[Value]:
@@ -422,7 +424,9 @@ class MLP(Sequential):
         x = _as_inputs("MLP", x, self.layers[0].nin)
         for layer in self.layers:
             # A one-wide layer returns a bare Value; the next layer still needs a list.
-            x = layer._forward(x if isinstance(x, list) else [x])
+            x = x if isinstance(x, list) else [x]
+            # a subclass's own __call__ is honoured (the library's own skips re-checking x)
+            x = layer._forward(x) if type(layer).__call__ is Layer.__call__ else layer(x)
         return x
 
     def config(self) -> dict:

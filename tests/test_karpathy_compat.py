@@ -41,3 +41,184 @@ def test_it_imported_this_engine_not_the_release(tmp_path):
         check=True,
     )
     assert Path(result.stdout.strip()).resolve() == ROOT / "micrograd" / "engine.py"
+
+
+# -- the lecture's own way of adding ops: Value(data, children, op) and a _backward closure --
+
+import math  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from oracle import same, tensors  # noqa: E402
+
+import micrograd  # noqa: E402
+from micrograd import Value, grad  # noqa: E402
+
+
+def lecture_tanh(x: Value) -> Value:
+    """tanh added the way the lecture adds it: the forward by hand, then a closure."""
+    t = (math.exp(2 * x.data) - 1) / (math.exp(2 * x.data) + 1)
+    out = Value(t, (x,), "tanh")
+
+    def _backward():
+        x.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def lecture_exp(x: Value) -> Value:
+    out = Value(math.exp(x.data), (x,), "exp")
+
+    def _backward():
+        x.grad += out.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def lecture_times(a: Value, b: Value) -> Value:
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def _backward():
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def lecture_neuron():
+    """The lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), with its own ops mixed in."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = lecture_times(x1, w1) + x2 * w2 + b
+    o = lecture_tanh(n) * lecture_exp(w2 * 0.5)
+    return o, [x1, x2, w1, w2, b]
+
+
+def torch_lecture_neuron():
+    x1, x2, w1, w2, b = tensors(2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
+    o = torch.tanh(x1 * w1 + x2 * w2 + b) * torch.exp(w2 * 0.5)
+    o.backward()
+    return o.item(), [t.grad.item() for t in (x1, x2, w1, w2, b)]
+
+
+def test_nodes_made_the_lectures_way_backpropagate_as_torch_does():
+    o, leaves = lecture_neuron()
+    o.backward()
+    t_value, t_grads = torch_lecture_neuron()
+    assert same(o.data, t_value)
+    assert all(same(leaf.grad, t) for leaf, t in zip(leaves, t_grads)), [v.grad for v in leaves]
+
+
+def test_calling_backward_by_hand_in_reversed_topological_order():
+    """The lecture's own loop: its topological sort, then node._backward() for every node,
+    built-in ops (whose _backward is their rule) and the lecture's closures alike."""
+    o, leaves = lecture_neuron()
+    topo, visited = [], set()
+
+    def build_topo(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._prev:
+                build_topo(child)
+            topo.append(v)
+
+    build_topo(o)
+    o.grad = 1.0
+    for node in reversed(topo):
+        node._backward()
+    _, t_grads = torch_lecture_neuron()
+    assert all(same(leaf.grad, t) for leaf, t in zip(leaves, t_grads)), [v.grad for v in leaves]
+
+
+def test_grad_and_drawings_see_exactly_what_a_closure_hands_on():
+    o, leaves = lecture_neuron()
+    _, t_grads = torch_lecture_neuron()
+    got = grad(o, leaves)
+    assert all(same(g, t) for g, t in zip(got, t_grads))
+    assert all(leaf.grad == 0.0 for leaf in leaves)  # grad() leaves .grad alone
+    final = list(micrograd.backward_steps(o))[-1].grads
+    order = micrograd.topological_order(o)
+    assert all(same(final[order.index(leaf)], t) for leaf, t in zip(leaves, t_grads))
+
+
+def test_what_needs_a_rule_refuses_a_closure_node_clearly():
+    o, leaves = lecture_neuron()
+    with pytest.raises(TypeError, match=r"'tanh' was made the lecture's way.*create_graph"):
+        o.backward(create_graph=True)
+    with pytest.raises(TypeError, match="lecture's way"):
+        grad(o, leaves, create_graph=True)
+    w = Value(0.5)
+    step = micrograd.compile(lambda x: lecture_tanh(w * x))
+    with pytest.raises(micrograd.compiler.TracingError, match=r"reading \.data.*lecture's way"):
+        step([1.0, 2.0])
+    made_before = lecture_tanh(w * 2.0)  # a closure node made outside, captured by the function
+    with pytest.raises(TypeError, match=r"'tanh'.*lecture's way.*micrograd.compile"):
+        micrograd.compile(lambda x: made_before * x)([1.0, 2.0])
+
+
+def test_ordinary_nodes_keep_their_size_and_class():
+    class SameSlots:
+        __slots__ = ("a", "b", "c", "d", "e", "f", "__weakref__")
+
+    x, y = Value(1.0), Value(2.0)
+    for node in (x, x * y, x.tanh(), Value(3.0, label="z")):
+        assert type(node) is Value and sys.getsizeof(node) == sys.getsizeof(SameSlots())
+    assert type(lecture_tanh(x)) is not Value  # only the lecture's nodes carry a closure
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda: Value(1.0, "x"), r"label='x'"),  # a label given where _children goes
+        (lambda: Value(1.0, (1.0, 2.0), "+"), r"_children must be one or two Values"),
+        (lambda: Value(1.0, (Value(1.0),) * 3, "+"), r"_children must be one or two Values"),
+        (lambda: Value(1.0, (Value(1.0),), 5), r"_op must be a string"),
+    ],
+)
+def test_the_lecture_constructor_says_what_it_expects(bad, message):
+    with pytest.raises(TypeError, match=message):
+        bad()
+
+
+def test_op_looks_up_like_its_string():
+    a, b = Value(1.0), Value(2.0)
+    node = a + b
+    assert {"+": "add", "*": "mul"}[node._op] == "add"
+    assert node._op in {"+"} and node._op == "+" and (a * b)._op in ("*",)
+    assert {"tanh": 1}[lecture_tanh(a)._op] == 1
+    assert a._op == "" and str(node._op) == "+"
+
+
+def test_an_overridden_call_of_a_neuron_or_layer_is_honoured():
+    """Layer and MLP call their parts as users do: a subclass's own __call__ runs."""
+    import random
+
+    from micrograd import nn
+
+    class Doubled(nn.Neuron):
+        def __call__(self, x):
+            return super().__call__(x) * 2.0
+
+    class Shifted(nn.Layer):
+        def __call__(self, x):
+            return [v + 1.0 for v in super().__call__(x)]
+
+    x = [0.5, -1.0]
+    plain = nn.Layer(2, 3, activation="tanh", rng=random.Random(0))
+    layer = nn.Layer(2, 3, activation="tanh", rng=random.Random(0))
+    layer.neurons = [Doubled(2, activation="tanh") for _ in range(3)]
+    for ours, theirs in zip(layer.neurons, plain.neurons):
+        ours.w, ours.b = theirs.w, theirs.b
+    assert [v.data for v in layer(x)] == [2 * v.data for v in plain(x)]
+
+    model = nn.MLP(2, [3, 1], rng=random.Random(1))
+    first, second = model.layers
+    shifted = Shifted(2, 3)
+    shifted.neurons = first.neurons
+    model.layers[0] = shifted
+    by_hand = second([v + 1.0 for v in first(x)])  # what the shifted first layer hands on
+    assert model(x).data == by_hand.data

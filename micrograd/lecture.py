@@ -1,0 +1,117 @@
+"""karpathy's lecture, unchanged: nodes made by hand and given a ``_backward`` closure.
+
+The lecture builds an op as ``out = Value(self.data + other.data, (self, other), '+')`` and
+then sets ``out._backward`` to a closure that adds to its inputs' ``.grad``; it can also walk
+the graph itself, calling ``node._backward()`` in reversed topological order.
+
+* Such a node is a ``ClosureNode``: a Value with one more slot, for the closure, so that
+  ordinary nodes keep their size. Its op has no rule in the table (``derivative is None``).
+* ``backward()``, ``grad()`` and the drawings call the closure, with the inputs' ``.grad``
+  set aside meanwhile, so that what it hands each input is known exactly.
+* ``create_graph`` and ``micrograd.compile`` need a rule written against ``F`` (on Values, on
+  arrays), which a closure is not: they refuse such a node, saying so.
+* Every other node answers ``node._backward()`` with its op's rule (``step``).
+"""
+
+from __future__ import annotations
+
+from . import backward
+from .engine import Value
+from .floatmath import FLOAT
+from .ops import Op
+
+__all__ = ["ClosureNode", "attach", "closure_gradients", "no_rule", "step"]
+
+
+class ClosureNode(Value):
+    """A node made the lecture's way: ``Value(data, (a, b), '+')``, then ``out._backward = ...``."""
+
+    __slots__ = ("_backward",)
+
+
+def _nothing() -> None:  # the lecture's default _backward: a leaf has nothing to hand on
+    return None
+
+
+_CLOSURE_OPS: dict[tuple[str, int], Op] = {}
+
+
+def _closure_op(symbol: str, arity: int) -> Op:
+    """The op of a lecture node: its symbol, and no rule (one Op per symbol and arity)."""
+    key = (symbol, arity)
+    if key not in _CLOSURE_OPS:
+        doc = f"{symbol or 'an op'} made the lecture's way: its gradient is its own _backward"
+        names = ("a", "b")[:arity]
+        _CLOSURE_OPS[key] = Op._make(symbol, arity, None, None, doc, symbol or "?", names, False)
+    return _CLOSURE_OPS[key]
+
+
+def attach(node: ClosureNode, children: object, op: object) -> None:
+    """Make node the result of op on children, as ``Value(data, children, op)`` does."""
+    if isinstance(children, str):
+        raise TypeError(
+            f"Value(): the second argument is the lecture's _children, a tuple of Values, got "
+            f"{children!r}; give a label as label={children!r}"
+        )
+    inputs = tuple(children)
+    if not 1 <= len(inputs) <= 2 or not all(isinstance(x, Value) for x in inputs):
+        raise TypeError(
+            f"Value(): _children must be one or two Values (the inputs of an op), got {children!r}"
+        )
+    if not isinstance(op, str):
+        raise TypeError(f"Value(): _op must be a string such as '+', got {op!r}")
+    node._a = inputs[0]
+    node._b = inputs[1] if len(inputs) == 2 else None
+    node._op = _closure_op(op, len(inputs))
+    node._backward = _nothing
+
+
+def no_rule(op: Op) -> TypeError:
+    """The refusal of what needs a rule written against F, for a lecture node's op."""
+    return TypeError(
+        f"op {op.name!r} was made the lecture's way, with a _backward closure: it has no rule "
+        "written for Values or arrays, so create_graph (higher derivatives) and "
+        "micrograd.compile cannot use it. Build it from Value's own operations, or write it as "
+        "an Op row (micrograd.ops)."
+    )
+
+
+def closure_gradients(node: Value, node_grad, numbers) -> tuple:
+    """What a lecture node's closure hands each input, given node_grad: the closure runs with
+    the inputs' .grad set to -0.0 (so each ends up holding exactly what it was handed) and
+    node.grad set to node_grad; every .grad is put back after. A repeated input (a + a) is
+    handed both shares in its first slot."""
+    if numbers is not FLOAT:
+        raise no_rule(node._op)
+    inputs = [node._a] if node._b is None else [node._a, node._b]
+    saved = [(x, x.grad) for x in dict.fromkeys([node, *inputs])]
+    try:
+        for x in inputs:
+            x.grad = -0.0  # the additive identity: x + -0.0 is exactly x
+        node.grad = node_grad
+        node._backward()
+        handed = [x.grad for x in dict.fromkeys(inputs)]
+    finally:
+        for x, grad in saved:
+            x.grad = grad
+    for amount in handed:
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+            raise TypeError(
+                f"the _backward of op {node._op.name!r} left {amount!r} in an input's .grad; "
+                "it must add a number"
+            )
+    if len(handed) < len(inputs):  # a + a: both shares arrived in the one input
+        handed.append(0.0)
+    return tuple(float(amount) for amount in handed)
+
+
+def step(node: Value) -> None:
+    """node._backward() for a node of the table's ops: hand node.grad to its inputs by the
+    op's rule, adding to their .grad (the chain rule at one node, as the lecture's loop
+    calls it)."""
+    if node._a is None:
+        return
+    local_grads = backward.local_gradients(node, node.grad)
+    node._a.grad += local_grads[0]
+    if node._b is not None:
+        node._b.grad += local_grads[1]

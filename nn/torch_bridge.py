@@ -11,7 +11,7 @@ from typing import Any
 
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron, Sequential
 
-__all__ = ["to_torch", "from_torch"]
+__all__ = ["to_torch", "from_torch", "parameter_pairs"]
 
 _TORCH_ACTIVATIONS = {
     "relu": "ReLU",
@@ -115,6 +115,27 @@ def to_torch(model: Module) -> Any:
         elif activation != "linear":
             modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[activation])())
     return torch.nn.Sequential(*modules)
+
+
+def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str, tuple]]:
+    """[(our parameter's name, the Value, torch's parameter name, index in it)] for a model
+    and what to_torch made of it: neuron j's weights are row j of a Linear's weight, its bias
+    entry j of the bias, in named_parameters() order."""
+    import torch
+
+    entries = []
+    for index, module in enumerate(torch_model):
+        if isinstance(module, torch.nn.Linear):
+            for j in range(module.out_features):
+                entries += [(f"{index}.weight", (j, k)) for k in range(module.in_features)]
+                entries.append((f"{index}.bias", (j,)))
+    named = model.named_parameters()
+    if len(entries) != len(named):
+        raise ValueError(
+            f"parameter_pairs: the model has {len(named)} parameters, the torch model "
+            f"{len(entries)}; pass what to_torch made of this model"
+        )
+    return [(name, value, *entry) for (name, value), entry in zip(named, entries)]
 
 
 def _activation_name(module: Any, index: int) -> str:

@@ -1,65 +1,25 @@
 """micrograd.compile on random graphs built from every op: the compiled batch against the eager
-engine sample by sample (1e-12 relative) and against PyTorch float64 on the whole batch, and
-every op at its awkward points (zeros, poles, overflow, inf, nan) against PyTorch."""
+engine sample by sample (1e-12 relative) and against PyTorch float64 on the whole batch (each
+op at its awkward points, compiled, is checked by test_ops through check_op)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oracle import same, same_grad
-from test_ops import CASES
+from op_cases import CASES, GRAPH_FORMS
+from oracle import same
 
 import micrograd
 from micrograd import OPS, Value
 
-# Each op on Values and on tensors, applied to raw operands: nan and inf are allowed to
-# appear, and must appear identically in the compiled batch and the eager engine.
-RAW = {
-    "add": (lambda a, b: a + b, lambda a, b: a + b),
-    "sub": (lambda a, b: a - b, lambda a, b: a - b),
-    "mul": (lambda a, b: a * b, lambda a, b: a * b),
-    "div": (lambda a, b: a / b, lambda a, b: a / b),
-    "neg": (lambda a: -a, lambda a: -a),
-    "pow": (lambda a, b: a**b, lambda a, b: a**b),
-    "abs": (abs, torch.abs),
-    "exp": (Value.exp, torch.exp),
-    "log": (Value.log, torch.log),
-    "log1p": (Value.log1p, torch.log1p),
-    "sqrt": (Value.sqrt, torch.sqrt),
-    "sin": (Value.sin, torch.sin),
-    "cos": (Value.cos, torch.cos),
-    "tanh": (Value.tanh, torch.tanh),
-    "sigmoid": (Value.sigmoid, torch.sigmoid),
-    "relu": (Value.relu, torch.relu),
-    "leaky_relu": (
-        lambda a, b: a.leaky_relu(b),
-        lambda a, b: torch.where(a > 0, a, a * b),
-    ),
-    "maximum": (lambda a, b: a.maximum(b), lambda a, b: torch.maximum(a, torch.as_tensor(b))),
-}
-
-
-def _gentle_pow(a, b):
-    # abs and tanh read the same on Values and tensors; the constant exponents are mild
-    return (abs(a) + 0.5) ** (b if isinstance(b, float) else b.tanh())
-
-
-# The same ops on gentle domains, so that graphs compared with PyTorch mostly stay finite
-# and a mismatch means something.
-GENTLE = dict(RAW)
-GENTLE.update(
-    {
-        "div": (lambda a, b: a / (b * b + 0.5), lambda a, b: a / (b * b + 0.5)),
-        "pow": (_gentle_pow, _gentle_pow),
-        "exp": (lambda a: (a * 0.5).exp(), lambda a: (a * 0.5).exp()),
-        "log": (lambda a: (abs(a) + 0.5).log(), lambda a: (a.abs() + 0.5).log()),
-        "log1p": (lambda a: (abs(a) - 0.5).log1p(), lambda a: (a.abs() - 0.5).log1p()),
-        "sqrt": (lambda a: (abs(a) + 0.1).sqrt(), lambda a: (a.abs() + 0.1).sqrt()),
-    }
-)
+# Each op on Values, applied to raw operands: nan and inf are allowed to appear, and must
+# appear identically in the compiled batch and the eager engine.
+RAW = {name: (case.ours, case.torch) for name, case in CASES.items()}
+# The same ops on the gentle domains of their cases, so that graphs compared with PyTorch
+# mostly stay finite and a mismatch means something.
+GENTLE = GRAPH_FORMS
 BINARY = {name for name, op in OPS.items() if op.arity == 2}
 
 
@@ -153,32 +113,3 @@ def test_random_graphs_match_torch(problem, group):
     for p, tp in zip(parameters, t_parameters):
         t_grad = 0.0 if tp.grad is None else tp.grad.item()
         assert close(p.grad, t_grad, 1e-9), (p.grad, t_grad)
-
-
-@pytest.mark.parametrize("group", [True, False], ids=["grouped", "one-op-per-call"])
-@pytest.mark.parametrize("name", sorted(OPS))
-def test_every_op_at_its_awkward_points_matches_torch(name, group):
-    """Values over the whole batch of awkward points at once; gradients one point per call,
-    since a parameter's gradient is summed over the batch."""
-    case = CASES[name]
-    points = np.array([p if isinstance(p, tuple) else (p,) for p in case.points])
-    parameters = [Value(1.0) for _ in range(OPS[name].arity)]  # p * x keeps x: inf, nan, -0.0
-    step = micrograd.compile(
-        lambda x: case.ours(*[p * xi for p, xi in zip(parameters, x)]), reduce="sum", group=group
-    )
-    outputs = step.forward(points)
-    problems = []
-    for point, output in zip(points.tolist(), outputs.tolist()):
-        t_parameters = [torch.tensor(1.0, dtype=torch.float64, requires_grad=True) for _ in point]
-        t_out = case.theirs(*[p * x for p, x in zip(t_parameters, point)])
-        t_out.backward()
-        if not same(output, t_out.item()):
-            problems.append(f"value at {point}: ours {output!r}, torch {t_out.item()!r}")
-        for p in parameters:
-            p.grad = 0.0
-        step([point])
-        for i, (p, tp) in enumerate(zip(parameters, t_parameters)):
-            t_grad = 0.0 if tp.grad is None else tp.grad.item()
-            if not same_grad(p.grad, t_grad):
-                problems.append(f"grad[{i}] at {point}: ours {p.grad!r}, torch {t_grad!r}")
-    assert not problems, f"{name}:\n" + "\n".join(problems[:20])

@@ -1,88 +1,20 @@
-"""Every op in micrograd.ops.OPS against PyTorch float64: values, gradients, second derivatives.
+"""Every op in micrograd.ops.OPS against PyTorch float64 and finite differences: values,
+gradients and second derivatives at the awkward points, compiled too.
 
-The table below is keyed by the engine's own op list, so adding an op to the engine without
-adding it here fails ``test_every_op_has_a_case``.
+The checks are micrograd.testing.check_op, the very function a learner runs on an op of their
+own; the cases are tests/op_cases.py, keyed by the op table, so adding an op to the engine
+without a case fails ``test_every_op_has_a_case``.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pytest
 import torch
-from oracle import same, same_grad, tensors, torch_grads
+from op_cases import CASES
+from oracle import same, tensors, torch_grads
 
-from micrograd import OPS, Value, grad, gradcheck
-
-INF, NAN = math.inf, math.nan
-
-# Points where ops are awkward: zeros of both signs, tiny and huge magnitudes, negatives,
-# the poles and branch points of log, sqrt and pow, and the non-finite values themselves.
-UNARY = [0.0, -0.0, 1e-300, 1e-8, -1e-8, 0.5, -0.5, 1.0, -1.0, 2.5, -3.0, 20.0, -20.0]
-UNARY += [100.0, -100.0, 709.0, 710.0, -745.0, 1000.0, -1000.0, 1e10, -1e10, 1e300]
-UNARY += [INF, -INF, NAN]
-SMALL = [0.0, -0.0, 1e-8, 0.5, -0.5, 1.0, -1.0, 2.0, -3.0, 1e3, -1e3, 1e200, INF, -INF, NAN]
-BINARY = list(itertools.product(SMALL, SMALL))
-# pow also needs fractional and negative exponents of negative bases, and huge results.
-POW_POINTS = BINARY + [(-8.0, 1 / 3), (-8.0, 3.0), (-2.0, -3.0), (0.0, -0.5), (-0.0, -1.0)]
-POW_POINTS += [(10.0, 400.0), (-10.0, 401.0), (0.5, -2000.0), (2.0, 0.5), (1.0, NAN)]
-LEAKY = [(a, alpha) for a in UNARY for alpha in (0.01, 0.2, -0.5)]
-
-
-@dataclass
-class Case:
-    ours: Callable  # on Values
-    theirs: Callable  # on torch tensors
-    points: list
-    # Whether a difference in a second derivative is a documented one (see below).
-    documented_difference: Callable = lambda point, ours, theirs: False
-
-
-def _pow_masked_branch(point, ours, theirs):
-    """PyTorch's pow rule masks its branches (d/da is 0 where b == 0; d/db is 0 where a == 0),
-    and its double backward sends a zero through the masked branch, where 0 * inf or
-    0 * log(negative) turns it into nan, and 0 * (b - 1) = 0 * -1 into -0.0. Ours takes only
-    the selected branch, so it gives the mathematically expected +0 there."""
-    a, b = point
-    masked = math.isnan(theirs) or (theirs == 0 and math.copysign(1.0, theirs) < 0)
-    return (a == 0 or b == 0) and masked and ours == 0 and math.copysign(1.0, ours) > 0
-
-
-def _leaky_relu_kink(point, ours, theirs):
-    """At the kink a == 0, 0 and 1 are both valid values of d2/da dalpha; PyTorch's prelu
-    double backward picks 0, ours picks 1 (the side the forward takes for a <= 0)."""
-    return point[0] == 0 and ours == 1 and theirs == 0
-
-
-CASES = {
-    "add": Case(lambda a, b: a + b, lambda a, b: a + b, BINARY),
-    "sub": Case(lambda a, b: a - b, lambda a, b: a - b, BINARY),
-    "mul": Case(lambda a, b: a * b, lambda a, b: a * b, BINARY),
-    "div": Case(lambda a, b: a / b, lambda a, b: a / b, BINARY),
-    "neg": Case(lambda a: -a, lambda a: -a, UNARY),
-    "pow": Case(lambda a, b: a**b, lambda a, b: a**b, POW_POINTS, _pow_masked_branch),
-    "abs": Case(abs, torch.abs, UNARY),
-    "exp": Case(Value.exp, torch.exp, UNARY),
-    "log": Case(Value.log, torch.log, UNARY),
-    "log1p": Case(Value.log1p, torch.log1p, UNARY + [-1.0 + 1e-12, -1.5, -1e-300, 1e-17]),
-    "sqrt": Case(Value.sqrt, torch.sqrt, UNARY),
-    "sin": Case(Value.sin, torch.sin, UNARY),
-    "cos": Case(Value.cos, torch.cos, UNARY),
-    "tanh": Case(Value.tanh, torch.tanh, UNARY),
-    "sigmoid": Case(Value.sigmoid, torch.sigmoid, UNARY),
-    "relu": Case(Value.relu, torch.relu, UNARY),
-    "leaky_relu": Case(
-        lambda a, alpha: a.leaky_relu(alpha),
-        # PReLU is leaky ReLU with a learnable slope: torch's oracle for both gradients
-        lambda a, alpha: torch.nn.functional.prelu(a.reshape(1), alpha.reshape(1)).reshape(()),
-        LEAKY,
-        _leaky_relu_kink,
-    ),
-    "maximum": Case(lambda a, b: a.maximum(b), torch.maximum, BINARY),
-}
+from micrograd import OPS, Value, grad
+from micrograd.testing import SMOOTH_BINARY, SMOOTH_UNARY, check_op
 
 
 def test_every_op_has_a_case():
@@ -95,54 +27,12 @@ def test_each_case_builds_its_own_op():
         assert case.ours(*inputs)._op is OPS[name], name
 
 
-def _first_order_mismatches(case: Case) -> list[str]:
-    problems = []
-    for point in case.points:
-        point = point if isinstance(point, tuple) else (point,)
-        xs = [Value(x) for x in point]
-        out = case.ours(*xs)
-        local = grad(out, xs)  # PyTorch's gradients exactly, signs of zero included
-        out.backward()
-        ts = tensors(*point)
-        t_out = case.theirs(*ts)
-        t_grads = torch_grads(t_out, ts)
-        if not same(out.data, t_out.item()):
-            problems.append(f"value at {point}: ours {out.data!r}, torch {t_out.item()!r}")
-        for i, (x, g, tg) in enumerate(zip(xs, local, t_grads)):
-            if not same(g, tg.item()):
-                problems.append(f"grad[{i}] at {point}: ours {g!r}, torch {tg.item()!r}")
-            if not same_grad(x.grad, tg.item()):
-                problems.append(f".grad[{i}] at {point}: ours {x.grad!r}, torch {tg.item()!r}")
-    return problems
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_value_and_gradient_match_torch(name):
-    problems = _first_order_mismatches(CASES[name])
-    assert not problems, f"{name}:\n" + "\n".join(problems[:20])
-
-
-def _second_order_mismatches(case: Case) -> list[str]:
-    problems = []
-    for point in case.points:
-        point = point if isinstance(point, tuple) else (point,)
-        xs = [Value(x) for x in point]
-        first = grad(case.ours(*xs), xs, create_graph=True)
-        ts = tensors(*point)
-        t_first = torch_grads(case.theirs(*ts), ts, create_graph=True)
-        for i, (g, tg) in enumerate(zip(first, t_first)):
-            ours = grad(g, xs) if isinstance(g, Value) else [0.0] * len(xs)
-            theirs = torch_grads(tg, ts) if tg.requires_grad else [torch.zeros(())] * len(ts)
-            for j, (o, t) in enumerate(zip(ours, theirs)):
-                if not same(o, t.item()) and not case.documented_difference(point, o, t.item()):
-                    problems.append(f"d2/dx{i}dx{j} at {point}: ours {o!r}, torch {t.item()!r}")
-    return problems
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_second_derivatives_match_torch(name):
-    problems = _second_order_mismatches(CASES[name])
-    assert not problems, f"{name}:\n" + "\n".join(problems[:20])
+def test_every_op_passes_check_op(name):
+    case, op = CASES[name], OPS[name]
+    smooth = (SMOOTH_UNARY if op.arity == 1 else SMOOTH_BINARY) + case.smooth
+    excused = case.known_difference
+    check_op(op, case.torch, points=case.points, smooth=smooth, known_difference=excused)
 
 
 # Plain numbers on either side of every binary operator become constants.
@@ -192,35 +82,3 @@ def test_third_derivatives_match_torch():
             theirs = [d for g in theirs for d in torch_grads(g, ts, create_graph=True)]
             for o, t in zip(ours, theirs):
                 assert same(o.data, t.item(), rel=1e-10), (point, _order, o.data, t.item())
-
-
-# Smooth points, away from every kink, pole and branch cut, where central differences are a
-# fair oracle: positive ones suit every op; the ops defined for negatives get one there too.
-SMOOTH_UNARY = [0.7, 1.9]
-SMOOTH_BINARY = [(0.7, 1.3), (1.9, 0.6)]
-NEGATIVE = {
-    "neg": [-0.4],
-    "abs": [-0.4],
-    "exp": [-0.4],
-    "sin": [-0.4],
-    "cos": [-0.4],
-    "tanh": [-0.4],
-    "sigmoid": [-0.4],
-    "relu": [-0.4],
-    "log1p": [-0.4],
-    "add": [(-0.4, -1.1)],
-    "sub": [(-0.4, -1.1)],
-    "mul": [(-0.4, -1.1)],
-    "div": [(-0.4, -1.1)],
-    "pow": [(0.6, -1.5)],
-    "leaky_relu": [(-0.4, 0.2)],
-    "maximum": [(-0.4, -1.1)],
-}
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_derivatives_match_finite_differences_to_second_order(name):
-    smooth = SMOOTH_BINARY if OPS[name].arity == 2 else SMOOTH_UNARY
-    for point in smooth + NEGATIVE.get(name, []):
-        point = point if isinstance(point, tuple) else (point,)
-        assert gradcheck(CASES[name].ours, point, order=2), (name, point)

@@ -100,9 +100,3 @@ def test_every_make_command_in_the_readme_is_a_makefile_target():
     targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.MULTILINE))
     assert {"demo", "test"} <= set(commands)
     assert set(commands) <= targets
-
-
-def test_the_comparison_table_counts_the_ops_in_the_table():
-    from micrograd import OPS
-
-    assert f"| {len(OPS)} primitive ops, any exponent |" in README.read_text()

@@ -1,0 +1,271 @@
+"""Checking your own code against PyTorch, with the checks this project's own tests run.
+
+* ``assert_matches_torch(fn, *inputs)`` runs one function on Values and on float64 tensors
+  (``Value`` and ``torch.Tensor`` share ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``,
+  ``sqrt``, ``sin``, ``cos``, ``abs`` and the operators) and compares the value, every first
+  derivative and, with ``order=2``, the Hessian.
+* ``check_op(op, torch_fn)`` runs on any op, yours too, everything the built-in ops pass: a
+  grid of awkward points against PyTorch to second order, central finite differences to
+  second order at smooth points, and micrograd.compile against PyTorch over the grid.
+* A whole model: ``micrograd.nn.testing.assert_module_matches_torch``.
+
+A mismatch raises AssertionError with a table (which derivative, ours, PyTorch's, the
+relative error), so the checks work in pytest and unittest alike. PyTorch is imported only
+when a check runs: ``import micrograd`` never imports it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+
+from .backward import grad
+from .engine import Value
+from .gradcheck import GradcheckError, gradcheck
+from .ops import Op
+
+__all__ = [
+    "AWKWARD_BINARY",
+    "AWKWARD_UNARY",
+    "SMOOTH_BINARY",
+    "SMOOTH_UNARY",
+    "assert_matches_torch",
+    "check_op",
+]
+
+INF, NAN = math.inf, math.nan
+
+# Points where ops are awkward: zeros of both signs, tiny and huge magnitudes, negatives,
+# the poles and branch points of log, sqrt and pow, and the non-finite values themselves.
+AWKWARD_UNARY = [0.0, -0.0, 1e-300, 1e-8, -1e-8, 0.5, -0.5, 1.0, -1.0, 2.5, -3.0, 20.0, -20.0]
+AWKWARD_UNARY += [100.0, -100.0, 709.0, 710.0, -745.0, 1000.0, -1000.0, 1e10, -1e10, 1e300]
+AWKWARD_UNARY += [INF, -INF, NAN]
+_SMALL = [0.0, -0.0, 1e-8, 0.5, -0.5, 1.0, -1.0, 2.0, -3.0, 1e3, -1e3, 1e200, INF, -INF, NAN]
+AWKWARD_BINARY = list(itertools.product(_SMALL, _SMALL))
+SMOOTH_UNARY = [(0.7,), (1.9,)]  # away from every kink, pole and branch cut
+SMOOTH_BINARY = [(0.7, 1.3), (1.9, 0.6)]
+
+
+def torch_module():
+    """PyTorch, or an ImportError that says how to install it."""
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError(
+            "micrograd.testing compares against PyTorch, which is not installed: "
+            "pip install torch (the CPU build is enough: pip install torch "
+            "--index-url https://download.pytorch.org/whl/cpu)"
+        ) from error
+    return torch
+
+
+def agree(ours: float, theirs: float, rtol: float, atol: float, signed_zero: bool = False):
+    """Whether ours is theirs: to atol + rtol * |theirs|, nan to nan, inf to the same inf,
+    and (signed_zero) -0.0 only to -0.0."""
+    ours, theirs = float(ours), float(theirs)
+    if math.isnan(ours) or math.isnan(theirs):
+        return math.isnan(ours) and math.isnan(theirs)
+    if math.isinf(ours) or math.isinf(theirs):
+        return ours == theirs
+    if signed_zero and ours == 0 and theirs == 0:
+        return math.copysign(1.0, ours) == math.copysign(1.0, theirs)
+    return abs(ours - theirs) <= atol + rtol * abs(theirs)
+
+
+def _our_derivatives(fn: Callable, point: Sequence[float], order: int) -> dict:
+    """{(): value, (i,): d/dx_i, (i, j): d2/dx_i dx_j, ...} from the engine, to order."""
+    xs = [Value(x) for x in point]
+    level: dict[tuple, object] = {(): fn(*xs)}
+    found = {(): level[()]}
+    for _ in range(order):
+        deeper = {}
+        for index, value in level.items():
+            partials = grad(value, xs, create_graph=True) if isinstance(value, Value) else None
+            for i in range(len(xs)):
+                deeper[index + (i,)] = partials[i] if partials else 0.0
+        found |= deeper
+        level = deeper
+    return {index: float(getattr(value, "data", value)) for index, value in found.items()}
+
+
+def _torch_derivatives(fn: Callable, point: Sequence[float], order: int) -> dict:
+    torch = torch_module()
+    ts = [torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for x in point]
+    level: dict[tuple, object] = {(): fn(*ts)}
+    found = dict(level)
+    for _ in range(order):
+        deeper = {}
+        for index, value in level.items():
+            needs = isinstance(value, torch.Tensor) and value.requires_grad
+            partials = (
+                torch.autograd.grad(value, ts, create_graph=True, allow_unused=True)
+                if needs
+                else [None] * len(ts)
+            )
+            for i, partial in enumerate(partials):
+                deeper[index + (i,)] = 0.0 if partial is None else partial
+        found |= deeper
+        level = deeper
+    return {
+        index: float(value.detach() if isinstance(value, torch.Tensor) else value)
+        for index, value in found.items()
+    }
+
+
+def _named(index: tuple, names: list[str], function: str) -> str:
+    if not index:
+        return function
+    wrt = "".join(f"d{names[i]}" for i in index)
+    power = f"{len(index)}" if len(index) > 1 else ""
+    return f"d{power}{function}/{wrt}"
+
+
+def _table(title: str, rows: list[tuple]) -> str:
+    header = ("derivative", "order", "micrograd", "PyTorch", "rel. error")
+    lines = [header] + [
+        (name, str(order), repr(ours), repr(theirs), _relative_error(ours, theirs))
+        for name, order, ours, theirs in rows
+    ]
+    widths = [max(len(line[k]) for line in lines) for k in range(len(header))]
+    body = ["  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines]
+    return "\n".join([title, *body])
+
+
+def _relative_error(ours: float, theirs: float) -> str:
+    if math.isnan(ours) or math.isnan(theirs) or math.isinf(ours) or math.isinf(theirs):
+        return "-"
+    scale = max(abs(theirs), abs(ours))
+    return f"{abs(ours - theirs) / scale:.1e}" if scale else "0"
+
+
+def _mismatches(ours, theirs, point, names, function, rtol, atol, signed_zero, excused):
+    rows = []
+    for index, value in ours.items():
+        if not agree(value, theirs[index], rtol, atol, signed_zero):
+            if not excused(point, index, value, theirs[index]):
+                rows.append((_named(index, names, function), len(index), value, theirs[index]))
+    return rows
+
+
+def assert_matches_torch(
+    fn: Callable,
+    *inputs: float | Value,
+    order: int = 2,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    torch_fn: Callable | None = None,
+) -> None:
+    """fn(*inputs) on Values and (torch_fn or fn) on float64 tensors agree: the value, every
+    first derivative and, to order 2, every second one; else AssertionError with a table."""
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise ValueError(f"assert_matches_torch: order must be an integer >= 0, got {order!r}")
+    point = [x.data if isinstance(x, Value) else float(x) for x in inputs]
+    names = [x.label if isinstance(x, Value) and x.label else f"x{i}" for i, x in enumerate(inputs)]
+    function = fn.name if isinstance(fn, Op) else getattr(fn, "__name__", "f")
+    function = "f" if function == "<lambda>" else function
+    ours = _our_derivatives(fn, point, order)
+    theirs = _torch_derivatives(torch_fn or fn, point, order)
+    rows = _mismatches(ours, theirs, point, names, function, rtol, atol, False, _nothing)
+    if rows:
+        at = ", ".join(f"{name}={x!r}" for name, x in zip(names, point))
+        raise AssertionError(_table(f"micrograd and PyTorch disagree on {function} at {at}:", rows))
+
+
+def _nothing(*args) -> bool:
+    return False
+
+
+def check_op(
+    op: Op,
+    torch_fn: Callable,
+    *,
+    points: Sequence | None = None,
+    smooth: Sequence | None = None,
+    known_difference: Callable | None = None,
+    rtol: float = 1e-12,
+    compiled: bool = True,
+) -> None:
+    """Every check the built-in ops pass, on op: its value and derivatives to second order
+    against torch_fn (float64) over points (the awkward grid by default), signs of zero
+    included; central finite differences to second order at smooth points; and, compiled,
+    micrograd.compile's values and gradients over the grid against PyTorch.
+
+    ``known_difference(point, index, ours, theirs)`` may excuse a documented difference
+    (index is () for the value, (i,) or (i, j) for a derivative). Raises AssertionError
+    listing every mismatch."""
+    if not isinstance(op, Op) or op.arity not in (1, 2):
+        raise TypeError(f"check_op: expected an Op of one or two inputs, got {op!r}")
+    points = [_as_point(p) for p in (points or _default_points(op.arity))]
+    excused = known_difference or _nothing
+    sections: dict[str, list[str]] = {"the op": [], "finite differences": [], "PyTorch": []}
+    built = op(*[Value(0.5) for _ in range(op.arity)])
+    if built._op is not op:
+        sections["the op"].append(f"{op.name}(...) made a node of op {built._op!r}, not {op!r}")
+    for point in [_as_point(p) for p in (smooth or _default_smooth(op.arity))]:
+        try:
+            gradcheck(op, point, order=2)
+        except GradcheckError as error:
+            sections["finite differences"].append(str(error))
+    names = list(op.inputs)
+    for point in points:
+        ours = _our_derivatives(op, point, 2)
+        theirs = _torch_derivatives(torch_fn, point, 2)
+        rows = _mismatches(ours, theirs, point, names, op.name, rtol, 0.0, True, excused)
+        for name, _, o, t in rows:
+            sections["PyTorch"].append(f"at {point}: {name}: ours {o!r}, torch {t!r}")
+    if compiled:
+        sections["micrograd.compile"] = _compiled_mismatches(op, torch_fn, points, rtol)
+    problems = {title: lines for title, lines in sections.items() if lines}
+    if problems:
+        count = sum(len(lines) for lines in problems.values())
+        report = [f"check_op({op.name}): {count} problem(s)"]
+        for title, lines in problems.items():
+            report.append(f"against {title}:" if title != "the op" else "the op:")
+            report += [f"  {line}" for line in lines[:12]]
+            if len(lines) > 12:
+                report.append(f"  ... and {len(lines) - 12} more")
+        raise AssertionError("\n".join(report))
+
+
+def _as_point(point) -> tuple[float, ...]:
+    return tuple(float(x) for x in point) if isinstance(point, (tuple, list)) else (float(point),)
+
+
+def _default_points(arity: int) -> list:
+    return AWKWARD_UNARY if arity == 1 else AWKWARD_BINARY
+
+
+def _default_smooth(arity: int) -> list:
+    return SMOOTH_UNARY if arity == 1 else SMOOTH_BINARY
+
+
+def _compiled_mismatches(op: Op, torch_fn: Callable, points: list, rtol: float) -> list[str]:
+    """micrograd.compile's values over the whole grid at once, and its gradients one point
+    per call (a parameter's gradient is summed over the batch), against PyTorch."""
+    import numpy as np
+
+    from .compiler import compile
+
+    torch = torch_module()
+    scales = [Value(1.0) for _ in range(op.arity)]  # scale * x keeps x: inf, nan, -0.0
+    step = compile(lambda x: op(*[s * xi for s, xi in zip(scales, x)]), reduce="sum")
+    outputs = step.forward(np.array(points)).tolist()
+    problems = []
+    for point, output in zip(points, outputs):
+        t_scales = [torch.tensor(1.0, dtype=torch.float64, requires_grad=True) for _ in point]
+        t_out = torch_fn(*[s * x for s, x in zip(t_scales, point)])
+        t_out.backward()
+        if not agree(output, t_out.item(), rtol, 0.0, signed_zero=True):
+            problems.append(f"compiled, at {point}: value ours {output!r}, torch {t_out.item()!r}")
+        for s in scales:
+            s.grad = 0.0
+        step([point])
+        for i, (s, ts) in enumerate(zip(scales, t_scales)):
+            theirs = 0.0 if ts.grad is None else ts.grad.item()
+            # a .grad starts at +0.0, so a -0.0 that arrives reads +0.0: zeros' signs aside
+            if not (s.grad == theirs == 0 or agree(s.grad, theirs, rtol, 0.0)):
+                problems.append(
+                    f"compiled, at {point}: gradient {i} ours {s.grad!r}, torch {theirs!r}"
+                )
+    return problems

@@ -1,0 +1,191 @@
+"""micrograd.testing and micrograd.nn.testing: they pass what is right, catch what is wrong,
+say where, and work in pytest and unittest alike."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import unittest
+
+import pytest
+import torch
+from micrograd.nn.testing import assert_module_matches_torch
+
+from micrograd import Op, Value, nn
+from micrograd.ops import TANH
+from micrograd.testing import assert_matches_torch, check_op
+
+
+def neuron(x, w, b):
+    return (x * w + b).tanh() + (x / w).exp() * b.sigmoid() - abs(w).sqrt()
+
+
+@pytest.mark.parametrize(
+    "fn, point",
+    [
+        (neuron, (0.5, -1.3, 0.2)),
+        (lambda a, b: a**b + (a * b).log() - b.relu(), (1.7, 0.8)),
+        (lambda a: (a.sin() * a.cos() + 1) ** 3, (0.4,)),
+    ],
+)
+def test_right_functions_pass_to_second_order(fn, point):
+    assert_matches_torch(fn, *point)
+
+
+def test_a_wrong_function_is_caught_and_the_table_names_input_and_order():
+    def torch_version(x, w, b):  # the sign of one term is wrong
+        return (x * w + b).tanh() + (x / w).exp() * b.sigmoid() + w.abs().sqrt()
+
+    x, w, b = Value(0.5, label="x"), Value(-1.3, label="w"), Value(0.2, label="b")
+    with pytest.raises(AssertionError) as caught:
+        assert_matches_torch(neuron, x, w, b, torch_fn=torch_version)
+    table = str(caught.value)
+    assert "neuron at x=0.5, w=-1.3, b=0.2" in table
+    assert "derivative" in table and "rel. error" in table
+    lines = {line.split()[0]: line.split() for line in table.splitlines()[2:]}
+    assert set(lines) == {"neuron", "dneuron/dw", "d2neuron/dwdw"}  # only what w touches
+    assert lines["dneuron/dw"][1] == "1" and lines["d2neuron/dwdw"][1] == "2"
+
+
+def test_order_one_leaves_the_hessian_out():
+    # a rule that reads plain numbers is right to first order only: no graph for its gradient
+    cube = Op("cube", 1, lambda F, a: a * a * a, lambda F, g, out, a: (g * 3 * F.plain(a) ** 2,))
+    assert_matches_torch(cube, 0.7, order=1, torch_fn=lambda a: a**3)
+    with pytest.raises(AssertionError, match=r"d2cube/dx0dx0  2"):
+        assert_matches_torch(cube, 0.7, order=2, torch_fn=lambda a: a**3)
+
+
+def stable_softplus():
+    """log(1 + e**a), written so that it neither overflows nor loses digits."""
+    return Op(
+        "softplus",
+        1,
+        lambda F, a: F.where(F.plain(a) > 20, a, F.log1p(F.exp(a))),
+        lambda F, g, out, a: (F.where(F.plain(a) > 20, g, g * F.div(1.0, 1.0 + F.exp(-a))),),
+        "softplus(a) = log(1 + e**a), a above 20 (as torch)",
+    )
+
+
+def test_check_op_passes_an_op_of_ones_own_and_catches_a_wrong_rule():
+    square = Op("square", 1, lambda F, a: a * a, lambda F, g, out, a: (g * 2 * a,))
+    check_op(square, lambda a: a * a)
+    wrong_tanh = Op("tanh", 1, TANH.forward, lambda F, g, out, a: (g * (1 - out),))  # not out**2
+    with pytest.raises(AssertionError, match=r"check_op\(tanh\): \d+ problem") as caught:
+        check_op(wrong_tanh, torch.tanh)
+    report = str(caught.value)
+    assert "against finite differences:" in report and "gradcheck: d^1 f / dinputs[0]" in report
+    assert "against PyTorch:" in report and "dtanh/da: ours" in report
+
+
+def test_check_op_checks_the_compiled_program_too():
+    # right on floats and Values, but the array rule forgets where it is 0: only compile errs
+    def derivative(F, g, out, a):
+        if isinstance(a, (float, Value)):
+            return (F.where(F.plain(a) > 0, g, 0.0),)
+        return (g,)
+
+    relu_ish = Op("relu_ish", 1, lambda F, a: F.where(F.plain(a) < 0, 0.0, a), derivative)
+    with pytest.raises(AssertionError) as caught:
+        check_op(relu_ish, torch.relu, points=[-1.0, 2.0])
+    assert "against micrograd.compile:" in str(caught.value)
+    assert "compiled, at (-1.0,): gradient 0" in str(caught.value)
+    assert "against PyTorch:" not in str(caught.value)
+
+
+def test_a_model_matches_its_torch_copy_with_each_loss():
+    X = [[0.5, -1.0, 2.0], [1.0, 0.2, -0.3], [-0.7, 0.1, 0.9]]
+    classifier = nn.MLP(3, [4, 3], activation="tanh", rng=random.Random(0))
+    assert_module_matches_torch(classifier, X)
+    assert_module_matches_torch(classifier, X, [0, 2, 1], loss="cross_entropy")
+    scorer = nn.MLP(3, [5, 1], rng=random.Random(1))
+    assert_module_matches_torch(scorer, X, [1.0, -1.0, 1.0], loss="hinge")
+    assert_module_matches_torch(scorer, X, [0.3, -1.0, 2.0], loss="mse")
+
+
+def test_a_model_that_differs_from_its_torch_copy_is_caught_by_name():
+    class Leaky(nn.Neuron):  # computes something to_torch cannot know about
+        def _forward(self, x):
+            return super()._forward(x) * 1.5
+
+    model = nn.MLP(2, [3, 1], rng=random.Random(2))
+    leaky = Leaky(2, activation="linear")
+    leaky.w, leaky.b = model.layers[1].neurons[0].w, model.layers[1].neurons[0].b
+    model.layers[1].neurons[0] = leaky
+    with pytest.raises(AssertionError) as caught:
+        assert_module_matches_torch(model, [[0.3, 0.8], [1.0, -2.0]])
+    assert "output 0 of sample 0" in str(caught.value)
+    assert "d loss / d layers.1.neurons.0.b" in str(caught.value)
+
+
+def test_it_works_under_unittest_as_a_failure_not_an_error():
+    class Checks(unittest.TestCase):
+        def test_right(self):
+            assert_matches_torch(lambda a: a.exp() * a, 0.3)
+
+        def test_wrong(self):
+            assert_matches_torch(lambda a: a.exp() * a, 0.3, torch_fn=lambda a: a.exp())
+
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(Checks).run(result)
+    assert result.testsRun == 2 and len(result.failures) == 1 and not result.errors
+    assert "test_wrong" in str(result.failures[0][0])
+
+
+def test_without_torch_the_error_names_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
+    with pytest.raises(ImportError, match="pip install torch"):
+        assert_matches_torch(lambda a: a * a, 2.0)
+
+
+def test_importing_micrograd_and_its_testing_module_never_imports_torch():
+    probe = "import sys, micrograd, micrograd.testing; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_an_op_of_ones_own_works_everywhere_a_builtin_does(tmp_path):
+    import math
+
+    import numpy as np
+
+    import micrograd
+    from micrograd import detect_anomaly, grad, gradcheck, no_grad
+    from micrograd.draw import backward_steps, draw_dot, save_backward_html
+
+    softplus = stable_softplus()
+
+    def expected(a):  # log(1 + e**a) and its derivative sigmoid(a), by hand
+        return math.log1p(math.exp(a)), 1 / (1 + math.exp(-a))
+
+    x = Value(0.3)
+    y = softplus(x) * 2.0
+    y.backward()
+    assert y.data == pytest.approx(2 * expected(0.3)[0]) and x.grad == pytest.approx(
+        2 * expected(0.3)[1]
+    )
+    (first,) = grad(softplus(x), [x], create_graph=True)
+    (second,) = grad(first, [x])
+    s = expected(0.3)[1]
+    assert second == pytest.approx(s * (1 - s), rel=1e-12)  # sigmoid'(a)
+    assert gradcheck(softplus, [0.3], order=2)
+    with no_grad():
+        assert softplus(x)._prev == ()
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="'softplus'"):
+        bad = Op("softplus", 1, softplus.forward, lambda F, g, out, a: (g * F.div(1.0, 0.0 * a),))
+        bad(Value(0.0)).backward()
+    assert softplus(2.0).data == pytest.approx(expected(2.0)[0])  # plain numbers are lifted
+    w = Value(0.7)
+    step = micrograd.compile(lambda x: softplus(w * x[0]))
+    batch = np.array([[0.5], [-1.0], [2.0]])
+    loss = step(batch)
+    values = [expected(0.7 * v)[0] for v in batch[:, 0]]
+    assert loss == pytest.approx(sum(values) / 3, rel=1e-12)
+    assert w.grad == pytest.approx(sum(expected(0.7 * v)[1] * v for v in batch[:, 0]) / 3)
+    assert "softplus(" in step.listing()
+    assert "label=<softplus>" in draw_dot(softplus(x)).source
+    (frame,) = list(backward_steps(softplus(x)))
+    assert frame.edges[0].amount == pytest.approx(expected(0.3)[1], rel=1e-12)
+    save_backward_html(softplus(x) * 3.0, tmp_path / "page.html")
+    assert "softplus" in (tmp_path / "page.html").read_text()
+    check_op(softplus, torch.nn.functional.softplus, points=[-3.0, 0.0, 1.0, 30.0])

@@ -15,6 +15,7 @@ import numpy as np
 from micrograd import Value, no_grad
 
 from . import data, optim
+from .module import ACTIVATIONS as MODULE_ACTIVATIONS
 from .module import MLP
 from .train import fit
 
@@ -37,7 +38,8 @@ OPTIMIZERS = {  # name: (make(params, lr) -> optimizer, default learning rate)
     "rmsprop": (lambda params, lr: optim.RMSprop(params, lr=lr), 0.01),
     "adagrad": (lambda params, lr: optim.Adagrad(params, lr=lr), 0.3),
 }
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
+# The hidden layers' choices: nn's activations, but for "linear" (the network would be linear)
+ACTIVATIONS = tuple(name for name in MODULE_ACTIVATIONS if name != "linear")
 # every file the demo may write into its folder (neuron.dot only when Graphviz's dot is missing)
 OUTPUT_NAMES = (
     "decision_boundary.png",

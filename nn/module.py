@@ -202,6 +202,32 @@ class Module:
         for (_, p), value in zip(named, values):
             p.data = value
 
+    def parameter_groups(self, level: str) -> dict[Value, str]:
+        """{parameter: the name of the unit it belongs to}, for drawings that box each unit:
+        level "neuron" is the module holding the parameter itself (a Neuron), "layer" the
+        module holding that one (a Layer); "(model)" where the model itself is that unit."""
+        if level not in GROUP_LEVELS:
+            raise ValueError(
+                f"parameter_groups: level must be one of {GROUP_LEVELS}, got {level!r}"
+            )
+        groups: dict[Value, str] = {}
+        for owner, parent, module in self._modules_with_parents():
+            unit = owner if level == "neuron" else parent
+            for item in vars(module).values():
+                for parameter in _direct_parameters(item):
+                    groups[parameter] = unit or "(model)"
+        return groups
+
+    def _modules_with_parents(self) -> list[tuple[str, str, Module]]:
+        """(name, parent's name, module) for self ("") and every module inside it."""
+        found, stack = [], [("", "", self)]
+        while stack:
+            name, parent, module = stack.pop()
+            found.append((name, parent, module))
+            for child_name, child in reversed(list(module._children())):
+                stack.append((f"{name}.{child_name}" if name else child_name, name, child))
+        return found
+
     def num_parameters(self) -> int:
         """How many scalar parameters the module has."""
         return len(self.named_parameters())
@@ -237,6 +263,18 @@ class Module:
     def __repr__(self) -> str:
         count = f"  # {self.num_parameters()} parameters"
         return self._summary() + count
+
+
+GROUP_LEVELS = ("neuron", "layer")
+
+
+def _direct_parameters(item: object) -> list[Value]:
+    """The Values an attribute holds itself (a Value, or a list of them), not its modules'."""
+    if isinstance(item, Value):
+        return [item]
+    if isinstance(item, (list, tuple)):
+        return [v for element in item for v in _direct_parameters(element)]
+    return []
 
 
 def _gather(item: object, found: list) -> None:

@@ -106,3 +106,26 @@ def test_unlabelled_parameters_show_their_model_names():
     assert "<I>layers.2.neurons.0.w.15</I>" in source
     names = set(re.findall(r"<I>([\w.]+)</I>", source))
     assert names and names <= {name for name, _ in model.named_parameters()}
+
+
+def test_the_model_says_how_its_parameters_group_not_their_names():
+    """The drawing asks the model (parameter_groups), so a module of one's own can group its
+    parameters as it likes; nn's modules group by the module holding each parameter."""
+    model, loss = mlp_loss()
+    assert set(model.parameter_groups("layer").values()) == {"layers.0", "layers.1", "layers.2"}
+    neuron_of = model.parameter_groups("neuron")
+    assert neuron_of[model.layers[1].neurons[4].w[7]] == "layers.1.neurons.4"
+
+    class Halves(type(model)):
+        def parameter_groups(self, level):
+            params = self.parameters()
+            return {p: "first half" if k < len(params) // 2 else "second half"
+                    for k, p in enumerate(params)}  # fmt: skip
+
+    halves = Halves.__new__(Halves)
+    halves.__dict__.update(vars(model))
+    dot = draw_dot(loss, params=halves, group="layer", collapse=True)
+    assert set(re.findall(r"<B>(first half|second half)</B>", dot.source)) == {
+        "first half",
+        "second half",
+    }

@@ -189,7 +189,7 @@ def test_html_refuses_too_many_steps_before_building_any_frame(tmp_path, monkeyp
         raise AssertionError("counting the steps built a frame")
 
     monkeypatch.setattr(steps, "Frame", build_nothing)
-    monkeypatch.setattr(steps, "local_grads", build_nothing)
+    monkeypatch.setattr(steps, "walk_aside", build_nothing)
     tracemalloc.start()
     try:
         with pytest.raises(ValueError, match=r"20000 steps is more than max_frames=10;"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from .graph import fmt, grad_text, printable
-from .groups import module_path
+from .groups import parameter_groups
 
 
 def box_ids(groups: list, boxed: set[int]) -> dict[str, str]:
@@ -22,6 +22,7 @@ def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dic
         for j in graph.inputs(target):
             consumers[j].append(target)
     root = len(graph.nodes) - 1
+    layer_of = parameter_groups(graph, "layer") if level == "neuron" else {}
     drawn = []
     for name, box_id in box_ids(groups, boxed).items():
         members = [i for i in sorted(boxed) if groups[i] == name]
@@ -46,7 +47,7 @@ def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dic
         attrs = {"label": label, "shape": "plain", "id": box_id, "class": "module"}
         layer = None
         if level == "neuron" and params:
-            layer = module_path(graph.param_names[graph.nodes[params[0]]], "layer")
+            layer = layer_of.get(graph.nodes[params[0]])
         drawn.append((layer, box_id, attrs))
     return drawn
 

@@ -26,6 +26,7 @@ class Graph:
     index: dict[Value, int]
     kinds: list[str]
     param_names: dict[Value, str | None]
+    params: object = None  # what the caller passed: a model can say how its parameters group
 
     def inputs(self, i: int) -> list[int]:
         """Indices of node i's inputs, in ``_prev`` order, repeats kept."""
@@ -40,7 +41,7 @@ def index_graph(root: Value, params: object = None) -> Graph:
     index = {node: i for i, node in enumerate(nodes)}
     param_names = named_params(params)
     kinds = [_kind(node, root, param_names, params is not None) for node in nodes]
-    return Graph(root, nodes, index, kinds, param_names)
+    return Graph(root, nodes, index, kinds, param_names, params)
 
 
 def named_params(params: object) -> dict[Value, str | None]:

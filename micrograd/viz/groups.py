@@ -1,10 +1,11 @@
-"""Which module (neuron or layer) each node of a model's graph belongs to.
+"""Which unit (neuron or layer) each node of a model's graph belongs to.
 
-A parameter belongs to the module its dotted name says (``layers.0.neurons.3.w.1`` is in
-neuron ``layers.0.neurons.3``, layer ``layers.0``). A node belongs to a module when it uses
-one of that module's parameters directly (``w * x``, ``b + w*x``); a sum of two such nodes of
-the same module stays in it (the neuron's running sum); and one unary op on that sum (the
-activation) closes the module: whatever uses the activation belongs to someone else.
+The model says where each parameter belongs (``parameter_groups(level)``, as micrograd.nn's
+modules do); for a plain ``{name: Value}`` mapping, a parameter belongs to its dotted name's
+path (``a.3.w.1`` to ``a.3``, and one level up, ``a``). A node belongs to a unit when it uses
+one of that unit's parameters directly (``w * x``, ``b + w*x``); a sum of two such nodes of
+the same unit stays in it (the neuron's running sum); and an activation on that sum (an op of
+one input, or leaky_relu) closes the unit: whatever uses it belongs to another.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ LEVELS = ("neuron", "layer")
 
 
 def module_path(name: str, level: str) -> str:
-    """The module owning parameter ``name``: its neuron, or that neuron's layer."""
+    """The unit a dotted parameter name belongs to: its path (neuron), or one level up."""
     if level not in LEVELS:
         raise ValueError(f"drawing: group must be one of {LEVELS}, got {level!r}")
     parts = name.split(".")
@@ -29,15 +30,24 @@ def module_path(name: str, level: str) -> str:
     return ".".join(parts) or "(model)"
 
 
-def node_groups(graph: Graph, level: str) -> list[str | None]:
-    """For each node, the name of the module it belongs to at this level, or None."""
-    groups: list[str | None] = [None] * len(graph.nodes)
-    closed = [False] * len(graph.nodes)
-    param_group = {
+def parameter_groups(graph: Graph, level: str) -> dict[Value, str]:
+    """{parameter: its unit at level}, as the model says, or by the dotted names given."""
+    if level not in LEVELS:
+        raise ValueError(f"drawing: group must be one of {LEVELS}, got {level!r}")
+    if hasattr(graph.params, "parameter_groups"):
+        return dict(graph.params.parameter_groups(level))
+    return {
         value: module_path(name, level)
         for value, name in graph.param_names.items()
         if name is not None
     }
+
+
+def node_groups(graph: Graph, level: str) -> list[str | None]:
+    """For each node, the name of the unit it belongs to at this level, or None."""
+    groups: list[str | None] = [None] * len(graph.nodes)
+    closed = [False] * len(graph.nodes)
+    param_group = parameter_groups(graph, level)
     if graph.param_names and not param_group:
         raise ValueError("drawing: grouping needs parameter names: pass a model or {name: Value}")
     for i, node in enumerate(graph.nodes):
@@ -56,11 +66,7 @@ def node_groups(graph: Graph, level: str) -> list[str | None]:
             continue
         if node._op is ADD:
             groups[i] = open_groups.pop()
-        elif _is_activation(node):
+        elif node._op.arity == 1 or node._op is LEAKY_RELU:  # an activation closes the unit
             groups[i] = open_groups.pop()
             closed[i] = True
     return groups
-
-
-def _is_activation(node: Value) -> bool:
-    return node._op.arity == 1 or node._op is LEAKY_RELU

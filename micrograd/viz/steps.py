@@ -11,8 +11,9 @@ from itertools import islice
 from os import PathLike
 from pathlib import Path
 
+from ..backward import walk_aside
 from .dot import MAX_NODES, build
-from .graph import Graph, fmt, index_graph, local_grads, printable
+from .graph import Graph, fmt, index_graph, printable
 from .page import PAGE
 from .render import svg_texts
 
@@ -91,23 +92,20 @@ def backward_steps(root, params: object = None) -> Iterator[Frame]:
 
 
 def _frames(graph: Graph) -> Iterator[Frame]:
+    """The frames of backward's own walk (micrograd.backward.walk_aside), step by step."""
+    steps: list[tuple] = []
+    walk_aside(
+        graph.root, observe=lambda node, grad, local_grads: steps.append((node, grad, local_grads))
+    )
     walk = Walk(graph, [])
-    grads: dict[int, float] = {len(graph.nodes) - 1: 1.0}  # one running total for the walk
-    step = 0
-    for i in reversed(range(len(graph.nodes))):
-        node = graph.nodes[i]
-        if not node._prev:
-            continue
-        node_grad = grads.get(i, 0.0)
-        amounts = local_grads(node, node_grad)
+    for step, (node, node_grad, local_grads) in enumerate(steps):
+        i = graph.index[node]
         edges = tuple(
-            Edge(j, i, slot, amount)
-            for slot, (j, amount) in enumerate(zip(graph.inputs(i), amounts))
+            Edge(j, i, slot, float(amount))
+            for slot, (j, amount) in enumerate(zip(graph.inputs(i), local_grads))
         )
-        _receive(grads, edges)
         walk.sent.append(edges)
         yield Frame(step, i, node, node_grad, edges, walk)
-        step += 1
 
 
 def draw_step(frame: Frame, rankdir: str = "LR", **options):

@@ -1,0 +1,31 @@
+"""Optimizers and learning-rate schedules, with PyTorch's names, arguments and defaults.
+
+An optimizer holds ``param_groups`` (dicts with ``"params"`` and the hyperparameters, as in
+``torch.optim``) and per-parameter state. ``step()`` updates each parameter's ``.data``
+from its ``.grad`` with float arithmetic in the order PyTorch uses, under ``no_grad`` so an
+update never records a graph. A schedule sets ``group["lr"]`` each time it steps.
+
+Every setting has one rule (a ``_Rule`` in the class's ``_settings``, PyTorch's where PyTorch
+has one), checked by the constructor and by ``load_state_dict`` alike, so a loaded state is
+one the constructor would have accepted and ``step()`` can run from. A setting of the wrong
+kind is a TypeError in the constructor; in ``load_state_dict`` every fault is a ValueError,
+raised before anything changes.
+"""
+
+from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
+from .optimizer import Optimizer
+from .schedules import ExponentialLR, LambdaLR, LinearLR, LRScheduler, StepLR
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "LRScheduler",
+    "StepLR",
+    "LinearLR",
+    "ExponentialLR",
+    "LambdaLR",
+]

@@ -1,0 +1,242 @@
+"""The optimizer base class: param_groups, per-parameter state, step(), zero_grad(), and
+state_dict()/load_state_dict() in torch.optim's layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from micrograd import Value, no_grad
+
+from .rules import _NON_NEGATIVE, _is_real, _Rule
+
+
+class Optimizer:
+    """Base class: param_groups, per-parameter state, step() and zero_grad()."""
+
+    # every setting of a param group, with what it may hold; a subclass adds its own
+    _settings: dict[str, _Rule] = {"lr": _NON_NEGATIVE}
+    # every field of a parameter's state that step() keeps, with what it may hold; a
+    # subclass that keeps state lists it here, or load_state_dict refuses that state
+    _state_fields: dict[str, _Rule] = {}
+
+    def __init__(self, params: Iterable, defaults: dict) -> None:
+        name = type(self).__name__
+        groups = _param_groups(name, params)
+        self._check(name, defaults)  # as PyTorch checks its arguments, even ones groups override
+        param_groups: list[dict] = []
+        group_of: dict[Value, int] = {}
+        for number, group in enumerate(groups):
+            owner = name if len(groups) == 1 else f"{name}: group {number}"
+            group = {**defaults, **group, "params": _param_list(owner, group["params"])}
+            self._check(owner, group)
+            for p in group["params"]:
+                # one parameter in two groups would step twice and save under one position
+                if group_of.setdefault(p, number) != number:
+                    raise ValueError(
+                        f"{name}: a parameter is in more than one group ({group_of[p]} and "
+                        f"{number}); give each parameter to one group"
+                    )
+            param_groups.append(group)
+        self.defaults = defaults
+        self.param_groups = param_groups
+        self.state: dict[Value, dict] = {}
+
+    def _check(self, owner: str, group: dict) -> None:
+        """Raise TypeError or ValueError, naming owner and the setting, unless every setting
+        in group holds what its rule allows. The constructor and load_state_dict both call
+        this, so the two accept the same settings."""
+        for field, rule in self._settings.items():
+            if field in group:
+                rule.check(owner, field, group[field])
+
+    def _check_state(self, owner: str, entry: dict) -> None:
+        """Raise TypeError or ValueError unless entry holds only fields this optimizer keeps,
+        each with a value step() can run from."""
+        for field, value in entry.items():
+            if field not in self._state_fields:
+                raise ValueError(
+                    f"{owner}: {field!r} is no state {type(self).__name__} keeps "
+                    f"(it keeps {', '.join(self._state_fields) or 'none'})"
+                )
+            self._state_fields[field].check(owner, field, value)
+
+    def zero_grad(self) -> None:
+        """Set the grad of every parameter to 0."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its grad, without recording a graph."""
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    grad = -p.grad if group.get("maximize") else p.grad
+                    p.data = self._update(p.data, grad, group, self.state.setdefault(p, {}))
+
+    def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """The hyperparameters and per-parameter state as plain data (json.dumps-ready), laid
+        out as torch.optim's: {"state": {i: {...}}, "param_groups": [{..., "params": [i]}]},
+        a parameter named by its position across the groups."""
+        positions = self._positions()
+        groups = [
+            {
+                **{key: _plain(value) for key, value in group.items() if key != "params"},
+                "params": [positions[p] for p in group["params"]],
+            }
+            for group in self.param_groups
+        ]
+        state = {positions[p]: dict(entry) for p, entry in self.state.items() if entry}
+        return {"state": state, "param_groups": groups}
+
+    def _positions(self) -> dict[Value, int]:
+        positions: dict[Value, int] = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                positions.setdefault(p, len(positions))
+        return positions
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what state_dict() returned, for the same parameters in the same order
+        (state keys may be strings, as after a JSON round trip). Every setting and state
+        field must pass the checks the constructor makes; on any fault this raises
+        ValueError and leaves the optimizer as it was."""
+        try:
+            self.param_groups, self.state = self._read(state_dict)
+        except TypeError as error:
+            # a value of the wrong kind is bad data here, not a bad call: one error type
+            raise ValueError(str(error)) from None
+
+    def _read(self, state_dict: dict) -> tuple[list[dict], dict[Value, dict]]:
+        """The param groups and state that state_dict describes, checked in full."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, list) or len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}: the saved state has {_count(saved_groups)} parameter groups, "
+                f"this optimizer {len(self.param_groups)}"
+            )
+        groups = []
+        for number, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            owner = f"{name}: group {number}"
+            if not isinstance(saved, dict) or set(saved) != set(ours):
+                missing = sorted(set(ours) - set(saved)) if isinstance(saved, dict) else "all"
+                extra = sorted(set(saved) - set(ours)) if isinstance(saved, dict) else []
+                raise ValueError(
+                    f"{owner} has other settings than this optimizer's "
+                    f"(missing {missing}, unexpected {extra})"
+                )
+            if not isinstance(saved["params"], list) or len(saved["params"]) != len(ours["params"]):
+                raise ValueError(
+                    f"{owner} holds {_count(saved['params'])} parameters in the "
+                    f"saved state, {len(ours['params'])} here"
+                )
+            self._check(owner, saved)
+            own_keys = [key for key in saved if key != "params" and key not in self._settings]
+            for key in own_keys:  # the user's, which have no rule: as ours, at least in kind
+                if not _same_kind(ours[key], saved[key]):
+                    raise ValueError(
+                        f"{owner} has {key} = {saved[key]!r}, where this has {ours[key]!r}"
+                    )
+            group = {key: _restored(value, like=ours[key]) for key, value in saved.items()}
+            group["params"] = ours["params"]
+            groups.append(group)
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{name}: 'state' must be a dict, got {state_dict['state']!r}")
+        params = list(self._positions())
+        state: dict[Value, dict] = {}
+        for key, entry in state_dict["state"].items():
+            position = _position(key)
+            if position is None or not 0 <= position < len(params):
+                raise ValueError(f"{name}: state for parameter {key!r}, which does not exist")
+            owner = f"{name}: state of parameter {position}"
+            if params[position] in state:  # 1 and "1", say
+                raise ValueError(f"{owner} is given twice")
+            if not isinstance(entry, dict):
+                raise ValueError(f"{owner} is {entry!r}; expected a dict")
+            self._check_state(owner, entry)
+            state[params[position]] = dict(entry)
+        return groups, state
+
+
+def _param_groups(name: str, params) -> list[dict]:
+    """params as param-group dicts: the user's, or one group holding all of params."""
+    items = _listed(name, params)
+    if not items:
+        raise ValueError(f"{name} got an empty parameter list")
+    if not isinstance(items[0], dict):
+        return [{"params": items}]
+    for number, group in enumerate(items):
+        if not isinstance(group, dict):
+            raise TypeError(f"{name}: parameter group {number} must be a dict, got {group!r}")
+        if "params" not in group:
+            raise ValueError(
+                f"{name}: parameter group {number} has no 'params'; "
+                "expected a dict like {'params': [...], 'lr': 0.1}"
+            )
+    return items
+
+
+def _param_list(owner: str, params) -> list[Value]:
+    """params as a list, if it holds only Values."""
+    params = _listed(owner, params)
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"{owner}: every parameter must be a Value, got {p!r}")
+    return params
+
+
+def _listed(owner: str, params) -> list:
+    """The items of an ordered iterable; state_dict() names parameters by their order."""
+    if isinstance(params, Value):
+        raise TypeError(f"{owner}: params must be an iterable of Values, got one Value")
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"{owner}: params must be an ordered iterable of Values, not a set, whose order "
+            "changes from run to run"
+        )
+    try:
+        iterator = iter(params)
+    except TypeError:
+        raise TypeError(f"{owner}: params must be an iterable of Values, got {params!r}") from None
+    return list(iterator)
+
+
+def _position(key) -> int | None:
+    """The parameter position a state key names: an int, or one's decimal string as JSON
+    writes it. Not '²' (str.isdigit() is True for it), '١' (int() reads it) or '01'."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and key.isascii() and key.isdigit() and str(int(key)) == key:
+        return int(key)
+    return None
+
+
+def _count(items) -> str:
+    return str(len(items)) if isinstance(items, list) else "no list of"
+
+
+def _same_kind(ours, saved) -> bool:
+    """Whether a saved setting that has no rule can stand where ours stands: a number for a
+    number, a list of the same length for a tuple (JSON has no tuples), else the same type."""
+    if _is_real(ours):
+        return _is_real(saved)
+    if isinstance(ours, tuple):
+        return isinstance(saved, (list, tuple)) and len(saved) == len(ours)
+    return type(saved) is type(ours)
+
+
+def _restored(saved, like):
+    """A copy of a saved setting, a tuple again where ours is one (JSON has no tuples)."""
+    if isinstance(like, tuple):
+        return tuple(saved)
+    return list(saved) if isinstance(saved, list) else saved
+
+
+def _plain(value):
+    return list(value) if isinstance(value, (list, tuple)) else value

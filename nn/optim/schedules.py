@@ -1,0 +1,151 @@
+"""Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .optimizer import Optimizer, _plain
+from .rules import _COUNT, _NON_NEGATIVE, _integer, _is_real, _real, _Rule
+
+# ---------------------------------------------------------------------------------------
+# Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step().
+
+
+class LRScheduler:
+    """Sets each group's lr to lr_at(initial lr, epoch); epoch counts scheduler.step() calls."""
+
+    # every setting state_dict() holds but base_lrs (whose rule needs the optimizer), with
+    # what it may hold; a subclass adds its own
+    _settings: dict[str, _Rule] = {"last_epoch": _COUNT}
+
+    def __init__(self, optimizer: Optimizer, **settings) -> None:
+        name = type(self).__name__
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: {optimizer!r} is not an Optimizer")
+        self.optimizer = optimizer
+        settings.update(base_lrs=[group["lr"] for group in optimizer.param_groups], last_epoch=0)
+        self._check(name, settings)
+        vars(self).update(settings)
+        self._apply(0)
+
+    def _check(self, owner: str, settings: dict) -> None:
+        """Raise TypeError or ValueError, naming owner and the setting, unless every setting
+        holds what its rule allows. The constructor and load_state_dict both call this."""
+        for field, rule in self._settings.items():
+            rule.check(owner, field, settings[field])
+        groups = len(self.optimizer.param_groups)
+        base_lrs = _Rule(
+            f"a list of one finite real number >= 0 per param group ({groups})",
+            lambda value: isinstance(value, (list, tuple)) and all(map(_is_real, value)),
+            lambda value: len(value) == groups and all(_NON_NEGATIVE.holds(lr) for lr in value),
+        )
+        base_lrs.check(owner, "base_lrs", settings["base_lrs"])
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set the new learning rates."""
+        self._apply(self.last_epoch + 1)
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of each group, as last set."""
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def _apply(self, epoch: int) -> None:
+        # every rate first, so that an lr_lambda that raises leaves all as they were
+        lrs = [self.lr_at(base_lr, epoch) for base_lr in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self.last_epoch = epoch
+
+    def state_dict(self) -> dict:
+        """The schedule's position and settings as plain data (a LambdaLR's function is not
+        data, and is left out, as in PyTorch)."""
+        return {
+            key: list(value) if isinstance(value, list) else value
+            for key, value in vars(self).items()
+            if key not in ("optimizer", "lr_lambda")
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what state_dict() returned; the optimizer's own state holds its current lr.
+        Every setting must pass the checks the constructor makes; on any fault this raises
+        ValueError and changes nothing."""
+        name = f"{type(self).__name__}.load_state_dict"
+        expected = set(self.state_dict())
+        if not isinstance(state_dict, dict) or set(state_dict) != expected:
+            raise ValueError(f"{name}: expected the keys {sorted(expected)}")
+        try:
+            self._check(name, state_dict)
+        except TypeError as error:
+            # a value of the wrong kind is bad data here, not a bad call: one error type
+            raise ValueError(str(error)) from None
+        vars(self).update({key: _plain(value) for key, value in state_dict.items()})
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma ** (epoch // step_size)"""
+
+    _settings = {**LRScheduler._settings, "step_size": _integer(1), "gamma": _NON_NEGATIVE}
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        super().__init__(optimizer, step_size=step_size, gamma=gamma)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class LinearLR(LRScheduler):
+    """lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)"""
+
+    _settings = {
+        **LRScheduler._settings,
+        "start_factor": _real(" in (0, 1]", lambda x: 0 < x <= 1),
+        "end_factor": _real(" in [0, 1]", lambda x: 0 <= x <= 1),
+        "total_iters": _integer(1),
+    }
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+    ) -> None:
+        super().__init__(
+            optimizer, start_factor=start_factor, end_factor=end_factor, total_iters=total_iters
+        )
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        # with start 1.0, end 0.1 and 100 iterations this is karpathy/micrograd's demo
+        # schedule 1.0 - 0.9 * k / 100, to the bit
+        progress = (self.end_factor - self.start_factor) * min(epoch, self.total_iters)
+        return base_lr * (self.start_factor + progress / self.total_iters)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma ** epoch"""
+
+    _settings = {**LRScheduler._settings, "gamma": _NON_NEGATIVE}
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        super().__init__(optimizer, gamma=gamma)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma**epoch
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch), lr_lambda returning a finite number >= 0"""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be callable, got {lr_lambda!r}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        factor = self.lr_lambda(epoch)
+        _NON_NEGATIVE.check("LambdaLR", f"lr_lambda({epoch})", factor)
+        return base_lr * factor

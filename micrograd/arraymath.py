@@ -24,11 +24,19 @@ def _identity(x):
     return x
 
 
+def _pow(a, b):
+    """a ** b as C's pow, element by element, as the float rules compute it. numpy takes a
+    constant exponent of 0.5 as a square root (and 2, -1 likewise), which differs from pow at
+    -inf and -0.0; an exponent array with an entry per element is never taken so."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    return np.power(a, np.array(np.broadcast_to(b, shape), dtype=np.float64))
+
+
 # Every function follows IEEE (inf, nan) as the float rules do, provided numpy's warnings
 # are silenced, which the runners do around every pass.
 ARRAY = SimpleNamespace(
     div=np.divide,
-    pow=np.power,
+    pow=_pow,
     exp=np.exp,
     log=np.log,
     log1p=np.log1p,

@@ -653,3 +653,15 @@ def test_a_bad_static_is_a_clear_error_when_compiling(static):
 def test_static_may_be_one_position():
     step = micrograd.compile(lambda x, t: x[0] * t, static=1, reduce="none")
     assert_all_same(step.forward(np.ones((2, 1)), np.array([3, 4])), [3.0, 4.0])
+
+
+@pytest.mark.parametrize("group", GROUPINGS)
+@pytest.mark.parametrize("exponent", [0.5, 2.0, -1.0, 0.0, 1.0, -0.5, 3.0])
+def test_a_constant_exponent_is_c_pow_as_in_the_eager_engine(exponent, group):
+    """numpy takes x ** 0.5 with a constant exponent as sqrt(x), which is nan at -inf and -0.0
+    at -0.0 where pow gives inf and 0.0 (found by Hypothesis: compiled nan, eager inf)."""
+    points = [-math.inf, -0.0, 0.0, -2.0, 3.0, math.inf, 1e-300, 7.0]
+    step = micrograd.compile(lambda x: x[0] ** exponent, reduce="none", group=group)
+    compiled = step.forward(np.array([[p] for p in points]))
+    eager = [(Value(p) ** exponent).data for p in points]
+    assert_all_same(compiled, eager)

@@ -1,26 +1,53 @@
 """micrograd.compile: trace a per-sample function of Values once, replay it over whole batches.
 
-Tracing calls the function once, on fresh input leaves, and keeps the graph it builds. The
-graph becomes a flat program (``micrograd.program``): numbered slots and one instruction per
-op, in topological order. Replaying the program runs each op's own forward and derivative
-rules from ``micrograd.ops`` on numpy arrays holding one number per sample
-(``micrograd.arraymath``), so a batch costs one pass over the program instead of one graph per
-sample, and the numbers are the eager engine's.
+Tracing calls the function once, on fresh input leaves, and keeps the graph it builds as a
+flat program (``micrograd.program``): numbered slots and one instruction per op. The program
+becomes a plan (``micrograd.plan``): sums of products of parameters become matrix products,
+everything else runs in groups of one op, applying each op's own forward and derivative
+rules from ``micrograd.ops`` to numpy arrays holding one number per sample
+(``micrograd.runner``). A batch costs one pass over the plan instead of one graph per sample,
+and the numbers are the eager engine's to the last bit or two (the batch is summed in
+another order).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from . import arraymath
+import numpy as np
+
+from . import batches as batching
 from .engine import Value
+from .plan import Plan, build_plan
 from .program import Instruction, Program, build_program
+from .runner import Runner
 from .tracing import TracingError
 
 __all__ = ["compile", "CompiledFunction", "Instruction", "Program", "TracingError"]
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+@dataclass
+class _Trace:
+    """One traced program, its plan and runner, and where its parameters sit among all the
+    parameters the compiled function has seen (``CompiledFunction.parameters()``)."""
+
+    program: Program
+    plan: Plan
+    runner: Runner
+    parameter_index: np.ndarray
+
+
+@dataclass
+class _Part:
+    """The rows of a batch that one trace runs: all of them, or those of one static value."""
+
+    trace: _Trace
+    arrays: list[np.ndarray]
+    rows: np.ndarray | None  # None: every row
 
 
 class CompiledFunction:
@@ -39,32 +66,37 @@ class CompiledFunction:
         self.static = tuple(sorted(_static_positions(static)))
         self.trace_seconds = 0.0  # total time spent tracing, reported apart from running
         self.trace_count = 0
-        self._traces: dict[tuple, tuple[Program, object]] = {}
-        self._latest: Program | None = None
+        self._traces: dict[tuple, _Trace] = {}
+        self._latest: _Trace | None = None
+        self._parameters: list[Value] = []
+        self._index_of: dict[Value, int] = {}
         self.__wrapped__ = fn
 
-    def _lookup(self, shapes: tuple, arrays: list, static: dict) -> tuple[Program, object]:
+    def _lookup(self, shapes: tuple, arrays: list, static: dict) -> _Trace:
         key = (shapes, tuple(static.items()))
         known = self._traces.get(key)
         if known is None:
             start = time.perf_counter()
-            examples = arraymath.first_sample(arrays)
-            program = build_program(self.fn, shapes, examples, static)
-            runner = (arraymath.GroupedRunner if self.group else arraymath.Runner)(program)
+            program = build_program(self.fn, shapes, batching.first_sample(arrays), static)
+            plan = build_plan(program, group=self.group)
+            for parameter in program.parameters:
+                if parameter not in self._index_of:
+                    self._index_of[parameter] = len(self._parameters)
+                    self._parameters.append(parameter)
+            index = np.array([self._index_of[p] for p in program.parameters], dtype=np.intp)
+            known = self._traces[key] = _Trace(program, plan, Runner(plan), index)
             self.trace_seconds += time.perf_counter() - start
             self.trace_count += 1
-            known = self._traces[key] = (program, runner)
-        self._latest = known[0]
+        self._latest = known
         return known
 
-    def _parts(self, batches: tuple) -> tuple[int, list]:
-        """(batch size, [(program, runner, traced arrays, rows of the batch or None)]):
-        one part per distinct combination of static values."""
-        arrays, shapes = arraymath.as_batches(batches, self.static)
+    def _parts(self, batches: tuple) -> tuple[int, list[_Part]]:
+        """(batch size, one part per distinct combination of static values)."""
+        arrays, shapes = batching.as_batches(batches, self.static)
         batch = len(arrays[0]) if arrays else 1
         if not self.static:
-            return batch, [(*self._lookup(shapes, arrays, {}), arrays, None)]
-        if self.static[-1] >= len(arrays) or self.static[0] < 0:
+            return batch, [_Part(self._lookup(shapes, arrays, {}), arrays, None)]
+        if self.static[-1] >= len(arrays):
             raise ValueError(
                 f"micrograd.compile: static={self.static} names arguments that are not there "
                 f"(called with {len(arrays)})"
@@ -72,23 +104,68 @@ class CompiledFunction:
         traced = [k for k in range(len(arrays)) if k not in self.static]
         traced_shapes = tuple(shapes[k] for k in traced)
         parts = []
-        split = arraymath.split_by_value([arrays[k] for k in self.static])
-        for values, rows in split:
+        for values, rows in batching.split_by_value([arrays[k] for k in self.static]):
             static = dict(zip(self.static, values))
             part_arrays = [arrays[k][rows] for k in traced]
-            parts.append((*self._lookup(traced_shapes, part_arrays, static), part_arrays, rows))
+            parts.append(_Part(self._lookup(traced_shapes, part_arrays, static), part_arrays, rows))
         return batch, parts
+
+    def _run(self, parts: list[_Part], batch: int, seed, values: np.ndarray | None):
+        """(outputs (n_outputs, batch), gradient over parameters() or None): every part run
+        forward on its rows in chunks, and backward from seed (d loss / d output per sample)
+        unless seed is None. values: the parameters' numbers (None: read from the Values)."""
+        if values is None:
+            values = np.array([p._data for p in self._parameters], dtype=np.float64)
+        outputs, gradient = None, np.zeros(len(self._parameters)) if seed is not None else None
+        for part in parts:
+            trace = part.trace
+            S = trace.runner.statics(values[trace.parameter_index])
+            size = batch if part.rows is None else len(part.rows)
+            chunk = trace.runner.chunk()
+            for start in range(0, size, chunk):
+                stop = min(size, start + chunk)
+                arrays = [array[start:stop] for array in part.arrays]
+                out, state = trace.runner.forward(arrays, stop - start, S)
+                if outputs is None:
+                    outputs = np.empty((len(out), batch))
+                elif len(out) != len(outputs):
+                    raise ValueError(
+                        "micrograd.compile: the function returned different numbers of "
+                        "outputs for different static values"
+                    )
+                outputs[:, slice(start, stop) if part.rows is None else part.rows[start:stop]] = out
+                if seed is not None and len(trace.parameter_index):
+                    GS = trace.runner.backward(state, seed)
+                    with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
+                        gradient[trace.parameter_index] += GS[trace.plan.parameter_positions]
+        return outputs, gradient
 
     def trace(self, *batches) -> Program:
         """Trace on the first sample of the batches (if not traced for their shapes yet)."""
         self._parts(batches)
-        return self._program()
+        return self._trace().program
 
     def forward(self, *batches):
         """The per-sample outputs, shape (batch,) or (batch, n) for a list of n; no gradients."""
         batch, parts = self._parts(batches)
-        outputs = arraymath.run(parts, batch, seed=None)
-        return outputs[0] if parts[0][0].single_output else outputs.T
+        outputs, _ = self._run(parts, batch, None, None)
+        return outputs[0] if parts[0].trace.program.single_output else outputs.T
+
+    def value_and_grad(self, *batches, parameters: np.ndarray | None = None):
+        """(per-sample outputs, gradient): the outputs as forward() gives them, and the gradient
+        of the reduced first output with respect to parameters(), as an array, touching no
+        Value's .grad. parameters: their numbers in parameters() order (default: the Values')."""
+        batch, parts = self._parts(batches)
+        seed = 1.0 / batch if self.reduce == "mean" else 1.0
+        values = None if parameters is None else np.asarray(parameters, dtype=np.float64)
+        if values is not None and values.shape != (len(self._parameters),):
+            raise ValueError(
+                f"micrograd.compile: value_and_grad: parameters must hold "
+                f"{len(self._parameters)} numbers (parameters() order), got {values.shape}"
+            )
+        outputs, gradient = self._run(parts, batch, seed, values)
+        single = parts[0].trace.program.single_output
+        return (outputs[0] if single else outputs.T), gradient
 
     def __call__(self, *batches, backward: bool = True, create_graph: bool = False):
         """Forward over the batch, reduce, and (by default) add the batch gradient to every
@@ -99,19 +176,22 @@ class CompiledFunction:
                 "compiled functions; use the eager engine: loss.backward(create_graph=True)"
             )
         batch, parts = self._parts(batches)
-        single = parts[0][0].single_output
+        single = parts[0].trace.program.single_output
         if backward and not single:
             raise ValueError(
                 f"micrograd.compile: backward needs one output per sample, but the function "
-                f"returned a list of {len(parts[0][0].outputs)}; use .forward(...) for several "
-                "outputs"
+                f"returned a list of {len(parts[0].trace.program.outputs)}; use .forward(...) "
+                "for several outputs"
             )
         # d mean / d output_i = 1 / batch, exactly as the eager engine's div rule computes it
         seed = (1.0 / batch if self.reduce == "mean" else 1.0) if backward else None
-        outputs = arraymath.run(parts, batch, seed)
-        return arraymath.reduce_outputs(outputs, self.reduce, single)
+        outputs, gradient = self._run(parts, batch, seed, None)
+        if gradient is not None:
+            for parameter, total in zip(self._parameters, gradient.tolist()):
+                parameter.grad += total
+        return batching.reduce_outputs(outputs, self.reduce, single)
 
-    def _program(self) -> Program:
+    def _trace(self) -> _Trace:
         if self._latest is None:
             raise RuntimeError(
                 "micrograd.compile: not traced yet; call the compiled function on a batch "
@@ -122,19 +202,26 @@ class CompiledFunction:
     @property
     def program(self) -> Program:
         """The most recently used traced program."""
-        return self._program()
+        return self._trace().program
+
+    @property
+    def plan(self) -> Plan:
+        """How the most recently used program runs: its steps over arrays."""
+        return self._trace().plan
 
     def parameters(self) -> list[Value]:
-        """The leaves the function captured (read live, given gradients), in slot order."""
-        return list(self._program().parameters)
+        """The leaves the function captured (read live, given gradients), over every trace."""
+        self._trace()
+        return list(self._parameters)
 
     def listing(self) -> str:
-        """The traced program as straight-line code (``v12 = mul(v3, v7)``)."""
-        return self._program().listing()
+        """The steps that run, a matmul line per lifted linear map (Program.listing() gives
+        the traced program itself, one line per op)."""
+        return self._trace().plan.listing()
 
     def graph(self) -> Value | list[Value]:
         """The traced graph's output Value (a list for several), for micrograd.draw_dot."""
-        program = self._program()
+        program = self._trace().program
         return program.roots[0] if program.single_output else list(program.roots)
 
 
@@ -164,14 +251,15 @@ def compile(
     """Trace fn (a function of one sample's Values) once and run it over batches with numpy.
 
     ``step = compile(lambda x, y: loss(model(x), y))``; ``step(X, Y)`` gives the mean loss
-    over the rows of X and Y and adds its gradient to every parameter's .grad, exactly as
-    ``(sum(losses) / len(X)).backward()`` on the eager engine would. ``reduce`` is "mean",
-    "sum" or "none" (per-sample outputs; gradients of their sum). ``group`` runs ops of one
-    kind at one depth as a single numpy call. ``static`` lists arguments passed as plain
-    numbers instead of Values (class labels, say): one program is traced per distinct value.
-    Usable as ``@compile`` or ``@compile(...)``.
+    over the rows of X and Y and adds its gradient to every parameter's .grad, as
+    ``(sum(losses) / len(X)).backward()`` on the eager engine would (to about 1e-15). ``reduce``
+    is "mean", "sum" or "none" (per-sample outputs; gradients of their sum). ``group`` lifts
+    linear maps into matrix products and runs ops of one kind at one depth as a single numpy
+    call (False: one call per op). ``static`` lists arguments passed as plain numbers instead
+    of Values (class labels, say): one program is traced per distinct value. Usable as
+    ``@compile`` or ``@compile(...)``.
     """
-    options = {"reduce": reduce, "group": group, "static": _static_positions(static)}  # now
+    options = {"reduce": reduce, "group": group, "static": _static_positions(static)}
     if fn is None:
         return lambda f: CompiledFunction(f, **options)
     if not callable(fn):

@@ -2,9 +2,8 @@
 
 ``build_program`` traces a per-sample function (``micrograd.tracing``) and numbers the graph's
 nodes: the inputs of one sample first, then the parameters (leaves the function captured),
-then the constants, then one slot per op, in the order the ops were made. ``Program.groups``
-gives the schedule that ``micrograd.arraymath.GroupedRunner`` runs: instructions of one op
-at one depth together, so that each group is one numpy call.
+then the constants, then one slot per op, in the order the ops were made. Its cost is linear
+in the number of ops. ``micrograd.plan`` then turns the program into what runs over a batch.
 """
 
 from __future__ import annotations
@@ -12,27 +11,27 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import lecture
 from .backward import topological_order
 from .engine import Value
-from .ops import ADD, CONST, LEAF, Op, ops_name
+from .ops import CONST, LEAF
 from .tracing import trace
 
-__all__ = ["Instruction", "Program", "SUM", "build_program", "fused_sums", "group_order"]
+__all__ = ["Instruction", "Program", "build_program"]
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(NamedTuple):
     """slots[output] = op(*[slots[i] for i in inputs])"""
 
-    op: Op
+    op: object  # an Op of micrograd.ops (or, in a plan, the compiler's own SUM)
     inputs: tuple[int, ...]
     output: int
 
     def __str__(self) -> str:
         arguments = ", ".join(f"v{slot}" for slot in self.inputs)
-        return f"v{self.output} = {ops_name(self.op)}({arguments})"
+        return f"v{self.output} = {self.op.name}({arguments})"
 
 
 @dataclass
@@ -60,16 +59,9 @@ class Program:
     def n_slots(self) -> int:
         return len(self.needs_grad)
 
-    def groups(self, fuse_sums: bool = False) -> list[list[Instruction]]:
-        """The instructions in groups of one op at one depth, shallowest first; with
-        fuse_sums, chains of adds first become one sum each (see fused_sums)."""
-        instructions = fused_sums(self) if fuse_sums else self.instructions
-        depth = [0] * self.n_slots
-        for instruction in instructions:
-            depth[instruction.output] = 1 + max(depth[i] for i in instruction.inputs)
-        return group_order(
-            instructions, lambda ins: depth[ins.output], lambda ins: (id(ins.op), len(ins.inputs))
-        )
+    @property
+    def first_operation(self) -> int:
+        return self.first_constant + len(self.constants)
 
     def listing(self) -> str:
         """The program as Python-like straight-line code, one line per slot."""
@@ -88,62 +80,6 @@ class Program:
         returned = ", ".join(f"v{slot}" for slot in self.outputs)
         lines.append(f"    return {returned if self.single_output else f'[{returned}]'}")
         return "\n".join(lines)
-
-
-class _FusedSum:
-    """t0 + t1 + ... + tn, added left to right: a compiler-only op, not in the engine's table.
-
-    It stands for a left-leaning chain of adds whose partial sums feed nothing else. Adding
-    the terms in order rounds exactly as the chain did, and an add hands its gradient
-    unchanged to both inputs, so every term gets the sum's gradient: one numpy call then
-    replaces a chain of adds as deep as the neuron is wide.
-    """
-
-    @staticmethod
-    def forward(F, *terms):
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        return total
-
-    @staticmethod
-    def derivative(F, g, out, *terms):
-        return (g,) * len(terms)
-
-    def __str__(self) -> str:
-        return "sum"
-
-
-SUM = _FusedSum()
-
-
-def fused_sums(program: Program) -> list[Instruction]:
-    """The program's instructions with each chain ((t0 + t1) + t2) + ... whose partial sums
-    are used once, by the next add, replaced by one SUM(t0, t1, t2, ...)."""
-    uses = [0] * program.n_slots
-    for instruction in program.instructions:
-        for slot in instruction.inputs:
-            uses[slot] += 1
-    for slot in program.outputs:
-        uses[slot] += 1
-    terms_of: dict[int, list[int]] = {}  # output slot of a (possibly fused) add -> its terms
-    kept: dict[int, Instruction] = {}  # output slot -> instruction, in creation order
-    for instruction in program.instructions:
-        kept[instruction.output] = instruction
-        if instruction.op is not ADD:
-            continue
-        partial, term = instruction.inputs
-        if partial in terms_of and uses[partial] == 1:
-            del kept[partial]
-            terms_of[instruction.output] = terms_of.pop(partial) + [term]
-        else:
-            terms_of[instruction.output] = [partial, term]
-    return [
-        Instruction(SUM, tuple(terms_of[slot]), slot)
-        if slot in terms_of and len(terms_of[slot]) > 2
-        else instruction
-        for slot, instruction in kept.items()
-    ]
 
 
 def _unflatten(position: int, shape: tuple[int, ...]) -> list[int]:
@@ -174,16 +110,6 @@ def _argument_names(fn: Callable, count: int) -> list[str]:
     return [positional[i] if i < len(positional) else f"arg{i}" for i in range(count)]
 
 
-def group_order(nodes: list, depth_of: Callable, op_of: Callable) -> list[list]:
-    """nodes split into groups of one op at one depth (1 + the deepest input; leaves are 0),
-    by depth, then by first appearance; no node in a group depends on another in it."""
-    groups: dict[tuple, list] = {}
-    for node in nodes:
-        groups.setdefault((depth_of(node), op_of(node)), []).append(node)
-    order = sorted(groups, key=lambda key: key[0])  # stable: first appearance within a depth
-    return [groups[key] for key in order]
-
-
 def _roots(result: object) -> list[Value]:
     roots = [result] if isinstance(result, Value) else None
     if isinstance(result, (list, tuple)) and all(isinstance(r, Value) for r in result):
@@ -194,6 +120,36 @@ def _roots(result: object) -> list[Value]:
             f"Values for one sample, got {type(result).__name__}"
         )
     return roots
+
+
+def _operations(roots: list[Value], recorded: list[Value]) -> tuple[list[Value], list[Value]]:
+    """(the op nodes the roots depend on, in creation order; the leaves they read). Nodes made
+    before tracing and captured by the function come first, in topological order."""
+    made_now = set(recorded)
+    reachable = set(roots)
+    captured: list[Value] = []  # op nodes made before tracing
+    for node in reversed(recorded):  # creation order is topological: consumers come later
+        if node in reachable:
+            for parent in (node._a, node._b):
+                if parent is not None:
+                    reachable.add(parent)
+                    if parent._a is not None and parent not in made_now:
+                        captured.append(parent)
+    captured += [root for root in roots if root._a is not None and root not in made_now]
+    before: dict[Value, None] = {}
+    for node in captured:
+        before.update(dict.fromkeys(n for n in topological_order(node) if n not in before))
+    operations = [n for n in before if n._a is not None]
+    operations += [n for n in recorded if n in reachable and n._a is not None]
+    leaves = [n for n in before if n._a is None]
+    for node in operations:
+        if node._op.derivative is None:  # a lecture node: its closure cannot run on arrays
+            raise lecture.no_rule(node._op)
+        for parent in (node._a, node._b):
+            if parent is not None and parent._a is None:
+                leaves.append(parent)
+    leaves += [root for root in roots if root._a is None]
+    return operations, leaves
 
 
 def build_program(
@@ -215,66 +171,50 @@ def build_program(
     arguments = [static[k] if k in static else next(remaining) for k in range(len(all_names))]
     result, recorded = trace(fn, arguments)
     roots = _roots(result)
-    reachable: dict[Value, None] = {}
-    for root in roots:
-        reachable.update(dict.fromkeys(topological_order(root)))
-    # Ops in creation order, so the listing reads like the code that made them; nodes made
-    # before tracing (captured by the function) go first, in topological order.
-    made_now = dict.fromkeys(recorded)
-    operations = [n for n in reachable if n._prev and n not in made_now]
-    operations += [n for n in made_now if n in reachable]
-    for node in operations:
-        if node._op.derivative is None:  # a lecture node: its closure cannot run on arrays
-            raise lecture.no_rule(node._op)
-    depth: dict[Value, int] = {}
-    for node in operations:
-        depth[node] = 1 + max(depth.get(parent, 0) for parent in node._prev)
-    grouped = group_order(operations, depth.__getitem__, lambda node: id(node._op))
+    operations, leaves = _operations(roots, recorded)
+    return _numbered(
+        operations, leaves, leaves_per_argument, roots, isinstance(result, Value),
+        static={all_names[k]: value for k, value in sorted(static.items())},
+        argument_names=names, argument_shapes=shapes,
+    )  # fmt: skip
 
+
+def _numbered(operations, leaves, leaves_per_argument, roots, single, **described) -> Program:
+    """The Program of these op nodes: inputs, parameters (by first use), constants (one slot
+    per distinct number), then one slot per op."""
+    read = set(leaves)
     slot_of: dict[Value, int] = {}
     inputs = []
-    for argument, leaves in enumerate(leaves_per_argument):
-        for position, leaf in enumerate(leaves):
-            if leaf in reachable:
+    for argument, argument_leaves in enumerate(leaves_per_argument):
+        for position, leaf in enumerate(argument_leaves):
+            if leaf in read:
                 slot_of[leaf] = len(slot_of)
                 inputs.append((slot_of[leaf], argument, position))
-    # Parameters and constants are numbered by first use in grouped order, so that a group
-    # (the weights of all the neurons of a layer) tends to read one contiguous run of slots.
-    used = [
-        node._prev[position]
-        for group in grouped
-        for position in range(len(group[0]._prev))
-        for node in group
-        if not node._prev[position]._prev
-    ]
-    used += [root for root in roots if not root._prev]
-    parameters = list(dict.fromkeys(n for n in used if n._op is LEAF and n not in slot_of))
+    parameters = list(dict.fromkeys(n for n in leaves if n._op is LEAF and n not in slot_of))
     first_parameter = len(slot_of)
     for node in parameters:
         slot_of[node] = len(slot_of)
     first_constant = len(slot_of)
-    constants: dict[str, int] = {}  # one slot per distinct number
-    for node in used:
+    constants: dict[str, int] = {}
+    for node in leaves:
         if node._op is CONST:
-            key = repr(node.data)
-            if key not in constants:
-                constants[key] = first_constant + len(constants)
-            slot_of[node] = constants[key]
+            key = repr(node._data)
+            slot_of[node] = constants.setdefault(key, first_constant + len(constants))
     first_operation = first_constant + len(constants)
     for k, node in enumerate(operations):
         slot_of[node] = first_operation + k
     instructions = [
-        Instruction(n._op, tuple(slot_of[p] for p in n._prev), slot_of[n]) for n in operations
+        Instruction(
+            n._op, (slot_of[n._a],) if n._b is None else (slot_of[n._a], slot_of[n._b]), slot_of[n]
+        )  # fmt: skip
+        for n in operations
     ]
-    needs_grad = [False] * (first_operation + len(operations))
-    for slot in range(first_parameter, first_constant):
-        needs_grad[slot] = True
+    needs_grad = [False] * first_parameter + [True] * len(parameters)
+    needs_grad += [False] * (first_operation - first_constant)
     for instruction in instructions:
-        needs_grad[instruction.output] = any(needs_grad[i] for i in instruction.inputs)
+        needs_grad.append(any(needs_grad[i] for i in instruction.inputs))
     return Program(
-        static={all_names[k]: value for k, value in sorted(static.items())},
-        argument_names=names,
-        argument_shapes=shapes,
+        **described,
         inputs=inputs,
         parameters=parameters,
         first_parameter=first_parameter,
@@ -282,7 +222,7 @@ def build_program(
         first_constant=first_constant,
         instructions=instructions,
         outputs=[slot_of[root] for root in roots],
-        single_output=isinstance(result, Value),
+        single_output=single,
         needs_grad=needs_grad,
         roots=roots,
     )

@@ -9,10 +9,11 @@ be traced by ``micrograd.compile``.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from micrograd import Value
 from micrograd.tracing import is_tracing
@@ -47,8 +48,21 @@ def _batch(name: str, preds, targets) -> tuple[list, list[float]]:
     preds, targets = _values(name, preds), _values(name, targets)
     if len(preds) != len(targets):
         raise ValueError(f"{name}: got {len(preds)} predictions but {len(targets)} targets")
-    # Targets may be Values, numbers or numpy scalars (which have a .data of their own).
-    return preds, [float(t.data if isinstance(t, Value) else t) for t in targets]
+    # Targets may be numbers, numpy scalars or Values: micrograd.compile traces them per sample
+    return preds, [t if isinstance(t, Value) else _target(name, t) for t in targets]
+
+
+def _target(name: str, t) -> float:
+    if isinstance(t, bool) or not isinstance(t, numbers.Real):
+        raise TypeError(f"{name}: targets must be numbers, got {t!r}")
+    return float(t)
+
+
+def _known(t) -> float | None:
+    """A target's number, unless micrograd.compile is tracing it (one Value for every sample)."""
+    if isinstance(t, Value):
+        return None if is_tracing() else t.data
+    return t
 
 
 def _mean(losses: list) -> Value:
@@ -58,9 +72,14 @@ def _mean(losses: list) -> Value:
 
 def _shifted(values: list[Value]) -> list[Value]:
     """x_i - max(x): exp of these cannot overflow. The max is taken with the maximum op,
-    not a Python comparison, so that a traced loss stays a graph; its gradient cancels."""
-    top = functools.reduce(Value.maximum, values)
-    return [v - top for v in values]
+    not a Python comparison, so that a traced loss stays a graph; its gradient cancels.
+    Pairs are taken level by level (a tree, log2(n) deep, rather than a chain n deep), so
+    that micrograd.compile runs each level as one call."""
+    level = list(values)
+    while len(level) > 1:
+        pairs = [a.maximum(b) for a, b in zip(level[::2], level[1::2])]
+        level = pairs + level[len(pairs) * 2 :]
+    return [v - level[0] for v in values]
 
 
 def softmax(values: Sequence[Value]) -> list[Value]:
@@ -124,26 +143,52 @@ def binary_cross_entropy_with_logits(logits, targets) -> Value:
     return _mean([(1 - t) * x + _softplus(-x) for x, t in zip(logits, targets)])
 
 
-def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable[int]) -> Value:
-    """mean(-log_softmax(logits_n)[target_n]): logits one list per sample, targets class indices."""
+def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value:
+    """mean(-log_softmax(logits_n)[target_n]): logits one list per sample; a target is a
+    class index, or (as in torch.nn.functional.cross_entropy) the class probabilities, for
+    mean(-sum_k p_nk * log_softmax(logits_n)_k): a one-hot row gives the index's loss."""
     logits, targets = _values("cross_entropy", logits), _values("cross_entropy", targets)
     if len(logits) != len(targets):
         raise ValueError(f"cross_entropy: got {len(logits)} samples but {len(targets)} targets")
     losses = []
     for row, target in zip(logits, targets):
         row = _as_values("cross_entropy", row)
+        if isinstance(target, (Sequence, np.ndarray)) and not isinstance(target, str):
+            losses.append(-_dot(_probabilities(target, len(row)), log_softmax(row)))
+            continue
         if isinstance(target, bool) or not isinstance(target, numbers.Integral):
-            raise TypeError(f"cross_entropy: targets must be class indices, got {target!r}")
+            raise TypeError(
+                f"cross_entropy: a target must be a class index or class probabilities, "
+                f"got {target!r}"
+            )
         if not 0 <= target < len(row):
             raise ValueError(f"cross_entropy: target {target} out of range for {len(row)} classes")
         losses.append(-log_softmax(row)[int(target)])
     return _mean(losses)
 
 
+def _probabilities(target, classes: int) -> list:
+    probabilities = list(target)
+    if len(probabilities) != classes:
+        raise ValueError(
+            f"cross_entropy: a target of class probabilities needs {classes} of them (one per "
+            f"class), got {len(probabilities)}"
+        )
+    return [p if isinstance(p, Value) else _target("cross_entropy", p) for p in probabilities]
+
+
+def _dot(weights: list, values: list[Value]) -> Value:
+    """sum_k weights_k * values_k, added left to right."""
+    total = weights[0] * values[0]
+    for w, v in zip(weights[1:], values[1:]):
+        total = total + w * v
+    return total
+
+
 def hinge_loss(scores, targets) -> Value:
     """mean(max(0, 1 - y * score)) for labels y in {-1, +1}: karpathy/micrograd's demo loss."""
     scores, targets = _batch("hinge_loss", scores, targets)
-    if any(t not in (-1.0, 1.0) for t in targets):
+    if any(_known(t) not in (-1.0, 1.0, None) for t in targets):
         raise ValueError("hinge_loss: targets must be -1 or +1 (for 0/1 labels use y*2 - 1)")
     return _mean([(1 + -t * s).relu() for s, t in zip(scores, targets)])
 

@@ -1,8 +1,8 @@
 """Training: ``fit`` runs gradient descent over a data set; ``accuracy`` scores outputs.
 
-One batch is one call of ``train_step`` (compute the loss, zero the grads, backpropagate,
-step the optimizer); ``fit`` only loops over epochs and batches around it, so a faster
-step (for example one replayed by micrograd.compile) can replace it in one place.
+``fit`` loops over epochs and batches around one kind of step (nn.steps): on the eager
+engine (``train_step``: compute the loss, zero the grads, backpropagate, step the
+optimizer), or through micrograd.compile.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from micrograd import Value
-
 from . import functional as F
 from .data import _non_negative, batches
 from .module import Layer, Module, Neuron, Sequential
 from .optim import SGD, LRScheduler, Optimizer
+from .steps import CompiledSteps, EagerSteps, train_step
 
 __all__ = ["fit", "accuracy", "train_step", "LOSSES"]
 
@@ -42,42 +41,18 @@ def accuracy(outputs, targets, threshold: float = 0.0) -> float:
         raise ValueError(f"accuracy: got {len(outputs)} outputs but {len(targets)} targets")
     if not outputs:
         raise ValueError("accuracy: no outputs")
-    correct = 0
-    for out, target in zip(outputs, targets):
-        if isinstance(out, (list, tuple)):
-            scores = [float(getattr(v, "data", v)) for v in out]
-            correct += scores.index(max(scores)) == int(target)
-        else:
-            correct += (float(getattr(out, "data", out)) > threshold) == (float(target) > 0)
-    return correct / len(outputs)
+    numbers = np.array(
+        [[float(getattr(v, "data", v)) for v in (o if isinstance(o, (list, tuple)) else [o])]
+         for o in outputs]
+    )  # fmt: skip
+    return _correct(numbers, np.asarray(targets, dtype=np.float64), threshold) / len(outputs)
 
 
-def _rows(X) -> list[list[float]]:
-    return [[float(v) for v in row] for row in np.asarray(X, dtype=np.float64).reshape(len(X), -1)]
-
-
-def train_step(
-    model: Module,
-    loss_fn: Callable,
-    optimizer: Optimizer,
-    X_batch: list[list[float]],
-    y_batch: list,
-    penalty: Callable[[], Value] | None = None,
-) -> tuple[float, list]:
-    """One gradient step on one batch; returns (loss, the model's outputs) as plain floats."""
-    outputs = [model(row) for row in X_batch]
-    loss = loss_fn(outputs, y_batch)
-    if penalty is not None:
-        loss = loss + penalty()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    # floats, not Values: holding Values would keep every batch's graph alive all epoch
-    return loss.data, [_floats(out) for out in outputs]
-
-
-def _floats(output: Value | list[Value]) -> float | list[float]:
-    return [v.data for v in output] if isinstance(output, list) else output.data
+def _correct(outputs: np.ndarray, targets: np.ndarray, threshold: float) -> int:
+    """How many of the outputs (one row per sample) are right (see accuracy)."""
+    if outputs.shape[1] > 1:  # the first largest score, as list.index(max(...)) finds it
+        return int(np.sum(np.argmax(outputs, axis=1) == targets.astype(np.int64)))
+    return int(np.sum((outputs[:, 0] > threshold) == (targets > 0)))
 
 
 def fit(
@@ -102,9 +77,10 @@ def fit(
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
     SGD(lr=0.1); the scheduler, if any, steps once per epoch. compile traces the loss of
-    one sample with micrograd.compile (once per target value) and runs each batch with
-    numpy: the same numbers, much faster. Every loss in LOSSES traces; a loss of your own
-    must not branch in Python on a value (micrograd.compiler.TracingError says where).
+    one sample with micrograd.compile and runs each batch with numpy, the optimizer
+    stepping all parameters at once: the same numbers, much faster (see nn.steps). Every
+    loss in LOSSES traces; a loss of your own must not branch in Python on a value
+    (micrograd.compiler.TracingError says where).
 
     Every argument is checked before the first step: a bad one is a ValueError (TypeError
     for a loss that is neither a name nor a callable) naming fit and the argument.
@@ -114,44 +90,30 @@ def fit(
     l2 = _non_negative("fit", "l2", l2)
     X, y = _checked_data(model, X, y)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
-    params = model.parameters()
-    penalty = (lambda: l2 * F.l2_penalty(params)) if l2 else None
+    steps = (CompiledSteps if compile else EagerSteps)(model, loss_fn, optimizer, l2)
     rng = np.random.RandomState(seed)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
-    if compile:
-        import micrograd
-
-        loss_of_one = micrograd.compile(lambda x, t: loss_fn([model(x)], [t]), static=(1,))
-        outputs_of = micrograd.compile(lambda x: model(x))
-        penalty_of = micrograd.compile(penalty) if penalty is not None else None
     bar = _progress_bar(epochs, progress)
-    for _ in range(epochs):
-        batch_losses, outputs_seen, targets_seen = [], [], []
-        for X_batch, y_batch in batches(X, y, batch_size, shuffle=shuffle, seed=rng):
-            targets = y_batch.tolist()
-            if compile:
-                outputs = outputs_of.forward(X_batch).tolist()  # before the step, as eager
-                optimizer.zero_grad()
-                batch_loss = loss_of_one(X_batch, y_batch)
-                if penalty_of is not None:
-                    batch_loss += penalty_of()
-                optimizer.step()
-            else:
-                batch_loss, outputs = train_step(
-                    model, loss_fn, optimizer, _rows(X_batch), targets, penalty
+    try:
+        for _ in range(epochs):
+            losses, correct = [], 0
+            for X_batch, y_batch in batches(X, y, batch_size, shuffle=shuffle, seed=rng):
+                batch_loss, outputs = steps.run(X_batch, y_batch)
+                losses.append((batch_loss, len(y_batch)))
+                correct += _correct(outputs, y_batch, threshold)
+            if scheduler is not None:
+                scheduler.step()
+            history["loss"].append(_mean_loss(losses))
+            history["accuracy"].append(correct / len(y))
+            if bar is not None:
+                bar.set_postfix(
+                    loss=f"{history['loss'][-1]:.4f}", acc=f"{history['accuracy'][-1]:.2%}"
                 )
-            batch_losses.append((batch_loss, len(targets)))
-            outputs_seen += outputs
-            targets_seen += targets
-        if scheduler is not None:
-            scheduler.step()
-        history["loss"].append(_mean_loss(batch_losses))
-        history["accuracy"].append(accuracy(outputs_seen, targets_seen, threshold))
+                bar.update(1)
+    finally:  # an interrupted run leaves the Values and the optimizer where it stopped
+        steps.finish()
         if bar is not None:
-            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", acc=f"{history['accuracy'][-1]:.2%}")
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+            bar.close()
     return history
 
 

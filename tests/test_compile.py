@@ -173,10 +173,10 @@ def test_each_new_sample_shape_is_traced_once():
     step(two)
     step(two * 2)
     assert step.trace_count == 1
-    listing_two = step.listing()
+    listing_two = step.program.listing()
     step(three)
     assert step.trace_count == 2
-    assert step.listing() != listing_two and "v2 = x[2]" in step.listing()
+    assert step.program.listing() != listing_two and "v2 = x[2]" in step.program.listing()
     step(two[:3])  # a different batch size is not a different sample shape
     assert step.trace_count == 2
 
@@ -224,7 +224,7 @@ def test_listing_is_straight_line_code_over_numbered_slots():
     w = Value(2.0, label="w")
     step = micrograd.compile(lambda x, y: (w * x[0] + 3.0 - y).tanh())
     step.trace(np.zeros((1, 2)), np.zeros(1))
-    assert step.listing() == "\n".join(
+    assert step.program.listing() == "\n".join(
         [
             "def traced(x, y):",
             "    v0 = x[0]",
@@ -493,7 +493,7 @@ def test_static_arguments_trace_one_program_per_value(group):
     assert same(result, t_loss)
     assert_all_same([p.grad for p in model.parameters()], t_grads)
     assert_all_same(step.forward(X, Y), torch_mlp_hinge(model, X, Y)[0])
-    assert "# label = " in step.listing() and "static" in step.listing()
+    assert "# label = " in step.program.listing() and "static" in step.program.listing()
     with pytest.raises(ValueError, match="static"):
         micrograd.compile(loss, static=(2,))(X, Y)
 
@@ -542,7 +542,7 @@ def test_fit_with_compile_on_mini_batches_matches_eager_fit():
 
 @pytest.mark.parametrize("group", GROUPINGS)
 def test_a_big_batch_runs_in_chunks_with_the_same_result(group, monkeypatch):
-    monkeypatch.setattr(micrograd.arraymath, "CHUNK_NUMBERS", 500)  # a few samples per chunk
+    monkeypatch.setattr(micrograd.runner, "CHUNK_NUMBERS", 500)  # a few samples per chunk
     model = nn.MLP(2, [4, 1], rng=random.Random(13))
     X, Y = moons(50, seed=14)
     step = micrograd.compile(hinge(model), static=(1,), group=group)
@@ -560,7 +560,7 @@ def test_outputs_that_are_leaves_and_nested_samples():
     images = np.arange(12.0).reshape(2, 3, 2)  # two samples of 3 x 2
     total = micrograd.compile(lambda m: sum(v * w for row in m for v in row), reduce="none")
     assert_all_same(total(images), [3.0 * images[0].sum(), 3.0 * images[1].sum()])
-    assert "v5 = m[2][1]" in total.listing()
+    assert "v5 = m[2][1]" in total.program.listing()
 
 
 def test_draw_dot_draws_the_traced_program():

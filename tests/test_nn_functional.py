@@ -179,7 +179,7 @@ def test_penalties_match_torch(name):
     [
         (lambda: nn.mse_loss([Value(1.0)], [1.0, 2.0]), ValueError, "1 predictions but 2"),
         (lambda: nn.cross_entropy([[Value(1.0)] * 3], [3]), ValueError, "target 3 out of range"),
-        (lambda: nn.cross_entropy([[Value(1.0)] * 3], [0.5]), TypeError, "class indices"),
+        (lambda: nn.cross_entropy([[Value(1.0)] * 3], [0.5]), TypeError, "a class index or"),
         (lambda: nn.hinge_loss([Value(1.0)], [0]), ValueError, "-1 or \\+1"),
         (lambda: nn.binary_cross_entropy([Value(1.5)], [1.0]), ValueError, r"in \[0, 1\]"),
         (lambda: nn.softmax([]), ValueError, "softmax: expected a non-empty list"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 from .optimizer import Optimizer
@@ -42,7 +41,7 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"{owner}: nesterov needs momentum > 0 and dampening = 0")
 
-    def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
+    def _update(self, F, param, grad, group: dict, state: dict):
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param
         momentum = group["momentum"]
@@ -95,7 +94,7 @@ class Adam(Optimizer):
         defaults.update(decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
+    def _update(self, F, param, grad, group: dict, state: dict):
         lr, (beta1, beta2), decay = group["lr"], group["betas"], group["weight_decay"]
         if decay:
             if group["decoupled_weight_decay"]:
@@ -107,9 +106,9 @@ class Adam(Optimizer):
         m = state["exp_avg"] = m + (grad - m) * (1 - beta1)
         v = state["exp_avg_sq"] = state.get("exp_avg_sq", 0.0) * beta2 + (1 - beta2) * grad * grad
         if group["amsgrad"]:
-            v = state["max_exp_avg_sq"] = max(state.get("max_exp_avg_sq", 0.0), v)
+            v = state["max_exp_avg_sq"] = F.maximum(state.get("max_exp_avg_sq", 0.0), v)
         step_size = lr / (1 - beta1**step)
-        denom = math.sqrt(v) / math.sqrt(1 - beta2**step) + group["eps"]
+        denom = F.sqrt(v) / F.sqrt(1 - beta2**step) + group["eps"]
         return param - step_size * (m / denom)
 
 
@@ -180,7 +179,7 @@ class RMSprop(Optimizer):
                 "expected grad_avg**2 <= square_avg"
             )
 
-    def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
+    def _update(self, F, param, grad, group: dict, state: dict):
         alpha = group["alpha"]
         state["step"] = state.get("step", 0) + 1  # unused by the update; kept, as PyTorch does
         if group["weight_decay"]:
@@ -190,9 +189,9 @@ class RMSprop(Optimizer):
         if group["centered"]:
             grad_avg = state.get("grad_avg", 0.0)
             grad_avg = state["grad_avg"] = grad_avg + (grad - grad_avg) * (1 - alpha)
-            avg = math.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+            avg = F.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
         else:
-            avg = math.sqrt(square_avg) + group["eps"]
+            avg = F.sqrt(square_avg) + group["eps"]
         if group["momentum"] > 0:
             buffer = state.get("momentum_buffer", 0.0) * group["momentum"] + grad / avg
             state["momentum_buffer"] = buffer
@@ -228,11 +227,11 @@ class Adagrad(Optimizer):
         defaults.update(initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)
 
-    def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
+    def _update(self, F, param, grad, group: dict, state: dict):
         step = state["step"] = state.get("step", 0) + 1
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = state.get("sum", group["initial_accumulator_value"]) + grad * grad
         state["sum"] = total
-        return param - clr * (grad / (math.sqrt(total) + group["eps"]))
+        return param - clr * (grad / (F.sqrt(total) + group["eps"]))

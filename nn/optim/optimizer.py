@@ -3,11 +3,22 @@ state_dict()/load_state_dict() in torch.optim's layout."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 from micrograd import Value, no_grad
 
 from .rules import _NON_NEGATIVE, _is_real, _Rule
+
+
+def _maximum(a: float, b: float) -> float:
+    """The larger, nan if either is (as numpy's and torch's maximum)."""
+    return a if a >= b or a != a else b
+
+
+FLOATS = SimpleNamespace(sqrt=math.sqrt, maximum=_maximum)
+FLOATS.__doc__ = "The updates' functions on one parameter's floats."
 
 
 class Optimizer:
@@ -72,9 +83,13 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     grad = -p.grad if group.get("maximize") else p.grad
-                    p.data = self._update(p.data, grad, group, self.state.setdefault(p, {}))
+                    state = self.state.setdefault(p, {})
+                    p.data = self._update(FLOATS, p.data, grad, group, state)
 
-    def _update(self, param: float, grad: float, group: dict, state: dict) -> float:
+    def _update(self, F, param, grad, group: dict, state: dict):
+        """param's new value from its gradient and its state (updated in place): written once
+        against F (FLOATS, or nn.optim.arrays.ARRAYS for all of a group's parameters at once),
+        in PyTorch's order of operations."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:

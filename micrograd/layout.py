@@ -1,0 +1,306 @@
+"""Laying a plan out: which unit of work runs when, and where every number lives.
+
+A unit is one instruction, or one bank of sums lifted into a linear map. Units run in order
+of depth (1 + the deepest unit they read); with grouping, the units of one op, one depth and
+one pattern of inputs (rows of V, or entries of S) become one step. Each step writes a block
+of V's rows; each parameter and constant gets an entry of S, a bank's weights a contiguous,
+row-major block, so that the product reads them as a view.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from .plan import COPY, SUM, Plan
+from .runner import LinearStep, OpStep, RowSet, StaticSet, SumStep
+
+__all__ = ["lay_out"]
+
+
+class _Units:
+    """The units of work and the graph between them."""
+
+    def __init__(self, instructions, banks, kinds) -> None:
+        self.kinds = kinds
+        self.items: list = []  # an Instruction, or a bank
+        self.reads: list[list[int]] = []  # the slots each unit reads
+        self.unit_of: dict[int, int] = {}  # op slot -> the unit that computes it
+        folded: set[int] = set()
+        bank_of: dict[int, object] = {}
+        for bank in banks:
+            for row in bank.members:
+                for member in row:
+                    bank_of[member.instruction.output] = bank
+                    biases = set(member.biases)
+                    folded.update(t for t in member.instruction.inputs if t not in biases)
+        seen_banks: dict[int, int] = {}
+        for ins in instructions:
+            if ins.output in folded:
+                continue
+            bank = bank_of.get(ins.output)
+            if bank is None:
+                self._add(ins, list(ins.inputs), [ins.output])
+            elif id(bank) not in seen_banks:
+                members = [m for row in bank.members for m in row]
+                reads = [x for m in members for x in (*m.columns, *m.biases)]
+                seen_banks[id(bank)] = self._add(
+                    bank, reads, [m.instruction.output for m in members]
+                )
+
+    def _add(self, item, reads: list[int], outputs: list[int]) -> int:
+        unit = len(self.items)
+        self.items.append(item)
+        self.reads.append(reads)
+        for slot in outputs:
+            self.unit_of[slot] = unit
+        return unit
+
+    def depths(self) -> list[int]:
+        """1 + the deepest unit each unit reads, in a topological order (Kahn's)."""
+        after: list[list[int]] = [[] for _ in self.items]
+        waiting = [0] * len(self.items)
+        for unit, reads in enumerate(self.reads):
+            for producer in {self.unit_of[s] for s in reads if s in self.unit_of}:
+                after[producer].append(unit)
+                waiting[unit] += 1
+        depth = [1] * len(self.items)
+        ready = deque(u for u in range(len(self.items)) if waiting[u] == 0)
+        while ready:
+            unit = ready.popleft()
+            for consumer in after[unit]:
+                depth[consumer] = max(depth[consumer], depth[unit] + 1)
+                waiting[consumer] -= 1
+                if not waiting[consumer]:
+                    ready.append(consumer)
+        return depth
+
+
+class _Places:
+    """Where each slot lives: a row of V (per-sample numbers) or an entry of S (shared)."""
+
+    def __init__(self, program, kinds) -> None:
+        self.program, self.kinds = program, kinds
+        self.row: dict[int, int] = {slot: slot for slot, _, _ in program.inputs}
+        self.n_rows = len(program.inputs)
+        self.constant_rows: list[int] = []
+        self.position: dict[int, int] = {}
+
+    def is_row(self, slot: int) -> bool:
+        return self.kinds[slot] in ("input", "op")
+
+    def row_of(self, slot: int) -> int:
+        """slot's row; a constant read as a row (an input of a linear map) is given one."""
+        if slot not in self.row:
+            self.row[slot] = self.n_rows
+            self.n_rows += 1
+            self.constant_rows.append(slot)
+        return self.row[slot]
+
+    def rows_for(self, slots: list[int]) -> int:
+        """A block of fresh rows for these outputs; returns the first."""
+        first = self.n_rows
+        for k, slot in enumerate(slots):
+            self.row[slot] = first + k
+        self.n_rows += len(slots)
+        return first
+
+    def position_of(self, slot: int) -> int:
+        return self.position.setdefault(slot, len(self.position))
+
+    def source(self, slots: list[int]):
+        """The rows (or entries) an input position of a step reads."""
+        if self.is_row(slots[0]):
+            return RowSet([self.row_of(s) for s in slots])
+        return StaticSet([self.position_of(s) for s in slots])
+
+
+def _signature(ins, kinds) -> tuple:
+    return tuple(kinds[s] in ("input", "op") for s in ins.inputs)
+
+
+def lay_out(program, instructions, banks, kinds, group: bool) -> Plan:
+    """The Plan: steps in order, rows and entries assigned (see the module's docstring)."""
+    units = _Units(instructions, banks, kinds)
+    depth = units.depths()
+    steps_units: dict[tuple, list[int]] = {}
+    for unit, item in enumerate(units.items):
+        if not hasattr(item, "members") and group:
+            key = (depth[unit], id(item.op), len(item.inputs), _signature(item, kinds))
+        else:
+            key = (depth[unit], "unit", unit)
+        steps_units.setdefault(key, []).append(unit)
+    order = sorted(steps_units, key=lambda key: key[0]) if group else list(steps_units)
+    places = _Places(program, kinds)
+    needs = program.needs_grad
+    uses = _uses(program)
+    steps = []
+    for key in order:
+        members = [units.items[u] for u in steps_units[key]]
+        if hasattr(members[0], "members"):
+            steps.append(_linear_step(members[0], places, needs, uses))
+        else:
+            steps.append(_op_step(members, places, needs, uses))
+    steps += _copies(program, places, needs)
+    return _plan(program, steps, places)
+
+
+def _uses(program) -> list[int]:
+    """How often each slot is read, a program output counting as a read."""
+    uses = [0] * program.n_slots
+    for ins in program.instructions:
+        for slot in ins.inputs:
+            uses[slot] += 1
+    for slot in program.outputs:
+        uses[slot] += 1
+    return uses
+
+
+def _sole_reader(slots: list[int], uses: list[int], reads_each: int, source) -> bool:
+    """Whether these rows are read by this step alone, each exactly reads_each times and
+    once in its gather: then backward can write their gradients instead of adding to them
+    (no other step adds, and nothing need be zeroed first)."""
+    return (
+        isinstance(source, RowSet)
+        and source.tiles == 1
+        and not source.repeated
+        and all(uses[s] == reads_each for s in slots)
+    )
+
+
+def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
+    op, count = instructions[0].op, len(instructions)
+    columns = [[ins.inputs[k] for ins in instructions] for k in range(len(instructions[0].inputs))]
+    if op is SUM and all(places.is_row(slots[0]) for slots in columns):
+        return _sum_step(instructions, columns, places, needs, uses)
+    sources = [places.source(slots) for slots in columns]
+    for slots, source in zip(columns, sources):
+        if _sole_reader(slots, uses, 1, source) and slots.count(slots[0]) == 1:
+            source.sole_reader = True
+    first = places.rows_for([ins.output for ins in instructions])
+    return OpStep(
+        op=op,
+        out=slice(first, first + count),
+        count=count,
+        sources=sources,
+        accumulate=[any(needs[s] for s in slots) for slots in columns],
+        needed=any(needs[ins.output] for ins in instructions),
+        instructions=list(instructions),
+    )
+
+
+def _sum_step(instructions, columns, places: _Places, needs, uses) -> SumStep:
+    terms = [slot for slots in columns for slot in slots]  # term by term
+    rows = RowSet([places.row_of(slot) for slot in terms])
+    if _sole_reader(terms, uses, 1, rows):
+        rows.sole_reader = True
+    first = places.rows_for([ins.output for ins in instructions])
+    return SumStep(
+        out=slice(first, first + len(instructions)),
+        count=len(instructions),
+        terms=len(columns),
+        rows=rows,
+        needed=any(needs[ins.output] for ins in instructions),
+        instructions=list(instructions),
+    )
+
+
+def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
+    R, C = len(bank.members), len(bank.members[0])
+    weights = [w for row in bank.members for w in row[0].weights]
+    columns = [x for c in bank.members[0] for x in c.columns]
+    biases = [b for row in bank.members for b in row[0].biases]
+    weight_set = StaticSet([places.position_of(w) for w in weights])
+    bias_set = StaticSet([places.position_of(b) for b in biases]) if biases else None
+    column_set = RowSet([places.row_of(x) for x in columns])
+    if _sole_reader(columns, uses, R, column_set):  # each input, once per row of W
+        column_set.sole_reader = True
+    outputs = [m.instruction.output for row in bank.members for m in row]
+    first = places.rows_for(outputs)
+    return LinearStep(
+        out=slice(first, first + R * C),
+        shape=(R, C, len(bank.members[0][0].weights)),
+        weights=weight_set,
+        columns=column_set,
+        bias=bias_set,
+        grad_columns=any(needs[x] for x in columns),
+        instructions=[m.instruction for row in bank.members for m in row],
+        terms=(weights, columns),
+    )
+
+
+def _copies(program, places: _Places, needs) -> list[OpStep]:
+    """A row for each output that is a parameter or a constant (a function may return one)."""
+    shared = [s for s in dict.fromkeys(program.outputs) if not places.is_row(s)]
+    if not shared:
+        return []
+    first = places.rows_for(shared)
+    source = StaticSet([places.position_of(s) for s in shared])
+    return [
+        OpStep(
+            COPY,
+            slice(first, first + len(shared)),
+            len(shared),
+            [source],
+            [any(needs[s] for s in shared)],
+            any(needs[s] for s in shared),
+        )  # fmt: skip
+    ]
+
+
+def _index(numbers) -> slice | np.ndarray:
+    """A slice where the numbers run one by one (a view, no gather), else an index array."""
+    numbers = list(numbers)
+    if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+        return slice(numbers[0], numbers[0] + len(numbers))
+    return np.array(numbers)
+
+
+def _zeroed_rows(program, steps, places: _Places) -> list[slice]:
+    """The rows of G to zero before backward: every op row but those whose gradient is
+    written whole by their sole reader; the outputs' rows, where the seed lands, always."""
+    written = set()
+    for step in steps:
+        sources = getattr(step, "sources", None) or [getattr(step, "columns", None)]
+        for source in sources + [getattr(step, "rows", None)]:
+            if getattr(source, "sole_reader", False):
+                written.update(source.rows)
+    written -= {places.row[s] for s in program.outputs}
+    rows = [r for r in range(len(program.inputs), places.n_rows) if r not in written]
+    runs: list[slice] = []
+    for row in rows:
+        if runs and runs[-1].stop == row:
+            runs[-1] = slice(runs[-1].start, row + 1)
+        else:
+            runs.append(slice(row, row + 1))
+    return runs
+
+
+def _plan(program, steps, places: _Places) -> Plan:
+    first_p, first_c = program.first_parameter, program.first_constant
+    parameters = [places.position_of(first_p + k) for k in range(len(program.parameters))]
+    constants = [places.position_of(first_c + k) for k in range(len(program.constants))]
+    constant_values = np.array(program.constants, dtype=np.float64)
+    row_values = [program.constants[s - first_c] for s in places.constant_rows]
+    input_rows = []
+    for argument in range(len(program.argument_shapes)):
+        pairs = [(slot, position) for slot, a, position in program.inputs if a == argument]
+        if pairs:
+            rows, positions = zip(*pairs)
+            input_rows.append((argument, _index(rows), _index(positions)))
+    return Plan(
+        program=program,
+        steps=steps,
+        n_rows=places.n_rows,
+        n_static=len(places.position),
+        input_rows=input_rows,
+        constant_rows=np.array([places.row[s] for s in places.constant_rows], dtype=np.intp),
+        constant_row_values=np.array(row_values, dtype=np.float64),
+        parameter_positions=np.array(parameters, dtype=np.intp),
+        constant_positions=np.array(constants, dtype=np.intp),
+        constants=constant_values,
+        output_rows=np.array([places.row[s] for s in program.outputs], dtype=np.intp),
+        input_count=len(program.inputs),
+        zeroed_rows=_zeroed_rows(program, steps, places),
+    )

@@ -1,0 +1,51 @@
+"""A plan as text: one line per step, in the program's own slot numbers (v12), so that it
+reads next to ``Program.listing()``: a ``matmul`` line for each lifted linear map, a line for
+each group of one op."""
+
+from __future__ import annotations
+
+from .runner import LinearStep
+
+__all__ = ["plan_listing"]
+
+
+def slots_text(slots: list[int]) -> str:
+    """v3..v18 for a run, v3, v9 for a few, v3, v9, ... (40 slots) for many."""
+    slots = list(slots)
+    if len(slots) > 2 and slots == list(range(slots[0], slots[0] + len(slots))):
+        return f"v{slots[0]}..v{slots[-1]}"
+    if len(slots) <= 4:
+        return ", ".join(f"v{s}" for s in slots)
+    return f"v{slots[0]}, v{slots[1]}, ... ({len(slots)} slots)"
+
+
+def _linear_line(step: LinearStep) -> str:
+    R, C, T = step.shape
+    weights, columns = step.terms
+    outputs = [ins.output for ins in step.instructions]
+    sums = "1 sum" if R * C == 1 else f"{R} sums" if C == 1 else f"{R} x {C} sums"
+    what = f"{sums} of {T} products"
+    line = f"{slots_text(outputs)} = matmul(W {R}x{T}: {slots_text(weights)}, "
+    line += f"x {C}x{T}: {slots_text(columns)})" if C > 1 else f"x: {slots_text(columns)})"
+    if step.bias is not None:
+        line += " + bias"
+    return f"{line}  # {what}"
+
+
+def plan_listing(plan) -> str:
+    program = plan.program
+    lines = [
+        f"# {len(program.instructions)} instructions, run as {len(plan.steps)} steps "
+        f"({sum(isinstance(s, LinearStep) for s in plan.steps)} of them matrix products)"
+    ]
+    for step in plan.steps:
+        if isinstance(step, LinearStep):
+            lines.append(_linear_line(step))
+            continue
+        outputs = [ins.output for ins in step.instructions] or ["(outputs)"]
+        arity = len(step.instructions[0].inputs) if step.instructions else 1
+        columns = [[ins.inputs[k] for ins in step.instructions] for k in range(arity)]
+        arguments = ", ".join(slots_text(slots) for slots in columns)
+        name = step.op.name if hasattr(step, "op") else "sum"
+        lines.append(f"{slots_text(outputs)} = {name}({arguments})")
+    return "\n".join(lines)

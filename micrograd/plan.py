@@ -1,0 +1,239 @@
+"""From a traced program to what runs over a batch: steps of one numpy call each.
+
+Three rewrites, each keeping the numbers the eager engine's to the last bit or two:
+
+* **Sums.** A chain of adds ``((t0 + t1) + t2) + ...`` whose partial sums feed nothing else
+  becomes one SUM of its terms, added left to right, as the chain did.
+* **Linear maps.** A neuron is a sum of products of parameters with per-sample numbers.
+  Sums ``bias[r] + sum_t W[r, t] * X[c, t]`` whose weights depend only on r and whose inputs
+  depend only on c (a dense layer: R neurons reading one input; a convolution: R filters
+  sliding over C positions) become one matrix product forward and two in backward. The
+  parameters need no per-sample rows, and the products no rows at all.
+* **Groups.** Every other instruction runs with the others of its op at its depth (1 + its
+  deepest input), in one call of the op's own rules on arrays.
+
+``compile(fn, group=False)`` skips all three: one call per instruction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ops import ADD, MUL
+from .program import Instruction, Program
+
+__all__ = ["COPY", "SUM", "Plan", "build_plan", "fused_sums"]
+
+
+class _CompilerOp:
+    """An op the compiler makes itself (not a row of the engine's table)."""
+
+    def __init__(self, name: str, forward, derivative) -> None:
+        self.name, self.forward, self.derivative = name, forward, derivative
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _sum_forward(F, *terms):
+    total = terms[0]
+    for term in terms[1:]:  # left to right, rounding as the chain of adds did
+        total = total + term
+    return total
+
+
+# SUM stands for a chain of adds; an add hands its gradient unchanged to both inputs, so
+# every term gets the sum's gradient. COPY puts a parameter the function returns in a row.
+SUM = _CompilerOp("sum", _sum_forward, lambda F, g, out, *terms: (g,) * len(terms))
+COPY = _CompilerOp("copy", lambda F, a: a * 1.0, lambda F, g, out, a: (g,))
+
+
+@dataclass
+class Plan:
+    """The steps over V (per-sample rows) and S (parameters and constants), and where the
+    program's inputs, constants, parameters and outputs live in them."""
+
+    program: Program
+    steps: list
+    n_rows: int
+    n_static: int
+    input_rows: list[tuple]  # (argument, rows of V, flat positions in the argument)
+    constant_rows: np.ndarray  # rows of V holding a constant, and their values
+    constant_row_values: np.ndarray
+    parameter_positions: np.ndarray  # where program.parameters[k] sits in S
+    constant_positions: np.ndarray  # where program.constants[k] sits in S
+    constants: np.ndarray
+    output_rows: np.ndarray
+    input_count: int  # the inputs' rows come first: data, whose gradients nothing reads
+    zeroed_rows: list  # slices of G to zero before backward (see micrograd.layout)
+
+    def listing(self) -> str:
+        """The steps as they run: a matmul line per lifted linear map, a line per group."""
+        from .listing import plan_listing
+
+        return plan_listing(self)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A sum that may join a linear map: its weights, inputs and bias terms, slot by slot."""
+
+    instruction: Instruction
+    weights: tuple[int, ...]
+    columns: tuple[int, ...]
+    biases: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Bank:
+    """R x C candidates forming bias[r] + W[r] . X[c]; members[r][c] is one of them."""
+
+    members: list[list[_Candidate]]
+
+
+def fused_sums(instructions: list[Instruction], uses: list[int]) -> list[Instruction]:
+    """The instructions with each chain ((t0 + t1) + t2) + ... whose partial sums are used
+    once, by the next add, replaced by one SUM(t0, t1, t2, ...)."""
+    terms_of: dict[int, list[int]] = {}
+    kept: dict[int, Instruction] = {}
+    for instruction in instructions:
+        kept[instruction.output] = instruction
+        if instruction.op is not ADD:
+            continue
+        partial, term = instruction.inputs
+        if partial in terms_of and uses[partial] == 1:
+            del kept[partial]
+            terms_of[instruction.output] = terms_of.pop(partial) + [term]
+        else:
+            terms_of[instruction.output] = [partial, term]
+    return [
+        Instruction(SUM, tuple(terms_of[slot]), slot) if len(terms_of.get(slot, ())) > 2 else ins
+        for slot, ins in kept.items()
+    ]
+
+
+def _kinds(program: Program) -> list[str]:
+    first_op = program.first_operation
+    return [
+        "input" if s < program.first_parameter else "param" if s < program.first_constant
+        else "const" if s < first_op else "op"
+        for s in range(program.n_slots)
+    ]  # fmt: skip
+
+
+def _candidates(instructions, uses, kinds) -> tuple[list[_Candidate], dict[int, tuple]]:
+    """Sums whose terms are all products parameter * number (each used by the sum alone) or
+    bias terms (parameters, constants); and the products, by output slot."""
+    products = {}
+    for ins in instructions:
+        if ins.op is MUL and uses[ins.output] == 1:
+            a, b = ins.inputs
+            if (kinds[a] == "param") != (kinds[b] == "param"):
+                products[ins.output] = (a, b) if kinds[a] == "param" else (b, a)
+    candidates = []
+    for ins in instructions:
+        if ins.op is not ADD and ins.op is not SUM:
+            continue
+        weights, columns, biases = [], [], []
+        for term in ins.inputs:
+            if term in products:
+                weights.append(products[term][0])
+                columns.append(products[term][1])
+            elif kinds[term] in ("param", "const"):
+                biases.append(term)
+            else:
+                break
+        else:
+            if weights:
+                candidates.append(_Candidate(ins, tuple(weights), tuple(columns), tuple(biases)))
+    return candidates, products
+
+
+def _provisional_depths(instructions, kinds, candidates, products) -> list[int]:
+    """Depth of each slot as if every candidate became a linear map (its products folded in,
+    at no depth of their own): candidates that depend on one another differ in depth."""
+    depth = [0] * len(kinds)
+    sums = {c.instruction.output: c for c in candidates}
+    for ins in instructions:
+        if ins.output in sums:
+            depth[ins.output] = 1 + max(depth[x] for x in sums[ins.output].columns)
+        elif ins.output in products:
+            depth[ins.output] = depth[products[ins.output][1]]
+        else:
+            depth[ins.output] = 1 + max(depth[i] for i in ins.inputs)
+    return depth
+
+
+def _banks(candidates: list[_Candidate], depth: list[int]) -> list[_Bank]:
+    """The candidates that form full products bias[r] + W[r] . X[c], as banks."""
+    by_key: dict[tuple, list[_Candidate]] = {}
+    for c in candidates:
+        key = (depth[c.instruction.output], len(c.weights), len(c.biases))
+        by_key.setdefault(key, []).append(c)
+    banks = []
+    for group in by_key.values():
+        for component in _components(group):
+            bank = _as_bank(component)
+            if bank is not None:
+                banks.append(bank)
+    return banks
+
+
+def _components(group: list[_Candidate]) -> list[list[_Candidate]]:
+    """The group split into sets linked by shared weights or shared inputs."""
+    parent = list(range(len(group)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first: dict[tuple, int] = {}
+    for k, c in enumerate(group):
+        for key in (("w", c.weights), ("x", c.columns)):
+            if key in first:
+                parent[root(k)] = root(first[key])
+            else:
+                first[key] = k
+    components: dict[int, list[_Candidate]] = {}
+    for k, c in enumerate(group):
+        components.setdefault(root(k), []).append(c)
+    return list(components.values())
+
+
+def _as_bank(component: list[_Candidate]) -> _Bank | None:
+    rows = list(dict.fromkeys(c.weights for c in component))
+    cols = list(dict.fromkeys(c.columns for c in component))
+    if len(component) != len(rows) * len(cols):
+        return None
+    at = {(c.weights, c.columns): c for c in component}
+    if len(at) != len(component):
+        return None
+    members = [[at.get((w, x)) for x in cols] for w in rows]
+    for row in members:
+        if any(c is None or c.biases != row[0].biases for c in row):
+            return None
+    return _Bank(members)
+
+
+def build_plan(program: Program, group: bool = True) -> Plan:
+    """The plan that runs program over a batch (see the module's docstring)."""
+    from .layout import lay_out
+
+    kinds = _kinds(program)
+    uses = [0] * program.n_slots
+    for ins in program.instructions:
+        for slot in ins.inputs:
+            uses[slot] += 1
+    for slot in program.outputs:
+        uses[slot] += 1
+    instructions = fused_sums(program.instructions, uses) if group else program.instructions
+    banks: list[_Bank] = []
+    if group:
+        candidates, products = _candidates(instructions, uses, kinds)
+        depth = _provisional_depths(instructions, kinds, candidates, products)
+        banks = _banks(candidates, depth)
+    return lay_out(program, instructions, banks, kinds, group)

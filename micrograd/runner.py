@@ -1,0 +1,263 @@
+"""Running a plan over a batch: one numpy call per step, applying the ops' own rules.
+
+``V`` holds the per-sample numbers, one row per input, per constant read as a row and per op
+result, one column per sample. ``S`` holds what every sample shares: the parameters and the
+constants. A step reads rows of V and entries of S (broadcast over the samples) and writes
+its results to a block of rows. Backward walks the steps in reverse with ``G`` (the
+gradients of V's rows) and ``GS`` (of S's entries: a parameter's gradient is the sum, over
+the samples, of what reaches it). This is the only place besides the eager engine's walk
+that applies the ops' rules, and it checks, as the walk does, one gradient per input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .arraymath import ARRAY
+
+__all__ = ["LinearStep", "OpStep", "RowSet", "Runner", "StaticSet", "SumStep"]
+
+
+def _rows_index(rows: list[int]):
+    """An index for rows of a 2-D array: a slice (a view, no copy) when they are evenly
+    spaced, else an integer array."""
+    first, count = rows[0], len(rows)
+    step = rows[1] - first if count > 1 else 1
+    if step != 0 and all(row == first + k * step for k, row in enumerate(rows)):
+        stop = first + count * step
+        return slice(first, stop if stop >= 0 else None, step)
+    return np.array(rows)
+
+
+class RowSet:
+    """A list of rows of V, read and added into the cheapest way: a slice (a view) when
+    evenly spaced; that slice tiled when the list repeats it (every neuron of a layer reads
+    the same inputs); else integer indexing, repeated rows' gradients summed by reduceat."""
+
+    def __init__(self, rows: list[int]) -> None:
+        self.rows = list(rows)
+        self.count = len(rows)
+        period = next((k for k in range(1, len(rows)) if rows[k] == rows[0]), len(rows))
+        self.tiles = len(rows) // period if rows == rows[:period] * (len(rows) // period) else 1
+        self.period = period if self.tiles > 1 else len(rows)
+        self.index = _rows_index(rows[: self.period])
+        if self.tiles > 1 and not isinstance(self.index, slice):
+            self.tiles, self.period, self.index = 1, len(rows), np.array(rows)
+        self.repeated = self.tiles == 1 and len(set(rows)) < len(rows)
+        self.sole_reader = False  # set by the layout: write gradients, do not add them
+        if self.repeated:
+            self.order = np.argsort(self.index, kind="stable")
+            ordered = self.index[self.order]
+            self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            self.targets = ordered[self.starts]
+
+    def gather(self, V: np.ndarray, S: np.ndarray | None = None, full: bool = False):
+        """The rows of V, (count, batch); one repeated row may stay (1, batch) unless full."""
+        if self.tiles == 1 or (self.period == 1 and not full):
+            return V[self.index]
+        tiled = np.broadcast_to(V[self.index], (self.tiles, self.period, V.shape[1]))
+        return tiled.reshape(self.count, V.shape[1])
+
+    def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
+        """G[rows] += local, (count, batch), summing over repeated rows (or G[rows] = local,
+        for rows no other step reads, whose gradient is all here)."""
+        if self.sole_reader:
+            G[self.index] = local
+        elif self.tiles > 1:
+            G[self.index] += local.reshape(self.tiles, self.period, -1).sum(axis=0)
+        elif self.repeated:
+            G[self.targets] += np.add.reduceat(local[self.order], self.starts, axis=0)
+        else:
+            G[self.index] += local
+
+
+class StaticSet:
+    """A list of entries of S (parameters and constants), read as a column (count, 1) that
+    broadcasts over the samples; their gradients are summed over the samples."""
+
+    def __init__(self, positions: list[int]) -> None:
+        self.positions = list(positions)
+        self.count = len(positions)
+        self.index = _rows_index(self.positions)
+        self.unique = len(set(self.positions)) == self.count
+
+    def gather(self, V: np.ndarray, S: np.ndarray, full: bool = False) -> np.ndarray:
+        return S[self.index][:, None]
+
+    def values(self, S: np.ndarray) -> np.ndarray:
+        return S[self.index]
+
+    def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
+        self.add_totals(GS, local.sum(axis=1))
+
+    def add_totals(self, GS: np.ndarray, totals: np.ndarray) -> None:
+        """GS[positions] += totals, summing over repeated positions."""
+        if self.unique:
+            GS[self.index] += totals
+        else:
+            np.add.at(GS, self.index, totals)
+
+
+def _wrong_count(op, local_grads, inputs: int) -> TypeError:
+    return TypeError(
+        f"the derivative of op {op.name!r} returned {len(local_grads)} gradients for "
+        f"{inputs} inputs; a rule returns exactly one per input"
+    )
+
+
+@dataclass
+class OpStep:
+    """count instructions of one op, as one call of its rules on arrays: V[out] = op(*sources)."""
+
+    op: object
+    out: slice
+    count: int
+    sources: list  # RowSet or StaticSet, one per input (one per term for a sum)
+    accumulate: list[bool]  # per input: does its gradient matter?
+    needed: bool  # does any output's gradient matter?
+    instructions: list = field(default_factory=list, repr=False)  # what it runs, for listing
+
+    def forward(self, V: np.ndarray, S: np.ndarray):
+        V[self.out] = self.op.forward(ARRAY, *[source.gather(V, S) for source in self.sources])
+
+    def backward(self, V, S, G, GS, saved) -> None:
+        if not self.needed:
+            return
+        inputs = [source.gather(V, S) for source in self.sources]
+        local_grads = self.op.derivative(ARRAY, G[self.out], V[self.out], *inputs)
+        if len(local_grads) != len(self.sources):
+            raise _wrong_count(self.op, local_grads, len(self.sources))
+        shape = (self.count, G.shape[1])
+        for local, source, wanted in zip(local_grads, self.sources, self.accumulate):
+            if wanted:
+                if np.shape(local) != shape:  # a rule may give a broadcast or a number
+                    local = np.broadcast_to(local, shape)
+                source.add(G, GS, local)
+
+
+@dataclass
+class SumStep:
+    """count sums of the same number of terms, every term a row of V: one gather of all of
+    them (term by term) and one sum over the terms, which numpy adds in order, rounding as
+    the chain of adds did."""
+
+    out: slice
+    count: int
+    terms: int
+    rows: RowSet  # terms * count rows, term-major
+    needed: bool
+    instructions: list = field(default_factory=list, repr=False)
+
+    def forward(self, V: np.ndarray, S: np.ndarray):
+        gathered = self.rows.gather(V, full=True).reshape(self.terms, self.count, V.shape[1])
+        np.sum(gathered, axis=0, out=V[self.out])
+
+    def backward(self, V, S, G, GS, saved) -> None:
+        if self.needed:  # every term receives the sum's gradient
+            local = np.broadcast_to(G[self.out], (self.terms, self.count, G.shape[1]))
+            self.rows.add(G, GS, local.reshape(self.terms * self.count, G.shape[1]))
+
+
+@dataclass
+class LinearStep:
+    """A bank of R x C sums lifted into one matrix product: out[r, c] = bias[r] +
+    sum_t W[r, t] * X[c, t], the weights W parameters shared by the C columns (C is 1 for a
+    dense layer; the positions of an image for a convolution), X per-sample rows of V."""
+
+    out: slice  # R * C rows, r-major
+    shape: tuple[int, int, int]  # (R, C, T)
+    weights: StaticSet  # R * T positions of S, r-major
+    columns: RowSet  # C * T rows of V, c-major
+    bias: StaticSet | None  # R * n positions of S, r-major (n bias terms per sum)
+    grad_columns: bool  # do the columns' own gradients matter (are they not just data)?
+    instructions: list = field(default_factory=list, repr=False)  # the sums it computes
+    terms: tuple = field(default=((), ()), repr=False)  # (weight slots, column slots)
+
+    def forward(self, V: np.ndarray, S: np.ndarray):
+        R, C, T = self.shape
+        batch = V.shape[1]
+        W = self.weights.values(S).reshape(R, T)
+        X = self.columns.gather(V, full=True)
+        X2 = X if C == 1 else X.reshape(C, T, batch).transpose(1, 0, 2).reshape(T, C * batch)
+        Y = V[self.out].reshape(R, C * batch)  # a view: the product is written in place
+        np.matmul(W, X2, out=Y)
+        if self.bias is not None:
+            Y += self.bias.values(S).reshape(R, -1).sum(axis=1)[:, None]
+        return X2
+
+    def backward(self, V, S, G, GS, X2) -> None:
+        R, C, T = self.shape
+        batch = V.shape[1]
+        dY = G[self.out].reshape(R, C * batch)
+        self.weights.add_totals(GS, (dY @ X2.T).ravel())
+        if self.bias is not None:
+            self.bias.add_totals(GS, np.repeat(dY.sum(axis=1), self.bias.count // R))
+        if self.grad_columns:
+            W = self.weights.values(S).reshape(R, T)
+            if C == 1 and self.columns.sole_reader and isinstance(self.columns.index, slice):
+                np.matmul(W.T, dY, out=G[self.columns.index])  # straight into the rows
+                return
+            dX2 = W.T @ dY
+            if C > 1:
+                dX2 = dX2.reshape(T, C, batch).transpose(1, 0, 2).reshape(C * T, batch)
+            self.columns.add(G, GS, dX2)
+
+
+# A pass holds a (rows x samples) array of values and one of gradients; a big batch runs in
+# chunks of samples so that each array stays near this many numbers (32 MB).
+CHUNK_NUMBERS = 1 << 22
+
+
+class Runner:
+    """A plan (micrograd.plan.Plan) run over arrays: forward, then backward from a seed."""
+
+    def __init__(self, plan) -> None:
+        self.plan = plan
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # batch -> (V, G)
+
+    def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """V and G for this many samples, made once and reused: a fresh array of a few MB
+        costs more in page faults than the pass that fills it."""
+        if batch not in self._buffers:
+            if len(self._buffers) > 4:  # a few sizes at most (the last chunk, a test set)
+                self._buffers.clear()
+            shape = (self.plan.n_rows, batch)
+            self._buffers[batch] = (np.empty(shape), np.empty(shape))
+        return self._buffers[batch]
+
+    def statics(self, parameters: np.ndarray) -> np.ndarray:
+        """S: the parameters' values (in the program's order) and the constants, in place."""
+        S = np.empty(self.plan.n_static)
+        S[self.plan.parameter_positions] = parameters
+        S[self.plan.constant_positions] = self.plan.constants
+        return S
+
+    def forward(self, arrays: list[np.ndarray], batch: int, S: np.ndarray):
+        """(outputs (n_outputs, batch), what backward needs)."""
+        plan = self.plan
+        V = self._arrays(batch)[0]
+        for argument, rows, positions in plan.input_rows:
+            V[rows] = arrays[argument].reshape(batch, -1)[:, positions].T
+        V[plan.constant_rows] = plan.constant_row_values[:, None]
+        with np.errstate(all="ignore"):
+            saved = [step.forward(V, S) for step in plan.steps]
+        return V[plan.output_rows], (V, S, saved)
+
+    def backward(self, state, seed) -> np.ndarray:
+        """GS: the gradient of sum_i seed * output_0[i] for every entry of S."""
+        V, S, saved = state
+        G = self._arrays(V.shape[1])[1]
+        for rows in self.plan.zeroed_rows:
+            G[rows] = 0.0
+        G[self.plan.output_rows[0]] = seed
+        GS = np.zeros(self.plan.n_static)
+        with np.errstate(all="ignore"):
+            for step, kept in zip(reversed(self.plan.steps), reversed(saved)):
+                step.backward(V, S, G, GS, kept)
+        return GS
+
+    def chunk(self) -> int:
+        """Samples per chunk, so that a pass's arrays stay near CHUNK_NUMBERS numbers."""
+        return max(1, CHUNK_NUMBERS // max(1, self.plan.n_rows))

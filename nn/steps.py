@@ -1,0 +1,169 @@
+"""The two ways fit() takes a step: on the eager engine, or through micrograd.compile.
+
+Both answer ``run(X_batch, y_batch) -> (loss, outputs)`` (the batch's mean loss, and the
+model's outputs computed on the way, before the step, as an array) and ``finish()``, so that
+fit is one loop around either.
+
+* ``EagerSteps`` builds one graph per sample, backpropagates and steps the optimizer.
+* ``CompiledSteps`` traces the loss of one sample once, targets included, and runs each
+  batch with numpy; the parameters, their gradients and the optimizer's state live in
+  arrays meanwhile, stepped by the optimizer's own rule in one operation per group
+  (nn.optim.arrays). ``finish`` writes them back into the Values and the optimizer. The
+  numbers are the eager steps' to about 1e-15: the batch is summed in another order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from micrograd import Value
+
+from . import functional as F
+from .module import Module
+from .optim import Optimizer
+from .optim.arrays import ArrayStep
+
+__all__ = ["CompiledSteps", "EagerSteps", "output_width", "per_sample_loss", "train_step"]
+
+# The losses of nn that take their targets as traced Values (one trace for all of them);
+# a loss of one's own gets plain-number targets, one trace per distinct value.
+_TRACED_TARGETS = (
+    F.hinge_loss,
+    F.mse_loss,
+    F.binary_cross_entropy,
+    F.binary_cross_entropy_with_logits,
+    F.cross_entropy,
+)
+
+
+def _as_list(output) -> list:
+    return output if isinstance(output, list) else [output]
+
+
+def train_step(
+    model: Module,
+    loss_fn: Callable,
+    optimizer: Optimizer,
+    X_batch: list[list[float]],
+    y_batch: list,
+    penalty: Callable[[], Value] | None = None,
+) -> tuple[float, list]:
+    """One gradient step on one batch; returns (loss, the model's outputs) as plain floats."""
+    outputs = [model(row) for row in X_batch]
+    loss = loss_fn(outputs, y_batch)
+    if penalty is not None:
+        loss = loss + penalty()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    # floats, not Values: holding Values would keep every batch's graph alive all epoch
+    return loss.data, [[v.data for v in _as_list(out)] for out in outputs]
+
+
+def _floats(output: Value | list[Value]) -> float | list[float]:
+    return [v.data for v in output] if isinstance(output, list) else output.data
+
+
+class EagerSteps:
+    """One graph per sample: forward, zero_grad, backward, step (train_step)."""
+
+    def __init__(self, model: Module, loss_fn: Callable, optimizer: Optimizer, l2: float):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        params = model.parameters()
+        self.penalty = (lambda: l2 * F.l2_penalty(params)) if l2 else None
+
+    def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
+        rows = X_batch.reshape(len(X_batch), -1).tolist()
+        loss, outputs = train_step(
+            self.model, self.loss_fn, self.optimizer, rows, y_batch.tolist(), self.penalty
+        )
+        return loss, np.array(outputs)
+
+    def finish(self) -> None:
+        pass
+
+
+def output_width(model) -> int | None:
+    """How many outputs model gives, when it is a module whose last layer says so."""
+    if hasattr(model, "neurons"):
+        return len(model.neurons)
+    if hasattr(model, "w") and hasattr(model, "b"):
+        return 1
+    layers = getattr(model, "layers", None)
+    return output_width(layers[-1]) if layers else None
+
+
+def per_sample_loss(model: Module, loss_fn: Callable, classes: int | None) -> Callable:
+    """The function micrograd.compile traces: one sample's loss, then the model's outputs.
+    classes: for cross-entropy, targets come one-hot (so one trace serves every class)."""
+
+    def one(x, target):
+        out = model(x)
+        if classes is not None:
+            target = list(target)
+        return [loss_fn([out], [target]), *_as_list(out)]
+
+    return one
+
+
+class CompiledSteps:
+    """The loss of one sample traced once, each batch run with numpy (see the module)."""
+
+    def __init__(self, model: Module, loss_fn: Callable, optimizer: Optimizer, l2: float):
+        import micrograd
+
+        self.model, self.loss_fn, self.l2 = model, loss_fn, l2
+        classes = output_width(model) if loss_fn is F.cross_entropy else None
+        self.traced_targets = loss_fn in _TRACED_TARGETS and (
+            loss_fn is not F.cross_entropy or classes is not None
+        )
+        self.classes = classes if self.traced_targets else None
+        static = () if self.traced_targets else (1,)
+        fn = per_sample_loss(model, loss_fn, self.classes)
+        self.compiled = micrograd.compile(fn, static=static)
+        self.arrays = ArrayStep(optimizer)
+        self.theta = self.arrays.values()
+        self.position = {p: k for k, p in enumerate(self.arrays.parameters)}
+        self.grad: np.ndarray | None = None
+        self._traces = -1  # how many traces the index below was made for
+
+    def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(where each traced parameter sits in theta, -1 if the optimizer does not move it;
+        which do; the numbers of those it does not move, read once)."""
+        if self._traces != self.compiled.trace_count:
+            traced = self.compiled.parameters()
+            index = np.array([self.position.get(p, -1) for p in traced], dtype=np.intp)
+            self._fixed = np.array([p.data for p in traced], dtype=np.float64)
+            self._known, self._where = index >= 0, index
+            self._traces = self.compiled.trace_count
+        return self._where, self._known, self._fixed
+
+    def _targets(self, y_batch: np.ndarray) -> np.ndarray:
+        if self.classes is None:
+            return y_batch.astype(np.float64) if self.traced_targets else y_batch
+        return np.eye(self.classes)[y_batch.astype(np.intp)]
+
+    def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
+        targets = self._targets(y_batch)
+        self.compiled.trace(X_batch, targets)
+        index, known, fixed = self._index()
+        values = fixed.copy()
+        values[known] = self.theta[index[known]]
+        outputs, grad_traced = self.compiled.value_and_grad(X_batch, targets, parameters=values)
+        grad = np.zeros_like(self.theta)
+        grad[index[known]] = grad_traced[known]
+        loss = float(outputs[:, 0].sum() / len(outputs))
+        if self.l2:  # l2 * sum(p * p): each p * p hands l2 * p to p twice, as the graph does
+            with np.errstate(all="ignore"):  # a diverged run overflows to inf, as floats do
+                loss += self.l2 * float(np.dot(self.theta, self.theta))
+                grad += self.l2 * self.theta
+                grad += self.l2 * self.theta
+        self.arrays.step(self.theta, grad)
+        self.grad = grad
+        return loss, outputs[:, 1:]
+
+    def finish(self) -> None:
+        """Every parameter's data and grad, and the optimizer's state, from the arrays."""
+        self.arrays.write_back(self.theta, self.grad)

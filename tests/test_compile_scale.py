@@ -1,0 +1,211 @@
+"""micrograd.compile at the size of real networks: linear maps lifted into matrix products,
+value_and_grad, and fit(compile=True) with one trace and the optimizer stepping arrays.
+PyTorch float64 is the oracle; the eager engine is compared to 1e-12 as the issue asks."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from micrograd.nn.optim.arrays import ArrayStep
+from oracle import same
+
+import micrograd
+from micrograd import Value, nn
+from micrograd.runner import LinearStep
+
+torch.set_default_dtype(torch.float64)
+
+
+def digits_like(n: int = 60, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 12)), rng.integers(0, 4, n)
+
+
+def torch_copy(model):
+    return nn.to_torch(model)
+
+
+def test_each_dense_layer_runs_as_one_matrix_product():
+    model = nn.MLP(12, [8, 6, 4], rng=random.Random(0))
+    step = micrograd.compile(lambda x: model(x))
+    step.trace(np.zeros((1, 12)))
+    linear = [s for s in step.plan.steps if isinstance(s, LinearStep)]
+    assert [s.shape for s in linear] == [(8, 1, 12), (6, 1, 8), (4, 1, 6)]
+    assert step.listing().count("= matmul(") == 3
+    assert "matmul(W 8x12" in step.listing()
+    one_by_one = micrograd.compile(lambda x: model(x), group=False)
+    one_by_one.trace(np.zeros((1, 12)))
+    assert not any(isinstance(s, LinearStep) for s in one_by_one.plan.steps)
+    assert len(one_by_one.plan.steps) == len(one_by_one.program.instructions)
+
+
+@pytest.mark.parametrize("group", [True, False])
+def test_lifted_mlp_values_and_gradients_match_torch(group):
+    X, y = digits_like()
+    model = nn.MLP(12, [8, 6, 4], activation="tanh", rng=random.Random(1))
+    step = micrograd.compile(lambda x, t: nn.cross_entropy([model(x)], [list(t)]), group=group)
+    loss = step(X, np.eye(4)[y])
+    theirs = torch_copy(model)
+    t_loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(X)), torch.tensor(y))
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    t_grads = {n: p.grad for n, p in theirs.named_parameters()}
+    for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
+        assert same(value.grad, t_grads[torch_name][index].item(), rel=1e-11), name
+
+
+def test_a_bank_with_shared_weights_is_one_product_over_positions():
+    """A 1-D convolution written in scalars: 3 filters of width 4 sliding over 9 positions
+    share their weights across positions, so the 27 sums are one product (R=3, C=9)."""
+    rng = random.Random(2)
+    W = [[Value(rng.uniform(-1, 1)) for _ in range(4)] for _ in range(3)]
+    b = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+
+    def conv(x):
+        return [
+            sum((w * x[p + t] for t, w in enumerate(W[r])), b[r]).tanh()
+            for r in range(3)
+            for p in range(9)
+        ]
+
+    total = micrograd.compile(lambda x: sum(conv(x)))
+    X = np.random.default_rng(3).random((5, 12))
+    loss = total(X)
+    (linear,) = [s for s in total.plan.steps if isinstance(s, LinearStep)]
+    assert linear.shape == (3, 9, 4)
+    tX = torch.tensor(X)[:, None, :]
+    tW = torch.tensor([[w.data for w in row] for row in W], requires_grad=True)
+    tb = torch.tensor([v.data for v in b], requires_grad=True)
+    t_out = torch.tanh(torch.nn.functional.conv1d(tX, tW[:, None, :], tb)).sum(dim=(1, 2)).mean()
+    t_out.backward()
+    assert same(loss, t_out.item())
+    assert all(same(w.grad, tw, rel=1e-11) for row, trow in zip(W, tW.grad.tolist())
+               for w, tw in zip(row, trow))  # fmt: skip
+    assert all(same(v.grad, t, rel=1e-11) for v, t in zip(b, tb.grad.tolist()))
+
+
+def test_value_and_grad_gives_the_calls_gradient_and_touches_no_grad():
+    X, y = digits_like()
+    model = nn.MLP(12, [5, 4], rng=random.Random(4))
+    step = micrograd.compile(lambda x, t: nn.cross_entropy([model(x)], [list(t)]))
+    targets = np.eye(4)[y]
+    outputs, gradient = step.value_and_grad(X, targets)
+    assert all(p.grad == 0.0 for p in model.parameters())
+    loss = step(X, targets)
+    assert same(loss, outputs.mean())
+    assert all(same(p.grad, g) for p, g in zip(step.parameters(), gradient))
+    moved = np.array([p.data for p in step.parameters()]) * 0.5  # other numbers, given
+    halved, _ = step.value_and_grad(X, targets, parameters=moved)
+    for p, value in zip(step.parameters(), moved):
+        p.data = value
+    assert same(step(X, targets), halved.mean())
+    with pytest.raises(ValueError, match="parameters must hold"):
+        step.value_and_grad(X, targets, parameters=moved[:-1])
+
+
+OPTIMIZERS = [
+    (nn.optim.SGD, dict(lr=0.1)),
+    (nn.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (nn.optim.Adam, dict(lr=0.01)),
+    (nn.optim.Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+    (nn.optim.AdamW, dict(lr=0.01)),
+    (nn.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+    (nn.optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+]
+
+
+@pytest.mark.parametrize("make, settings", OPTIMIZERS)
+def test_an_array_step_is_the_scalar_step_to_the_bit(make, settings):
+    rng = np.random.default_rng(5)
+    start, grads = rng.normal(size=7), rng.normal(size=(4, 7))
+    scalar_params = [Value(v) for v in start]
+    array_params = [Value(v) for v in start]
+    scalar = make(scalar_params, **settings)
+    arrays = ArrayStep(make(array_params, **settings))
+    theta = arrays.values()
+    for g in grads:
+        for p, v in zip(scalar_params, g):
+            p.grad = float(v)
+        scalar.step()
+        arrays.step(theta, g)
+    arrays.write_back(theta, grads[-1])
+    assert [p.data for p in array_params] == [p.data for p in scalar_params]  # exactly
+    assert arrays.optimizer.state_dict() == scalar.state_dict()
+
+
+def test_compiled_fit_traces_once_for_ten_classes_and_matches_eager_fit():
+    rng = np.random.default_rng(6)
+    X, y = rng.random((50, 6)), np.arange(50) % 10
+    runs = {}
+    for compile_ in (False, True):
+        model = nn.MLP(6, [7, 10], rng=random.Random(7))
+        optimizer = nn.optim.Adam(model.parameters(), lr=0.02)
+        history = nn.fit(model, X, y, loss="cross_entropy", optimizer=optimizer, epochs=4,
+                         batch_size=16, l2=1e-3, progress=False, compile=compile_)  # fmt: skip
+        runs[compile_] = (model, optimizer, history)
+    (eager_model, eager_opt, eager_history), (model, opt, history) = runs[False], runs[True]
+    assert all(same(a, b, rel=1e-12) for a, b in zip(history["loss"], eager_history["loss"]))
+    assert history["accuracy"] == eager_history["accuracy"]
+    for p, q in zip(model.parameters(), eager_model.parameters()):
+        assert same(p.data, q.data, rel=1e-11) and same(p.grad, q.grad, rel=1e-9, abs_tol=1e-15)
+    ours, theirs = opt.state_dict(), eager_opt.state_dict()
+    assert ours["param_groups"] == theirs["param_groups"]
+    for k, entry in theirs["state"].items():
+        assert ours["state"][k]["step"] == entry["step"] == 16  # 4 epochs of 4 batches
+        assert same(ours["state"][k]["exp_avg_sq"], entry["exp_avg_sq"], rel=1e-9, abs_tol=1e-18)
+
+
+def test_compiled_fit_traces_once_and_the_loss_matches_torch():
+    rng = np.random.default_rng(8)
+    X, y = rng.random((40, 5)), np.arange(40) % 10
+    model = nn.MLP(5, [6, 10], rng=random.Random(9))
+    theirs = nn.to_torch(model)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.05)
+    traces = []
+    original = micrograd.compiler.CompiledFunction._lookup
+
+    def counting(self, *args):
+        known = original(self, *args)
+        traces.append(self.trace_count)
+        return known
+
+    micrograd.compiler.CompiledFunction._lookup = counting
+    try:
+        history = nn.fit(model, X, y, loss="cross_entropy", optimizer=optimizer, epochs=3,
+                         shuffle=False, progress=False, compile=True)  # fmt: skip
+    finally:
+        micrograd.compiler.CompiledFunction._lookup = original
+    assert set(traces) == {1}  # ten classes, one program
+    t_opt = torch.optim.Adam(theirs.parameters(), lr=0.05)
+    for epoch in range(3):
+        t_opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(X)), torch.tensor(y))
+        loss.backward()
+        t_opt.step()
+        assert same(history["loss"][epoch], loss.item(), rel=1e-12)
+
+
+def test_an_interrupted_compiled_fit_leaves_values_where_it_stopped(monkeypatch):
+    X, y = digits_like(30)
+    model = nn.MLP(12, [4], rng=random.Random(10))
+    before = [p.data for p in model.parameters()]
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    calls = 0
+    original = nn.optim.arrays.ArrayStep.step
+
+    def step_then_stop(self, theta, grad):
+        nonlocal calls
+        original(self, theta, grad)
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(nn.optim.arrays.ArrayStep, "step", step_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        nn.fit(model, X, y, loss="cross_entropy", optimizer=optimizer, epochs=5,
+               progress=False, compile=True)  # fmt: skip
+    after = [p.data for p in model.parameters()]
+    assert after != before and all(p.grad != 0.0 for p in model.parameters()[:4])

@@ -2,9 +2,10 @@
 loop in PyTorch (``to_torch`` of the same model, the same loss, the same optimizer) and in
 numpy written by hand, with the eager engine estimated from a few samples.
 
-An epoch's steady time is taken from a 1-epoch and an 11-epoch fit, ``(t11 - t1) / 10``, so
-that tracing and setup drop out; tracing is reported apart, next to the time of one eager
-forward and backward pass of one sample, which is what the issue measures it against.
+An epoch's steady time is taken from an 11-epoch and a 41-epoch fit, ``(t41 - t11) / 30``, so
+that tracing, setup and the first epochs drop out (the issue used 1 and 11: tracing's own
+variance, a few ms, then shows in every epoch). Tracing is reported apart, next to the time
+of one eager forward and backward pass of one sample, which is what it is measured against.
 Rounds interleave the variants and ratios are taken within a round.
 """
 
@@ -169,11 +170,11 @@ class Scale:
     agreement: dict = field(default_factory=dict)  # workload -> largest loss difference
 
 
-EPOCHS = 21  # a long fit and a 1-epoch one: their difference leaves out tracing and setup
+SHORT, LONG = 11, 41  # two fits: their difference leaves out tracing, setup and warm-up
 
 
 def steady_epoch(timer: Callable[[int], float]) -> float:
-    return (timer(EPOCHS) - timer(1)) / (EPOCHS - 1)
+    return (timer(LONG) - timer(SHORT)) / (LONG - SHORT)
 
 
 def run(names=tuple(WORKLOADS), rounds: int = 5) -> Scale:

@@ -121,23 +121,19 @@ class CompiledFunction:
             trace = part.trace
             S = trace.runner.statics(values[trace.parameter_index])
             size = batch if part.rows is None else len(part.rows)
-            chunk = trace.runner.chunk()
-            for start in range(0, size, chunk):
-                stop = min(size, start + chunk)
-                arrays = [array[start:stop] for array in part.arrays]
-                out, state = trace.runner.forward(arrays, stop - start, S)
-                if outputs is None:
-                    outputs = np.empty((len(out), batch))
-                elif len(out) != len(outputs):
-                    raise ValueError(
-                        "micrograd.compile: the function returned different numbers of "
-                        "outputs for different static values"
-                    )
-                outputs[:, slice(start, stop) if part.rows is None else part.rows[start:stop]] = out
-                if seed is not None and len(trace.parameter_index):
-                    GS = trace.runner.backward(state, seed)
-                    with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
-                        gradient[trace.parameter_index] += GS[trace.plan.parameter_positions]
+            backward = seed is not None and len(trace.parameter_index) > 0
+            out, GS = trace.runner.run(part.arrays, size, S, seed if backward else None)
+            if outputs is None:
+                outputs = np.empty((len(out), batch))
+            elif len(out) != len(outputs):
+                raise ValueError(
+                    "micrograd.compile: the function returned different numbers of "
+                    "outputs for different static values"
+                )
+            outputs[:, slice(None) if part.rows is None else part.rows] = out
+            if GS is not None:
+                with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
+                    gradient[trace.parameter_index] += GS[trace.plan.parameter_positions]
         return outputs, gradient
 
     def trace(self, *batches) -> Program:

@@ -83,6 +83,8 @@ class _Places:
     def __init__(self, program, kinds) -> None:
         self.program, self.kinds = program, kinds
         self.row: dict[int, int] = {slot: slot for slot, _, _ in program.inputs}
+        self.input_at = {slot: (argument, position) for slot, argument, position in program.inputs}
+        self.read: set[int] = set()  # the input slots some step reads as rows of V
         self.n_rows = len(program.inputs)
         self.constant_rows: list[int] = []
         self.position: dict[int, int] = {}
@@ -96,7 +98,15 @@ class _Places:
             self.row[slot] = self.n_rows
             self.n_rows += 1
             self.constant_rows.append(slot)
+        self.read.add(slot)
         return self.row[slot]
+
+    def direct(self, columns: list[int]) -> tuple | None:
+        """(argument, positions) when these slots are all inputs of one argument."""
+        found = [self.input_at.get(slot) for slot in columns]
+        if None in found or len({argument for argument, _ in found}) != 1:
+            return None
+        return found[0][0], _index(position for _, position in found)
 
     def rows_for(self, slots: list[int]) -> int:
         """A block of fresh rows for these outputs; returns the first."""
@@ -213,7 +223,8 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     biases = [b for row in bank.members for b in row[0].biases]
     weight_set = StaticSet([places.position_of(w) for w in weights])
     bias_set = StaticSet([places.position_of(b) for b in biases]) if biases else None
-    column_set = RowSet([places.row_of(x) for x in columns])
+    direct = places.direct(columns) if C == 1 else None
+    column_set = RowSet([places.row[x] if direct else places.row_of(x) for x in columns])
     if _sole_reader(columns, uses, R, column_set):  # each input, once per row of W
         column_set.sole_reader = True
     outputs = [m.instruction.output for row in bank.members for m in row]
@@ -227,6 +238,7 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
         grad_columns=any(needs[x] for x in columns),
         instructions=[m.instruction for row in bank.members for m in row],
         terms=(weights, columns),
+        direct=direct,
     )
 
 
@@ -284,8 +296,13 @@ def _plan(program, steps, places: _Places) -> Plan:
     constant_values = np.array(program.constants, dtype=np.float64)
     row_values = [program.constants[s - first_c] for s in places.constant_rows]
     input_rows = []
+    wanted = places.read | set(program.outputs)  # inputs read as rows, or returned
     for argument in range(len(program.argument_shapes)):
-        pairs = [(slot, position) for slot, a, position in program.inputs if a == argument]
+        pairs = [
+            (slot, position)
+            for slot, a, position in program.inputs
+            if a == argument and slot in wanted
+        ]
         if pairs:
             rows, positions = zip(*pairs)
             input_rows.append((argument, _index(rows), _index(positions)))

@@ -11,6 +11,7 @@ that applies the ops' rules, and it checks, as the walk does, one gradient per i
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,7 +120,7 @@ class OpStep:
     needed: bool  # does any output's gradient matter?
     instructions: list = field(default_factory=list, repr=False)  # what it runs, for listing
 
-    def forward(self, V: np.ndarray, S: np.ndarray):
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
         V[self.out] = self.op.forward(ARRAY, *[source.gather(V, S) for source in self.sources])
 
     def backward(self, V, S, G, GS, saved) -> None:
@@ -150,7 +151,7 @@ class SumStep:
     needed: bool
     instructions: list = field(default_factory=list, repr=False)
 
-    def forward(self, V: np.ndarray, S: np.ndarray):
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
         gathered = self.rows.gather(V, full=True).reshape(self.terms, self.count, V.shape[1])
         np.sum(gathered, axis=0, out=V[self.out])
 
@@ -174,13 +175,18 @@ class LinearStep:
     grad_columns: bool  # do the columns' own gradients matter (are they not just data)?
     instructions: list = field(default_factory=list, repr=False)  # the sums it computes
     terms: tuple = field(default=((), ()), repr=False)  # (weight slots, column slots)
+    direct: tuple | None = None  # (argument, positions): columns read from the input itself
 
-    def forward(self, V: np.ndarray, S: np.ndarray):
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
         R, C, T = self.shape
         batch = V.shape[1]
         W = self.weights.values(S).reshape(R, T)
-        X = self.columns.gather(V, full=True)
-        X2 = X if C == 1 else X.reshape(C, T, batch).transpose(1, 0, 2).reshape(T, C * batch)
+        if self.direct is not None:  # the columns are an argument's numbers: read it as it is
+            argument, positions = self.direct
+            X2 = inputs[argument][:, positions].T  # a transposed view: BLAS reads it so
+        else:
+            X = self.columns.gather(V, full=True)
+            X2 = X if C == 1 else X.reshape(C, T, batch).transpose(1, 0, 2).reshape(T, C * batch)
         Y = V[self.out].reshape(R, C * batch)  # a view: the product is written in place
         np.matmul(W, X2, out=Y)
         if self.bias is not None:
@@ -218,14 +224,15 @@ class Runner:
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # batch -> (V, G)
 
     def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
-        """V and G for this many samples, made once and reused: a fresh array of a few MB
-        costs more in page faults than the pass that fills it."""
-        if batch not in self._buffers:
-            if len(self._buffers) > 4:  # a few sizes at most (the last chunk, a test set)
+        """V and G for this many samples, made once per thread and reused: a fresh array of a
+        few MB costs more in page faults than the pass that fills it."""
+        key = (threading.get_ident(), batch)
+        if key not in self._buffers:
+            if len(self._buffers) > 8:  # a few sizes at most (the last chunk, a test set)
                 self._buffers.clear()
             shape = (self.plan.n_rows, batch)
-            self._buffers[batch] = (np.empty(shape), np.empty(shape))
-        return self._buffers[batch]
+            self._buffers[key] = (np.empty(shape), np.empty(shape))
+        return self._buffers[key]
 
     def statics(self, parameters: np.ndarray) -> np.ndarray:
         """S: the parameters' values (in the program's order) and the constants, in place."""
@@ -238,11 +245,12 @@ class Runner:
         """(outputs (n_outputs, batch), what backward needs)."""
         plan = self.plan
         V = self._arrays(batch)[0]
+        inputs = [array.reshape(batch, -1) for array in arrays]
         for argument, rows, positions in plan.input_rows:
-            V[rows] = arrays[argument].reshape(batch, -1)[:, positions].T
+            V[rows] = inputs[argument][:, positions].T
         V[plan.constant_rows] = plan.constant_row_values[:, None]
         with np.errstate(all="ignore"):
-            saved = [step.forward(V, S) for step in plan.steps]
+            saved = [step.forward(V, S, inputs) for step in plan.steps]
         return V[plan.output_rows], (V, S, saved)
 
     def backward(self, state, seed) -> np.ndarray:
@@ -261,3 +269,23 @@ class Runner:
     def chunk(self) -> int:
         """Samples per chunk, so that a pass's arrays stay near CHUNK_NUMBERS numbers."""
         return max(1, CHUNK_NUMBERS // max(1, self.plan.n_rows))
+
+    def run(self, arrays: list[np.ndarray], size: int, S: np.ndarray, seed):
+        """(outputs (n_outputs, size), GS or None): the batch forward and, unless seed is
+        None, backward, in chunks of bounded memory; the chunks' gradients are added in
+        their order. (Threads over chunks were measured slower: numpy's BLAS already uses
+        every core, and the steps' Python time runs one thread at a time.)"""
+        piece = self.chunk()
+        results = []
+        for start in range(0, size, piece):
+            stop = min(size, start + piece)
+            out, state = self.forward([a[start:stop] for a in arrays], stop - start, S)
+            results.append((out, self.backward(state, seed) if seed is not None else None))
+        outputs = np.concatenate([out for out, _ in results], axis=1)
+        if seed is None:
+            return outputs, None
+        GS = results[0][1]
+        with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
+            for _, more in results[1:]:
+                GS = GS + more
+        return outputs, GS

@@ -226,7 +226,11 @@ def batches(
     size = len(X) if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
-    order = _generator(seed).permutation(len(X)) if shuffle else np.arange(len(X))
+    if not shuffle:  # slices: views of the data, no copy
+        for start in range(0, len(X), size):
+            yield X[start : start + size], y[start : start + size]
+        return
+    order = _generator(seed).permutation(len(X))
     for start in range(0, len(X), size):
         chosen = order[start : start + size]
         yield X[chosen], y[chosen]

@@ -82,17 +82,25 @@ def _shifted(values: list[Value]) -> list[Value]:
     return [v - level[0] for v in values]
 
 
+def _total(values: list[Value]) -> Value:
+    """values[0] + values[1] + ..., left to right: sum() would start from a constant 0."""
+    total = values[0]
+    for value in values[1:]:
+        total = total + value
+    return total
+
+
 def softmax(values: Sequence[Value]) -> list[Value]:
     """softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max(x): stable for any magnitude."""
     exps = [s.exp() for s in _shifted(_as_values("softmax", values))]
-    total = sum(exps)
+    total = _total(exps)
     return [e / total for e in exps]
 
 
 def log_softmax(values: Sequence[Value]) -> list[Value]:
     """log_softmax(x)_i = (x_i - m) - log(sum_j exp(x_j - m)), m = max(x)."""
     shifted = _shifted(_as_values("log_softmax", values))
-    log_total = sum(s.exp() for s in shifted).log()
+    log_total = _total([s.exp() for s in shifted]).log()
     return [s - log_total for s in shifted]
 
 

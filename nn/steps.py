@@ -147,7 +147,8 @@ class CompiledSteps:
 
     def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
         targets = self._targets(y_batch)
-        self.compiled.trace(X_batch, targets)
+        if not self.traced_targets or self._traces < 0:  # a new target may need a new trace
+            self.compiled.trace(X_batch, targets)
         index, known, fixed = self._index()
         values = fixed.copy()
         values[known] = self.theta[index[known]]

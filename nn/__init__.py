@@ -6,6 +6,8 @@ training (fit, accuracy), JSON save/load (nn.serialize) and the PyTorch bridge.
 """
 
 from . import data, functional, optim
+from .activations import ACTIVATIONS, LeakyReLU, ReLU, Sigmoid, Tanh
+from .dense import MLP, Layer, Neuron, Sequential
 from .functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -17,7 +19,8 @@ from .functional import (
     mse_loss,
     softmax,
 )
-from .module import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, Sequential, from_config
+from .init import INITS
+from .module import Module, from_config
 from .serialize import load
 from .torch_bridge import from_torch, to_torch
 from .train import accuracy, fit, train_step
@@ -25,6 +28,10 @@ from .train import accuracy, fit, train_step
 __all__ = [
     "ACTIVATIONS",
     "INITS",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
     "MLP",
     "Layer",
     "Module",

@@ -15,8 +15,8 @@ import numpy as np
 from micrograd import Value, no_grad
 
 from . import data, optim
-from .module import ACTIVATIONS as MODULE_ACTIVATIONS
-from .module import MLP
+from .activations import ACTIVATIONS as MODULE_ACTIVATIONS
+from .dense import MLP
 from .train import fit
 
 BLOB_CENTERS = [[-1.5, -1.0], [1.5, -1.0], [0.0, 1.5]]

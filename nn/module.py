@@ -1,151 +1,39 @@
-"""Modules: Neuron, Layer, MLP and Sequential, each a tree of parameters (Values).
+"""The Module base class: a tree of parameters (Values), named, saved and rebuilt.
 
-The defaults are karpathy/micrograd 0.1.0's, draw for draw and operation for operation:
-weights ``random.uniform(-1, 1)`` neuron by neuron, bias 0, a neuron computing
-``sum(w_i * x_i, start=b)`` (that is ``((b + w0*x0) + w1*x1) + ...``), ReLU hidden layers
-and a linear output. So ``random.seed(1337)`` followed by the same constructor calls gives
-bit-identical parameters and bit-identical forward passes.
+Every module class registers itself by its name (``Module.registry``), says how to rebuild
+itself from its ``config()`` (``from_fields``) and how many parameters a config has
+(``parameter_count``), so that loading a file, counting its parameters and the PyTorch bridge
+each find one place per architecture: the module's own class.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-import random
-import reprlib
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from micrograd import Value
 
-
-def _linear(x: Value) -> Value:
-    return x
-
-
-ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,  # negative slope 0.01, PyTorch's default
-    "linear": _linear,  # a named function, not a lambda, so models can be pickled and copied
-}
-
-
-def _uniform(fan_in: int, fan_out: int, rng) -> float:
-    return rng.uniform(-1, 1)
-
-
-def _xavier_uniform(fan_in: int, fan_out: int, rng) -> float:
-    bound = math.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-bound, bound)
-
-
-def _he_uniform(fan_in: int, fan_out: int, rng) -> float:
-    bound = math.sqrt(6.0 / fan_in)
-    return rng.uniform(-bound, bound)
-
-
-INITS: dict[str, Callable[[int, int, Any], float]] = {
-    "uniform": _uniform,  # U(-1, 1): karpathy/micrograd's
-    "xavier_uniform": _xavier_uniform,  # U(-a, a), a = sqrt(6 / (fan_in + fan_out))
-    "glorot_uniform": _xavier_uniform,
-    "he_uniform": _he_uniform,  # U(-a, a), a = sqrt(6 / fan_in): torch's kaiming_uniform_ for ReLU
-    "kaiming_uniform": _he_uniform,
-    "zeros": lambda fan_in, fan_out, rng: 0.0,
-}
-"""Weight initialisations by name: ``init(fan_in, fan_out, rng) -> float``."""
-
-
-def _check_size(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_layer_sizes(owner: str, nouts: Any) -> list[int]:
-    """nouts as a list of ints: any non-empty ordered collection of integers >= 1."""
-    # A string or bytes would read as characters or bytes, a set or mapping has no layer order.
-    unordered_or_text = isinstance(nouts, (str, bytes, bytearray, Mapping, Set))
-    try:
-        sizes = None if unordered_or_text else list(nouts)
-    except TypeError:  # a bare number, None, a 0-d numpy array
-        sizes = None
-    if sizes is None:
-        raise ValueError(
-            f"{owner}: nouts must be a sequence of layer sizes such as [16, 1], "
-            f"got {type(nouts).__name__} {_brief(nouts)}"
-        )
-    if not sizes:
-        raise ValueError(f"{owner}: nouts must be a non-empty sequence of layer sizes, got none")
-    return [_check_size(f"{owner}: layer size", n) for n in sizes]
-
-
-class _Brief(reprlib.Repr):
-    """repr cut short: a deep or long value read from a file stays a short line in a message."""
-
-    def repr_int(self, x: int, level: int) -> str:
-        if x.bit_length() <= 128:
-            return repr(x)
-        try:
-            return f"an integer of {len(str(abs(x)))} digits"
-        except ValueError:  # longer than Python converts to text
-            return f"an integer of more than {sys.get_int_max_str_digits()} digits"
-
-
-_BRIEF = _Brief()
-_BRIEF.maxlevel, _BRIEF.maxdict, _BRIEF.maxlist, _BRIEF.maxstring = 4, 8, 8, 60
-
-
-def _brief(value: object) -> str:
-    return _BRIEF.repr(value)
-
-
-def _as_float(value: object) -> float | None:
-    """value as a float if it is a real number (not a bool) within float range, else None."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    try:
-        return float(value)
-    except (OverflowError, ValueError, TypeError):  # 10**400, Fraction(10**400, 3)
-        return None
-
-
-def _check_activation(owner: str, activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        known = ", ".join(repr(name) for name in ACTIVATIONS)
-        raise ValueError(f"{owner}: unknown activation {activation!r}; expected one of {known}")
-    return activation
-
-
-def _check_init(owner: str, init: str | Callable) -> Callable:
-    if callable(init):
-        return init
-    if init not in INITS:
-        known = ", ".join(repr(name) for name in INITS)
-        raise ValueError(f"{owner}: unknown init {init!r}; expected one of {known}")
-    return INITS[init]
-
-
-def _as_inputs(owner: str, x: Any, nin: int) -> list:
-    """x as a list of nin inputs; a lone Value or number counts as a list of one."""
-    if isinstance(x, (Value, numbers.Real)):
-        x = [x]
-    else:
-        try:
-            x = list(x)
-        except TypeError:
-            raise TypeError(
-                f"{owner} expects a list of {nin} inputs, got {type(x).__name__}"
-            ) from None
-    if len(x) != nin:
-        raise ValueError(f"{owner} expects {nin} inputs, got {len(x)}")
-    return x
+from .checks import _as_float, _brief
 
 
 class Module:
     """A tree of parameters: attributes that are Values, Modules or lists of them."""
+
+    registry: dict[str, type] = {}  # every module class, by name (see from_config)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        Module.registry[cls.__name__] = cls
+
+    @classmethod
+    def from_fields(cls, fields: dict) -> Module:
+        """The module a config describes (its fields but "type"), with parameters all 0."""
+        return cls(**fields, init="zeros")
+
+    @classmethod
+    def parameter_count(cls, config: dict) -> int | None:
+        """How many parameters a config of this class makes (None: cannot tell)."""
+        return None
 
     def __call__(self, x):
         """The module's output for input x; every subclass defines it."""
@@ -212,11 +100,20 @@ class Module:
             )
         groups: dict[Value, str] = {}
         for owner, parent, module in self._modules_with_parents():
+            finer = module._units(owner or "(model)") if level == "neuron" else None
+            if finer is not None:  # a module with units of its own (a convolution's filters)
+                groups.update(finer)
+                continue
             unit = owner if level == "neuron" else parent
             for item in vars(module).values():
                 for parameter in _direct_parameters(item):
                     groups[parameter] = unit or "(model)"
         return groups
+
+    def _units(self, name: str) -> dict[Value, str] | None:
+        """{parameter: unit} for a module whose own parameters form several units (None: the
+        module is one unit)."""
+        return None
 
     def _modules_with_parents(self) -> list[tuple[str, str, Module]]:
         """(name, parent's name, module) for self ("") and every module inside it."""
@@ -297,187 +194,6 @@ def _collect(name: str, item: object, found: list) -> None:
             _collect(f"{name}.{i}", element, found)
 
 
-class Neuron(Module):
-    """activation(b + sum_i w_i * x_i): one unit with nin weights and a bias."""
-
-    def __init__(
-        self,
-        nin: int,
-        nonlin: bool = True,
-        *,
-        activation: str | None = None,
-        init: str | Callable = "uniform",
-        rng=None,
-        fan_out: int = 1,
-    ) -> None:
-        nin = _check_size("Neuron: nin", nin)
-        activation = activation if activation is not None else ("relu" if nonlin else "linear")
-        self.activation = _check_activation("Neuron", activation)
-        draw = _check_init("Neuron", init)
-        rng = random if rng is None else rng
-        self.w = [Value(draw(nin, fan_out, rng)) for _ in range(nin)]
-        self.b = Value(0.0)
-        self._act = ACTIVATIONS[self.activation]
-
-    @property
-    def nonlin(self) -> bool:
-        """True unless the activation is linear (karpathy/micrograd's attribute)."""
-        return self.activation != "linear"
-
-    def _forward(self, x: list) -> Value:
-        # The same additions in the same order as karpathy/micrograd: b + w0*x0 + w1*x1 ...
-        return self._act(sum([wi * xi for wi, xi in zip(self.w, x)], self.b))
-
-    def __call__(self, x) -> Value:
-        """activation(b + sum_i w_i * x_i)"""
-        return self._forward(_as_inputs("Neuron", x, len(self.w)))
-
-    def config(self) -> dict:
-        """The constructor arguments, for saving (see nn.serialize)."""
-        return {"type": "Neuron", "nin": len(self.w), "activation": self.activation}
-
-    def _summary(self) -> str:
-        return f"Neuron({len(self.w)}, activation={self.activation!r})"
-
-
-class Layer(Module):
-    """nout neurons reading the same nin inputs; one output is returned as a single Value."""
-
-    def __init__(
-        self,
-        nin: int,
-        nout: int,
-        nonlin: bool = True,
-        *,
-        activation: str | None = None,
-        init: str | Callable = "uniform",
-        rng=None,
-    ) -> None:
-        nin = _check_size("Layer: nin", nin)
-        nout = _check_size("Layer: nout", nout)
-        activation = activation if activation is not None else ("relu" if nonlin else "linear")
-        _check_activation("Layer", activation)
-        self.neurons = [
-            Neuron(nin, activation=activation, init=init, rng=rng, fan_out=nout)
-            for _ in range(nout)
-        ]
-
-    @property
-    def nin(self) -> int:
-        """How many inputs the layer reads."""
-        return len(self.neurons[0].w)
-
-    @property
-    def activation(self) -> str:
-        """The name of the neurons' activation."""
-        return self.neurons[0].activation
-
-    def _forward(self, x: list) -> Value | list[Value]:
-        # Each neuron as its users call it: a subclass's own __call__ is honoured, while the
-        # library's own skips checking x again (this layer checked it once for all).
-        out = [n._forward(x) if type(n).__call__ is Neuron.__call__ else n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    def __call__(self, x) -> Value | list[Value]:
-        """[neuron(x) for each neuron], or the single Value when nout == 1"""
-        return self._forward(_as_inputs("Layer", x, self.nin))
-
-    def config(self) -> dict:
-        """The constructor arguments, for saving (see nn.serialize)."""
-        return {
-            "type": "Layer",
-            "nin": self.nin,
-            "nout": len(self.neurons),
-            "activation": self.activation,
-        }
-
-    def _summary(self) -> str:
-        return f"Layer({self.nin} -> {len(self.neurons)}, activation={self.activation!r})"
-
-
-class Sequential(Module):
-    """modules[-1](... modules[1](modules[0](x))): each module's output feeds the next."""
-
-    def __init__(self, *modules: Module) -> None:
-        if not modules:
-            raise ValueError("Sequential needs at least one module")
-        for i, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(
-                    f"Sequential: item {i} must be a Module, got {type(module).__name__}"
-                )
-        self.layers = list(modules)
-
-    def __call__(self, x):
-        """The last module's output."""
-        for module in self.layers:
-            x = module(x)
-        return x
-
-    def config(self) -> dict:
-        """The constructor arguments, for saving (see nn.serialize)."""
-        return {"type": "Sequential", "modules": [m.config() for m in self.layers]}
-
-    def _summary(self) -> str:
-        lines = [f"{type(self).__name__}("]
-        for name, child in self._children():
-            for i, line in enumerate(repr(child).splitlines()):
-                lines.append(f"  ({name}): {line}" if i == 0 else f"  {line}")
-        lines.append(")")
-        return "\n".join(lines)
-
-
-class MLP(Sequential):
-    """Layers of sizes nin -> nouts[0] -> ... -> nouts[-1]; hidden layers share one activation."""
-
-    def __init__(
-        self,
-        nin: int,
-        nouts: Sequence[int],
-        *,
-        activation: str = "relu",
-        output_activation: str = "linear",
-        init: str | Callable = "uniform",
-        rng=None,
-    ) -> None:
-        nin = _check_size("MLP: nin", nin)
-        nouts = _check_layer_sizes("MLP", nouts)
-        sizes = [nin] + nouts
-        _check_activation("MLP", activation)
-        _check_activation("MLP", output_activation)
-        last = len(nouts) - 1
-        self.layers = [
-            Layer(
-                sizes[i],
-                sizes[i + 1],
-                activation=output_activation if i == last else activation,
-                init=init,
-                rng=rng,
-            )
-            for i in range(len(nouts))
-        ]
-
-    def __call__(self, x) -> Value | list[Value]:
-        """The output layer's values: a single Value when it has one neuron."""
-        x = _as_inputs("MLP", x, self.layers[0].nin)
-        for layer in self.layers:
-            # A one-wide layer returns a bare Value; the next layer still needs a list.
-            x = x if isinstance(x, list) else [x]
-            # a subclass's own __call__ is honoured (the library's own skips re-checking x)
-            x = layer._forward(x) if type(layer).__call__ is Layer.__call__ else layer(x)
-        return x
-
-    def config(self) -> dict:
-        """The constructor arguments, for saving (see nn.serialize)."""
-        return {
-            "type": "MLP",
-            "nin": self.layers[0].nin,
-            "nouts": [len(layer.neurons) for layer in self.layers],
-            "activation": self.layers[0].activation if len(self.layers) > 1 else "relu",
-            "output_activation": self.layers[-1].activation,
-        }
-
-
 def from_config(config: dict) -> Module:
     """The module described by config (as made by Module.config()), parameters all 0."""
     # Children before parents, with a stack of our own rather than recursion: a config read
@@ -489,7 +205,7 @@ def from_config(config: dict) -> Module:
         if ready:  # its modules are the last ones built
             count = len(node["modules"])
             modules, built[len(built) - count :] = built[len(built) - count :], []
-            built.append(_build(node, where, Sequential, *modules))
+            built.append(_build(node, where, Module.registry["Sequential"], *modules))
         elif _config_type(node, where) == "Sequential":
             if set(node) != {"type", "modules"} or not isinstance(node["modules"], list):
                 raise _invalid(node, where, "expected exactly one list 'modules'")
@@ -539,9 +255,7 @@ def _build(config: dict, where: _Where, make: Callable[..., Module], *args: Any)
 
 
 def _build_leaf(config: dict) -> Module:
-    builders = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
     kind = config["type"]
-    if not isinstance(kind, str) or kind not in builders:
+    if not isinstance(kind, str) or kind not in Module.registry or kind == "Sequential":
         raise ValueError(f"unknown module type {_brief(kind)}")
-    fields = {k: v for k, v in config.items() if k != "type"}
-    return builders[kind](**fields, init="zeros")
+    return Module.registry[kind].from_fields({k: v for k, v in config.items() if k != "type"})

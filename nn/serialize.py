@@ -43,7 +43,8 @@ import re
 import secrets
 import stat
 
-from .module import Module, _as_float, _brief, from_config
+from .checks import _as_float, _brief
+from .module import Module, from_config
 
 FORMAT = "micrograd.nn"
 VERSION = 1
@@ -236,21 +237,11 @@ def _declared_size(architecture: dict) -> tuple[int, bool]:
 
 
 def _leaf_size(config: object) -> int | None:
-    """How many parameters a Neuron, Layer or MLP config has; None for anything else."""
-    if not isinstance(config, dict):
+    """How many parameters a module config (not a Sequential) has; None if it cannot tell."""
+    if not isinstance(config, dict) or not isinstance(config.get("type"), str):
         return None
-    kind, nouts = config.get("type"), config.get("nouts")
-    if kind == "Neuron":
-        sizes = [config.get("nin"), 1]
-    elif kind == "Layer":
-        sizes = [config.get("nin"), config.get("nout")]
-    elif kind == "MLP" and isinstance(nouts, list) and nouts:
-        sizes = [config.get("nin"), *nouts]
-    else:
-        return None
-    if not all(type(n) is int and n >= 1 for n in sizes):  # JSON gives int; never a bool
-        return None
-    return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+    module = Module.registry.get(config["type"])
+    return None if module is None else module.parameter_count(config)
 
 
 def load_into(model: Module, path: str | os.PathLike) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .module import ACTIVATIONS, MLP, Layer, Module, Neuron, Sequential
+from .activations import ACTIVATIONS
+from .dense import MLP, Layer, Neuron, Sequential
+from .module import Module
 
 __all__ = ["to_torch", "from_torch", "parameter_pairs"]
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from . import functional as F
 from .data import _non_negative, batches
-from .module import Layer, Module, Neuron, Sequential
+from .dense import Layer, Neuron, Sequential
+from .module import Module
 from .optim import SGD, LRScheduler, Optimizer
 from .steps import CompiledSteps, EagerSteps, train_step
 

@@ -279,9 +279,9 @@ def test_a_long_flat_sequential_round_trips(tmp_path):
 def test_sizes_that_cancel_out_cannot_make_load_allocate(tmp_path, monkeypatch):
     """A negative size must not offset a huge one in the declared count checked before building."""
     built = []
-    real_neuron = nn.module.Neuron
+    real_init = nn.Neuron.__init__
     monkeypatch.setattr(
-        nn.module, "Neuron", lambda *a, **k: built.append(a) or real_neuron(*a, **k)
+        nn.Neuron, "__init__", lambda self, *a, **k: built.append(a) or real_init(self, *a, **k)
     )
     huge, negative = [{"type": "Neuron", "nin": n, "activation": "relu"} for n in [10**5, -(10**5)]]
     architecture = {"type": "Sequential", "modules": [huge, negative]}

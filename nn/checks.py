@@ -1,0 +1,93 @@
+"""The argument checks modules share: sizes, initialisations, inputs, numbers read from files,
+and short reprs of whatever a message must show."""
+
+from __future__ import annotations
+
+import numbers
+import reprlib
+import sys
+from collections.abc import Callable, Mapping, Set
+from typing import Any
+
+from micrograd import Value
+
+from .init import INITS
+
+
+def _check_size(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_layer_sizes(owner: str, nouts: Any) -> list[int]:
+    """nouts as a list of ints: any non-empty ordered collection of integers >= 1."""
+    # A string or bytes would read as characters or bytes, a set or mapping has no layer order.
+    unordered_or_text = isinstance(nouts, (str, bytes, bytearray, Mapping, Set))
+    try:
+        sizes = None if unordered_or_text else list(nouts)
+    except TypeError:  # a bare number, None, a 0-d numpy array
+        sizes = None
+    if sizes is None:
+        raise ValueError(
+            f"{owner}: nouts must be a sequence of layer sizes such as [16, 1], "
+            f"got {type(nouts).__name__} {_brief(nouts)}"
+        )
+    if not sizes:
+        raise ValueError(f"{owner}: nouts must be a non-empty sequence of layer sizes, got none")
+    return [_check_size(f"{owner}: layer size", n) for n in sizes]
+
+
+class _Brief(reprlib.Repr):
+    """repr cut short: a deep or long value read from a file stays a short line in a message."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 128:
+            return repr(x)
+        try:
+            return f"an integer of {len(str(abs(x)))} digits"
+        except ValueError:  # longer than Python converts to text
+            return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+
+
+_BRIEF = _Brief()
+_BRIEF.maxlevel, _BRIEF.maxdict, _BRIEF.maxlist, _BRIEF.maxstring = 4, 8, 8, 60
+
+
+def _brief(value: object) -> str:
+    return _BRIEF.repr(value)
+
+
+def _as_float(value: object) -> float | None:
+    """value as a float if it is a real number (not a bool) within float range, else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (OverflowError, ValueError, TypeError):  # 10**400, Fraction(10**400, 3)
+        return None
+
+
+def _check_init(owner: str, init: str | Callable) -> Callable:
+    if callable(init):
+        return init
+    if init not in INITS:
+        known = ", ".join(repr(name) for name in INITS)
+        raise ValueError(f"{owner}: unknown init {init!r}; expected one of {known}")
+    return INITS[init]
+
+
+def _as_inputs(owner: str, x: Any, nin: int) -> list:
+    """x as a list of nin inputs; a lone Value or number counts as a list of one."""
+    if isinstance(x, (Value, numbers.Real)):
+        x = [x]
+    else:
+        try:
+            x = list(x)
+        except TypeError:
+            raise TypeError(
+                f"{owner} expects a list of {nin} inputs, got {type(x).__name__}"
+            ) from None
+    if len(x) != nin:
+        raise ValueError(f"{owner} expects {nin} inputs, got {len(x)}")
+    return x

@@ -186,6 +186,11 @@ class Value:
         gradient, as in torch.maximum"""
         return _apply(ops.MAXIMUM, self, _operand(other, "maximum", self))
 
+    def first_max(self, other: Value | float) -> Value:
+        """The larger of self and other, self on a tie (all the gradient to it) and other
+        if it is nan: the comparison max pooling makes, window entry by window entry"""
+        return _apply(ops.FIRST_MAX, self, _operand(other, "first_max", self))
+
     # -- comparisons compare data; == and hash stay by identity (Values are dict keys) ----
 
     def __lt__(self, other: Value | float) -> bool:

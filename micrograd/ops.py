@@ -218,10 +218,29 @@ MAXIMUM = Op(
     commutative=True,
 )
 
+
+
+def _later_wins(F, a, b):
+    return (F.plain(b) > F.plain(a)) | (F.plain(b) != F.plain(b))
+
+
+# Max pooling keeps the first of equal numbers, all the gradient to it, as PyTorch's
+# max_pool2d does (maximum splits a tie), and a later nan replaces what came before.
+FIRST_MAX = Op(
+    "first_max",
+    2,
+    lambda F, a, b: F.where(_later_wins(F, a, b), b, a),
+    lambda F, g, out, a, b: (
+        F.where(_later_wins(F, a, b), 0.0, g),
+        F.where(_later_wins(F, a, b), g, 0.0),
+    ),
+    "first_max(a, b) = b if b > a or b is nan, else a: on a tie, the first",
+)
+
 OPS: dict[str, Op] = {
     op.name: op
     for op in (ADD, SUB, MUL, DIV, NEG, POW, ABS, EXP, LOG, LOG1P, SQRT, SIN, COS, TANH)
-    + (SIGMOID, RELU, LEAKY_RELU, MAXIMUM)
+    + (SIGMOID, RELU, LEAKY_RELU, MAXIMUM, FIRST_MAX)
 }
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
 

@@ -1,12 +1,14 @@
 """micrograd.nn: a small neural-net library built on the micrograd engine (the folder nn/).
 
-Modules (Neuron, Layer, MLP, Sequential), functions and losses (nn.functional, also
+Modules (Neuron, Layer, MLP, Sequential; Conv2d, MaxPool2d, AvgPool2d, Flatten and the
+activations as modules), functions and losses (nn.functional, also
 importable from nn), optimizers and schedules (nn.optim), toy data sets (nn.data),
 training (fit, accuracy), JSON save/load (nn.serialize) and the PyTorch bridge.
 """
 
 from . import data, functional, optim
 from .activations import ACTIVATIONS, LeakyReLU, ReLU, Sigmoid, Tanh
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .dense import MLP, Layer, Neuron, Sequential
 from .functional import (
     binary_cross_entropy,
@@ -27,6 +29,10 @@ from .train import accuracy, fit, train_step
 
 __all__ = [
     "ACTIVATIONS",
+    "AvgPool2d",
+    "Conv2d",
+    "Flatten",
+    "MaxPool2d",
     "INITS",
     "LeakyReLU",
     "ReLU",

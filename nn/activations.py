@@ -50,6 +50,14 @@ class Activation(Module):
         """The constructor arguments, for saving (see nn.serialize)."""
         return {"type": type(self).__name__}
 
+    @classmethod
+    def from_fields(cls, fields: dict) -> Module:
+        return cls(**fields)
+
+    @classmethod
+    def parameter_count(cls, config: dict) -> int | None:
+        return 0
+
     def _summary(self) -> str:
         return f"{type(self).__name__}()"
 

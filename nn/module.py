@@ -100,11 +100,12 @@ class Module:
             )
         groups: dict[Value, str] = {}
         for owner, parent, module in self._modules_with_parents():
-            finer = module._units(owner or "(model)") if level == "neuron" else None
-            if finer is not None:  # a module with units of its own (a convolution's filters)
+            finer = module._units(owner or "(model)")
+            if finer is not None and level == "neuron":  # units of its own (filters)
                 groups.update(finer)
                 continue
-            unit = owner if level == "neuron" else parent
+            # a module with units of its own is a layer itself; a Neuron's layer its parent
+            unit = owner if level == "neuron" or finer is not None else parent
             for item in vars(module).values():
                 for parameter in _direct_parameters(item):
                     groups[parameter] = unit or "(model)"

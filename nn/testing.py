@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from micrograd.testing import agree, torch_module
 
 from . import functional as F
@@ -57,20 +59,20 @@ def assert_module_matches_torch(
     rtol: float = 1e-10,
     atol: float = 1e-12,
 ) -> None:
-    """model and to_torch(model) agree on the batch inputs (one sample per row): every
+    """model and to_torch(model) agree on the batch inputs (one sample per row, flat or an
+    image [channels][height][width]): every
     output, the loss and the gradient of every parameter, by name; else AssertionError.
 
     ``loss`` is a name in nn.LOSSES (with ``targets``), a pair (ours on the list of outputs,
     theirs on the (batch, outputs) tensor), or None: the sum of every output. The model's
     .grad are left holding the loss's gradient."""
     torch = torch_module()
-    rows = [list(sample) if isinstance(sample, Sequence) else sample for sample in inputs]
-    outputs = [model(row) for row in rows]
+    samples = np.asarray(inputs, dtype=np.float64)  # one row per sample, of any shape
+    outputs = [model(sample.tolist() if sample.ndim else float(sample)) for sample in samples]
     torch_model = to_torch(model)
-    batch = torch.tensor([[float(x) for x in row] for row in rows], dtype=torch.float64)
-    torch_outputs = torch_model(batch)
+    torch_outputs = torch_model(torch.tensor(samples, dtype=torch.float64))
     problems = []
-    for i, (ours, theirs) in enumerate(zip(outputs, torch_outputs.reshape(len(rows), -1))):
+    for i, (ours, theirs) in enumerate(zip(outputs, torch_outputs.reshape(len(samples), -1))):
         for k, (o, t) in enumerate(zip(_flat(ours), theirs.tolist())):
             if not agree(o, t, rtol, atol):
                 problems.append((f"output {k} of sample {i}", o, t))

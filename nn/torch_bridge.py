@@ -1,15 +1,18 @@
 """The bridge to PyTorch, for models that outgrow a scalar engine. torch is imported here only,
 and only when a function is called.
 
-A Layer is a ``torch.nn.Linear`` (its neurons' weights are the rows of the weight matrix)
-followed by the activation's module; a linear activation adds no module.
+Module by module, as torch.nn names them: a Layer is a ``torch.nn.Linear`` (its neurons'
+weights are the rows of the weight matrix) followed by its activation's module (a linear
+activation adds none); Conv2d, MaxPool2d, AvgPool2d, Flatten and the activation modules are
+their torch namesakes, a Conv2d's weight in torch's layout (out, in, kh, kw).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, Activation, LeakyReLU, ReLU, Sigmoid, Tanh
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .dense import MLP, Layer, Neuron, Sequential
 from .module import Module
 
@@ -105,24 +108,71 @@ def to_torch(model: Module) -> Any:
     """
     import torch
 
-    modules = []
-    for rows, biases, activation in _dense_layers(model):
+    return torch.nn.Sequential(*_torch_modules(model, ""))
+
+
+def _torch_modules(module: Module, where: str) -> list:
+    """The torch modules standing for module (where: its path in the model, for messages)."""
+    import torch
+
+    if isinstance(module, Sequential):
+        return [
+            m for i, child in enumerate(module.layers)
+            for m in _torch_modules(child, _join(where, f"layers.{i}"))
+        ]  # fmt: skip
+    if isinstance(module, (Neuron, Layer)):
+        ((rows, biases, activation),) = _dense_layers(module, where)
         linear = torch.nn.Linear(len(rows[0]), len(rows), dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor(rows, dtype=torch.float64))
-            linear.bias.copy_(torch.tensor(biases, dtype=torch.float64))
-        modules.append(linear)
-        if activation == "leaky_relu":
-            modules.append(torch.nn.LeakyReLU(_LEAKY_SLOPE))
-        elif activation != "linear":
-            modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[activation])())
-    return torch.nn.Sequential(*modules)
+        _copy(linear.weight, rows)
+        _copy(linear.bias, biases)
+        return [linear] + ([] if activation == "linear" else [_torch_activation(activation)])
+    if isinstance(module, Conv2d):
+        conv = torch.nn.Conv2d(
+            module.in_channels, module.out_channels, module.kernel_size, module.stride,
+            module.padding, dtype=torch.float64,
+        )  # fmt: skip
+        _copy(conv.weight, [[[[w.data for w in row] for row in plane] for plane in filter_]
+                            for filter_ in module.weight])  # fmt: skip
+        _copy(conv.bias, [b.data for b in module.bias])
+        return [conv]
+    if isinstance(module, MaxPool2d):
+        return [torch.nn.MaxPool2d(module.kernel_size, module.stride)]
+    if isinstance(module, AvgPool2d):
+        return [torch.nn.AvgPool2d(module.kernel_size, module.stride)]
+    if isinstance(module, Flatten):
+        return [torch.nn.Flatten()]
+    if isinstance(module, Activation) and type(module) in _MODULE_NAMES:
+        return [_torch_activation(module.name)]
+    raise TypeError(
+        f"to_torch: cannot convert {type(module).__name__}{f' at {where}' if where else ''}; "
+        "expected Neuron, Layer, MLP, Sequential, Conv2d, MaxPool2d, AvgPool2d, Flatten or an "
+        "activation module"
+    )
+
+
+def _copy(parameter: Any, values: list) -> None:
+    import torch
+
+    with torch.no_grad():
+        parameter.copy_(torch.tensor(values, dtype=torch.float64))
+
+
+def _torch_activation(name: str) -> Any:
+    import torch
+
+    if name == "leaky_relu":
+        return torch.nn.LeakyReLU(_LEAKY_SLOPE)
+    return getattr(torch.nn, _TORCH_ACTIVATIONS[name])()
+
+
+_MODULE_NAMES = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid", LeakyReLU: "leaky_relu"}
 
 
 def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str, tuple]]:
     """[(our parameter's name, the Value, torch's parameter name, index in it)] for a model
-    and what to_torch made of it: neuron j's weights are row j of a Linear's weight, its bias
-    entry j of the bias, in named_parameters() order."""
+    and what to_torch made of it, in named_parameters() order: neuron j's weights are row j
+    of a Linear's weight and its bias entry j of the bias; a Conv2d's weight[r][c][i][j] is
+    torch's weight[r, c, i, j]."""
     import torch
 
     entries = []
@@ -131,6 +181,9 @@ def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str
             for j in range(module.out_features):
                 entries += [(f"{index}.weight", (j, k)) for k in range(module.in_features)]
                 entries.append((f"{index}.bias", (j,)))
+        elif isinstance(module, torch.nn.Conv2d):
+            entries += [(f"{index}.weight", tuple(at)) for at in _indices(module.weight.shape)]
+            entries += [(f"{index}.bias", (r,)) for r in range(module.out_channels)]
     named = model.named_parameters()
     if len(entries) != len(named):
         raise ValueError(
@@ -138,6 +191,14 @@ def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str
             f"{len(entries)}; pass what to_torch made of this model"
         )
     return [(name, value, *entry) for (name, value), entry in zip(named, entries)]
+
+
+def _indices(shape) -> list[list[int]]:
+    """Every index of an array of this shape, in row-major order."""
+    found = [[]]
+    for size in shape:
+        found = [index + [k] for index in found for k in range(size)]
+    return found
 
 
 def _activation_name(module: Any, index: int) -> str:
@@ -159,41 +220,100 @@ def _activation_name(module: Any, index: int) -> str:
 def _unsupported(module: Any, index: int) -> TypeError:
     return TypeError(
         f"from_torch: unsupported module {type(module).__name__} at index {index}; expected "
-        "Linear layers, each optionally followed by "
-        "ReLU, Tanh, Sigmoid, LeakyReLU(0.01) or Identity"
+        "Linear layers (each optionally followed by its activation), Conv2d, MaxPool2d, "
+        "AvgPool2d, Flatten, ReLU, Tanh, Sigmoid, LeakyReLU(0.01) or Identity"
     )
 
 
 def from_torch(module: Any) -> Module:
-    """The same network as an nn model (an MLP when its hidden activations agree, else a
-    Sequential of Layers) from a torch Linear or a Sequential of Linear + activations."""
+    """The same network as an nn model, from a torch module or a Sequential of them: an MLP
+    when it is Linear layers whose hidden activations agree, else a Sequential module by
+    module (a Linear with the activation after it is one Layer)."""
     import torch
 
     items = list(module) if isinstance(module, torch.nn.Sequential) else [module]
-    layers: list[Layer] = []
+    modules: list[Module] = []
     index = 0
     while index < len(items):
         item = items[index]
-        if not isinstance(item, torch.nn.Linear):
-            _activation_name(item, index)  # raises first if the module is not supported at all
-            raise TypeError(
-                f"from_torch: {type(item).__name__} at index {index} does not follow a Linear"
-            )
-        activation = "linear"
-        if index + 1 < len(items) and not isinstance(items[index + 1], torch.nn.Linear):
-            index += 1
-            activation = _activation_name(items[index], index)
-        layers.append(_layer_from_linear(item, activation))
+        if isinstance(item, torch.nn.Linear):
+            activation = "linear"
+            following = items[index + 1] if index + 1 < len(items) else None
+            if following is not None and _is_activation(following):
+                index += 1
+                activation = _activation_name(following, index)
+            modules.append(_layer_from_linear(item, activation))
+        elif _is_activation(item):
+            name = _activation_name(item, index)
+            if name != "linear":  # an Identity alone changes nothing
+                modules.append({v: k for k, v in _MODULE_NAMES.items()}[name]())
+        else:
+            modules.append(_from_torch_module(item, index))
         index += 1
-    if not layers:
-        raise ValueError("from_torch: the module holds no Linear layer")
-    for before, after in zip(layers, layers[1:]):
-        if len(before.neurons) != after.nin:
+    if not modules:
+        raise ValueError("from_torch: the module holds no Linear layer or other module")
+    if all(isinstance(m, Layer) for m in modules):
+        for before, after in zip(modules, modules[1:]):
+            if len(before.neurons) != after.nin:
+                raise ValueError(
+                    f"from_torch: a layer of {len(before.neurons)} outputs "
+                    f"feeds one of {after.nin} inputs"
+                )
+        return _assemble(modules)
+    return Sequential(*modules)
+
+
+def _is_activation(module: Any) -> bool:
+    import torch
+
+    kinds = (
+        torch.nn.Identity,
+        torch.nn.LeakyReLU,
+        *(getattr(torch.nn, n) for n in _TORCH_ACTIVATIONS.values()),
+    )
+    return type(module) in kinds
+
+
+def _from_torch_module(item: Any, index: int) -> Module:
+    """A Conv2d, a pool or a Flatten, with what our modules can represent checked."""
+    import torch
+
+    where = f"from_torch: {type(item).__name__} at index {index}"
+    if isinstance(item, torch.nn.Conv2d):
+        plain = item.dilation == (1, 1) and item.groups == 1 and item.padding_mode == "zeros"
+        if not plain or isinstance(item.padding, str) or item.bias is None:
             raise ValueError(
-                f"from_torch: a layer of {len(before.neurons)} outputs "
-                f"feeds one of {after.nin} inputs"
+                f"{where}: only dilation 1, groups 1, numeric zero padding and a bias convert"
             )
-    return _assemble(layers)
+        conv = Conv2d(item.in_channels, item.out_channels, item.kernel_size, item.stride,
+                      item.padding, init="zeros")  # fmt: skip
+        weight = item.weight.detach().double().tolist()
+        for ours, theirs in zip(conv.weight, weight):
+            for ours_plane, plane in zip(ours, theirs):
+                for ours_row, row in zip(ours_plane, plane):
+                    for w, value in zip(ours_row, row):
+                        w.data = value
+        for b, value in zip(conv.bias, item.bias.detach().double().tolist()):
+            b.data = value
+        return conv
+    if isinstance(item, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)):
+        if (
+            _pair(item.padding) != (0, 0)
+            or item.ceil_mode
+            or (isinstance(item, torch.nn.MaxPool2d) and _pair(item.dilation) != (1, 1))
+        ):
+            raise ValueError(f"{where}: only padding 0, dilation 1 and ceil_mode False convert")
+        pool = MaxPool2d if isinstance(item, torch.nn.MaxPool2d) else AvgPool2d
+        return pool(_pair(item.kernel_size), _pair(item.stride))
+    if isinstance(item, torch.nn.Flatten):
+        if (item.start_dim, item.end_dim) != (1, -1):
+            raise ValueError(f"{where}: only Flatten() (start_dim 1, end_dim -1) converts")
+        return Flatten()
+    raise _unsupported(item, index)
+
+
+def _pair(value) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
 
 
 def _layer_from_linear(linear: Any, activation: str) -> Layer:

@@ -69,6 +69,14 @@ def _maximum(a, b):
     return torch.maximum(a, torch.as_tensor(b, dtype=torch.float64))
 
 
+def _max_pool(a, b):
+    """max_pool1d over the window [a, b], for numbers or for vectors of them."""
+    b = b if isinstance(b, torch.Tensor) else torch.tensor(float(b), dtype=torch.float64)
+    a, b = torch.broadcast_tensors(a, b)
+    window = torch.stack([a, b], dim=-1).reshape(-1, 1, 2)
+    return torch.nn.functional.max_pool1d(window, 2).reshape(a.shape)
+
+
 def _tame_exponent(b):
     return b if isinstance(b, float) else b.tanh()
 
@@ -126,6 +134,8 @@ CASES: dict[str, OpCase] = {
         graph_torch=lambda a, alpha: torch.where(a > 0, a, a * alpha),
     ),
     "maximum": OpCase(lambda a, b: a.maximum(b), _maximum, smooth=NEGATIVE_PAIR),
+    # PyTorch's own max pooling over the window [a, b] is the oracle
+    "first_max": OpCase(lambda a, b: a.first_max(b), _max_pool, smooth=NEGATIVE_PAIR),
 }
 
 # The random-graph generators: each op on a gentle domain, on Values and on tensors.

@@ -68,7 +68,7 @@ def corruptions(text: str) -> dict[str, tuple[str, str]]:
     wrong_arch = dict(document, architecture=dict(document["architecture"], nouts=[4, 1]))
     missing = dict(document, parameters=dict(list(document["parameters"].items())[:-1]))
     bad_value = dict(document, parameters={k: "x" for k in document["parameters"]})
-    unknown = dict(document, architecture={"type": "Conv2d"})
+    unknown = dict(document, architecture={"type": "Conv9d"})
     huge = dict(document, architecture=dict(document["architecture"], nin=10**12))
     return {
         "truncated": (text[: len(text) // 2], "corrupt or truncated JSON"),
@@ -78,7 +78,7 @@ def corruptions(text: str) -> dict[str, tuple[str, str]]:
         "wrong architecture": (json.dumps(wrong_arch), "does not (match|fit)"),
         "missing parameter": (json.dumps(missing), "missing|file lists 12"),
         "bad value": (json.dumps(bad_value), "not a finite number"),
-        "unknown module": (json.dumps(unknown), "unknown module type 'Conv2d'|does not match"),
+        "unknown module": (json.dumps(unknown), "unknown module type 'Conv9d'|does not match"),
         "huge": (
             json.dumps(huge),
             "has 3000000000007 parameters but the file lists 13|does not match",

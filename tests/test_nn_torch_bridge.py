@@ -110,15 +110,14 @@ def test_from_torch_mixed_activations_and_single_linear():
         (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout()), TypeError,
          "unsupported module Dropout at index 1"),
         (torch.nn.Conv1d(1, 1, 3), TypeError, "unsupported module Conv1d at index 0"),
-        (torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 3)), TypeError,
-         "ReLU at index 0 does not follow a Linear"),
-        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()), TypeError,
-         "Tanh at index 2 does not follow a Linear"),
+        (torch.nn.Conv2d(1, 2, 3, dilation=2), ValueError, "only dilation 1"),
+        (torch.nn.MaxPool2d(2, padding=1), ValueError, "only padding 0"),
+        (torch.nn.Flatten(0), ValueError, r"only Flatten\(\)"),
         (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(0.2)), ValueError,
          "negative_slope 0.2"),
         (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), ValueError,
          "a layer of 3 outputs feeds one of 4 inputs"),
-        (torch.nn.Sequential(), ValueError, "no Linear layer"),
+        (torch.nn.Sequential(), ValueError, "no Linear layer or other module"),
     ],
 )  # fmt: skip
 def test_from_torch_rejects_what_it_cannot_represent(module, error, message):
@@ -219,3 +218,16 @@ def test_to_torch_accepts_copies_and_pickles():
     model = nn.MLP(3, [4, 2], activation="leaky_relu", rng=random.Random(3))
     for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         compare(clone, nn.to_torch(clone), [0.3, -1.1, 0.7])
+
+
+def test_activations_standing_alone_become_activation_modules():
+    torch.manual_seed(3)
+    twin = torch.nn.Sequential(
+        torch.nn.ReLU(), torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()
+    ).double()
+    model = nn.from_torch(twin)
+    assert [type(m).__name__ for m in model.layers] == ["ReLU", "Layer", "Tanh"]
+    x = [0.5, -2.0]
+    expected = twin(torch.tensor(x, dtype=torch.float64)).tolist()
+    assert [v.data for v in model(x)] == pytest.approx(expected, rel=1e-12)
+    assert [type(m).__name__ for m in nn.to_torch(model)] == ["ReLU", "Linear", "ReLU", "Tanh"]

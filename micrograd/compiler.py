@@ -141,24 +141,20 @@ class CompiledFunction:
         self._parts(batches)
         return self._trace().program
 
-    def forward(self, *batches):
-        """The per-sample outputs, shape (batch,) or (batch, n) for a list of n; no gradients."""
+    def forward(self, *batches, parameters: np.ndarray | None = None):
+        """The per-sample outputs, shape (batch,) or (batch, n) for a list of n; no gradients.
+        parameters: their numbers in parameters() order (default: the Values')."""
         batch, parts = self._parts(batches)
-        outputs, _ = self._run(parts, batch, None, None)
+        outputs, _ = self._run(parts, batch, None, self._values("forward", parameters))
         return outputs[0] if parts[0].trace.program.single_output else outputs.T
 
     def value_and_grad(self, *batches, parameters: np.ndarray | None = None):
         """(per-sample outputs, gradient): the outputs as forward() gives them, and the gradient
         of the reduced first output with respect to parameters(), as an array, touching no
-        Value's .grad. parameters: their numbers in parameters() order (default: the Values')."""
+        Value's .grad. parameters: as forward() takes them."""
         batch, parts = self._parts(batches)
         seed = 1.0 / batch if self.reduce == "mean" else 1.0
-        values = None if parameters is None else np.asarray(parameters, dtype=np.float64)
-        if values is not None and values.shape != (len(self._parameters),):
-            raise ValueError(
-                f"micrograd.compile: value_and_grad: parameters must hold "
-                f"{len(self._parameters)} numbers (parameters() order), got {values.shape}"
-            )
+        values = self._values("value_and_grad", parameters)
         outputs, gradient = self._run(parts, batch, seed, values)
         single = parts[0].trace.program.single_output
         return (outputs[0] if single else outputs.T), gradient
@@ -186,6 +182,18 @@ class CompiledFunction:
             for parameter, total in zip(self._parameters, gradient.tolist()):
                 parameter.grad += total
         return batching.reduce_outputs(outputs, self.reduce, single)
+
+    def _values(self, method: str, parameters) -> np.ndarray | None:
+        """parameters as float64 numbers, one per parameters() of the latest trace, or None."""
+        if parameters is None:
+            return None
+        values = np.asarray(parameters, dtype=np.float64)
+        if values.shape != (len(self._parameters),):
+            raise ValueError(
+                f"micrograd.compile: {method}: parameters must hold "
+                f"{len(self._parameters)} numbers (parameters() order), got {values.shape}"
+            )
+        return values
 
     def _trace(self) -> _Trace:
         if self._latest is None:

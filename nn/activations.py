@@ -84,3 +84,7 @@ class LeakyReLU(Activation):
     """x if x > 0 else 0.01 * x, number by number (PyTorch's default slope, the only one)."""
 
     name = "leaky_relu"
+
+
+MODULES: dict[str, type[Activation]] = {cls.name: cls for cls in (ReLU, Tanh, Sigmoid, LeakyReLU)}
+"""The activation modules by the names ACTIVATIONS uses (all but "linear")."""

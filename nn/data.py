@@ -1,9 +1,13 @@
-"""Toy data sets for classification, and a mini-batch iterator. numpy only.
+"""Data sets for classification, a train/test split and a mini-batch iterator.
 
-Every generator returns ``(X, y)``: X a float64 array of shape (n_samples, 2) (or
+Every toy generator returns ``(X, y)``: X a float64 array of shape (n_samples, 2) (or
 n_features), y an int array of class labels 0, 1, ... Each is deterministic for a given
 ``seed`` and draws from ``numpy.random.RandomState(seed)``, the generator scikit-learn uses,
-so ``make_moons`` and ``make_circles`` give scikit-learn's points for the same seed.
+so ``make_moons`` and ``make_circles`` give scikit-learn's points for the same seed. They
+need numpy only.
+
+``load_digits`` returns real images: the 1,797 handwritten digits scikit-learn ships (8x8
+pixels, no download), as ``[1][8][8]`` images a convolution reads. It needs scikit-learn.
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["make_moons", "make_circles", "make_blobs", "make_spirals", "make_xor", "batches"]
+__all__ = [
+    "make_moons",
+    "make_circles",
+    "make_blobs",
+    "make_spirals",
+    "make_xor",
+    "load_digits",
+    "train_test_split",
+    "batches",
+]
 
 
 def _generator(seed) -> np.random.RandomState:
@@ -214,6 +227,91 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, seed=None, shuffle: bool = 
     X = corners[np.arange(n_samples) % 4]
     y = (X[:, 0] != X[:, 1]).astype(np.intp)
     return _finish(X, y, generator, shuffle, noise if noise else None)
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's handwritten digits: X of shape (1797, 1, 8, 8), one channel of 8x8 pixels
+    per image scaled from 0..16 to [0, 1], and y the digits 0-9 they show (about 180 each).
+
+    The images come with scikit-learn (a copy of the UCI test set of optical digits, written
+    by 43 people), so nothing is downloaded. For an MLP, flatten them:
+    ``X.reshape(len(X), -1)`` gives rows of 64 pixels.
+    """
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError:
+        raise ImportError(
+            "load_digits needs scikit-learn, which ships the digits: "
+            "pip install scikit-learn (or pip install 'micrograd[demo]')"
+        ) from None
+    digits = sklearn_digits()
+    X = np.asarray(digits.images, dtype=np.float64)[:, None, :, :] / 16.0
+    return X, np.asarray(digits.target, dtype=np.intp)
+
+
+def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = True):
+    """(X_train, X_test, y_train, y_test): the samples split at random, deterministically for
+    a seed, test_size of them (a fraction in (0, 1), rounded up, or a count) held out.
+
+    stratify (the default) holds out each class in proportion: each class's count in the test
+    set is its exact share, n_test * class size / n, rounded down or up (the samples left
+    after rounding down go to the largest remainders, the larger class first on a tie).
+    Within each side the samples come in a random order.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(
+            "train_test_split: X and y must hold one row and one label per sample, got "
+            f"shapes {X.shape} and {y.shape}"
+        )
+    n = len(y)
+    n_test = _test_count(test_size, n)
+    generator = _generator(seed)
+    if stratify:
+        test = _stratified_test(y, n_test, generator)
+    else:
+        test = generator.permutation(n)[:n_test]
+    is_test = np.zeros(n, dtype=bool)
+    is_test[test] = True
+    train, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    generator.shuffle(train)
+    generator.shuffle(test)
+    return X[train], X[test], y[train], y[test]
+
+
+def _test_count(test_size: object, n: int) -> int:
+    """How many of n samples test_size holds out: at least one, and at least one left."""
+    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+        count = int(test_size)
+    elif _is_finite_number(test_size) and 0 < test_size < 1:
+        count = math.ceil(test_size * n)
+    else:
+        raise ValueError(
+            "train_test_split: test_size must be a fraction in (0, 1) or a count of "
+            f"samples, got {test_size!r}"
+        )
+    if not 1 <= count <= n - 1:
+        raise ValueError(
+            f"train_test_split: test_size {test_size!r} holds out {count} of {n} samples; "
+            "each side needs at least one"
+        )
+    return count
+
+
+def _stratified_test(y: np.ndarray, n_test: int, generator) -> np.ndarray:
+    """The positions of n_test samples, each class in its share (see train_test_split)."""
+    classes, counts = np.unique(y, return_counts=True)
+    exact = counts * n_test / len(y)
+    share = np.floor(exact).astype(np.intp)
+    # the samples left over: to the largest remainders, on a tie the larger (then first) class
+    order = sorted(range(len(classes)), key=lambda k: (share[k] - exact[k], -counts[k], k))
+    share[order[: n_test - int(share.sum())]] += 1
+    return np.concatenate(
+        [
+            generator.permutation(np.flatnonzero(y == label))[:size]
+            for label, size in zip(classes, share)
+        ]
+    )
 
 
 def batches(

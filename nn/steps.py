@@ -1,8 +1,8 @@
 """The two ways fit() takes a step: on the eager engine, or through micrograd.compile.
 
 Both answer ``run(X_batch, y_batch) -> (loss, outputs)`` (the batch's mean loss, and the
-model's outputs computed on the way, before the step, as an array) and ``finish()``, so that
-fit is one loop around either.
+model's outputs computed on the way, before the step, as an array), ``evaluate(X, y)`` (the
+same without a step) and ``finish()``, so that fit is one loop around either.
 
 * ``EagerSteps`` builds one graph per sample, backpropagates and steps the optimizer.
 * ``CompiledSteps`` traces the loss of one sample once, targets included, and runs each
@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from micrograd import Value
+from micrograd import Value, no_grad
 
 from . import functional as F
 from .module import Module
@@ -62,6 +62,12 @@ def train_step(
     return loss.data, [[v.data for v in _as_list(out)] for out in outputs]
 
 
+def _samples(X: np.ndarray) -> list:
+    """The samples as the model takes them: a list of numbers per row of a 1-D or 2-D X (one
+    number a row for 1-D), nested lists for images and other samples of several axes."""
+    return X.reshape(len(X), -1).tolist() if X.ndim <= 2 else X.tolist()
+
+
 def _floats(output: Value | list[Value]) -> float | list[float]:
     return [v.data for v in output] if isinstance(output, list) else output.data
 
@@ -75,11 +81,19 @@ class EagerSteps:
         self.penalty = (lambda: l2 * F.l2_penalty(params)) if l2 else None
 
     def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
-        rows = X_batch.reshape(len(X_batch), -1).tolist()
         loss, outputs = train_step(
-            self.model, self.loss_fn, self.optimizer, rows, y_batch.tolist(), self.penalty
-        )
+            self.model, self.loss_fn, self.optimizer, _samples(X_batch), y_batch.tolist(),
+            self.penalty,
+        )  # fmt: skip
         return loss, np.array(outputs)
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        with no_grad():  # no graph: nothing to backpropagate
+            outputs = [self.model(sample) for sample in _samples(X)]
+            loss = self.loss_fn(outputs, y.tolist())
+            if self.penalty is not None:
+                loss = loss + self.penalty()
+        return loss.data, np.array([[v.data for v in _as_list(out)] for out in outputs])
 
     def finish(self) -> None:
         pass
@@ -145,25 +159,39 @@ class CompiledSteps:
             return y_batch.astype(np.float64) if self.traced_targets else y_batch
         return np.eye(self.classes)[y_batch.astype(np.intp)]
 
-    def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
-        targets = self._targets(y_batch)
+    def _traced_values(self, X: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """The numbers of the parameters the trace for this batch reads, in its order."""
         if not self.traced_targets or self._traces < 0:  # a new target may need a new trace
-            self.compiled.trace(X_batch, targets)
+            self.compiled.trace(X, targets)
         index, known, fixed = self._index()
         values = fixed.copy()
         values[known] = self.theta[index[known]]
+        return values
+
+    def _penalty(self) -> float:
+        with np.errstate(all="ignore"):  # a diverged run overflows to inf, as floats do
+            return self.l2 * float(np.dot(self.theta, self.theta)) if self.l2 else 0.0
+
+    def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
+        targets = self._targets(y_batch)
+        values = self._traced_values(X_batch, targets)
         outputs, grad_traced = self.compiled.value_and_grad(X_batch, targets, parameters=values)
+        index, known, _ = self._index()
         grad = np.zeros_like(self.theta)
         grad[index[known]] = grad_traced[known]
-        loss = float(outputs[:, 0].sum() / len(outputs))
+        loss = float(outputs[:, 0].sum() / len(outputs)) + self._penalty()
         if self.l2:  # l2 * sum(p * p): each p * p hands l2 * p to p twice, as the graph does
-            with np.errstate(all="ignore"):  # a diverged run overflows to inf, as floats do
-                loss += self.l2 * float(np.dot(self.theta, self.theta))
+            with np.errstate(all="ignore"):
                 grad += self.l2 * self.theta
                 grad += self.l2 * self.theta
         self.arrays.step(self.theta, grad)
         self.grad = grad
         return loss, outputs[:, 1:]
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        targets = self._targets(y)
+        outputs = self.compiled.forward(X, targets, parameters=self._traced_values(X, targets))
+        return float(outputs[:, 0].sum() / len(outputs)) + self._penalty(), outputs[:, 1:]
 
     def finish(self) -> None:
         """Every parameter's data and grad, and the optimizer's state, from the arrays."""

@@ -71,9 +71,16 @@ def fit(
     seed: int | None = 0,
     progress: bool = True,
     compile: bool = False,
+    validation_data: tuple | None = None,
 ) -> dict[str, list[float]]:
     """Train model on (X, y); returns {"loss": [...], "accuracy": [...]}, one entry per epoch
-    (the mean batch loss and the accuracy of the outputs computed during the epoch).
+    (the mean batch loss and the accuracy of the outputs computed during the epoch). With
+    validation_data=(X_val, y_val) it also holds "val_loss" and "val_accuracy": the loss
+    (penalty included, as in "loss") and accuracy on those samples, evaluated after each
+    epoch's last step, without training on them.
+
+    X holds one sample per row: a list of numbers (X of shape (n, features)), or an image
+    [channels][height][width] (X of shape (n, channels, height, width)) for a convolution.
 
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
@@ -90,10 +97,13 @@ def fit(
     _check_counts(epochs, batch_size)
     l2 = _non_negative("fit", "l2", l2)
     X, y = _checked_data(model, X, y)
+    validation = _checked_validation(model, X, validation_data)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     steps = (CompiledSteps if compile else EagerSteps)(model, loss_fn, optimizer, l2)
     rng = np.random.RandomState(seed)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    if validation is not None:
+        history.update(val_loss=[], val_accuracy=[])
     bar = _progress_bar(epochs, progress)
     try:
         for _ in range(epochs):
@@ -106,10 +116,13 @@ def fit(
                 scheduler.step()
             history["loss"].append(_mean_loss(losses))
             history["accuracy"].append(correct / len(y))
+            if validation is not None:
+                val_loss, val_outputs = steps.evaluate(*validation)
+                history["val_loss"].append(val_loss)
+                val_correct = _correct(val_outputs, validation[1], threshold)
+                history["val_accuracy"].append(val_correct / len(validation[1]))
             if bar is not None:
-                bar.set_postfix(
-                    loss=f"{history['loss'][-1]:.4f}", acc=f"{history['accuracy'][-1]:.2%}"
-                )
+                bar.set_postfix(_shown(history))
                 bar.update(1)
     finally:  # an interrupted run leaves the Values and the optimizer where it stopped
         steps.finish()
@@ -168,6 +181,35 @@ def _checked_data(model: Module, X, y) -> tuple[np.ndarray, np.ndarray]:
             f"expects {expected} inputs"
         )
     return rows, targets
+
+
+def _checked_validation(model: Module, X: np.ndarray, validation_data) -> tuple | None:
+    """validation_data as checked arrays of samples shaped as X's, or None."""
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ValueError(
+            "fit: validation_data must be a pair (X_val, y_val), got "
+            f"{reprlib.repr(validation_data)}"
+        )
+    try:
+        X_val, y_val = _checked_data(model, *validation_data)
+    except ValueError as error:
+        raise ValueError(f"fit: validation_data: {str(error).removeprefix('fit: ')}") from None
+    if X_val.shape[1:] != X.shape[1:]:
+        raise ValueError(
+            f"fit: validation_data: samples of shape {X_val.shape[1:]}, but X's are {X.shape[1:]}"
+        )
+    return X_val, y_val
+
+
+def _shown(history: dict[str, list[float]]) -> dict[str, str]:
+    """The progress bar's figures: the latest epoch's loss and accuracy."""
+    shown = {"loss": f"{history['loss'][-1]:.4f}", "acc": f"{history['accuracy'][-1]:.2%}"}
+    if "val_loss" in history:
+        shown.update(val_loss=f"{history['val_loss'][-1]:.4f}")
+        shown.update(val_acc=f"{history['val_accuracy'][-1]:.2%}")
+    return shown
 
 
 def _input_width(model: Module) -> int | None:

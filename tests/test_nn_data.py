@@ -171,3 +171,90 @@ def test_edge_arguments_are_still_accepted(call, n_classes):
     X, y = call()
     assert len(X) == len(y) == 10 and np.isfinite(X).all()
     assert sorted(set(y.tolist())) == list(range(n_classes))
+
+
+# --- the handwritten digits and the train/test split ---
+
+
+def test_load_digits_is_sklearns_images_scaled_to_one_channel_of_0_to_1():
+    from sklearn.datasets import load_digits
+
+    X, y = data.load_digits()
+    reference = load_digits()
+    assert X.shape == (1797, 1, 8, 8) and X.dtype == np.float64
+    assert y.shape == (1797,) and set(y.tolist()) == set(range(10))
+    assert X.min() == 0.0 and X.max() == 1.0
+    # pixels are the counts 0..16 of scikit-learn's flat rows, divided by 16
+    np.testing.assert_array_equal(X.reshape(1797, 64) * 16, reference.data)
+    np.testing.assert_array_equal(y, reference.target)
+
+
+def test_load_digits_without_sklearn_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r"load_digits needs scikit-learn.*pip install"):
+        data.load_digits()
+
+
+def _labels():
+    """600 labels of 10 classes of different sizes (30 to 90), in a scrambled order."""
+    sizes = [30 + 7 * k - (k % 3) for k in range(10)]
+    y = np.repeat(np.arange(10), sizes)
+    return np.random.RandomState(5).permutation(y)
+
+
+@pytest.mark.parametrize("test_size", [0.2, 0.25, 0.5, 0.9, 137])
+def test_a_stratified_split_holds_out_each_class_in_proportion(test_size):
+    y = _labels()
+    X = np.arange(len(y) * 2, dtype=np.float64).reshape(len(y), 2)  # row i is (2i, 2i + 1)
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size, seed=3)
+    n_test = test_size if isinstance(test_size, int) else int(np.ceil(test_size * len(y)))
+    assert len(y_test) == n_test and len(y_train) == len(y) - n_test
+    # a partition of the samples, every row still with its own label
+    rows = np.concatenate([X_train[:, 0], X_test[:, 0]]).astype(int) // 2
+    assert sorted(rows.tolist()) == list(range(len(y)))
+    np.testing.assert_array_equal(np.concatenate([y_train, y_test]), y[rows])
+    # each class's test count is its exact share rounded down or up
+    counts, held = np.bincount(y, minlength=10), np.bincount(y_test, minlength=10)
+    exact = counts * n_test / len(y)
+    assert np.all(held >= np.floor(exact)) and np.all(held <= np.ceil(exact))
+
+
+def test_the_split_is_the_same_for_a_seed_and_another_for_another_seed():
+    y = _labels()
+    X = np.arange(len(y), dtype=np.float64)[:, None]
+    first = data.train_test_split(X, y, 0.2, seed=11)
+    again = data.train_test_split(X, y, 0.2, seed=11)
+    other = data.train_test_split(X, y, 0.2, seed=12)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert set(first[1][:, 0]) != set(other[1][:, 0])
+    # both sides come shuffled, not in the order of the data
+    assert not np.all(np.diff(first[0][:, 0]) > 0) and not np.all(np.diff(first[1][:, 0]) > 0)
+
+
+def test_the_split_keeps_images_whole_and_unstratified_splits_too():
+    X, y = data.load_digits()
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, seed=0)
+    assert X_train.shape == (1437, 1, 8, 8) and X_test.shape == (360, 1, 8, 8)
+    held = np.bincount(y_test, minlength=10)
+    assert held.min() >= 34 and held.max() <= 37  # 20% of 174..183 each
+    _, X_test, _, y_test = data.train_test_split(X, y, 0.3, seed=0, stratify=False)
+    assert len(y_test) == int(np.ceil(0.3 * 1797))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: data.train_test_split([[1], [2]], [0, 1, 1]), "one row and one label"),
+        (lambda: data.train_test_split([[1], [2]], [[0], [1]]), "one row and one label"),
+        (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), 0.0), "test_size"),
+        (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), 1.5), "test_size"),
+        (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), 5), "at least one"),
+        (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), 0), "at least one"),
+        (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), True), "test_size"),
+        (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), float("nan")), "test_size"),
+    ],
+)
+def test_bad_split_arguments_are_clear_errors(call, message):
+    with pytest.raises(ValueError, match=f"train_test_split: .*{message}"):
+        call()

@@ -207,6 +207,15 @@ Y_XOR = [0.0, 1.0, 1.0, 0.0]
          "fit: epochs must be a non-negative integer, got 2.0"),
         (_xor_model, X_XOR, Y_XOR, {"epochs": None}, ValueError,
          "fit: epochs must be a non-negative integer, got None"),
+        # validation data is checked as the training data is, before any step
+        (_xor_model, X_XOR, Y_XOR, {"validation_data": X_XOR}, ValueError,
+         "fit: validation_data must be a pair (X_val, y_val)"),
+        (_xor_model, X_XOR, Y_XOR, {"validation_data": (X_XOR, Y_XOR[:2])}, ValueError,
+         "fit: validation_data: X has 4 samples but y has 2"),
+        (_xor_model, X_XOR, Y_XOR, {"validation_data": ([[0.0, 1.0, 2.0]], [1])}, ValueError,
+         "fit: validation_data: X has rows of 3 values but MLP expects 2 inputs"),
+        (_xor_model, X_XOR, Y_XOR, {"validation_data": ([], [])}, ValueError,
+         "fit: validation_data: X and y are empty"),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("compile", [False, True])
@@ -233,3 +242,63 @@ def test_fit_accepts_edge_arguments(kwargs):
     history = nn.fit(_xor_model(), X_XOR, Y_XOR, loss="mse", progress=False,
                      **{"epochs": 2, **kwargs})  # fmt: skip
     assert len(history["loss"]) == 2 and all(math.isfinite(v) for v in history["loss"])
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_validation_loss_and_accuracy_are_torchs_on_the_held_out_samples(compile):
+    """After every epoch, the loss (penalty included) and accuracy of the samples fit does not
+    train on, as PyTorch computes them for the parameters at that point."""
+    X, y = nn.data.make_spirals(60, n_classes=3, seed=4)
+    X_val, y_val = nn.data.make_spirals(30, n_classes=3, seed=5)
+    model = nn.MLP(2, [8, 3], rng=random.Random(2))
+    twin = nn.to_torch(model)
+    history = nn.fit(model, X, y, loss="cross_entropy", epochs=3, batch_size=16, l2=1e-3,
+                     optimizer=optim.Adam(model.parameters(), lr=0.05), seed=1,
+                     validation_data=(X_val, y_val), progress=False, compile=compile)  # fmt: skip
+    torch_opt = torch.optim.Adam(twin.parameters(), lr=0.05)
+    order = np.random.RandomState(1)
+    for epoch in range(3):
+        for chosen in np.array_split(order.permutation(len(X)), range(16, len(X), 16)):
+            torch_opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(twin(torch.tensor(X[chosen])),
+                                                     torch.tensor(y[chosen]))  # fmt: skip
+            loss = loss + 1e-3 * sum((p * p).sum() for p in twin.parameters())
+            loss.backward()
+            torch_opt.step()
+        with torch.no_grad():
+            scores = twin(torch.tensor(X_val))
+            val_loss = torch.nn.functional.cross_entropy(scores, torch.tensor(y_val))
+            val_loss += 1e-3 * sum((p * p).sum() for p in twin.parameters())
+        assert history["val_loss"][epoch] == pytest.approx(val_loss.item(), rel=1e-12)
+        right = accuracy_score(y_val, scores.argmax(dim=1).numpy())
+        assert history["val_accuracy"][epoch] == right
+    assert sorted(history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_trains_a_cnn_on_images_and_validates_it(compile):
+    """Samples of shape [channels][height][width] reach a convolution whole, eager or compiled,
+    and both train the same numbers."""
+    X, y = nn.data.load_digits()
+    X_train, X_val, y_train, y_val = nn.data.train_test_split(X[:120], y[:120], seed=0)
+
+    def train(compiled: bool) -> tuple[dict, nn.Module]:
+        rng = random.Random(3)
+        convolution = nn.Conv2d(1, 2, 3, rng=rng)
+        dense = nn.Layer(18, 10, activation="linear", rng=rng)
+        model = nn.Sequential(convolution, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), dense)
+        history = nn.fit(model, X_train, y_train, loss="cross_entropy", epochs=2, batch_size=32,
+                         optimizer=optim.Adam(model.parameters(), lr=0.01), progress=False,
+                         validation_data=(X_val, y_val), compile=compiled)  # fmt: skip
+        return history, model
+
+    history, model = train(compile)
+    twin = nn.to_torch(model)
+    with torch.no_grad():
+        scores = twin(torch.tensor(X_val))
+    loss = torch.nn.functional.cross_entropy(scores, torch.tensor(y_val)).item()
+    assert history["val_loss"][-1] == pytest.approx(loss, rel=1e-12)
+    assert history["val_accuracy"][-1] == accuracy_score(y_val, scores.argmax(dim=1).numpy())
+    other, _ = train(not compile)
+    for key in history:
+        assert other[key] == pytest.approx(history[key], rel=1e-12), key

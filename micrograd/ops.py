@@ -219,7 +219,6 @@ MAXIMUM = Op(
 )
 
 
-
 def _later_wins(F, a, b):
     return (F.plain(b) > F.plain(a)) | (F.plain(b) != F.plain(b))
 

@@ -1,7 +1,10 @@
 """`micrograd demo --dataset digits`: a CNN (or an MLP) learns scikit-learn's 8x8 handwritten
 digits through micrograd.compile, then the demo scores it on held-out digits and plots what it
 learned: the confusion matrix, the filters, the feature maps of one digit, the digits it got
-wrong, and the loss and accuracy curves."""
+wrong, and the loss and accuracy curves.
+
+Each ``plot_*`` function returns a matplotlib figure (notebook 08 shows them inline); the demo
+saves them as PNGs."""
 
 from __future__ import annotations
 
@@ -137,15 +140,22 @@ def digits_demo(args: argparse.Namespace):
 
 
 def _write_plots(args, network, history, X_test, y_test, predicted) -> None:
+    """Each plot_* figure into its file in args.out, and a line saying what it shows."""
     folder: Path = args.out
-    images = X_test.reshape(len(X_test), IMAGE_SIZE, IMAGE_SIZE)
     files = dict(zip(OUTPUT_NAMES, [folder / name for name in OUTPUT_NAMES]))
     accuracy = float(np.mean(predicted == y_test))
-    plot_confusion(y_test, predicted, files["confusion_matrix.png"])
-    plot_filters(network, files["filters.png"])
-    plot_feature_maps(network, X_test[0], int(y_test[0]), files["feature_maps.png"])
-    plot_misclassified(images, y_test, predicted, files["misclassified.png"])
-    plot_curves(history, files["curves.png"])
+    figures = {
+        "confusion_matrix.png": plot_confusion(y_test, predicted),
+        "filters.png": plot_filters(network),
+        "feature_maps.png": plot_feature_maps(network, X_test[0], int(y_test[0])),
+        "misclassified.png": plot_misclassified(X_test, y_test, predicted),
+        "curves.png": plot_curves(history),
+    }
+    import matplotlib.pyplot as plt
+
+    for name, figure in figures.items():
+        figure.savefig(files[name], dpi=110)
+        plt.close(figure)
     described = {
         "confusion_matrix.png": f"true against predicted digit on the test set ({accuracy:.1%})",
         "filters.png": "the first layer's learned filters",
@@ -159,7 +169,7 @@ def _write_plots(args, network, history, X_test, y_test, predicted) -> None:
         print(f"  {str(path):{width}}  {described[name]}")
 
 
-def plot_confusion(y_true: np.ndarray, predicted: np.ndarray, path: Path) -> None:
+def plot_confusion(y_true: np.ndarray, predicted: np.ndarray):
     import matplotlib.pyplot as plt
 
     counts = np.zeros((10, 10), dtype=int)
@@ -185,8 +195,7 @@ def plot_confusion(y_true: np.ndarray, predicted: np.ndarray, path: Path) -> Non
     correct = np.trace(counts)
     ax.set_title(f"test set: {correct} of {counts.sum()} right ({correct / counts.sum():.1%})")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def _first_weights(network) -> tuple[list[np.ndarray], str]:
@@ -209,7 +218,7 @@ def _grid(count: int, columns: int) -> tuple[int, int]:
     return -(-count // columns), columns
 
 
-def plot_filters(network, path: Path) -> None:
+def plot_filters(network):
     import matplotlib.pyplot as plt
 
     filters, title = _first_weights(network)
@@ -225,8 +234,7 @@ def plot_filters(network, path: Path) -> None:
             ax.set_title(str(k), fontsize=7)
     fig.suptitle(f"{title}\n(red: positive weight, blue: negative, one scale for all)", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def _stages(network, sample: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -247,7 +255,7 @@ def _stages(network, sample: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return stages
 
 
-def plot_feature_maps(network, sample: np.ndarray, label: int, path: Path) -> None:
+def plot_feature_maps(network, sample: np.ndarray, label: int):
     """The digit, then every stage's maps in a row, one colour scale per row (dark: 0)."""
     import matplotlib.pyplot as plt
 
@@ -279,13 +287,13 @@ def plot_feature_maps(network, sample: np.ndarray, label: int, path: Path) -> No
         fontsize=10,
     )
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9, wspace=0.12, hspace=0.45)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def plot_misclassified(images, y_true, predicted, path: Path) -> None:
+def plot_misclassified(X: np.ndarray, y_true: np.ndarray, predicted: np.ndarray):
     import matplotlib.pyplot as plt
 
+    images = np.asarray(X).reshape(len(X), IMAGE_SIZE, IMAGE_SIZE)
     wrong = np.flatnonzero(predicted != y_true)
     shown = wrong[:30]
     rows, columns = _grid(max(len(shown), 1), 10)
@@ -302,11 +310,10 @@ def plot_misclassified(images, y_true, predicted, path: Path) -> None:
     more = f" (the first {len(shown)})" if len(wrong) > len(shown) else ""
     fig.suptitle(f"{len(wrong)} of {len(y_true)} test digits misclassified{more}", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def plot_curves(history: dict[str, list[float]], path: Path) -> None:
+def plot_curves(history: dict[str, list[float]]):
     import matplotlib.pyplot as plt
 
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -330,5 +337,4 @@ def plot_curves(history: dict[str, list[float]], path: Path) -> None:
     accuracy_ax.set_title("accuracy")
     accuracy_ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig

@@ -26,6 +26,7 @@ EXPECTED = [
     "05_xor_and_universal_approximation",
     "06_gradients_vs_pytorch",
     "07_from_scalars_to_batches",
+    "08_convolutions_on_digits",
 ]
 
 # Notebooks whose printed text must match a fresh run (docs/build_notebooks.py rebuilds them).

@@ -23,6 +23,8 @@ import torch
 
 from micrograd import nn
 
+from . import by_hand
+
 torch.set_default_dtype(torch.float64)
 
 
@@ -44,11 +46,22 @@ def _moons():
     return X, (y * 2 - 1).astype(np.float64)
 
 
-def _digits():
-    from sklearn.datasets import load_digits
+def _digit_images():
+    X, y = nn.data.load_digits()
+    return X, y.astype(np.int64)
 
-    digits = load_digits()
-    return digits.data / 16.0, digits.target.astype(np.int64)
+
+def _digits():
+    X, y = _digit_images()
+    return X.reshape(len(X), -1), y
+
+
+def _cnn() -> nn.Module:
+    """The digits demo's CNN: two blocks of 3x3 convolution, ReLU, 2x2 max pool; 6,090
+    parameters."""
+    from micrograd.nn.digits_demo import cnn
+
+    return cnn([16, 32], "relu", random.Random(0))
 
 
 WORKLOADS = {
@@ -72,6 +85,14 @@ WORKLOADS = {
         "MLP(64, [64, 64, 10]), 1,797 rows, cross-entropy + Adam",
         lambda: nn.MLP(64, [64, 64, 10], init="he_uniform", rng=random.Random(0)),
         _digits,
+        "cross_entropy",
+        "adam",
+        0.01,
+    ),
+    "digits-cnn": Workload(
+        "the digits CNN (16 and 32 3x3 filters), 1,797 images, cross-entropy + Adam",
+        _cnn,
+        _digit_images,
         "cross_entropy",
         "adam",
         0.01,
@@ -144,6 +165,24 @@ def time_torch(workload: Workload, epochs: int) -> tuple[float, list[float]]:
     return time.perf_counter() - start, history
 
 
+def time_by_hand(workload: Workload, epochs: int) -> tuple[float, list[float]]:
+    """(seconds for the loop written by hand in numpy over epochs, loss history)."""
+    X, y = workload.make_data()
+    layers = by_hand.layers_of(nn.to_torch(workload.make_model()))
+    trainer = by_hand.Trainer(layers, workload.optimizer, workload.lr)
+    size = len(X) if workload.batch_size is None else workload.batch_size
+    history = []
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        total = 0.0
+        for first in range(0, len(X), size):
+            batch = slice(first, first + size)
+            total += trainer.step(X[batch], y[batch], workload.loss) * len(X[batch])
+        history.append(total / len(X))
+    return time.perf_counter() - start, history
+
+
 def eager_sample_seconds(workload: Workload, samples: int = 5) -> float:
     """One eager forward and backward pass of one sample (of loss and model), the median of
     a few: the unit the issue measures tracing in."""
@@ -167,7 +206,8 @@ class Scale:
     rounds: int
     epoch_seconds: dict = field(default_factory=dict)  # (workload, variant) -> [seconds]
     tracing: dict = field(default_factory=dict)  # workload -> (trace seconds, eager sample s)
-    agreement: dict = field(default_factory=dict)  # workload -> largest loss difference
+    agreement: dict = field(default_factory=dict)  # workload -> {variant: largest difference}
+    rows: dict = field(default_factory=dict)  # workload -> samples per epoch
 
 
 SHORT, LONG = 11, 41  # two fits: their difference leaves out tracing, setup and warm-up
@@ -184,13 +224,17 @@ def run(names=tuple(WORKLOADS), rounds: int = 5) -> Scale:
         _, compiled_history = time_compiled(workload, 11)
         _, torch_history = time_torch(workload, 11)
         trace = statistics.median(trace_seconds(workload) for _ in range(3))
-        result.agreement[name] = max(
-            abs(a - b) / max(1.0, abs(b)) for a, b in zip(compiled_history, torch_history)
-        )
+        _, numpy_history = time_by_hand(workload, 11)
+        result.agreement[name] = {
+            variant: max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(history, torch_history))
+            for variant, history in (("compiled", compiled_history), ("numpy", numpy_history))
+        }
         result.tracing[name] = (trace, eager_sample_seconds(workload))
+        result.rows[name] = len(workload.make_data()[0])
         timers = {
             "compiled": lambda n, w=workload: time_compiled(w, n)[0],
             "torch": lambda n, w=workload: time_torch(w, n)[0],
+            "numpy": lambda n, w=workload: time_by_hand(w, n)[0],
         }
         for _ in range(rounds):
             for variant, timer in timers.items():
@@ -198,28 +242,40 @@ def run(names=tuple(WORKLOADS), rounds: int = 5) -> Scale:
     return result
 
 
-def report(result: Scale) -> str:
+def report(result: Scale) -> list[str]:
+    """The table of steady epoch times, with ratios to PyTorch taken within each round."""
     lines = [
-        "| workload | fit(compile=True) per epoch | PyTorch per epoch | ratio | tracing | "
-        "tracing / one eager sample | losses agree to |",
-        "|---|--:|--:|--:|--:|--:|--:|",
+        "| workload | fit(compile=True) | PyTorch | numpy by hand | eager (estimated) | "
+        "compiled / PyTorch | numpy / PyTorch | tracing | tracing / one eager sample | "
+        "losses agree with PyTorch's to |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, workload in WORKLOADS.items():
         if (name, "compiled") not in result.epoch_seconds:
             continue
-        ours = result.epoch_seconds[name, "compiled"]
-        theirs = result.epoch_seconds[name, "torch"]
-        ratio = statistics.median(a / b for a, b in zip(ours, theirs))
+        seconds = {v: result.epoch_seconds[name, v] for v in ("compiled", "torch", "numpy")}
+
+        def ratio(variant: str, seconds=seconds) -> float:
+            pairs = zip(seconds[variant], seconds["torch"])
+            return statistics.median(a / b for a, b in pairs)
+
         trace, sample = result.tracing[name]
+        eager = sample * result.rows[name]
+        agree = max(result.agreement[name].values())
+        ms = {v: f"{statistics.median(t) * 1e3:.2f} ms" for v, t in seconds.items()}
         lines.append(
-            f"| {workload.name} | {statistics.median(ours) * 1e3:.2f} ms | "
-            f"{statistics.median(theirs) * 1e3:.2f} ms | {ratio:.2f}x | {trace * 1e3:.0f} ms | "
-            f"{trace / sample:.1f}x | {result.agreement[name]:.0e} |"
+            f"| {workload.name} | {ms['compiled']} | {ms['torch']} | {ms['numpy']} | "
+            f"{_seconds(eager)} | {ratio('compiled'):.2f}x | {ratio('numpy'):.2f}x | "
+            f"{trace * 1e3:.0f} ms | {trace / sample:.1f}x | {agree:.0e} |"
         )
-    return "\n".join(lines)
+    return lines
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds * 1e3:.0f} ms"
 
 
 if __name__ == "__main__":
     import sys
 
-    print(report(run(tuple(sys.argv[1:]) or tuple(WORKLOADS))))
+    print("\n".join(report(run(tuple(sys.argv[1:]) or tuple(WORKLOADS), rounds=3))))

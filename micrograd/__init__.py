@@ -18,7 +18,15 @@ from .ops import OPS, Op
 __version__ = "1.0.0"
 
 # From micrograd.draw, loaded on first use (graphviz only when a drawing is made).
-_DRAWING = ("draw_dot", "draw_step", "save_svg", "backward_steps", "save_backward_html", "to_json")
+_DRAWING = (
+    "draw_dot",
+    "draw_step",
+    "save_svg",
+    "backward_steps",
+    "save_backward_html",
+    "step_through",
+    "to_json",
+)
 
 __all__ = [
     "OPS",

@@ -35,7 +35,10 @@ class Op(str):
     the engine finds the rule on the same object and tells ops apart with ``is``.
 
     ``inputs`` names the inputs as the rules and ``doc`` do (``("a", "b")``);
-    ``commutative`` says whether their order can be ignored, as a drawing may.
+    ``commutative`` says whether their order can be ignored, as a drawing may;
+    ``partials`` writes each local derivative, d out / d input, as a formula in those names
+    and ``out`` (``("b", "a")`` for ``a * b``), which the step-through captions show next to
+    its number. Without them a caption gives the numbers alone.
     """
 
     name: str
@@ -45,6 +48,7 @@ class Op(str):
     doc: str
     inputs: tuple[str, ...]
     commutative: bool
+    partials: tuple[str, ...] | None
 
     def __new__(
         cls,
@@ -57,6 +61,7 @@ class Op(str):
         name: str | None = None,
         inputs: tuple[str, ...] | None = None,
         commutative: bool = False,
+        partials: tuple[str, ...] | None = None,
     ) -> Op:
         if not isinstance(symbol, str) or not symbol:
             raise TypeError(f"Op: the symbol must be a non-empty string, got {symbol!r}")
@@ -67,14 +72,28 @@ class Op(str):
         inputs = tuple(inputs) if inputs is not None else ("a", "b")[:arity]
         if len(inputs) != arity:
             raise ValueError(f"Op({symbol!r}): {arity} inputs need {arity} names, got {inputs!r}")
+        if partials is not None:
+            if isinstance(partials, str) or not all(isinstance(f, str) for f in partials):
+                raise TypeError(
+                    f"Op({symbol!r}): partials must be a tuple of formulas (strings), one per "
+                    f"input, got {partials!r}"
+                )
+            partials = tuple(partials)
+            if len(partials) != arity:
+                raise ValueError(
+                    f"Op({symbol!r}): partials must be {arity} formulas, one per input, got "
+                    f"{len(partials)}"
+                )
         name = name or symbol
-        return cls._make(symbol, arity, forward, derivative, doc, name, inputs, commutative)
+        op = cls._make(symbol, arity, forward, derivative, doc, name, inputs, commutative)
+        op.partials = partials
+        return op
 
     @classmethod
     def _make(cls, symbol, arity, forward, derivative, doc, name, inputs, commutative) -> Op:
         op = str.__new__(cls, symbol)
         op.name, op.arity, op.forward, op.derivative = name, arity, forward, derivative
-        op.doc, op.inputs, op.commutative = doc, inputs, commutative
+        op.doc, op.inputs, op.commutative, op.partials = doc, inputs, commutative, None
         return op
 
     def __call__(self, *inputs):
@@ -126,13 +145,16 @@ CONST = _leaf_kind("const", "a plain number lifted into the graph by an operatio
 
 ADD = Op(
     "+", 2, lambda F, a, b: a + b, lambda F, g, out, a, b: (g, g), "a + b",
-    name="add", commutative=True,
+    name="add", commutative=True, partials=("1", "1"),
 )  # fmt: skip
 # a - b is one fused node rather than a + (-b): losses are full of differences.
-SUB = Op("-", 2, lambda F, a, b: a - b, lambda F, g, out, a, b: (g, -g), "a - b", name="sub")
+SUB = Op(
+    "-", 2, lambda F, a, b: a - b, lambda F, g, out, a, b: (g, -g), "a - b",
+    name="sub", partials=("1", "-1"),
+)  # fmt: skip
 MUL = Op(
     "*", 2, lambda F, a, b: a * b, lambda F, g, out, a, b: (g * b, g * a), "a * b",
-    name="mul", commutative=True,
+    name="mul", commutative=True, partials=("b", "a"),
 )  # fmt: skip
 # a / b is fused rather than a * b ** -1: it is exact where the composition rounds twice.
 DIV = Op(
@@ -142,8 +164,9 @@ DIV = Op(
     lambda F, g, out, a, b: (F.div(g, b), -g * F.div(out, b)),
     "a / b",
     name="div",
+    partials=("1 / b", "-out / b"),
 )
-NEG = Op("neg", 1, lambda F, a: -a, lambda F, g, out, a: (-g,), "-a")
+NEG = Op("neg", 1, lambda F, a: -a, lambda F, g, out, a: (-g,), "-a", partials=("-1",))
 POW = Op(
     "**",
     2,
@@ -156,23 +179,44 @@ POW = Op(
     ),
     "a ** b",
     name="pow",
+    partials=("b * a ** (b - 1)", "out * log(a)"),
 )
-ABS = Op("abs", 1, lambda F, a: abs(a), lambda F, g, out, a: (g * F.sign(a),), "|a|")
-EXP = Op("exp", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (g * out,), "exp(a) = e ** a")
-LOG = Op("log", 1, lambda F, a: F.log(a), lambda F, g, out, a: (F.div(g, a),), "log(a), natural")
+ABS = Op(
+    "abs", 1, lambda F, a: abs(a), lambda F, g, out, a: (g * F.sign(a),), "|a|",
+    partials=("sign(a)",),
+)  # fmt: skip
+EXP = Op(
+    "exp", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (g * out,), "exp(a) = e ** a",
+    partials=("exp(a) = out",),
+)  # fmt: skip
+LOG = Op(
+    "log", 1, lambda F, a: F.log(a), lambda F, g, out, a: (F.div(g, a),), "log(a), natural",
+    partials=("1 / a",),
+)  # fmt: skip
 # log1p is its own op because log(1 + a) loses every digit of a tiny a in the rounding of 1 + a.
 LOG1P = Op(
-    "log1p", 1, lambda F, a: F.log1p(a), lambda F, g, out, a: (F.div(g, 1 + a),), "log(1 + a)"
-)
-SQRT = Op("sqrt", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (F.div(g, 2 * out),), "sqrt(a)")
-SIN = Op("sin", 1, lambda F, a: F.sin(a), lambda F, g, out, a: (g * F.cos(a),), "sin(a)")
-COS = Op("cos", 1, lambda F, a: F.cos(a), lambda F, g, out, a: (g * -F.sin(a),), "cos(a)")
+    "log1p", 1, lambda F, a: F.log1p(a), lambda F, g, out, a: (F.div(g, 1 + a),), "log(1 + a)",
+    partials=("1 / (1 + a)",),
+)  # fmt: skip
+SQRT = Op(
+    "sqrt", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (F.div(g, 2 * out),), "sqrt(a)",
+    partials=("1 / (2 * out)",),
+)  # fmt: skip
+SIN = Op(
+    "sin", 1, lambda F, a: F.sin(a), lambda F, g, out, a: (g * F.cos(a),), "sin(a)",
+    partials=("cos(a)",),
+)  # fmt: skip
+COS = Op(
+    "cos", 1, lambda F, a: F.cos(a), lambda F, g, out, a: (g * -F.sin(a),), "cos(a)",
+    partials=("-sin(a)",),
+)  # fmt: skip
 TANH = Op(
     "tanh",
     1,
     lambda F, a: F.tanh(a),
     lambda F, g, out, a: (g * (1 - out * out),),
     "tanh(a) = (e**a - e**-a) / (e**a + e**-a)",
+    partials=("1 - out ** 2",),
 )
 SIGMOID = Op(
     "sigmoid",
@@ -182,6 +226,7 @@ SIGMOID = Op(
     lambda F, a: F.div(1.0, 1.0 + F.exp(-a)),
     lambda F, g, out, a: (g * (1 - out) * out,),
     "sigmoid(a) = 1 / (1 + exp(-a))",
+    partials=("out * (1 - out)",),
 )
 RELU = Op(
     "relu",
@@ -190,6 +235,7 @@ RELU = Op(
     lambda F, a: F.where(F.plain(a) < 0, 0.0, a),
     lambda F, g, out, a: (F.where(F.plain(out) <= 0, 0.0, g),),
     "relu(a) = max(a, 0)",
+    partials=("1 if out > 0 else 0",),
 )
 LEAKY_RELU = Op(
     "leaky_relu",
@@ -201,6 +247,7 @@ LEAKY_RELU = Op(
     ),
     "leaky_relu(a, alpha) = a if a > 0 else alpha * a",
     inputs=("a", "alpha"),
+    partials=("1 if a > 0 else alpha", "0 if a > 0 else a"),
 )
 
 # maximum is what lets a loss stay branch-free, so that micrograd.compile can trace it: a
@@ -216,6 +263,7 @@ MAXIMUM = Op(
     ),
     "maximum(a, b) = a if a >= b else b",
     commutative=True,
+    partials=("1 if a > b, 1/2 if a == b, else 0", "1 if b > a, 1/2 if a == b, else 0"),
 )
 
 
@@ -234,6 +282,7 @@ FIRST_MAX = Op(
         F.where(_later_wins(F, a, b), g, 0.0),
     ),
     "first_max(a, b) = b if b > a or b is nan, else a: on a tie, the first",
+    partials=("1 if out is a, else 0", "1 if out is b, else 0"),
 )
 
 OPS: dict[str, Op] = {

@@ -1,6 +1,7 @@
 """The `micrograd` console command. `micrograd demo` trains a small network on a toy data set
-and writes pictures of what it learned: the decision boundary, the loss curve, the graph of
-one neuron, and a web page that steps through backpropagation (see nn.demo). On the
+and writes pictures of what it learned: its scores over the plane with the decision boundary,
+the loss curve, the graph of karpathy's lecture neuron with its gradients, and a web page that
+steps through backpropagation (see nn.demo). On the
 handwritten digits it trains a CNN or an MLP and plots what that learned (nn.digits_demo)."""
 
 from __future__ import annotations
@@ -103,10 +104,14 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "it learned",
         description=(
             "Train an MLP on a toy data set, print the final loss and accuracy, and write\n"
-            "into the output folder: the decision boundary and the loss curve (PNG), the\n"
-            "graph of one trained neuron (SVG) and a page stepping through its backward\n"
-            "pass (HTML). Two-class data sets use the hinge loss, three-class ones\n"
-            "cross-entropy, both plus 1e-4 * sum(w**2).\n\n"
+            "into the output folder (PNG): the network's score (two classes) or class\n"
+            "probabilities (three) over the plane, scored on a 300x300 grid through\n"
+            "micrograd.compile, with the decision boundary as a line; and the loss (log\n"
+            "scale) and accuracy curves. Two-class data sets use the hinge loss, three-class\n"
+            "ones cross-entropy, both plus 1e-4 * sum(w**2). It also draws karpathy's\n"
+            "lecture neuron o = tanh(x1*w1 + x2*w2 + b) after o.backward(), each grad being\n"
+            "d o / d (that node) (SVG), with a page stepping through its backward pass\n"
+            "(HTML).\n\n"
             "--dataset digits trains a CNN (--model cnn, the default there) or an MLP on\n"
             "80% of scikit-learn's 1,797 handwritten digits (8x8 pixels) with cross-entropy,\n"
             "prints `test accuracy NN.N%` on the other 20%, and writes PNGs: the confusion\n"

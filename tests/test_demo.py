@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -10,11 +13,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import micrograd.nn.demo as demo_module
+import numpy as np
 import pytest
+import torch
 from micrograd.nn.cli import main
 from micrograd.nn.demo import DIVERGENCE_FACTOR, OUTPUT_NAMES, diverged
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
 SMALL = ["--samples", "40", "--layers", "4", "--epochs", "3"]
 
 
@@ -45,24 +51,65 @@ def test_demo_writes_pngs(demo_run):
         assert str(path) in stdout  # the demo tells the user where its files are
 
 
-def test_demo_writes_a_parsable_svg_of_a_neuron(demo_run):
+LECTURE = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+
+
+def lecture_grads() -> dict[str, float]:
+    """d o / d node for karpathy's lecture neuron o = tanh(x1*w1 + x2*w2 + b), by PyTorch."""
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in LECTURE.items()}
+    n = t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]
+    n.retain_grad()
+    o = torch.tanh(n)
+    o.backward()
+    return {k: v.grad.item() for k, v in t.items()} | {"n": n.grad.item(), "o": 1.0}
+
+
+def svg_nodes(path: Path) -> dict[str, list[str]]:
+    """label -> the texts of its box, for every Value drawn in the SVG."""
+    root = ET.parse(path).getroot()
+    nodes = {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class", "").startswith("node"):
+            texts = [t.text for t in group.iter(f"{SVG}text") if t.text]
+            if any(t.startswith("grad ") for t in texts):
+                nodes[texts[0]] = texts
+    return nodes
+
+
+def test_demo_draws_the_lecture_neuron_with_torchs_gradients_and_says_what_they_mean(demo_run):
     out, stdout = demo_run
     path = out / "neuron.svg"
-    root = ET.parse(path).getroot()
-    assert root.tag.endswith("svg")
-    texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
-    assert "tanh" in texts or "relu" in texts  # the neuron's activation is drawn
-    assert str(path) in stdout
+    nodes = svg_nodes(path)
+    expected = lecture_grads()
+    assert set(expected) <= set(nodes)
+    for label, grad in expected.items():
+        shown = next(t for t in nodes[label] if t.startswith("grad "))
+        assert float(shown[len("grad ") :]) == pytest.approx(grad, rel=1e-3, abs=1e-12), label
+    assert len({round(g, 6) for g in expected.values()}) >= 4  # not all 1: the chain rule shows
+    texts = " ".join(t.text or "" for t in ET.parse(path).getroot().iter(f"{SVG}text"))
+    assert "tanh" in texts and "each grad is d o / d (that node)" in texts
+    line = next(line for line in stdout.splitlines() if str(path) in line)
+    assert "d o / d (that node)" in line  # the demo's own words for what it wrote
+
+
+def stepper_frames(text: str) -> list[dict]:
+    data = re.search(r'<script type="application/json" class="mg-data">(.*?)</script>', text, re.S)
+    return json.loads(data.group(1))["frames"]
 
 
 def test_demo_writes_the_backward_page(demo_run):
     out, stdout = demo_run
     path = out / "backward.html"
-    html = path.read_text()
-    assert html.lstrip().lower().startswith("<!doctype html")
-    # relu(b + w1*x1 + w2*x2) is five operations, so backward takes five steps: one frame each
-    assert html.count('class="frame"') == 5
-    assert html.count("<svg") == 5
+    text = path.read_text()
+    assert text.lstrip().lower().startswith("<!doctype html")
+    frames = stepper_frames(text)
+    # tanh(x1*w1 + x2*w2 + b) is five operations, so backward takes five steps: one frame each
+    assert len(frames) == 5 and all(frame["view"].startswith("<svg") for frame in frames)
+    do_dn = lecture_grads()["n"]
+    assert frames[0]["caption"].startswith(
+        f"Step 1: o = tanh(n), and o.grad = 1.000. The chain rule: do/dn = 1 - o ** 2 = "
+        f"{do_dn:.4f}, so n.grad += 1.000 × {do_dn:.4f} = {do_dn:.4f}."
+    )
     assert str(path) in stdout
 
 
@@ -103,6 +150,10 @@ def test_without_graphviz_the_demo_still_finishes_and_says_how_to_install_it(tmp
     assert "graphviz" in result.stderr.lower()
     assert (tmp_path / "decision_boundary.png").read_bytes()[:8] == PNG_SIGNATURE
     assert "digraph" in (tmp_path / "neuron.dot").read_text()
+    frames = stepper_frames((tmp_path / "backward.html").read_text())
+    assert len(frames) == 5 and all(frame["view"].startswith("<table") for frame in frames)
+    assert "Graphviz" in (tmp_path / "backward.html").read_text()  # the page says what is missing
+    assert "a table of its nodes" in result.stdout and "backward.html" in result.stdout
 
 
 def test_help_explains_the_options(capsys):
@@ -286,3 +337,25 @@ def test_help_states_the_limits_checked_before_training(capsys):
 def test_every_file_the_demo_writes_is_one_the_command_checks(demo_run):
     out, _ = demo_run
     assert {path.name for path in out.iterdir()} <= set(OUTPUT_NAMES)
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_the_boundary_plot_scores_a_fine_grid_as_pytorch_does(outputs):
+    from micrograd.nn import MLP, to_torch
+
+    model = MLP(2, [8, outputs], activation="tanh", rng=random.Random(3))
+    X = np.array([[-1.0, 0.5], [2.0, -0.25], [0.3, 1.5]])
+    surface = demo_module.decision_surface(model, X, size=40)
+    assert surface.xs[0] == -1.5 and surface.xs[-1] == 2.5  # the data's range, padded by 0.5
+    assert surface.ys[0] == -0.75 and surface.ys[-1] == 2.0
+    grid_x, grid_y = np.meshgrid(surface.xs, surface.ys)
+    points = torch.tensor(np.column_stack([grid_x.ravel(), grid_y.ravel()]))
+    expected = to_torch(model)(points).detach().numpy()
+    scores = surface.scores.reshape(len(points), -1)  # scores[i, j] is at (xs[j], ys[i])
+    np.testing.assert_allclose(scores, expected.reshape(len(points), -1), rtol=1e-12, atol=1e-14)
+    if outputs == 1:
+        with pytest.raises(ValueError, match="needs k scores per point"):
+            surface.probabilities()
+    else:
+        softmax = torch.softmax(torch.tensor(surface.scores), dim=-1).numpy()
+        np.testing.assert_allclose(surface.probabilities(), softmax, rtol=1e-12, atol=1e-15)

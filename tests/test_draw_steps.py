@@ -4,7 +4,6 @@ highlighting; and huge graphs: refused before any frame is built, frames in line
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shutil
@@ -75,6 +74,18 @@ def test_each_frame_sends_its_grad_along_every_input_edge():
     assert len(square.edges) == 2 and square.edges[0].amount == square.edges[1].amount
 
 
+EDGE = re.compile(r"^\s*v(\d+) -> o(\d+) \[label=<(.*)>(.*)\]$", re.M)
+
+
+def edge_labels(source: str) -> list[tuple[int, int, str, str, bool]]:
+    """(input, op, the amount's text, its colour, drawn red) for every input edge."""
+    found = []
+    for tail, head, label, rest in EDGE.findall(source):
+        color, amount = re.findall(r'<FONT COLOR="([^"]+)">(?:<B>)?([^<]+)', label)[-1]
+        found.append((int(tail), int(head), amount, color, 'color="#dc2626"' in rest))
+    return found
+
+
 def test_draw_step_highlights_current_node_and_sent_edges():
     out, _ = graph(*POINT)
     frames = list(backward_steps(out))
@@ -83,12 +94,29 @@ def test_draw_step_highlights_current_node_and_sent_edges():
     current = re.search(rf"^\s*v{frame.index} \[.*$", source, re.M).group(0)
     assert 'class="value current"' in current or 'class="root current"' in current
     assert source.count("current") == 1
-    red_edges = re.findall(r"^\s*v(\d+) -> o(\d+) \[.*xlabel", source, re.M)
-    assert red_edges == [(str(e.source), str(frame.index)) for e in frame.edges]
+    edges = edge_labels(source)
+    red = [(tail, head) for tail, head, _, _, is_red in edges if is_red]
+    assert red == [(e.source, frame.index) for e in frame.edges]
     unknown = [i for i in range(len(frame.graph.nodes)) if i not in frame.grads]
     assert unknown and source.count("grad ?") == len(
         [i for i in unknown if frame.graph.kinds[i] != "const"]
     )
+
+
+def test_every_frame_labels_every_edge_so_the_layout_stays_still():
+    out, _ = graph(*POINT)
+    frames = list(backward_steps(out))
+    step_of = {f.index: f.step for f in frames}  # an op's edges are sent at its node's step
+    amounts = {(e.source, e.target, e.slot): e.amount for f in frames for e in f.edges}
+    for frame in frames:
+        edges = edge_labels(draw_step(frame).source)
+        assert len(edges) == len(amounts)  # every input edge, in every frame
+        for _, head, _, color, _ in edges:
+            sent = step_of[head]
+            expected = "#dc2626" if sent == frame.step else "#374151"
+            assert color == (expected if sent <= frame.step else "#ffffff00"), (frame.step, head)
+        shown = sorted(float(amount) for _, _, amount, _, _ in edges)
+        assert shown == pytest.approx(sorted(amounts.values()), rel=1e-3)
 
 
 def test_html_refuses_a_leaf_and_too_many_frames(tmp_path):
@@ -99,13 +127,20 @@ def test_html_refuses_a_leaf_and_too_many_frames(tmp_path):
         save_backward_html(out, tmp_path / "x.html", max_frames=2)
 
 
+def page_data(text: str) -> dict:
+    """The frames and final gradients a stepper keeps as JSON inside its page."""
+    found = re.search(r'<script type="application/json" class="mg-data">(.*?)</script>', text, re.S)
+    return json.loads(found.group(1))
+
+
 @NEEDS_DOT
 def test_html_is_byte_identical_across_runs(tmp_path):
     first = save_backward_html(graph(*POINT)[0], tmp_path / "one.html").read_bytes()
     second = save_backward_html(graph(*POINT)[0], tmp_path / "two.html").read_bytes()
-    assert first == second and first.count(b'class="frame"') == len(
-        list(backward_steps(graph(*POINT)[0]))
-    )
+    assert first == second
+    frames = page_data(first.decode())["frames"]
+    assert len(frames) == len(list(backward_steps(graph(*POINT)[0])))
+    assert all(frame["view"].startswith("<svg") for frame in frames)
 
 
 def test_top_level_names_load_lazily():
@@ -121,18 +156,19 @@ def test_top_level_names_load_lazily():
 
 
 def test_captions_write_symbols_between_inputs_and_names_as_calls():
-    from micrograd.viz.steps import caption
-
     a, b = micrograd.Value(0.5, label="a"), micrograd.Value(-2.0, label="b")
+    unnamed = micrograd.Value(0.5)
     shapes = {
-        a * b: r"= #\d+ \(a\) \* #\d+ \(b\) has grad",
-        a.leaky_relu(b): r"= leaky_relu\(#\d+ \(a\), #\d+ \(b\)\) has grad",
-        a.maximum(b): r"= maximum\(#\d+ \(a\), #\d+ \(b\)\) has grad",
-        a.log1p(): r"= log1p\(#\d+ \(a\)\) has grad",
+        a * b: r"^Step 1: #2 = a \* b, and #2\.grad = 1\.000\.",
+        a.leaky_relu(b): r"^Step 1: #2 = leaky_relu\(a, b\), and",
+        a.maximum(b): r"^Step 1: #2 = maximum\(a, b\), and",
+        a.log1p(): r"^Step 1: #1 = log1p\(a\), and",
+        unnamed * a: r"^Step 1: #2 = #\d \* a, and",  # unlabelled: called by its number
+        (a * b).tanh(): r"^Step 2: #2 = a \* b, and",
     }
     for root, shape in shapes.items():
-        first = next(iter(backward_steps(root)))
-        assert re.search(shape, caption(first)), caption(first)
+        last = list(backward_steps(root))[-1]
+        assert re.search(shape, steps.caption(last)), steps.caption(last)
 
 
 def repeated_input(x: float = 0.8):
@@ -227,7 +263,7 @@ def test_html_keeps_a_running_total_instead_of_asking_each_frame(tmp_path, monke
 
     monkeypatch.setattr(steps.Frame, "grads", property(replay))
     text = save_backward_html(graph(*POINT)[0], tmp_path / "page.html").read_text()
-    final = json.loads(html.unescape(re.search(r'data-final-grads="([^"]*)"', text).group(1)))
+    final = page_data(text)["final_grads"]
     fresh, _ = graph(*POINT)
     fresh.backward()
     expected = [node.grad for node in micrograd.topological_order(fresh)]

@@ -81,14 +81,16 @@ def build(
     max_depth: int | None = None,
     current: int | None = None,
     numbered: bool = False,
-    sent: Mapping[tuple[int, int], float] | None = None,
+    flow: Mapping[tuple[int, int], tuple[float, str]] | None = None,
     max_nodes: int | None = None,
     refuse: bool = False,
 ):
     """The Digraph for graph with these grads (None: not known yet), the node ``current``
-    highlighted and the edges in ``sent`` ({(target, slot): amount}) labelled in red;
-    ``numbered`` shows each Value's index (#i, its position in topological order). Past
-    ``max_nodes`` nodes it refuses to render, or with ``refuse`` to be built at all."""
+    highlighted; ``flow`` ({(target, slot): (amount, state)}) labels input edges with the
+    gradient they carry in a backward step: red when "sent" now, grey when "done" before,
+    invisible (but laid out) while "pending". ``numbered`` shows each Value's index (#i, its
+    position in topological order). Past ``max_nodes`` nodes it refuses to render, or with
+    ``refuse`` to be built at all."""
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     if collapse and group is None:
@@ -105,7 +107,7 @@ def build(
     dot.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.15", ranksep="0.3")
     dot.attr("node", fontname=FONT, fontsize="10", margin="0")
     dot.attr("edge", fontname=FONT, fontsize="9", color="#4b5563", arrowsize="0.6")
-    sent = sent or {}
+    flow = flow or {}
     clusters: dict[str, list[tuple[str, dict]]] = {}
     plain: list[tuple[str, dict]] = []
     for i in sorted(values):
@@ -124,7 +126,7 @@ def build(
             cluster.attr(color="#9ca3af", fontsize="11", labeljust="l")
             for node_name, attrs in entries:
                 cluster.node(node_name, **attrs)
-    _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sent)
+    _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, flow)
     if legend:
         _add_legend(dot, {graph.kinds[i] for i in shown - boxed})
     return dot
@@ -186,7 +188,7 @@ def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
     }
 
 
-def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sent) -> None:
+def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, flow) -> None:
     """Input edges into op nodes (one per input, so a + a draws two), op -> output edges,
     and one edge per pair of collapsed boxes (labelled with how many it stands for)."""
     ids = box_ids(groups, boxed)
@@ -209,6 +211,7 @@ def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sen
         if any(j not in shown for j in inputs):
             dot.node(f"x{i}", label="⋯", shape="plaintext", id=f"x{i}")
             dot.edge(f"x{i}", f"o{i}", style="dashed")
+        op = graph.nodes[i]._op
         for slot, j in enumerate(inputs):
             if j not in shown:
                 continue
@@ -216,21 +219,38 @@ def _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, sen
                 key = (ids[groups[j]], f"o{i}")
                 box_edges[key] = box_edges.get(key, 0) + 1
                 continue
+            # where input order matters, the edge names its input (a / b: which is a)
+            slot_name = op.inputs[slot] if op.arity == 2 and not op.commutative else None
+            amount, state = flow.get((i, slot), (None, None))
+            if amount is None and amounts is not None:
+                amount, state = amounts[slot], "done"
             attrs = {}
-            op = graph.nodes[i]._op
-            if op.arity == 2 and not op.commutative:  # where input order matters, name them
-                # (headlabels are placed after layout, so frames keep still)
-                attrs = {"headlabel": printable(op.inputs[slot]), "labelfontcolor": "#6b7280"}
-            if (i, slot) in sent:
-                amount = fmt(sent[(i, slot)])
-                attrs |= {"color": CURRENT, "penwidth": "2", "fontcolor": CURRENT, "xlabel": amount}
-            elif amounts is not None:
-                attrs |= {"label": fmt(amounts[slot])}
+            if state == "sent":
+                attrs = {"color": CURRENT, "penwidth": "2"}
+            label = _edge_label(slot_name, amount, state)
+            if label:
+                attrs["label"] = label
             dot.edge(f"v{j}", f"o{i}", **attrs)
     few = len(box_edges) <= 40  # past that, count labels become a forest of dummy nodes
     for (tail, head), count in box_edges.items():
         label = f"×{count}" if few and count > 1 else None
         dot.edge(tail, head, label=label, penwidth="1.5" if few else "0.6")
+
+
+EDGE_TEXT = {"sent": CURRENT, "done": "#374151", "pending": "#ffffff00"}  # pending: unseen
+
+
+def _edge_label(slot_name: str | None, amount: float | None, state: str | None) -> str | None:
+    """An input edge's label: the input's name in grey (for a / b), and the gradient it
+    carries back, coloured by state (see build)."""
+    parts = []
+    if slot_name is not None:
+        parts.append(f'<FONT COLOR="#6b7280">{html.escape(printable(slot_name))}</FONT>')
+    if amount is not None:
+        bold = state == "sent"
+        text = f"<B>{fmt(amount)}</B>" if bold else fmt(amount)
+        parts.append(f'<FONT COLOR="{EDGE_TEXT[state]}">{text}</FONT>')
+    return f"<{' '.join(parts)}>" if parts else None
 
 
 def _add_legend(dot, kinds: set[str]) -> None:

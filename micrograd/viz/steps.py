@@ -1,9 +1,8 @@
-"""The backward pass, one step at a time: frames for a notebook, and one HTML page."""
+"""The backward pass, one step at a time: frames, their captions (the chain rule at each
+step), a stepper inside a notebook, and one HTML page."""
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,9 +12,9 @@ from pathlib import Path
 
 from ..backward import walk_aside
 from .dot import MAX_NODES, build
-from .graph import Graph, fmt, index_graph, printable
+from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
-from .render import svg_texts
+from .stepper import stepper_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +97,16 @@ def _frames(graph: Graph) -> Iterator[Frame]:
         graph.root, observe=lambda node, grad, local_grads: steps.append((node, grad, local_grads))
     )
     walk = Walk(graph, [])
-    for step, (node, node_grad, local_grads) in enumerate(steps):
+    for node, _, amounts in steps:
         i = graph.index[node]
-        edges = tuple(
-            Edge(j, i, slot, float(amount))
-            for slot, (j, amount) in enumerate(zip(graph.inputs(i), local_grads))
+        walk.sent.append(
+            tuple(
+                Edge(j, i, slot, float(amount))
+                for slot, (j, amount) in enumerate(zip(graph.inputs(i), amounts))
+            )
         )
-        walk.sent.append(edges)
-        yield Frame(step, i, node, node_grad, edges, walk)
+    for step, ((node, node_grad, _), edges) in enumerate(zip(steps, walk.sent)):
+        yield Frame(step, graph.index[node], node, node_grad, edges, walk)
 
 
 def draw_step(frame: Frame, rankdir: str = "LR", **options):
@@ -118,67 +119,148 @@ def draw_step(frame: Frame, rankdir: str = "LR", **options):
 def _draw(frame: Frame, grads: dict[int, float], rankdir: str = "LR", **options):
     """draw_step with the gradients known after frame given, rather than replayed."""
     known = [grads.get(i) for i in range(len(frame.graph.nodes))]
-    sent = {(edge.target, edge.slot): edge.amount for edge in frame.edges}
+    # every edge is labelled in every frame (the amount it carries, shown once sent), so
+    # that the layout stays still from frame to frame and labels are placed among the nodes
+    flow = {
+        (edge.target, edge.slot): (edge.amount, _state(step, frame.step))
+        for step, edges in enumerate(frame.walk.sent)
+        for edge in edges
+    }
     options.setdefault("numbered", True)
     options.setdefault("max_nodes", MAX_NODES)
-    return build(frame.graph, known, rankdir, current=frame.index, sent=sent, **options)
+    return build(frame.graph, known, rankdir, current=frame.index, flow=flow, **options)
+
+
+def _state(step: int, now: int) -> str:
+    return "sent" if step == now else ("done" if step < now else "pending")
 
 
 def caption(frame: Frame) -> str:
-    """What this step does: 'Step 3: #10 = #6 * #9 has grad 1.000; the chain rule sends
-    2.000 to #6 and -0.3969 to #9.'"""
-    graph = frame.graph
-    inputs = [_name(graph, edge.source) for edge in frame.edges]
-    op = str(frame.node._op)
-    if len(inputs) == 2 and not op.isidentifier():  # a * b, but leaky_relu(a, alpha)
-        formula = f"{inputs[0]} {op} {inputs[1]}"
-    else:
-        formula = f"{op}({', '.join(inputs)})"
-    sends = " and ".join(f"{fmt(edge.amount)} to {name}" for edge, name in zip(frame.edges, inputs))
-    return (
-        f"Step {frame.step + 1}: {_name(graph, frame.index)} = {formula} has grad "
-        f"{fmt(frame.grad)}; the chain rule sends {sends}."
+    """What this step does, as the chain rule in symbols and numbers. For c = a * b with
+    c.grad = 5 and b = 3: 'Step 1: c = a * b, and c.grad = 5.000. The chain rule: dc/da = b
+    = 3.000, so a.grad += 5.000 × 3.000 = 15.00; dc/db = a = ...'. Each local derivative
+    is the op row's formula (Op.partials) in the inputs' names; an input that already had a
+    gradient shows the sum it accumulates. Constants (the 2 of 2 * x) are left out: their
+    gradients are never used."""
+    graph, node = frame.graph, frame.node
+    before = {len(graph.nodes) - 1: 1.0}  # what each node had received before this step
+    for edges in islice(frame.walk.sent, frame.step):
+        _receive(before, edges)
+    names = [_name(graph, edge.source) for edge in frame.edges]
+    out = _name(graph, frame.index)
+    head = f"Step {frame.step + 1}: {out} = {_formula(node._op, names)}, and {out}.grad = "
+    head += f"{fmt(frame.grad)}."
+    locals_ = local_grads(node, 1.0)  # the rules are linear in the gradient: at 1, d out/d in
+    partials = node._op.partials or (None,) * len(frame.edges)
+    symbols = dict(zip(node._op.inputs, names), out=out)
+    parts = []
+    for edge, name, local, partial in zip(frame.edges, names, locals_, partials):
+        if graph.kinds[edge.source] == "const":
+            continue
+        derivative = f"d{out}/d{name} = "
+        if partial is not None:
+            written = _substituted(partial, symbols)
+            derivative += written if _is_number(written) else f"{written} = {fmt(local)}"
+        else:  # an op without formulas: its rule's number only
+            derivative += f"{fmt(local)} (by the op's derivative rule)"
+        sum_ = f"{name}.grad += {fmt(frame.grad)} × {fmt(local)} = {fmt(edge.amount)}"
+        if edge.source in before:  # a repeated input: the gradients add up
+            total = before[edge.source] + edge.amount
+            sum_ += f", now {fmt(before[edge.source])} + {fmt(edge.amount)} = {fmt(total)}"
+        before[edge.source] = before.get(edge.source, 0.0) + edge.amount
+        parts.append(f"{derivative}, so {sum_}")
+    if not parts:
+        return f"{head} Its inputs are constants: nothing to send."
+    return f"{head} The chain rule: " + "; ".join(parts) + "."
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _formula(op, names: list[str]) -> str:
+    if len(names) == 2 and not op.isidentifier():  # a * b, but leaky_relu(a, alpha)
+        return f"{names[0]} {op} {names[1]}"
+    return f"{op}({', '.join(names)})"
+
+
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_FUNCTIONS = {"exp", "log", "sign", "sin", "cos", "tanh", "sqrt", "if", "else", "is", "nan"}
+
+
+def _substituted(formula: str, symbols: dict[str, str]) -> str:
+    """formula with each input name (a, b, alpha, out) replaced by the node it stands for."""
+    return _SYMBOL.sub(
+        lambda m: m.group() if m.group() in _FUNCTIONS else symbols.get(m.group(), m.group()),
+        formula,
     )
 
 
 def _name(graph: Graph, i: int) -> str:
-    label = graph.nodes[i].label
-    return f"#{i} ({printable(label)})" if label else f"#{i}"
+    """A node as captions name it: its label, its number (#i) if it has none, the number
+    itself for a constant; in brackets if the label is not one word (x1*w1)."""
+    node = graph.nodes[i]
+    if graph.kinds[i] == "const":
+        return fmt(node.data)
+    if not node.label:
+        return f"#{i}"
+    label = printable(node.label)
+    return label if _SYMBOL.fullmatch(label) else f"({label})"
+
+
+def _stepper(root, params, max_frames: int, keys: str, caller: str, **options) -> str:
+    """The stepper's HTML for root's backward pass (see micrograd.viz.stepper). Refuses a root
+    with more than max_frames steps before building any frame."""
+    graph = index_graph(root, params)
+    count = step_count(graph)
+    if not count:
+        raise ValueError(f"{caller}: root is a leaf; there is no backward pass to show")
+    if count > max_frames:
+        raise ValueError(
+            f"{caller}: {count} steps is more than max_frames={max_frames}; "
+            "draw a smaller graph or raise max_frames"
+        )
+    running: dict[int, float] = {len(graph.nodes) - 1: 1.0}  # each frame adds its edges
+    frames, dots = [], []
+    for frame in _frames(graph):
+        _receive(running, frame.edges)
+        frames.append(frame)
+        dots.append(_draw(frame, running, refuse=True, **options))  # too big: refused at once
+    return stepper_html(graph, frames, running, dots, keys)
 
 
 def save_backward_html(
     root, path: str | PathLike, params: object = None, max_frames: int = 400, **options
 ) -> Path:
     """Write one self-contained HTML page (inline SVG, CSS and JS; no network) walking
-    through root's backward pass: Previous/Next buttons, a slider and the arrow keys.
-    Refuses a root with more than max_frames steps before building any frame."""
-    graph = index_graph(root, params)
-    count = step_count(graph)
-    if not count:
-        raise ValueError("save_backward_html: root is a leaf; there is no backward pass to show")
-    if count > max_frames:
-        raise ValueError(
-            f"save_backward_html: {count} steps is more than max_frames={max_frames}; "
-            "draw a smaller graph or raise max_frames"
-        )
-    grads: dict[int, float] = {len(graph.nodes) - 1: 1.0}  # running: each frame adds its edges
-    dots, heads = [], []
-    for frame in _frames(graph):
-        _receive(grads, frame.edges)
-        dots.append(_draw(frame, grads, refuse=True, **options))  # too big: refused at once
-        heads.append(
-            f'<section class="frame" data-step="{frame.step}" data-node="{frame.index}" '
-            f'data-caption="{html.escape(caption(frame))}" hidden>'
-        )
-    sections = []
-    for step, (head, svg) in enumerate(zip(heads, svg_texts(dots))):
-        svg = svg[svg.index("<svg") :]
-        svg = re.sub(r'\bid="', f'id="f{step}-', svg)  # ids unique across frames
-        sections.append(f"{head}{svg}</section>")
-    final = {str(i): grad for i, grad in grads.items()}
-    page = PAGE.replace("{{FRAMES}}", "\n".join(sections))
-    page = page.replace("{{COUNT}}", str(count))
-    page = page.replace("{{GRADS}}", html.escape(json.dumps(final, allow_nan=True)))
+    through root's backward pass: Previous/Next buttons, a slider, zoom, and the arrow keys.
+    Refuses a root with more than max_frames steps before building any frame. Without
+    Graphviz's dot the page is still written, each step a table of the nodes."""
+    stepper = _stepper(root, params, max_frames, "page", "save_backward_html", **options)
     path = Path(path)
-    path.write_text(page, encoding="utf-8")
+    path.write_text(PAGE.replace("{{STEPPER}}", stepper), encoding="utf-8")
     return path
+
+
+class StepThrough:
+    """root's backward pass as a stepper inside a notebook: Previous, Next, a slider, zoom
+    and the arrow keys (once clicked), in one self-contained piece of HTML. Where a notebook
+    viewer runs no script, the last step shows, still. ``html`` is the piece itself."""
+
+    def __init__(self, root, params: object = None, max_frames: int = 200, **options):
+        self.html = _stepper(root, params, max_frames, "self", "step_through", **options)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def step_through(root, params: object = None, max_frames: int = 200, **options) -> StepThrough:
+    """Step through root's backward pass inside Jupyter (the page save_backward_html
+    writes, as a cell's output): each step's caption states the chain rule in symbols and
+    numbers. Options are draw_dot's (rankdir, max_nodes, ...); params tells parameters from
+    inputs. Refuses more than max_frames steps: the frames live in the notebook file."""
+    return StepThrough(root, params, max_frames, **options)

@@ -148,20 +148,29 @@ def time_torch(workload: Workload, epochs: int) -> tuple[float, list[float]]:
     optimizer = _optimizer(torch.optim, workload, torch_model.parameters())
     inputs = torch.tensor(X, dtype=torch.float64)
     targets = torch.tensor(y)
-    size = len(X) if workload.batch_size is None else workload.batch_size
+
+    def step(batch: slice) -> float:
+        optimizer.zero_grad()
+        loss = _torch_loss(workload.loss, torch_model(inputs[batch]), targets[batch])
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return _epochs(len(X), workload.batch_size, epochs, step)
+
+
+def _epochs(rows: int, batch_size: int | None, epochs: int, step) -> tuple[float, list[float]]:
+    """(seconds, mean loss per epoch) for epochs of step(batch) -> that batch's mean loss, over
+    rows in order, batch_size at a time (None: all at once)."""
+    size = rows if batch_size is None else batch_size
     history = []
     gc.collect()
     start = time.perf_counter()
     for _ in range(epochs):
         total = 0.0
-        for first in range(0, len(X), size):
-            optimizer.zero_grad()
-            loss = _torch_loss(workload.loss, torch_model(inputs[first : first + size]),
-                               targets[first : first + size])  # fmt: skip
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(inputs[first : first + size])
-        history.append(total / len(X))
+        for first in range(0, rows, size):
+            total += step(slice(first, first + size)) * (min(first + size, rows) - first)
+        history.append(total / rows)
     return time.perf_counter() - start, history
 
 
@@ -170,17 +179,10 @@ def time_by_hand(workload: Workload, epochs: int) -> tuple[float, list[float]]:
     X, y = workload.make_data()
     layers = by_hand.layers_of(nn.to_torch(workload.make_model()))
     trainer = by_hand.Trainer(layers, workload.optimizer, workload.lr)
-    size = len(X) if workload.batch_size is None else workload.batch_size
-    history = []
-    gc.collect()
-    start = time.perf_counter()
-    for _ in range(epochs):
-        total = 0.0
-        for first in range(0, len(X), size):
-            batch = slice(first, first + size)
-            total += trainer.step(X[batch], y[batch], workload.loss) * len(X[batch])
-        history.append(total / len(X))
-    return time.perf_counter() - start, history
+    return _epochs(
+        len(X), workload.batch_size, epochs,
+        lambda batch: trainer.step(X[batch], y[batch], workload.loss),
+    )  # fmt: skip
 
 
 def eager_sample_seconds(workload: Workload, samples: int = 5) -> float:

@@ -154,11 +154,11 @@ y.backward()
 print("after zeroing, then backward():", x.grad)
 
 # %% [markdown]
-# ## A neuron
+# ## Karpathy's lecture neuron, by hand
 #
 # A neuron takes inputs `x1, x2`, multiplies each by a weight, adds a bias and squashes the
-# sum with `tanh`: `o = tanh(w1*x1 + w2*x2 + b)`. The numbers below are chosen so that the
-# sum `n` comes out at 0.8814, where tanh gives 1/√2 ≈ 0.7071.
+# sum with `tanh`: `o = tanh(x1*w1 + x2*w2 + b)`. These are the numbers of karpathy's lecture,
+# chosen so that the sum `n` comes out at 0.8814, where tanh gives 1/√2 ≈ 0.7071.
 
 # %%
 x1 = Value(2.0, label="x1")
@@ -176,26 +176,88 @@ n = weighted_sum + bias
 n.label = "n"
 o = n.tanh()
 o.label = "o"
-o.backward()
-print(f"n = {n.data:.4f}, o = {o.data:.4f}")
+print(f"x1*w1 = {x1w1.data}, x2*w2 = {x2w2.data}, n = {n.data:.4f}, o = {o.data:.4f}")
 
 # %% [markdown]
-# The derivative of tanh is `1 - tanh²`, so do/dn = 1 - o² = 1 - 0.5 = 0.5. From there the
-# sums pass 0.5 through to each product, and each product hands its *other* input's value to
-# its input: do/dw1 = 0.5 · x1 = 1.0, do/dx1 = 0.5 · w1 = -1.5, do/dw2 = 0.5 · x2 = 0.
-# Every node of the graph, inputs first:
+# Before asking the engine, work out every gradient by hand. Each operation has a **local
+# derivative**, the derivative of its output with respect to each of its inputs, that only
+# needs the numbers at that node:
+#
+# | operation | local derivatives | here |
+# |---|---|---|
+# | `o = tanh(n)` | do/dn = 1 - tanh(n)² = 1 - o² | 1 - 0.7071² = 0.5 |
+# | `n = (x1*w1 + x2*w2) + b` | dn/d(x1*w1 + x2*w2) = 1, dn/db = 1 | 1 and 1 |
+# | `x1*w1 + x2*w2` | 1 for each of the two products | 1 and 1 |
+# | `x1*w1` | d/dx1 = w1, d/dw1 = x1 | -3 and 2 |
+# | `x2*w2` | d/dx2 = w2, d/dw2 = x2 | 1 and 0 |
+#
+# The chain rule then multiplies, from the output down: a node's gradient is the gradient of
+# the node it feeds times the local derivative along the way. do/do = 1 is where it starts.
 
 # %%
-print(f"{'node':>14} {'op':>4} {'data':>8} {'grad':>8}")
-for node in topological_order(o):
-    print(f"{node.label:>14} {str(node._op):>4} {node.data:8.4f} {node.grad:8.4f}")
+import math
+
+grad = {"o": 1.0}
+local_tanh = 1 - math.tanh(n.data) ** 2  # do/dn = 1 - o**2
+grad["n"] = grad["o"] * local_tanh
+grad["x1*w1 + x2*w2"] = grad["n"] * 1.0  # a sum passes its gradient through
+grad["b"] = grad["n"] * 1.0
+grad["x1*w1"] = grad["x1*w1 + x2*w2"] * 1.0
+grad["x2*w2"] = grad["x1*w1 + x2*w2"] * 1.0
+grad["x1"] = grad["x1*w1"] * w1.data  # d(x1*w1)/dx1 = w1
+grad["w1"] = grad["x1*w1"] * x1.data  # d(x1*w1)/dw1 = x1
+grad["x2"] = grad["x2*w2"] * w2.data
+grad["w2"] = grad["x2*w2"] * x2.data
+for name, value in grad.items():
+    print(f"do/d({name}) = {value:+.4f}")
 
 # %% [markdown]
 # Notice do/dw2 = 0: because the input `x2` is 0, changing `w2` cannot change the output. A
 # weight only learns from inputs that are "on".
 #
-# Here is the same graph drawn by `micrograd.draw` (the next notebook is all about drawing):
-# each box shows a node's label, data and grad; small circles are the operations.
+# ## Step through it
+#
+# `micrograd.step_through(o)` shows the same backward pass one operation at a time, right here
+# in the notebook: press **Next** (or drag the slider, or click the picture and use the arrow
+# keys). Each step's caption states the chain rule for that operation in symbols and numbers,
+# the local derivative from the op's own row in micrograd's op table, and each edge is labelled
+# with what flows back along it. It only reads the graph: `o.grad` and the rest stay as they
+# are. Where a notebook viewer runs no scripts (GitHub's, for one) the last step shows as a
+# still picture.
+
+# %%
+import micrograd
+
+micrograd.step_through(o)
+
+# %% [markdown]
+# ## The engine, and PyTorch, agree
+#
+# Now `o.backward()` does all of it at once. The same neuron in PyTorch, in float64, is the
+# independent referee: every gradient should match the hand computation and PyTorch's.
+
+# %%
+import torch
+
+o.backward()
+
+leaves = {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": bias}
+tensors = {
+    name: torch.tensor(leaf.data, dtype=torch.float64, requires_grad=True)
+    for name, leaf in leaves.items()
+}
+t = tensors
+torch.tanh(t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]).backward()
+
+print(f"{'':>4} {'by hand':>9} {'micrograd':>10} {'PyTorch':>9}")
+for name, leaf in leaves.items():
+    print(f"{name:>4} {grad[name]:+9.4f} {leaf.grad:+10.4f} {tensors[name].grad.item():+9.4f}")
+    assert abs(leaf.grad - grad[name]) < 1e-12 and abs(leaf.grad - tensors[name].grad) < 1e-12
+
+# %% [markdown]
+# Here is the finished graph drawn by `micrograd.draw` (the next notebook is all about drawing):
+# each box shows a node's label, data and grad; small circles are the operations, and each edge
+# carries what the chain rule sent back along it.
 
 # %%
 from micrograd.draw import draw_dot
@@ -208,6 +270,8 @@ draw_dot(o)
 # * A `Value` is a number plus the record of how it was computed; expressions form a graph.
 # * `backward()` applies the chain rule from the output back to every input, in reverse
 #   topological order, and gradients from several uses of a Value add up.
+# * Each step multiplies the gradient arriving from above by the op's local derivative;
+#   `micrograd.step_through(y)` shows every step with its formula and numbers.
 # * Finite differences (`gradcheck`) are the independent referee that says the result is right.
 #
 # Next: **02_drawing_graphs** draws these graphs, and **03_training_an_mlp** uses the

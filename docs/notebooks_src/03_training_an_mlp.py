@@ -33,9 +33,23 @@ from micrograd import nn, no_grad
 X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
 y = y * 2 - 1  # 0/1 -> -1/+1
 
-plt.figure(figsize=(5, 4))
-plt.scatter(X[:, 0], X[:, 1], c=y, s=25, cmap="coolwarm", edgecolors="k", linewidths=0.5)
-plt.title("make_moons: two classes, 100 points")
+CLASSES = {-1: ("class -1", "tab:blue"), +1: ("class +1", "tab:red")}
+
+
+def scatter_classes(ax):
+    """The data, one colour per class, named in the legend."""
+    for label, (name, color) in CLASSES.items():
+        points = X[y == label]
+        ax.scatter(points[:, 0], points[:, 1], s=25, color=color, edgecolors="k", linewidths=0.5,
+                   label=name)  # fmt: skip
+    ax.set_xlabel("x1 (first coordinate)")
+    ax.set_ylabel("x2 (second coordinate)")
+
+
+fig, ax = plt.subplots(figsize=(5, 4))
+scatter_classes(ax)
+ax.legend()
+ax.set_title("make_moons: two classes, 100 points")
 plt.show()
 
 # %% [markdown]
@@ -156,25 +170,43 @@ print(f"L2 part:    {1e-4 * nn.l2_penalty(model.parameters()).data:.4f}")
 #
 # ## The decision boundary
 #
-# To see what the network learned, we ask it for a score at every point of a grid and colour the
-# plane by the sign of the score. No gradients are needed here, so the forward passes run under
-# `no_grad()`, which skips recording the graph and is faster.
+# To see what the network learned, we ask it for a score at every point of a fine grid, 200 × 200
+# points, and colour the plane by the score: red where it says "class +1", blue where it says
+# "class -1", paler near zero. The black line is where the score is exactly 0, the decision
+# boundary; the dashed lines are the margins at -1 and +1 that the hinge loss asks every point to
+# clear.
+#
+# 40,000 forward passes one `Value` at a time would take a while. `micrograd.compile` (notebook 7
+# explains it) records the network's operations once, for one point, and then replays them with
+# numpy over all the points at once, with the same numbers.
 
 # %%
-h = 0.1
-x_min, x_max = X[:, 0].min() - 1, X[:, 0].max() + 1
-y_min, y_max = X[:, 1].min() - 1, X[:, 1].max() + 1
-xx, yy = np.meshgrid(np.arange(x_min, x_max, h), np.arange(y_min, y_max, h))
-with no_grad():
-    scores = [model([float(a), float(b)]).data for a, b in zip(xx.ravel(), yy.ravel())]
-Z = (np.array(scores) > 0).reshape(xx.shape)
+import micrograd
 
-plt.figure(figsize=(5, 4))
-plt.contourf(xx, yy, Z, cmap="coolwarm", alpha=0.4)
-plt.scatter(X[:, 0], X[:, 1], c=y, s=25, cmap="coolwarm", edgecolors="k", linewidths=0.5)
-plt.title("what the network learned")
+size = 200
+xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, size)
+ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, size)
+grid_x, grid_y = np.meshgrid(xs, ys)
+points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
+score = micrograd.compile(lambda point: model(point))
+S = score.forward(points).reshape(size, size)  # S[i, j]: the score at (xs[j], ys[i])
+
+fig, ax = plt.subplots(figsize=(6.5, 4.5))
+surface = ax.contourf(xs, ys, S, levels=np.linspace(-3, 3, 25), cmap="coolwarm", extend="both",
+                      alpha=0.6)  # fmt: skip
+ax.contour(xs, ys, S, levels=[0], colors="k", linewidths=1.6)
+ax.contour(xs, ys, S, levels=[-1, 1], colors="k", linewidths=0.8, linestyles="--")
+scatter_classes(ax)
+ax.plot([], [], color="k", lw=1.6, label="decision boundary (score 0)")
+ax.plot([], [], color="k", lw=0.8, ls="--", label="margins (score -1, +1)")
+ax.legend(fontsize=8, loc="upper right")
+fig.colorbar(surface, ax=ax, label="the network's score (clipped at ±3)")
+ax.set_title("what the network learned")
 plt.show()
-print(f"{len(scores):,} grid points scored")
+
+with no_grad():  # one point the slow way, to see the compiled numbers are the Value ones
+    one = model([float(xs[7]), float(ys[11])]).data
+print(f"{S.size:,} grid points scored; at one of them compiled {S[11, 7]:.6f}, Value {one:.6f}")
 
 # %% [markdown]
 # The boundary curls between the moons: the 337 weights, each nudged 100 times along its own

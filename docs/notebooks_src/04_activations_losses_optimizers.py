@@ -51,6 +51,8 @@ for ax, (name, fn) in zip(axes, activations.items()):
     ax.plot(xs, slopes, "--", label="f'(x), from backward()")
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_title(name)
+    ax.set_xlabel("x")
+axes[0].set_ylabel("f(x) and its slope f'(x)")
 axes[0].legend(loc="upper left", fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -138,7 +140,9 @@ for name, fn in [("MSE of sigmoid", mse_of_sigmoid), ("cross-entropy", cross_ent
     ax_loss.plot(zs, losses, label=name)
     ax_grad.plot(zs, grads, label=name)
 ax_loss.set_title("loss for a class-1 example")
+ax_loss.set_ylabel("loss")
 ax_grad.set_title("d loss / d logit")
+ax_grad.set_ylabel("d loss / d z")
 for ax in (ax_loss, ax_grad):
     ax.set_xlabel("logit z (negative = confidently wrong)")
     ax.legend()

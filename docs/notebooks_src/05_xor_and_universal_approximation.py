@@ -85,14 +85,20 @@ def probability_map(model, ax, title):
     image = ax.contourf(
         xx, yy, probability.reshape(xx.shape), levels=np.linspace(0, 1, 21), cmap="coolwarm"
     )
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=120, cmap="coolwarm", edgecolors="k", vmin=0, vmax=1)
+    for label, color in ((0, "tab:blue"), (1, "tab:red")):
+        points = X[y == label]
+        ax.scatter(points[:, 0], points[:, 1], s=120, color=color, edgecolors="k",
+                   label=f"class {label}")  # fmt: skip
     ax.set_title(title)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
     return image
 
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 probability_map(neuron, axes[0], "one neuron: 50% everywhere")
 image = probability_map(mlp, axes[1], "one hidden layer of 4: solved")
+axes[0].legend(loc="center", fontsize=9)
 fig.colorbar(image, ax=axes, label="P(class 1)")
 plt.show()
 
@@ -133,6 +139,8 @@ for ax, (width, (model, loss)) in zip(axes, fits.items()):
     ax.plot(dense, np.sin(dense), color="grey", lw=4, alpha=0.4, label="sin(x)")
     ax.plot(dense, predicted, color="tab:red", label="network")
     ax.set_title(f"{width} hidden neuron{'s' if width > 1 else ''}: MSE {loss:.4f}")
+    ax.set_xlabel("x")
+axes[0].set_ylabel("y")
 axes[0].legend(loc="lower left")
 plt.tight_layout()
 plt.show()
@@ -165,6 +173,8 @@ plt.plot(
     label="bias + sum = the network",
 )
 plt.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+plt.xlabel("x")
+plt.ylabel("each term, and their sum")
 plt.title("four steps add up to two waves")
 plt.show()
 

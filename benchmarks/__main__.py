@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import report, suite
+from . import report, scale, suite
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -19,9 +19,18 @@ FULL = dict(
     memory=100_000,
     collector_steps=5,
     most_repeats=30,
+    scale_workloads=tuple(scale.WORKLOADS),
+    scale_rounds=5,
 )
 QUICK = dict(
-    rounds=2, block=0, sizes=(1_000, 10_000), memory=10_000, collector_steps=1, most_repeats=5
+    rounds=2,
+    block=0,
+    sizes=(1_000, 10_000),
+    memory=10_000,
+    collector_steps=1,
+    most_repeats=5,
+    scale_workloads=("moons",),
+    scale_rounds=1,
 )
 
 
@@ -62,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         profile = demo.workers["ours"].call("profile", steps=3, top=15)["text"]
     finally:
         suite.close_demo(demo)
+    training = scale.run(settings["scale_workloads"], rounds=settings["scale_rounds"])
+    progress("training at scale timed")
 
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
     sections = [
@@ -86,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         "## micrograd.compile",
         "",
         *report.compile_targets(demo),
+        "",
+        "## Training at the size of real networks",
+        "",
+        *scale.method(training),
+        "",
+        *scale.report(training),
         "",
         "## Time per node",
         "",

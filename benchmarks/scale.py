@@ -244,6 +244,24 @@ def run(names=tuple(WORKLOADS), rounds: int = 5) -> Scale:
     return result
 
 
+def method(result: Scale) -> list[str]:
+    """How the table below was measured, in the words of its columns."""
+    return [
+        "One epoch of `nn.fit(compile=True)` (full batch, `shuffle=False`, float64) against "
+        "the same loop in PyTorch (`to_torch` of the same model, the same loss and "
+        "optimizer, the whole batch as one tensor) and in numpy written by hand "
+        "(`benchmarks/by_hand.py`), all in this process. An epoch's steady time is "
+        f"(t{LONG} - t{SHORT}) / {LONG - SHORT} from a {SHORT}- and a {LONG}-epoch fit, so "
+        "tracing and warm-up drop out; the medians of "
+        f"{result.rounds} rounds that interleave the variants, ratios taken within a round. "
+        "The eager engine is estimated as the rows times the median of five one-sample "
+        "forward and backward passes. Tracing is `micrograd.compile`'s trace and program "
+        "building of fit's per-sample loss, once, against one eager sample. The last column "
+        "is the largest relative difference of the compiled and numpy loss histories from "
+        f"PyTorch's over {SHORT} epochs.",
+    ]
+
+
 def report(result: Scale) -> list[str]:
     """The table of steady epoch times, with ratios to PyTorch taken within each round."""
     lines = [

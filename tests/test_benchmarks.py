@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from benchmarks import karpathy_release, micro, suite  # noqa: E402
+from benchmarks import karpathy_release, micro, scale, suite  # noqa: E402
 from micrograd import Value  # noqa: E402
 
 
@@ -86,6 +86,8 @@ def test_the_quick_run_checks_every_variant_and_prints_every_table(capsys):
     for heading in ("## Targets", "## The demo training step", "## Time per node", "## Memory"):
         assert heading in out.out
     assert "| micrograd | tree | 10,000 |" in out.out
+    assert "## Training at the size of real networks" in out.out
+    assert f"| {scale.WORKLOADS['moons'].name} |" in out.out
 
 
 def _cells(markdown: str, first_cell: str) -> list[str]:
@@ -109,3 +111,32 @@ def test_the_readme_quotes_the_recorded_results():
     assert f"**{gc_on}x faster** with Python's garbage collector on" in readme
     assert f"({gc_off}x with the collector off for both" in readme
     assert f"**{compiled[3]}x faster** ({compiled[4]}x karpathy/micrograd" in readme
+
+
+@pytest.mark.parametrize("name", list(scale.WORKLOADS))
+def test_every_training_variant_follows_pytorchs_loss_history(name):
+    """The compiled fit and the numpy written by hand train as the PyTorch loop does: the
+    same loss, epoch by epoch, so the scale table times the same computation three ways."""
+    workload = scale.WORKLOADS[name]
+    _, reference = scale.time_torch(workload, 4)
+    _, compiled = scale.time_compiled(workload, 4)
+    _, numpy = scale.time_by_hand(workload, 4)
+    assert len(reference) == 4 and reference[-1] < reference[0]  # it trains
+    assert compiled == pytest.approx(reference, rel=1e-10)
+    assert numpy == pytest.approx(reference, rel=1e-10)
+
+
+def test_the_scale_report_has_a_row_per_workload_run():
+    result = scale.Scale(rounds=1)
+    for name in ("moons", "digits-cnn"):
+        result.epoch_seconds.update({(name, "compiled"): [2.0], (name, "torch"): [1.0],
+                                     (name, "numpy"): [4.0]})  # fmt: skip
+        result.tracing[name] = (0.5, 0.1)
+        result.agreement[name] = {"compiled": 1e-16, "numpy": 3e-15}
+        result.rows[name] = 100
+    lines = scale.report(result)
+    assert len(lines) == 2 + 2
+    cells = _cells("\n".join(lines), scale.WORKLOADS["digits-cnn"].name)
+    # compiled 2 s against torch's 1 s; numpy 4 s; eager 100 rows x 0.1 s; tracing 5 samples
+    assert cells[5:10] == ["2.00x", "4.00x", "500 ms", "5.0x", "3e-15"]
+    assert cells[4] == "10.0 s"

@@ -19,9 +19,10 @@ Receiving ``out`` keeps exp, tanh and sigmoid cheap. Conditions are built from
 ``F.plain(x)``, the number without its graph, because ``==`` on a Value is identity.
 
 Adding an op: write its row here (and add it to ``OPS``), give ``Value`` a method that
-applies it (``micrograd.engine``), and give it a case in ``tests/test_ops.py``, which checks
-every row against PyTorch and finite differences. An op of your own needs only its row:
-``SOFTPLUS = Op("softplus", 1, forward, derivative)``, then ``SOFTPLUS(x)``.
+applies it (``micrograd.engine``), and give it a case in ``tests/op_cases.py``, from which
+``tests/test_ops.py`` checks every row against PyTorch and finite differences. An op of your
+own needs only its row: ``SOFTPLUS = Op("softplus", 1, forward, derivative)``, then
+``SOFTPLUS(x)``.
 """
 
 from __future__ import annotations

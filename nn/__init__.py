@@ -24,7 +24,8 @@ from .functional import (
 from .init import INITS
 from .module import Module, from_config
 from .serialize import load
-from .torch_bridge import from_torch, to_torch
+from .torch_bridge import to_torch
+from .torch_import import from_torch
 from .train import accuracy, fit, train_step
 
 __all__ = [

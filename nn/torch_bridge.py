@@ -1,5 +1,6 @@
-"""The bridge to PyTorch, for models that outgrow a scalar engine. torch is imported here only,
-and only when a function is called.
+"""The bridge to PyTorch, for models that outgrow a scalar engine: to_torch and the pairing of
+parameters (from_torch, the way back, is in torch_import.py). torch is imported only when a
+function is called.
 
 Module by module, as torch.nn names them: a Layer is a ``torch.nn.Linear`` (its neurons'
 weights are the rows of the weight matrix) followed by its activation's module (a linear
@@ -13,10 +14,10 @@ from typing import Any
 
 from .activations import ACTIVATIONS, Activation, LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
-from .dense import MLP, Layer, Neuron, Sequential
+from .dense import Layer, Neuron, Sequential
 from .module import Module
 
-__all__ = ["to_torch", "from_torch", "parameter_pairs"]
+__all__ = ["to_torch", "parameter_pairs"]
 
 _TORCH_ACTIVATIONS = {
     "relu": "ReLU",
@@ -199,144 +200,3 @@ def _indices(shape) -> list[list[int]]:
     for size in shape:
         found = [index + [k] for index in found for k in range(size)]
     return found
-
-
-def _activation_name(module: Any, index: int) -> str:
-    import torch
-
-    if isinstance(module, torch.nn.Identity):
-        return "linear"
-    if isinstance(module, torch.nn.LeakyReLU) and module.negative_slope != _LEAKY_SLOPE:
-        raise ValueError(
-            f"from_torch: LeakyReLU at index {index} has negative_slope "
-            f"{module.negative_slope}; only {_LEAKY_SLOPE} is supported"
-        )
-    for name, torch_name in _TORCH_ACTIVATIONS.items():
-        if type(module) is getattr(torch.nn, torch_name):
-            return name
-    raise _unsupported(module, index)
-
-
-def _unsupported(module: Any, index: int) -> TypeError:
-    return TypeError(
-        f"from_torch: unsupported module {type(module).__name__} at index {index}; expected "
-        "Linear layers (each optionally followed by its activation), Conv2d, MaxPool2d, "
-        "AvgPool2d, Flatten, ReLU, Tanh, Sigmoid, LeakyReLU(0.01) or Identity"
-    )
-
-
-def from_torch(module: Any) -> Module:
-    """The same network as an nn model, from a torch module or a Sequential of them: an MLP
-    when it is Linear layers whose hidden activations agree, else a Sequential module by
-    module (a Linear with the activation after it is one Layer)."""
-    import torch
-
-    items = list(module) if isinstance(module, torch.nn.Sequential) else [module]
-    modules: list[Module] = []
-    index = 0
-    while index < len(items):
-        item = items[index]
-        if isinstance(item, torch.nn.Linear):
-            activation = "linear"
-            following = items[index + 1] if index + 1 < len(items) else None
-            if following is not None and _is_activation(following):
-                index += 1
-                activation = _activation_name(following, index)
-            modules.append(_layer_from_linear(item, activation))
-        elif _is_activation(item):
-            name = _activation_name(item, index)
-            if name != "linear":  # an Identity alone changes nothing
-                modules.append({v: k for k, v in _MODULE_NAMES.items()}[name]())
-        else:
-            modules.append(_from_torch_module(item, index))
-        index += 1
-    if not modules:
-        raise ValueError("from_torch: the module holds no Linear layer or other module")
-    if all(isinstance(m, Layer) for m in modules):
-        for before, after in zip(modules, modules[1:]):
-            if len(before.neurons) != after.nin:
-                raise ValueError(
-                    f"from_torch: a layer of {len(before.neurons)} outputs "
-                    f"feeds one of {after.nin} inputs"
-                )
-        return _assemble(modules)
-    return Sequential(*modules)
-
-
-def _is_activation(module: Any) -> bool:
-    import torch
-
-    kinds = (
-        torch.nn.Identity,
-        torch.nn.LeakyReLU,
-        *(getattr(torch.nn, n) for n in _TORCH_ACTIVATIONS.values()),
-    )
-    return type(module) in kinds
-
-
-def _from_torch_module(item: Any, index: int) -> Module:
-    """A Conv2d, a pool or a Flatten, with what our modules can represent checked."""
-    import torch
-
-    where = f"from_torch: {type(item).__name__} at index {index}"
-    if isinstance(item, torch.nn.Conv2d):
-        plain = item.dilation == (1, 1) and item.groups == 1 and item.padding_mode == "zeros"
-        if not plain or isinstance(item.padding, str) or item.bias is None:
-            raise ValueError(
-                f"{where}: only dilation 1, groups 1, numeric zero padding and a bias convert"
-            )
-        conv = Conv2d(item.in_channels, item.out_channels, item.kernel_size, item.stride,
-                      item.padding, init="zeros")  # fmt: skip
-        weight = item.weight.detach().double().tolist()
-        for ours, theirs in zip(conv.weight, weight):
-            for ours_plane, plane in zip(ours, theirs):
-                for ours_row, row in zip(ours_plane, plane):
-                    for w, value in zip(ours_row, row):
-                        w.data = value
-        for b, value in zip(conv.bias, item.bias.detach().double().tolist()):
-            b.data = value
-        return conv
-    if isinstance(item, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)):
-        if (
-            _pair(item.padding) != (0, 0)
-            or item.ceil_mode
-            or (isinstance(item, torch.nn.MaxPool2d) and _pair(item.dilation) != (1, 1))
-        ):
-            raise ValueError(f"{where}: only padding 0, dilation 1 and ceil_mode False convert")
-        pool = MaxPool2d if isinstance(item, torch.nn.MaxPool2d) else AvgPool2d
-        return pool(_pair(item.kernel_size), _pair(item.stride))
-    if isinstance(item, torch.nn.Flatten):
-        if (item.start_dim, item.end_dim) != (1, -1):
-            raise ValueError(f"{where}: only Flatten() (start_dim 1, end_dim -1) converts")
-        return Flatten()
-    raise _unsupported(item, index)
-
-
-def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
-
-
-def _layer_from_linear(linear: Any, activation: str) -> Layer:
-    layer = Layer(linear.in_features, linear.out_features, activation=activation, init="zeros")
-    weight = linear.weight.detach().double().tolist()
-    bias = linear.bias.detach().double().tolist() if linear.bias is not None else None
-    for i, neuron in enumerate(layer.neurons):
-        for w, value in zip(neuron.w, weight[i]):
-            w.data = value
-        neuron.b.data = bias[i] if bias is not None else 0.0
-    return layer
-
-
-def _assemble(layers: list[Layer]) -> Module:
-    hidden = {layer.activation for layer in layers[:-1]}
-    if len(hidden) > 1:
-        return Sequential(*layers)
-    model = MLP(
-        layers[0].nin,
-        [len(layer.neurons) for layer in layers],
-        activation=hidden.pop() if hidden else "relu",
-        output_activation=layers[-1].activation,
-        init="zeros",
-    )
-    model.layers = layers
-    return model

@@ -18,6 +18,7 @@ import pytest
 import torch
 from micrograd.nn.cli import main
 from micrograd.nn.demo import DIVERGENCE_FACTOR, OUTPUT_NAMES, diverged
+from micrograd.nn.demo_plots import decision_surface
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -298,8 +299,8 @@ def test_a_diverged_run_says_so_and_names_the_learning_rate(lr, tmp_path, capsys
 )
 def test_ordinary_runs_do_not_warn(dataset, optimizer, activation, tmp_path, capsys, monkeypatch):
     # the pictures take seconds each and cannot change the warning: skip them
-    monkeypatch.setattr(demo_module, "_plot_boundary", lambda *args: None)
-    monkeypatch.setattr(demo_module, "_plot_history", lambda *args: None)
+    monkeypatch.setattr(demo_module, "plot_boundary", lambda *args: None)
+    monkeypatch.setattr(demo_module, "plot_history", lambda *args: None)
     monkeypatch.setattr(demo_module, "_write_drawings", lambda *args: [])
     argv = ["--dataset", dataset, "--optimizer", optimizer, "--activation", activation]
     assert main(["demo", *argv, "--no-progress", "--out", str(tmp_path)]) == 0
@@ -345,7 +346,7 @@ def test_the_boundary_plot_scores_a_fine_grid_as_pytorch_does(outputs):
 
     model = MLP(2, [8, outputs], activation="tanh", rng=random.Random(3))
     X = np.array([[-1.0, 0.5], [2.0, -0.25], [0.3, 1.5]])
-    surface = demo_module.decision_surface(model, X, size=40)
+    surface = decision_surface(model, X, size=40)
     assert surface.xs[0] == -1.5 and surface.xs[-1] == 2.5  # the data's range, padded by 0.5
     assert surface.ys[0] == -0.75 and surface.ys[-1] == 2.0
     grid_x, grid_y = np.meshgrid(surface.xs, surface.ys)

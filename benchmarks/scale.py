@@ -2,11 +2,13 @@
 loop in PyTorch (``to_torch`` of the same model, the same loss, the same optimizer) and in
 numpy written by hand, with the eager engine estimated from a few samples.
 
-An epoch's steady time is taken from an 11-epoch and a 41-epoch fit, ``(t41 - t11) / 30``, so
-that tracing, setup and the first epochs drop out (the issue used 1 and 11: tracing's own
-variance, a few ms, then shows in every epoch). Tracing is reported apart, next to the time
-of one eager forward and backward pass of one sample, which is what it is measured against.
-Rounds interleave the variants and ratios are taken within a round.
+Every epoch of a run is timed on its own (fit's scheduler hook stamps the clock at each
+epoch's end) and an epoch's steady time is the median over a run's epochs but the first
+WARM_UP, so that tracing, setup and the odd slow epoch of a shared machine drop out (the
+issue took the difference of a 1- and an 11-epoch fit, where one slow moment moves every
+epoch). Tracing is reported apart, next to the time of one eager forward and backward pass
+of one sample, which is what it is measured against. Rounds interleave the variants and
+ratios are taken within a round.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Workload:
     loss: str
     optimizer: str  # "sgd" or "adam"
     lr: float
+    epochs: int  # per timed run: enough for a steady median past WARM_UP
     batch_size: int | None = None  # None: the whole data set per step
 
 
@@ -72,6 +75,7 @@ WORKLOADS = {
         "hinge",
         "sgd",
         0.1,
+        epochs=300,
     ),
     "digits-32": Workload(
         "MLP(64, [32, 10]), 1,797 rows, cross-entropy + Adam",
@@ -80,6 +84,7 @@ WORKLOADS = {
         "cross_entropy",
         "adam",
         0.01,
+        epochs=100,
     ),
     "digits-64-64": Workload(
         "MLP(64, [64, 64, 10]), 1,797 rows, cross-entropy + Adam",
@@ -88,6 +93,7 @@ WORKLOADS = {
         "cross_entropy",
         "adam",
         0.01,
+        epochs=60,
     ),
     "digits-cnn": Workload(
         "the digits CNN (16 and 32 3x3 filters), 1,797 images, cross-entropy + Adam",
@@ -96,6 +102,7 @@ WORKLOADS = {
         "cross_entropy",
         "adam",
         0.01,
+        epochs=12,
     ),
 }
 
@@ -106,22 +113,38 @@ def _optimizer(library, workload: Workload, params):
     return library.Adam(params, lr=workload.lr)
 
 
-def time_compiled(workload: Workload, epochs: int) -> tuple[float, list[float]]:
-    """(seconds for fit(compile=True) over epochs, tracing included; loss history)."""
+class _EpochClock:
+    """A stand-in scheduler for fit: its step(), called once at each epoch's end, stamps the
+    clock."""
+
+    def __init__(self) -> None:
+        self.stamps = [time.perf_counter()]
+
+    def step(self) -> None:
+        self.stamps.append(time.perf_counter())
+
+    def epochs(self) -> list[float]:
+        return [b - a for a, b in zip(self.stamps, self.stamps[1:])]
+
+
+def time_compiled(workload: Workload, epochs: int) -> tuple[list[float], list[float]]:
+    """(seconds of each epoch of fit(compile=True), the first with tracing; loss history)."""
     X, y = workload.make_data()
     model = workload.make_model()
     optimizer = _optimizer(nn.optim, workload, model.parameters())
     gc.collect()
-    start = time.perf_counter()
+    clock = _EpochClock()
     history = nn.fit(
         model, X, y, loss=workload.loss, optimizer=optimizer, epochs=epochs,
         batch_size=workload.batch_size, shuffle=False, progress=False, compile=True,
+        scheduler=clock,
     )  # fmt: skip
-    return time.perf_counter() - start, history["loss"]
+    return clock.epochs(), history["loss"]
 
 
-def trace_seconds(workload: Workload) -> float:
-    """Tracing and planning fit's per-sample loss, as fit(compile=True) does once."""
+def trace_seconds(workload: Workload) -> tuple[float, int]:
+    """(seconds for tracing and planning fit's per-sample loss, as fit(compile=True) does
+    once; the number of scalar instructions traced)."""
     import micrograd
 
     X, y = workload.make_data()
@@ -132,7 +155,7 @@ def trace_seconds(workload: Workload) -> float:
     targets = np.eye(classes)[y[:1]] if classes else y[:1].astype(np.float64)
     gc.collect()
     compiled.trace(X[:1], targets)
-    return compiled.trace_seconds
+    return compiled.trace_seconds, len(compiled.program.instructions)
 
 
 def _torch_loss(name: str, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -141,8 +164,8 @@ def _torch_loss(name: str, out: torch.Tensor, target: torch.Tensor) -> torch.Ten
     return torch.nn.functional.cross_entropy(out, target)
 
 
-def time_torch(workload: Workload, epochs: int) -> tuple[float, list[float]]:
-    """(seconds for the same loop in PyTorch over epochs, loss history)."""
+def time_torch(workload: Workload, epochs: int) -> tuple[list[float], list[float]]:
+    """(seconds of each epoch of the same loop in PyTorch, loss history)."""
     X, y = workload.make_data()
     torch_model = nn.to_torch(workload.make_model())
     optimizer = _optimizer(torch.optim, workload, torch_model.parameters())
@@ -159,23 +182,26 @@ def time_torch(workload: Workload, epochs: int) -> tuple[float, list[float]]:
     return _epochs(len(X), workload.batch_size, epochs, step)
 
 
-def _epochs(rows: int, batch_size: int | None, epochs: int, step) -> tuple[float, list[float]]:
-    """(seconds, mean loss per epoch) for epochs of step(batch) -> that batch's mean loss, over
-    rows in order, batch_size at a time (None: all at once)."""
+def _epochs(
+    rows: int, batch_size: int | None, epochs: int, step
+) -> tuple[list[float], list[float]]:
+    """(seconds of each epoch, mean loss per epoch) for epochs of step(batch) -> that batch's
+    mean loss, over rows in order, batch_size at a time (None: all at once)."""
     size = rows if batch_size is None else batch_size
     history = []
     gc.collect()
-    start = time.perf_counter()
+    clock = _EpochClock()
     for _ in range(epochs):
         total = 0.0
         for first in range(0, rows, size):
             total += step(slice(first, first + size)) * (min(first + size, rows) - first)
+        clock.step()
         history.append(total / rows)
-    return time.perf_counter() - start, history
+    return clock.epochs(), history
 
 
-def time_by_hand(workload: Workload, epochs: int) -> tuple[float, list[float]]:
-    """(seconds for the loop written by hand in numpy over epochs, loss history)."""
+def time_by_hand(workload: Workload, epochs: int) -> tuple[list[float], list[float]]:
+    """(seconds of each epoch of the loop written by hand in numpy, loss history)."""
     X, y = workload.make_data()
     layers = by_hand.layers_of(nn.to_torch(workload.make_model()))
     trainer = by_hand.Trainer(layers, workload.optimizer, workload.lr)
@@ -207,58 +233,62 @@ class Scale:
 
     rounds: int
     epoch_seconds: dict = field(default_factory=dict)  # (workload, variant) -> [seconds]
-    tracing: dict = field(default_factory=dict)  # workload -> (trace seconds, eager sample s)
+    # workload -> (trace seconds, eager sample seconds, instructions traced)
+    tracing: dict = field(default_factory=dict)
     agreement: dict = field(default_factory=dict)  # workload -> {variant: largest difference}
     rows: dict = field(default_factory=dict)  # workload -> samples per epoch
 
 
-SHORT, LONG = 11, 41  # two fits: their difference leaves out tracing, setup and warm-up
+WARM_UP = 2  # epochs left out of the median: the first traces, the second may still warm up
+AGREEMENT_EPOCHS = 11  # the loss histories compared against PyTorch's
 
 
-def steady_epoch(timer: Callable[[int], float]) -> float:
-    return (timer(LONG) - timer(SHORT)) / (LONG - SHORT)
+def steady_epoch(epoch_seconds: list[float]) -> float:
+    """The median epoch of a run, past its first WARM_UP."""
+    return statistics.median(epoch_seconds[WARM_UP:])
 
 
 def run(names=tuple(WORKLOADS), rounds: int = 5) -> Scale:
     result = Scale(rounds)
     for name in names:
         workload = WORKLOADS[name]
-        _, compiled_history = time_compiled(workload, 11)
-        _, torch_history = time_torch(workload, 11)
-        trace = statistics.median(trace_seconds(workload) for _ in range(3))
-        _, numpy_history = time_by_hand(workload, 11)
+        _, compiled_history = time_compiled(workload, AGREEMENT_EPOCHS)
+        _, torch_history = time_torch(workload, AGREEMENT_EPOCHS)
+        traces = [trace_seconds(workload) for _ in range(3)]
+        trace, instructions = statistics.median(t for t, _ in traces), traces[0][1]
+        _, numpy_history = time_by_hand(workload, AGREEMENT_EPOCHS)
         result.agreement[name] = {
             variant: max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(history, torch_history))
             for variant, history in (("compiled", compiled_history), ("numpy", numpy_history))
         }
-        result.tracing[name] = (trace, eager_sample_seconds(workload))
+        result.tracing[name] = (trace, eager_sample_seconds(workload), instructions)
         result.rows[name] = len(workload.make_data()[0])
-        timers = {
-            "compiled": lambda n, w=workload: time_compiled(w, n)[0],
-            "torch": lambda n, w=workload: time_torch(w, n)[0],
-            "numpy": lambda n, w=workload: time_by_hand(w, n)[0],
-        }
+        timers = {"compiled": time_compiled, "torch": time_torch, "numpy": time_by_hand}
         for _ in range(rounds):
             for variant, timer in timers.items():
-                result.epoch_seconds.setdefault((name, variant), []).append(steady_epoch(timer))
+                epochs, _ = timer(workload, workload.epochs)
+                result.epoch_seconds.setdefault((name, variant), []).append(steady_epoch(epochs))
     return result
 
 
 def method(result: Scale) -> list[str]:
     """How the table below was measured, in the words of its columns."""
+    runs = ", ".join(str(WORKLOADS[name].epochs) for name in result.rows)
     return [
         "One epoch of `nn.fit(compile=True)` (full batch, `shuffle=False`, float64) against "
         "the same loop in PyTorch (`to_torch` of the same model, the same loss and "
         "optimizer, the whole batch as one tensor) and in numpy written by hand "
-        "(`benchmarks/by_hand.py`), all in this process. An epoch's steady time is "
-        f"(t{LONG} - t{SHORT}) / {LONG - SHORT} from a {SHORT}- and a {LONG}-epoch fit, so "
-        "tracing and warm-up drop out; the medians of "
+        "(`benchmarks/by_hand.py`), all in this process. Each epoch of a run is timed on "
+        f"its own, and an epoch's steady time is the median over the run's epochs but the "
+        f"first {WARM_UP}, so that tracing and warm-up drop out (runs of {runs} epochs, by "
+        "workload); the table gives the medians of "
         f"{result.rounds} rounds that interleave the variants, ratios taken within a round. "
         "The eager engine is estimated as the rows times the median of five one-sample "
         "forward and backward passes. Tracing is `micrograd.compile`'s trace and program "
-        "building of fit's per-sample loss, once, against one eager sample. The last column "
+        "building of fit's per-sample loss, once, against one eager sample and per scalar "
+        "instruction traced (flat per instruction: tracing grows linearly). The last column "
         "is the largest relative difference of the compiled and numpy loss histories from "
-        f"PyTorch's over {SHORT} epochs.",
+        f"PyTorch's over {AGREEMENT_EPOCHS} epochs.",
     ]
 
 
@@ -267,8 +297,8 @@ def report(result: Scale) -> list[str]:
     lines = [
         "| workload | fit(compile=True) | PyTorch | numpy by hand | eager (estimated) | "
         "compiled / PyTorch | numpy / PyTorch | tracing | tracing / one eager sample | "
-        "losses agree with PyTorch's to |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "instructions traced | tracing per instruction | losses agree with PyTorch's to |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, workload in WORKLOADS.items():
         if (name, "compiled") not in result.epoch_seconds:
@@ -279,14 +309,15 @@ def report(result: Scale) -> list[str]:
             pairs = zip(seconds[variant], seconds["torch"])
             return statistics.median(a / b for a, b in pairs)
 
-        trace, sample = result.tracing[name]
+        trace, sample, instructions = result.tracing[name]
         eager = sample * result.rows[name]
         agree = max(result.agreement[name].values())
         ms = {v: f"{statistics.median(t) * 1e3:.2f} ms" for v, t in seconds.items()}
         lines.append(
             f"| {workload.name} | {ms['compiled']} | {ms['torch']} | {ms['numpy']} | "
             f"{_seconds(eager)} | {ratio('compiled'):.2f}x | {ratio('numpy'):.2f}x | "
-            f"{trace * 1e3:.0f} ms | {trace / sample:.1f}x | {agree:.0e} |"
+            f"{trace * 1e3:.0f} ms | {trace / sample:.1f}x | {instructions:,} | "
+            f"{trace / instructions * 1e6:.1f} µs | {agree:.0e} |"
         )
     return lines
 

@@ -131,12 +131,12 @@ def test_the_scale_report_has_a_row_per_workload_run():
     for name in ("moons", "digits-cnn"):
         result.epoch_seconds.update({(name, "compiled"): [2.0], (name, "torch"): [1.0],
                                      (name, "numpy"): [4.0]})  # fmt: skip
-        result.tracing[name] = (0.5, 0.1)
+        result.tracing[name] = (0.5, 0.1, 1_000)
         result.agreement[name] = {"compiled": 1e-16, "numpy": 3e-15}
         result.rows[name] = 100
     lines = scale.report(result)
     assert len(lines) == 2 + 2
     cells = _cells("\n".join(lines), scale.WORKLOADS["digits-cnn"].name)
     # compiled 2 s against torch's 1 s; numpy 4 s; eager 100 rows x 0.1 s; tracing 5 samples
-    assert cells[5:10] == ["2.00x", "4.00x", "500 ms", "5.0x", "3e-15"]
+    assert cells[5:12] == ["2.00x", "4.00x", "500 ms", "5.0x", "1,000", "500.0 µs", "3e-15"]
     assert cells[4] == "10.0 s"

@@ -111,6 +111,10 @@ def test_the_readme_quotes_the_recorded_results():
     assert f"**{gc_on}x faster** with Python's garbage collector on" in readme
     assert f"({gc_off}x with the collector off for both" in readme
     assert f"**{compiled[3]}x faster** ({compiled[4]}x karpathy/micrograd" in readme
+    speed = readme[readme.index("## Speed") : readme.index("## Layout")]
+    for workload in scale.WORKLOADS.values():
+        ratio = _cells(results, workload.name)[5]  # compiled / PyTorch, as "1.24x"
+        assert f"{ratio[:-1]} " in speed or f"{ratio[:-1]}," in speed, workload.name
 
 
 @pytest.mark.parametrize("name", list(scale.WORKLOADS))

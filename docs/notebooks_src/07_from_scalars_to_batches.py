@@ -323,8 +323,9 @@ print("\n".join(scores.listing().splitlines()[:6]))
 # epoch of `fit(compile=True)` (the whole data set per step, cross-entropy, Adam) against the
 # same loop in PyTorch, on a copy of the same network made by `nn.to_torch`. An epoch's time is
 # taken as the difference of a 41- and an 11-epoch run, divided by 30, so tracing and warm-up
-# drop out (the best of three, after a first run that pays the one-time costs). `benchmarks/` measures this properly, over rounds and for more sizes; see
-# `benchmarks/RESULTS.md`.
+# drop out (the best of three, after a first run that pays the one-time costs). On a shared
+# machine these figures vary from run to run; `benchmarks/` measures them properly, over rounds
+# and for more sizes, and `benchmarks/RESULTS.md` has its figures.
 
 # %%
 import torch
@@ -373,9 +374,11 @@ agree = all(math.isclose(a, b, rel_tol=1e-10) for a, b in zip(ours, theirs))
 print(f"the two loss curves agree to 1e-10 over 11 epochs: {agree}")
 
 # %% [markdown]
-# Close to PyTorch's own time: both spend it in the same three matrix products and their
-# transposes, and what is left over is each one's overhead per operation. (The eager engine
-# would take tens of seconds per epoch here: 1,797 graphs of 18,000 nodes.)
+# Close to PyTorch's own time, a little slower over many rounds (the benchmarks put it at about
+# 1.25 times). Both spend part of it in the same matrix products; most of the rest is, here, the
+# softmax and the cross-entropy: a dozen numpy calls over the ten classes, where PyTorch runs
+# one fused kernel. (The eager engine would take tens of seconds per epoch here: 1,797 graphs
+# of 18,000 nodes.)
 
 # %% [markdown]
 # ## What you have seen

@@ -94,6 +94,33 @@ def _output_folder(text: str) -> Path:
     return folder
 
 
+DEMO_DESCRIPTION = (
+    "Train an MLP on a toy data set, print the final loss and accuracy, and write\n"
+    "into the output folder (PNG): the network's score (two classes) or class\n"
+    "probabilities (three) over the plane, scored on a 300x300 grid through\n"
+    "micrograd.compile, with the decision boundary as a line; and the loss (log\n"
+    "scale) and accuracy curves. Two-class data sets use the hinge loss, three-class\n"
+    "ones cross-entropy, both plus 1e-4 * sum(w**2). It also draws karpathy's\n"
+    "lecture neuron o = tanh(x1*w1 + x2*w2 + b) after o.backward(), each grad being\n"
+    "d o / d (that node) (SVG), with a page stepping through its backward pass\n"
+    "(HTML).\n\n"
+    "--dataset digits trains a CNN (--model cnn, the default there) or an MLP on\n"
+    "80% of scikit-learn's 1,797 handwritten digits (8x8 pixels) with cross-entropy,\n"
+    "prints `test accuracy NN.N%` on the other 20%, and writes PNGs: the confusion\n"
+    "matrix, the learned filters, the feature maps of one digit, the misclassified\n"
+    "test digits, and the loss and accuracy curves, training and test. It needs\n"
+    "scikit-learn. Its defaults: --layers 16,32 (cnn) or 80 (mlp), --optimizer adam,\n"
+    "--epochs 30, --batch-size 32, all 1797 --samples.\n\n"
+    "Everywhere, the learning rate decays linearly to a tenth of its start."
+)
+DEMO_EPILOG = (
+    "examples:\n  micrograd demo\n  micrograd demo --dataset spirals --layers 32,32 "
+    "--optimizer adam --epochs 200\n  micrograd demo --activation tanh --out pictures\n"
+    "  micrograd demo --dataset digits --model cnn\n"
+    "  micrograd demo --dataset digits --model mlp --layers 128 --epochs 20"
+)
+
+
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The `micrograd` parser, and its `demo` subparser (errors read `micrograd demo: error:`)."""
     parser = argparse.ArgumentParser(prog="micrograd", description=__doc__)
@@ -102,46 +129,32 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "demo",
         help="train a small network on a toy data set or on handwritten digits and draw what "
         "it learned",
-        description=(
-            "Train an MLP on a toy data set, print the final loss and accuracy, and write\n"
-            "into the output folder (PNG): the network's score (two classes) or class\n"
-            "probabilities (three) over the plane, scored on a 300x300 grid through\n"
-            "micrograd.compile, with the decision boundary as a line; and the loss (log\n"
-            "scale) and accuracy curves. Two-class data sets use the hinge loss, three-class\n"
-            "ones cross-entropy, both plus 1e-4 * sum(w**2). It also draws karpathy's\n"
-            "lecture neuron o = tanh(x1*w1 + x2*w2 + b) after o.backward(), each grad being\n"
-            "d o / d (that node) (SVG), with a page stepping through its backward pass\n"
-            "(HTML).\n\n"
-            "--dataset digits trains a CNN (--model cnn, the default there) or an MLP on\n"
-            "80% of scikit-learn's 1,797 handwritten digits (8x8 pixels) with cross-entropy,\n"
-            "prints `test accuracy NN.N%` on the other 20%, and writes PNGs: the confusion\n"
-            "matrix, the learned filters, the feature maps of one digit, the misclassified\n"
-            "test digits, and the loss and accuracy curves, training and test. It needs\n"
-            "scikit-learn. Its defaults: --layers 16,32 (cnn) or 80 (mlp), --optimizer adam,\n"
-            "--epochs 30, --batch-size 32, all 1797 --samples.\n\n"
-            "Everywhere, the learning rate decays linearly to a tenth of its start."
-        ),
-        epilog="examples:\n  micrograd demo\n  micrograd demo --dataset spirals --layers 32,32 "
-        "--optimizer adam --epochs 200\n  micrograd demo --activation tanh --out pictures\n"
-        "  micrograd demo --dataset digits --model cnn\n"
-        "  micrograd demo --dataset digits --model mlp --layers 128 --epochs 20",
+        description=DEMO_DESCRIPTION,
+        epilog=DEMO_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo_parser.add_argument(
+    _add_data_options(demo_parser)
+    _add_training_options(demo_parser)
+    return parser, demo_parser
+
+
+def _add_data_options(demo: argparse.ArgumentParser) -> None:
+    """What the demo learns, and with which network."""
+    demo.add_argument(
         "--dataset",
         choices=[*sorted(DATASETS), "digits"],
         default="moons",
         help="a toy data set of 2-D points, or digits: 8x8 images of handwritten digits "
         "(default: moons)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--model",
         choices=["mlp", "cnn"],
         default=None,
         help="the network: mlp, or cnn (blocks of a 3x3 convolution, the activation and a 2x2 "
         "max pool, then a dense layer; digits only) (default: mlp, cnn on digits)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--samples",
         type=_at_least(int, 4),
         default=None,
@@ -149,7 +162,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         f"{DIGITS} images to use, from {digits_demo.MIN_SAMPLES}, chosen in proportion to "
         "each digit (default: all)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--layers",
         type=_layer_sizes,
         default=None,
@@ -158,19 +171,23 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "layer is added to fit the data; for --model cnn, the channels of each block, at most "
         f"{digits_demo.MAX_BLOCKS} blocks (8 -> 4 -> 2 -> 1 pixels) (default: 16,32)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--activation",
         choices=ACTIVATIONS,
         default="relu",
         help="activation of the hidden layers (default: relu)",
     )
-    demo_parser.add_argument(
+
+
+def _add_training_options(demo: argparse.ArgumentParser) -> None:
+    """How the demo trains, and where it writes."""
+    demo.add_argument(
         "--optimizer",
         choices=sorted(OPTIMIZERS),
         default=None,
         help="optimizer (default: sgd; adam on digits)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--lr",
         type=_at_least(float, 0),
         default=None,
@@ -180,25 +197,25 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         f"{DIVERGENCE_FACTOR:g} times its first epoch's is reported as diverged (the exit code "
         "stays 0)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--epochs",
         type=_at_least(int, 1),
         default=None,
         help="passes over the data (default: 100; 30 on digits)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--batch-size",
         type=_at_least(int, 1),
         default=None,
         help="points per gradient step (default: the whole data set; 32 on digits)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--seed",
         type=_seed,
         default=1337,
         help=f"seed for the data and the weights, from 0 to {MAX_SEED} (default: 1337)",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--out",
         type=_output_folder,
         default="out",  # a string, so that argparse checks it with _output_folder too
@@ -206,15 +223,14 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="folder for the output files (default: out), created if missing; checked before "
         "training: it must be a writable folder, and no output file's name a folder in it",
     )
-    demo_parser.add_argument(
+    demo.add_argument(
         "--eager",
         action="store_true",
         help="train with the scalar engine, one graph per sample, instead of replaying a "
         "micrograd.compile trace over the batch (slower, same numbers; on digits, minutes "
         "per epoch)",
     )
-    demo_parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return parser, demo_parser
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def main(argv: list[str] | None = None) -> int:

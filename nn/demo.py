@@ -191,10 +191,14 @@ def demo(args: argparse.Namespace) -> None:
             f"--lr below {lr:g} ({args.optimizer}'s default is {default_lr:g})",
             file=sys.stderr,
         )
-
-    folder = args.out
-    folder.mkdir(parents=True, exist_ok=True)
     title = f"{args.dataset}: accuracy {final_accuracy:.0%} after {args.epochs} epochs"
+    _write_outputs(args.out, model, (X, y, n_classes), history, title, loss)
+
+
+def _write_outputs(folder: Path, model: MLP, data, history, title: str, loss: str) -> None:
+    """The two plots and the lecture neuron's drawings into folder, and a line on each file."""
+    X, y, n_classes = data
+    folder.mkdir(parents=True, exist_ok=True)
     files = [  # named in OUTPUT_NAMES, which the command checks before training
         (folder / "decision_boundary.png", "the network's scores over the plane, its boundary"),
         (folder / "loss_curve.png", "loss (log scale) and accuracy, epoch by epoch"),

@@ -12,8 +12,10 @@ another order).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,21 @@ from .tracing import TracingError
 __all__ = ["compile", "CompiledFunction", "Instruction", "Program", "TracingError"]
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic collector off for the duration, then as it was. A trace keeps one
+    Value per op alive until its program is built, and each full collection walks all of
+    them: with the collector on, tracing 171,000 ops costs 1.7 times as much, growing faster
+    than the trace. A traced graph has no cycles to find (a node refers only to its inputs)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -77,8 +94,9 @@ class CompiledFunction:
         known = self._traces.get(key)
         if known is None:
             start = time.perf_counter()
-            program = build_program(self.fn, shapes, batching.first_sample(arrays), static)
-            plan = build_plan(program, group=self.group)
+            with _collector_paused():
+                program = build_program(self.fn, shapes, batching.first_sample(arrays), static)
+                plan = build_plan(program, group=self.group)
             for parameter in program.parameters:
                 if parameter not in self._index_of:
                     self._index_of[parameter] = len(self._parameters)

@@ -665,3 +665,32 @@ def test_a_constant_exponent_is_c_pow_as_in_the_eager_engine(exponent, group):
     compiled = step.forward(np.array([[p] for p in points]))
     eager = [(Value(p) ** exponent).data for p in points]
     assert_all_same(compiled, eager)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_tracing_pauses_the_cyclic_collector_and_restores_it_even_on_refusal(enabled):
+    """A trace holds one Value per op until its program is built; the collector would walk
+    them all at each full collection and find no cycle, so tracing runs with it off."""
+    import gc
+
+    seen = []
+
+    def fn(x):
+        seen.append(gc.isenabled())
+        return x[0] * 2.0
+
+    def refused(x):
+        if x[0] > 0:  # a decision on a traced number: refused
+            return x[0]
+        return -x[0]
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        micrograd.compile(fn).forward(np.ones((3, 1)))
+        assert seen == [False] and gc.isenabled() is enabled
+        with pytest.raises(micrograd.compiler.TracingError):
+            micrograd.compile(refused).forward(np.ones((3, 1)))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -385,11 +385,11 @@ agree = all(math.isclose(a, b, rel_tol=1e-10) for a, b in zip(ours[:11], theirs[
 print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 
 # %% [markdown]
-# Close to PyTorch's own time, a little slower over many rounds (the benchmarks put it at about
-# 1.25 times). Both spend part of it in the same matrix products; most of the rest is, here, the
-# softmax and the cross-entropy: a dozen numpy calls over the ten classes, where PyTorch runs
-# one fused kernel. (The eager engine would take tens of seconds per epoch here: 1,797 graphs
-# of 18,000 nodes.)
+# Close to PyTorch's own time, a little slower over many rounds (benchmarks/RESULTS.md puts
+# it at 1.33 times). Both spend part of it in the same matrix products; most of the rest is,
+# here, the softmax and the cross-entropy: a dozen numpy calls over the ten classes, where
+# PyTorch runs one fused kernel. (The eager engine would take tens of seconds per epoch here:
+# 1,797 graphs of 18,000 nodes.)
 
 # %% [markdown]
 # ## What you have seen

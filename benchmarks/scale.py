@@ -114,8 +114,8 @@ def _optimizer(library, workload: Workload, params):
 
 
 class _EpochClock:
-    """A stand-in scheduler for fit: its step(), called once at each epoch's end, stamps the
-    clock."""
+    """Stamps the clock at each epoch's end: a stand-in scheduler for fit, whose step() it
+    calls once per epoch, and what _epochs stamps its loops with."""
 
     def __init__(self) -> None:
         self.stamps = [time.perf_counter()]
@@ -123,7 +123,7 @@ class _EpochClock:
     def step(self) -> None:
         self.stamps.append(time.perf_counter())
 
-    def epochs(self) -> list[float]:
+    def durations(self) -> list[float]:
         return [b - a for a, b in zip(self.stamps, self.stamps[1:])]
 
 
@@ -139,7 +139,7 @@ def time_compiled(workload: Workload, epochs: int) -> tuple[list[float], list[fl
         batch_size=workload.batch_size, shuffle=False, progress=False, compile=True,
         scheduler=clock,
     )  # fmt: skip
-    return clock.epochs(), history["loss"]
+    return clock.durations(), history["loss"]
 
 
 def trace_seconds(workload: Workload) -> tuple[float, int]:
@@ -197,7 +197,7 @@ def _epochs(
             total += step(slice(first, first + size)) * (min(first + size, rows) - first)
         clock.step()
         history.append(total / rows)
-    return clock.epochs(), history
+    return clock.durations(), history
 
 
 def time_by_hand(workload: Workload, epochs: int) -> tuple[list[float], list[float]]:
@@ -266,14 +266,14 @@ def run(names=tuple(WORKLOADS), rounds: int = 5) -> Scale:
         timers = {"compiled": time_compiled, "torch": time_torch, "numpy": time_by_hand}
         for _ in range(rounds):
             for variant, timer in timers.items():
-                epochs, _ = timer(workload, workload.epochs)
-                result.epoch_seconds.setdefault((name, variant), []).append(steady_epoch(epochs))
+                durations, _ = timer(workload, workload.epochs)
+                result.epoch_seconds.setdefault((name, variant), []).append(steady_epoch(durations))
     return result
 
 
 def method(result: Scale) -> list[str]:
     """How the table below was measured, in the words of its columns."""
-    runs = ", ".join(str(WORKLOADS[name].epochs) for name in result.rows)
+    runs = ", ".join(str(w.epochs) for name, w in WORKLOADS.items() if name in result.rows)
     return [
         "One epoch of `nn.fit(compile=True)` (full batch, `shuffle=False`, float64) against "
         "the same loop in PyTorch (`to_torch` of the same model, the same loss and "
@@ -285,8 +285,8 @@ def method(result: Scale) -> list[str]:
         f"{result.rounds} rounds that interleave the variants, ratios taken within a round. "
         "The eager engine is estimated as the rows times the median of five one-sample "
         "forward and backward passes. Tracing is `micrograd.compile`'s trace and program "
-        "building of fit's per-sample loss, once, against one eager sample and per scalar "
-        "instruction traced (flat per instruction: tracing grows linearly). The last column "
+        "building of fit's per-sample loss (the median of three traces), against one eager "
+        "sample and per scalar instruction traced. The last column "
         "is the largest relative difference of the compiled and numpy loss histories from "
         f"PyTorch's over {AGREEMENT_EPOCHS} epochs.",
     ]

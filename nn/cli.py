@@ -138,23 +138,23 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return parser, demo_parser
 
 
-def _add_data_options(demo: argparse.ArgumentParser) -> None:
+def _add_data_options(options: argparse.ArgumentParser) -> None:
     """What the demo learns, and with which network."""
-    demo.add_argument(
+    options.add_argument(
         "--dataset",
         choices=[*sorted(DATASETS), "digits"],
         default="moons",
         help="a toy data set of 2-D points, or digits: 8x8 images of handwritten digits "
         "(default: moons)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--model",
         choices=["mlp", "cnn"],
         default=None,
         help="the network: mlp, or cnn (blocks of a 3x3 convolution, the activation and a 2x2 "
         "max pool, then a dense layer; digits only) (default: mlp, cnn on digits)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--samples",
         type=_at_least(int, 4),
         default=None,
@@ -162,7 +162,7 @@ def _add_data_options(demo: argparse.ArgumentParser) -> None:
         f"{DIGITS} images to use, from {digits_demo.MIN_SAMPLES}, chosen in proportion to "
         "each digit (default: all)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--layers",
         type=_layer_sizes,
         default=None,
@@ -171,7 +171,7 @@ def _add_data_options(demo: argparse.ArgumentParser) -> None:
         "layer is added to fit the data; for --model cnn, the channels of each block, at most "
         f"{digits_demo.MAX_BLOCKS} blocks (8 -> 4 -> 2 -> 1 pixels) (default: 16,32)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--activation",
         choices=ACTIVATIONS,
         default="relu",
@@ -179,15 +179,15 @@ def _add_data_options(demo: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_training_options(demo: argparse.ArgumentParser) -> None:
+def _add_training_options(options: argparse.ArgumentParser) -> None:
     """How the demo trains, and where it writes."""
-    demo.add_argument(
+    options.add_argument(
         "--optimizer",
         choices=sorted(OPTIMIZERS),
         default=None,
         help="optimizer (default: sgd; adam on digits)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--lr",
         type=_at_least(float, 0),
         default=None,
@@ -197,25 +197,25 @@ def _add_training_options(demo: argparse.ArgumentParser) -> None:
         f"{DIVERGENCE_FACTOR:g} times its first epoch's is reported as diverged (the exit code "
         "stays 0)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--epochs",
         type=_at_least(int, 1),
         default=None,
         help="passes over the data (default: 100; 30 on digits)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--batch-size",
         type=_at_least(int, 1),
         default=None,
         help="points per gradient step (default: the whole data set; 32 on digits)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--seed",
         type=_seed,
         default=1337,
         help=f"seed for the data and the weights, from 0 to {MAX_SEED} (default: 1337)",
     )
-    demo.add_argument(
+    options.add_argument(
         "--out",
         type=_output_folder,
         default="out",  # a string, so that argparse checks it with _output_folder too
@@ -223,14 +223,14 @@ def _add_training_options(demo: argparse.ArgumentParser) -> None:
         help="folder for the output files (default: out), created if missing; checked before "
         "training: it must be a writable folder, and no output file's name a folder in it",
     )
-    demo.add_argument(
+    options.add_argument(
         "--eager",
         action="store_true",
         help="train with the scalar engine, one graph per sample, instead of replaying a "
         "micrograd.compile trace over the batch (slower, same numbers; on digits, minutes "
         "per epoch)",
     )
-    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    options.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def main(argv: list[str] | None = None) -> int:

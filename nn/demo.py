@@ -195,9 +195,13 @@ def demo(args: argparse.Namespace) -> None:
     _write_outputs(args.out, model, (X, y, n_classes), history, title, loss)
 
 
-def _write_outputs(folder: Path, model: MLP, data, history, title: str, loss: str) -> None:
-    """The two plots and the lecture neuron's drawings into folder, and a line on each file."""
-    X, y, n_classes = data
+def _write_outputs(
+    folder: Path, model: MLP, points: tuple[np.ndarray, np.ndarray, int], history, title: str,
+    loss: str,
+) -> None:  # fmt: skip
+    """The two plots and the lecture neuron's drawings into folder, and a line on each file;
+    points is (X, y, number of classes)."""
+    X, y, n_classes = points
     folder.mkdir(parents=True, exist_ok=True)
     files = [  # named in OUTPUT_NAMES, which the command checks before training
         (folder / "decision_boundary.png", "the network's scores over the plane, its boundary"),

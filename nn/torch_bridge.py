@@ -19,14 +19,14 @@ from .module import Module
 
 __all__ = ["to_torch", "parameter_pairs"]
 
-_TORCH_ACTIVATIONS = {
+TORCH_ACTIVATIONS = {
     "relu": "ReLU",
     "tanh": "Tanh",
     "sigmoid": "Sigmoid",
     "leaky_relu": "LeakyReLU",
 }
-_LEAKY_SLOPE = 0.01  # the slope of our "leaky_relu", and PyTorch's default
-_CONVERTIBLE = (*_TORCH_ACTIVATIONS, "linear")  # a tuple: a tampered name may be unhashable
+LEAKY_SLOPE = 0.01  # the slope of our "leaky_relu", and PyTorch's default
+_CONVERTIBLE = (*TORCH_ACTIVATIONS, "linear")  # a tuple: a tampered name may be unhashable
 
 
 def _dense_layers(
@@ -142,7 +142,7 @@ def _torch_modules(module: Module, where: str) -> list:
         return [torch.nn.AvgPool2d(module.kernel_size, module.stride)]
     if isinstance(module, Flatten):
         return [torch.nn.Flatten()]
-    if isinstance(module, Activation) and type(module) in _MODULE_NAMES:
+    if isinstance(module, Activation) and type(module) in MODULE_NAMES:
         return [_torch_activation(module.name)]
     raise TypeError(
         f"to_torch: cannot convert {type(module).__name__}{f' at {where}' if where else ''}; "
@@ -162,11 +162,11 @@ def _torch_activation(name: str) -> Any:
     import torch
 
     if name == "leaky_relu":
-        return torch.nn.LeakyReLU(_LEAKY_SLOPE)
-    return getattr(torch.nn, _TORCH_ACTIVATIONS[name])()
+        return torch.nn.LeakyReLU(LEAKY_SLOPE)
+    return getattr(torch.nn, TORCH_ACTIVATIONS[name])()
 
 
-_MODULE_NAMES = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid", LeakyReLU: "leaky_relu"}
+MODULE_NAMES = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid", LeakyReLU: "leaky_relu"}
 
 
 def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str, tuple]]:
@@ -200,3 +200,12 @@ def _indices(shape) -> list[list[int]]:
     for size in shape:
         found = [index + [k] for index in found for k in range(size)]
     return found
+
+
+def __getattr__(name: str):
+    """from_torch lived here before it moved to torch_import: the old import keeps working."""
+    if name == "from_torch":
+        from .torch_import import from_torch
+
+        return from_torch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ from typing import Any
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .dense import MLP, Layer, Sequential
 from .module import Module
-from .torch_bridge import _LEAKY_SLOPE, _MODULE_NAMES, _TORCH_ACTIVATIONS
+from .torch_bridge import LEAKY_SLOPE, MODULE_NAMES, TORCH_ACTIVATIONS
 
 __all__ = ["from_torch"]
 
@@ -19,12 +19,12 @@ def _activation_name(module: Any, index: int) -> str:
 
     if isinstance(module, torch.nn.Identity):
         return "linear"
-    if isinstance(module, torch.nn.LeakyReLU) and module.negative_slope != _LEAKY_SLOPE:
+    if isinstance(module, torch.nn.LeakyReLU) and module.negative_slope != LEAKY_SLOPE:
         raise ValueError(
             f"from_torch: LeakyReLU at index {index} has negative_slope "
-            f"{module.negative_slope}; only {_LEAKY_SLOPE} is supported"
+            f"{module.negative_slope}; only {LEAKY_SLOPE} is supported"
         )
-    for name, torch_name in _TORCH_ACTIVATIONS.items():
+    for name, torch_name in TORCH_ACTIVATIONS.items():
         if type(module) is getattr(torch.nn, torch_name):
             return name
     raise _unsupported(module, index)
@@ -59,7 +59,7 @@ def from_torch(module: Any) -> Module:
         elif _is_activation(item):
             name = _activation_name(item, index)
             if name != "linear":  # an Identity alone changes nothing
-                modules.append({v: k for k, v in _MODULE_NAMES.items()}[name]())
+                modules.append({v: k for k, v in MODULE_NAMES.items()}[name]())
         else:
             modules.append(_from_torch_module(item, index))
         index += 1
@@ -82,7 +82,7 @@ def _is_activation(module: Any) -> bool:
     kinds = (
         torch.nn.Identity,
         torch.nn.LeakyReLU,
-        *(getattr(torch.nn, n) for n in _TORCH_ACTIVATIONS.values()),
+        *(getattr(torch.nn, n) for n in TORCH_ACTIVATIONS.values()),
     )
     return type(module) in kinds
 

@@ -84,7 +84,8 @@ def fit(
 
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
-    SGD(lr=0.1); the scheduler, if any, steps once per epoch. compile traces the loss of
+    SGD(lr=0.1); the scheduler, if any (anything with a step() method), steps once per
+    epoch. compile traces the loss of
     one sample with micrograd.compile and runs each batch with numpy, the optimizer
     stepping all parameters at once: the same numbers, much faster (see nn.steps). Every
     loss in LOSSES traces; a loss of your own must not branch in Python on a value

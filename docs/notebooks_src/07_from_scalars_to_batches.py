@@ -385,11 +385,11 @@ agree = all(math.isclose(a, b, rel_tol=1e-10) for a, b in zip(ours[:11], theirs[
 print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 
 # %% [markdown]
-# Close to PyTorch's own time, a little slower over many rounds (benchmarks/RESULTS.md puts
-# it at 1.33 times). Both spend part of it in the same matrix products; most of the rest is,
-# here, the softmax and the cross-entropy: a dozen numpy calls over the ten classes, where
-# PyTorch runs one fused kernel. (The eager engine would take tens of seconds per epoch here:
-# 1,797 graphs of 18,000 nodes.)
+# Close to PyTorch's own time, but slower over many rounds: benchmarks/RESULTS.md puts it at
+# 1.33 times PyTorch's epoch, a third slower (one run, as above, can land either side). Both
+# spend part of it in the same matrix products; most of the rest is, here, the softmax and the
+# cross-entropy: a dozen numpy calls over the ten classes, where PyTorch runs one fused kernel.
+# (The eager engine would take tens of seconds per epoch here: 1,797 graphs of 18,000 nodes.)
 
 # %% [markdown]
 # ## What you have seen
@@ -399,7 +399,7 @@ print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 #   this is `vmap`, batching by the compiler instead of by hand.
 # * Independent operations of the same kind can be fused into one array operation; for an MLP
 #   that rediscovers the matrix products a framework would have written by hand, and at the
-#   size of the digits network it trains about as fast as PyTorch.
+#   size of the digits network it trains within about a third of PyTorch's time.
 # * The price: the program cannot contain Python decisions on values. Choices must be written
 #   as operations (`relu`, `abs`, a mask), or as static arguments. This is the same rule that
 #   `jax.jit` and `torch.compile` impose, for the same reason.

@@ -117,14 +117,13 @@ def _write_drawings(out: Value, params, folder: Path) -> list[tuple[Path, str]]:
     from micrograd import draw
 
     drawing = neuron_drawing(out, params)
-    html_path = folder / "backward.html"
+    html_path = draw.save_backward_html(out, folder / "backward.html", params=params)
     try:
         svg = drawing.pipe(format="svg", encoding="utf-8")
     except draw.DotNotFoundError as error:
         print(f"note: {error}", file=sys.stderr)
         dot_path = folder / "neuron.dot"
         dot_path.write_text(drawing.source, encoding="utf-8")
-        draw.save_backward_html(out, html_path, params=params)
         return [
             (dot_path, f"{LECTURE_NEURON} as Graphviz source (no `dot` to render it); "
                        f"{GRAD_MEANING}"),
@@ -133,7 +132,6 @@ def _write_drawings(out: Value, params, folder: Path) -> list[tuple[Path, str]]:
         ]  # fmt: skip
     svg_path = folder / "neuron.svg"
     svg_path.write_text(svg, encoding="utf-8")
-    draw.save_backward_html(out, html_path, params=params)
     return [
         (svg_path, f"{LECTURE_NEURON}; {GRAD_MEANING}"),
         (html_path, "o.backward() through that neuron, step by step (open in a browser)"),

@@ -4,7 +4,8 @@
 run ``_walk``, which visits the nodes from the root back to the leaves and hands each input
 ``grad * d node / d input``, by the node's own rule from micrograd.ops (``local_gradients``,
 which checks that the rule returns one gradient per input). The same walk serves floats and
-Values (for gradients that are graphs themselves): the rules are written for both.
+Values (for gradients that are graphs themselves): the rules are written for both. It stops
+at a ``stop_gradient`` node: no gradient passes one, so what lies behind it is not walked.
 
 Gradients are gathered in ``.grad`` itself. The sort marks each node it visits by setting its
 ``.grad`` to this pass's mark, a float -0.0 of its own: that resets the node for the walk
@@ -23,7 +24,15 @@ from . import lecture, modes, ops
 from .engine import Value, _constant
 from .floatmath import FLOAT, fsign, fwhere
 
-__all__ = ["VALUE", "backward", "grad", "local_gradients", "topological_order", "walk_aside"]
+__all__ = [
+    "VALUE",
+    "backward",
+    "grad",
+    "local_gradients",
+    "topological_order",
+    "walk_aside",
+    "walked",
+]
 
 
 # ---------------------------------------------------------------------------------------
@@ -65,9 +74,16 @@ class _Mark(float):
 _INPUTS_DONE = object()  # a stack entry: the node below it has all its inputs ordered
 
 
-def _sort(root: Value, mark: _Mark, with_leaves: bool = False, saved: list | None = None):
+def _sort(
+    root: Value,
+    mark: _Mark,
+    with_leaves: bool = False,
+    saved: list | None = None,
+    through_stops: bool = False,
+):
     """Every node with inputs reachable from root (every node, with_leaves), each after its
     inputs, root last; each one's ``.grad`` set to mark, its old value appended to saved.
+    Unless through_stops, what lies behind a stop_gradient node is not reached through it.
 
     Iterative, so graphs of any depth work; inputs are visited in order, so the order is the
     same on every run. A node is marked in its own ``.grad`` rather than in a set: backward
@@ -86,6 +102,8 @@ def _sort(root: Value, mark: _Mark, with_leaves: bool = False, saved: list | Non
             node.grad = mark
             push(node)
             push(_INPUTS_DONE)
+            if node._op is ops.STOP_GRADIENT and not through_stops:  # no gradient passes it
+                continue
             a, b = node._a, node._b
             if a is not None and a.grad is not mark and (with_leaves or a._a is not None):
                 push(a)
@@ -104,7 +122,19 @@ def topological_order(root: Value) -> list[Value]:
     is changed."""
     saved: list = []
     try:
-        return _sort(root, _Mark(-0.0), with_leaves=True, saved=saved)
+        return _sort(root, _Mark(-0.0), with_leaves=True, saved=saved, through_stops=True)
+    finally:
+        _restore(saved)
+
+
+def walked(root: Value) -> list[Value]:
+    """The nodes backward() walks, each after its inputs (root last): those with inputs that
+    root reaches other than through a stop_gradient. No .grad changes."""
+    if root._a is None:
+        return []  # a leaf: nothing to walk
+    saved: list = []
+    try:
+        return _sort(root, _Mark(-0.0), saved=saved)
     finally:
         _restore(saved)
 
@@ -145,6 +175,10 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
     ADD, MUL = ops.ADD, ops.MUL
     for node in reversed(order):
         op, g, a, b = node._op, node.grad, node._a, node._b
+        if op is ops.STOP_GRADIENT:  # it hands nothing on: its input is not in order
+            if observe is not None:
+                observe(node, g, (0.0,))  # a frame still shows where the gradient stops
+            continue
         if fast and op is ADD:  # + and * are most of every graph: their rows, inline
             a.grad += g
             b.grad += g

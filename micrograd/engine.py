@@ -191,6 +191,12 @@ class Value:
         if it is nan: the comparison max pooling makes, window entry by window entry"""
         return _apply(ops.FIRST_MAX, self, _operand(other, "first_max", self))
 
+    def stop_gradient(self) -> Value:
+        """The same number, through which no gradient flows back (JAX's stop_gradient):
+        backward stops here. Unlike detach(), which gives a new leaf, it stays a node of the
+        graph, so a drawing shows where the gradient stops and micrograd.compile traces it"""
+        return _apply(ops.STOP_GRADIENT, self)
+
     # -- comparisons compare data; == and hash stay by identity (Values are dict keys) ----
 
     def __lt__(self, other: Value | float) -> bool:

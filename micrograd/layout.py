@@ -189,13 +189,16 @@ def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
         if _sole_reader(slots, uses, 1, source) and slots.count(slots[0]) == 1:
             source.sole_reader = True
     first = places.rows_for([ins.output for ins in instructions])
+    accumulate = [any(needs[s] for s in slots) for slots in columns]
     return OpStep(
         op=op,
         out=slice(first, first + count),
         count=count,
         sources=sources,
-        accumulate=[any(needs[s] for s in slots) for slots in columns],
-        needed=any(needs[ins.output] for ins in instructions),
+        accumulate=accumulate,
+        # backward has work only if a gradient arrives and an input wants it: a stop_gradient
+        # step gets its output's gradient, but its input (the softmax max tree) wants none
+        needed=any(accumulate) and any(needs[ins.output] for ins in instructions),
         instructions=list(instructions),
     )
 

@@ -286,10 +286,24 @@ FIRST_MAX = Op(
     partials=("1 if out is a, else 0", "1 if out is b, else 0"),
 )
 
+# stop_gradient is the one op whose derivative is not its forward's slope: the number passes,
+# the gradient does not (JAX's stop_gradient; torch's detach, kept in the graph). A backward
+# walk stops at it. nn's softmax stops the gradient of its shift by the largest input: the
+# shift cancels, so that gradient is zero exactly, and neither engine then walks the max tree
+# to hand zeros down it (PyTorch's softmax backward does not either).
+STOP_GRADIENT = Op(
+    "stop_gradient",
+    1,
+    lambda F, a: a,
+    lambda F, g, out, a: (0.0,),
+    "stop_gradient(a) = a, through which no gradient flows back",
+    partials=("0",),
+)
+
 OPS: dict[str, Op] = {
     op.name: op
     for op in (ADD, SUB, MUL, DIV, NEG, POW, ABS, EXP, LOG, LOG1P, SQRT, SIN, COS, TANH)
-    + (SIGMOID, RELU, LEAKY_RELU, MAXIMUM, FIRST_MAX)
+    + (SIGMOID, RELU, LEAKY_RELU, MAXIMUM, FIRST_MAX, STOP_GRADIENT)
 }
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
 

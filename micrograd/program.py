@@ -16,7 +16,7 @@ from typing import NamedTuple
 from . import lecture
 from .backward import topological_order
 from .engine import Value
-from .ops import CONST, LEAF
+from .ops import CONST, LEAF, STOP_GRADIENT
 from .tracing import trace
 
 __all__ = ["Instruction", "Program", "build_program"]
@@ -52,7 +52,7 @@ class Program:
     instructions: list[Instruction]
     outputs: list[int]
     single_output: bool  # fn returned one Value rather than a list
-    needs_grad: list[bool]  # per slot: does it depend on a parameter?
+    needs_grad: list[bool]  # per slot: does its gradient matter? (see _needs_grad)
     roots: list[Value] = field(repr=False)  # the traced graph, for drawing
 
     @property
@@ -209,10 +209,7 @@ def _numbered(operations, leaves, leaves_per_argument, roots, single, **describe
         )  # fmt: skip
         for n in operations
     ]
-    needs_grad = [False] * first_parameter + [True] * len(parameters)
-    needs_grad += [False] * (first_operation - first_constant)
-    for instruction in instructions:
-        needs_grad.append(any(needs_grad[i] for i in instruction.inputs))
+    outputs = [slot_of[root] for root in roots]
     return Program(
         **described,
         inputs=inputs,
@@ -221,8 +218,29 @@ def _numbered(operations, leaves, leaves_per_argument, roots, single, **describe
         constants=[float(key) for key in constants],
         first_constant=first_constant,
         instructions=instructions,
-        outputs=[slot_of[root] for root in roots],
+        outputs=outputs,
         single_output=single,
-        needs_grad=needs_grad,
+        needs_grad=_needs_grad(
+            instructions,
+            outputs,
+            range(first_parameter, first_constant),
+            first_operation + len(instructions),
+        ),
         roots=roots,
     )
+
+
+def _needs_grad(instructions, outputs, parameters: range, n_slots: int) -> list[bool]:
+    """Per slot: does its gradient matter? It does if the slot depends on a parameter and an
+    output depends on the slot other than through a stop_gradient, which passes no gradient."""
+    depends = [slot in parameters for slot in range(n_slots)]
+    for instruction in instructions:
+        depends[instruction.output] = any(depends[i] for i in instruction.inputs)
+    reached = [False] * n_slots
+    for slot in outputs:
+        reached[slot] = True
+    for instruction in reversed(instructions):
+        if reached[instruction.output] and instruction.op is not STOP_GRADIENT:
+            for i in instruction.inputs:
+                reached[i] = True
+    return [d and r for d, r in zip(depends, reached)]

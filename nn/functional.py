@@ -72,14 +72,17 @@ def _mean(losses: list) -> Value:
 
 def _shifted(values: list[Value]) -> list[Value]:
     """x_i - max(x): exp of these cannot overflow. The max is taken with the maximum op,
-    not a Python comparison, so that a traced loss stays a graph; its gradient cancels.
-    Pairs are taken level by level (a tree, log2(n) deep, rather than a chain n deep), so
-    that micrograd.compile runs each level as one call."""
+    not a Python comparison, so that a traced loss stays a graph. Pairs are taken level by
+    level (a tree, log2(n) deep, rather than a chain n deep), so that micrograd.compile runs
+    each level as one call. Its gradient is stopped: softmax does not change when every x_i
+    shifts by the same amount, so the gradient through the shift is zero, and backward need
+    not walk the tree to hand that zero down it (as PyTorch's softmax backward does not)."""
     level = list(values)
     while len(level) > 1:
         pairs = [a.maximum(b) for a, b in zip(level[::2], level[1::2])]
         level = pairs + level[len(pairs) * 2 :]
-    return [v - level[0] for v in values]
+    shift = level[0].stop_gradient()
+    return [v - shift for v in values]
 
 
 def _total(values: list[Value]) -> Value:

@@ -33,6 +33,7 @@ class OpCase:
     gentle: tuple[Callable, ...] = ()
     known_difference: Callable | None = None  # (point, index, ours, theirs) -> excused?
     graph_torch: Callable | None = None  # the oracle in random graphs, where it must differ
+    slope: bool = True  # is the derivative the forward's slope? (not for stop_gradient)
 
     def graph_form(self, arity: int, side: int) -> Callable:
         """The op on a gentle domain, on Values (side 0) or tensors (side 1)."""
@@ -136,6 +137,7 @@ CASES: dict[str, OpCase] = {
     "maximum": OpCase(lambda a, b: a.maximum(b), _maximum, smooth=NEGATIVE_PAIR),
     # PyTorch's own max pooling over the window [a, b] is the oracle
     "first_max": OpCase(lambda a, b: a.first_max(b), _max_pool, smooth=NEGATIVE_PAIR),
+    "stop_gradient": OpCase(Value.stop_gradient, torch.Tensor.detach, slope=False),
 }
 
 # The random-graph generators: each op on a gentle domain, on Values and on tensors.

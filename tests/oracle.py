@@ -15,7 +15,10 @@ def tensors(*xs: float) -> list[torch.Tensor]:
 
 
 def torch_grads(out: torch.Tensor, inputs, create_graph: bool = False) -> list:
-    """d out / d x for each x in inputs (0 where out does not depend on x)."""
+    """d out / d x for each x in inputs (0 where out does not depend on x, or only through a
+    detach)."""
+    if not out.requires_grad:
+        return [torch.zeros((), dtype=torch.float64) for _ in inputs]
     grads = torch.autograd.grad(
         out, inputs, allow_unused=True, create_graph=create_graph, retain_graph=True
     )

@@ -14,7 +14,8 @@ from oracle import same
 
 import micrograd
 from micrograd import Value, nn
-from micrograd.runner import LinearStep
+from micrograd.ops import MAXIMUM, STOP_GRADIENT
+from micrograd.runner import LinearStep, OpStep
 
 torch.set_default_dtype(torch.float64)
 
@@ -55,6 +56,25 @@ def test_lifted_mlp_values_and_gradients_match_torch(group):
     t_grads = {n: p.grad for n, p in theirs.named_parameters()}
     for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
         assert same(value.grad, t_grads[torch_name][index].item(), rel=1e-11), name
+
+
+def test_the_softmax_shift_is_computed_but_its_max_tree_is_not_walked_backward():
+    X, y = digits_like()
+    model = nn.MLP(12, [4], rng=random.Random(2))
+    step = micrograd.compile(lambda x, t: nn.cross_entropy([model(x)], [list(t)]))
+    loss = step(X, np.eye(4)[y])
+    steps = [s for s in step.plan.steps if isinstance(s, OpStep)]
+    tree = [s for s in steps if s.op is MAXIMUM]
+    assert [s.count for s in tree] == [2, 1]  # four logits: two pairs, then their max
+    assert not any(s.needed for s in tree)
+    assert [s.needed for s in steps if s.op is STOP_GRADIENT] == [False]
+    theirs = torch_copy(model)
+    t_loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(X)), torch.tensor(y))
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
+        t_grad = dict(theirs.named_parameters())[torch_name].grad[index].item()
+        assert same(value.grad, t_grad, rel=1e-11), name
 
 
 def test_a_bank_with_shared_weights_is_one_product_over_positions():

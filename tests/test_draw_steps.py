@@ -74,6 +74,24 @@ def test_each_frame_sends_its_grad_along_every_input_edge():
     assert len(square.edges) == 2 and square.edges[0].amount == square.edges[1].amount
 
 
+def test_frames_stop_where_the_gradient_stops():
+    a, b = micrograd.Value(0.7, label="a"), micrograd.Value(-1.3, label="b")
+    behind = (a * b).exp()
+    out = a * behind.stop_gradient() + b
+    order = micrograd.topological_order(out)
+    frames = list(backward_steps(out))
+    stop = next(f for f in frames if f.node._op is micrograd.ops.STOP_GRADIENT)
+    assert [(e.source, e.amount) for e in stop.edges] == [(order.index(behind), 0.0)]
+    assert behind not in [f.node for f in frames] and len(frames) == 3  # +, *, the stop
+    assert steps.step_count(steps.index_graph(out)) == len(frames)
+    final = frames[-1].grads
+    assert order.index(behind._prev[0]) not in final  # a * b: no frame reaches it
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.7, -1.3))
+    (ta * torch.exp(ta * tb).detach() + tb).backward()
+    assert final[order.index(a)] == pytest.approx(ta.grad.item(), rel=1e-15)
+    assert final[order.index(b)] == pytest.approx(tb.grad.item(), rel=1e-15)
+
+
 EDGE = re.compile(r"^\s*v(\d+) -> o(\d+) \[label=<(.*)>(.*)\]$", re.M)
 
 

@@ -16,6 +16,7 @@ from oracle import same, tensors, torch_grads
 
 import micrograd
 from micrograd import Op, Value, detect_anomaly, enable_grad, grad, gradcheck, no_grad
+from micrograd.backward import walked
 from micrograd.engine import _apply
 from micrograd.ops import CONST, LEAF
 
@@ -354,6 +355,25 @@ def test_detach_is_a_new_leaf_with_the_same_data():
     assert y.data == 6.0 and y._prev == ()
     (y * x).backward()
     assert x.grad == 6.0 and y.grad == 2.0
+
+
+def test_stop_gradient_passes_the_number_and_stops_the_gradient_as_torch_detach_does():
+    x, w = Value(3.0), Value(-2.0)
+    behind = (w * x).exp()  # reached only through the stop: backward must not walk it
+    stopped = behind.stop_gradient()
+    y = x * x.stop_gradient() + stopped * x
+    w.grad = 7.0  # a grad from elsewhere: a node behind the stop keeps it
+    y.backward()
+
+    tx, tw = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (3.0, -2.0))
+    t_y = tx * tx.detach() + (tw * tx).exp().detach() * tx
+    t_y.backward()
+    assert stopped.data == behind.data and stopped._prev == (behind,)
+    assert same(y.data, t_y.item()) and same(x.grad, tx.grad.item())
+    assert tw.grad is None and w.grad == 7.0 and behind.grad == 0.0
+    not_walked = {behind, behind._prev[0]}  # exp and w * x
+    order = micrograd.topological_order(y)
+    assert walked(y) == [n for n in order if n._prev and n not in not_walked]
 
 
 def test_anomaly_mode_names_the_forward_op_and_line():

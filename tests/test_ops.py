@@ -31,6 +31,8 @@ def test_each_case_builds_its_own_op():
 def test_every_op_passes_check_op(name):
     case, op = CASES[name], OPS[name]
     smooth = (SMOOTH_UNARY if op.arity == 1 else SMOOTH_BINARY) + case.smooth
+    if not case.slope:  # its derivative is not its forward's slope: PyTorch is the oracle
+        smooth = []
     excused = case.known_difference
     check_op(op, case.torch, points=case.points, smooth=smooth, known_difference=excused)
 

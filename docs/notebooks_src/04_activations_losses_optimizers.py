@@ -106,7 +106,10 @@ for j, z in enumerate(logits):
 # A practical detail: `exp(1000)` overflows a float. `nn.softmax` subtracts the largest logit
 # first (which does not change the result), so huge logits are fine. It finds that logit with
 # the `maximum` op rather than Python's `max`, so the whole softmax stays one graph, which
-# `micrograd.compile` can replay over a batch (notebook 07):
+# `micrograd.compile` can replay over a batch (notebook 07). The shift's gradient is exactly
+# zero (every `p_i` stays the same when all the logits move together), so the softmax passes
+# the shift through `stop_gradient()`: its number flows forward, no gradient flows back, and
+# backward does not walk the `maximum` ops at all:
 
 # %%
 [round(q.data, 4) for q in nn.softmax([Value(1000.0), Value(999.0), Value(998.0)])]

@@ -10,7 +10,7 @@ from itertools import islice
 from os import PathLike
 from pathlib import Path
 
-from ..backward import walk_aside
+from ..backward import walk_aside, walked
 from .dot import MAX_NODES, build
 from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
@@ -78,8 +78,9 @@ def _receive(grads: dict[int, float], edges: tuple[Edge, ...]) -> None:
 
 
 def step_count(graph: Graph) -> int:
-    """How many steps backward takes: one per node with inputs; no frame is built."""
-    return sum(1 for node in graph.nodes if node._prev)
+    """How many steps backward takes: one per node it walks (micrograd.backward.walked); no
+    frame is built."""
+    return len(walked(graph.root))
 
 
 def backward_steps(root, params: object = None) -> Iterator[Frame]:

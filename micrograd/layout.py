@@ -222,12 +222,16 @@ def _sum_step(instructions, columns, places: _Places, needs, uses) -> SumStep:
 def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     R, C = len(bank.members), len(bank.members[0])
     weights = [w for row in bank.members for w in row[0].weights]
-    columns = [x for c in bank.members[0] for x in c.columns]
+    columns = [x for c in bank.members[0] for x in c.columns]  # c-major, as traced
+    by_term = [x for t in zip(*(c.columns for c in bank.members[0])) for x in t]  # t-major
     biases = [b for row in bank.members for b in row[0].biases]
     weight_set = StaticSet([places.position_of(w) for w in weights])
     bias_set = StaticSet([places.position_of(b) for b in biases]) if biases else None
     direct = places.direct(columns) if C == 1 else None
-    column_set = RowSet([places.row[x] if direct else places.row_of(x) for x in columns])
+    column_set = RowSet(
+        [places.row[x] if direct else places.row_of(x) for x in by_term],
+        wanted=[needs[x] for x in by_term],
+    )
     if _sole_reader(columns, uses, R, column_set):  # each input, once per row of W
         column_set.sole_reader = True
     outputs = [m.instruction.output for row in bank.members for m in row]

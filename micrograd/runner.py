@@ -35,9 +35,14 @@ def _rows_index(rows: list[int]):
 class RowSet:
     """A list of rows of V, read and added into the cheapest way: a slice (a view) when
     evenly spaced; that slice tiled when the list repeats it (every neuron of a layer reads
-    the same inputs); else integer indexing, repeated rows' gradients summed by reduceat."""
+    the same inputs); else integer indexing. Gradients of repeated rows (an image's pixel in
+    every window of a convolution) are added in rounds, each round taking every row at most
+    once, so that plain indexed adds do it; a row read many times goes by reduceat.
 
-    def __init__(self, rows: list[int]) -> None:
+    ``wanted``, one per entry, may say which entries' gradients matter: the others (data, a
+    convolution's zero padding) are left out of the adds."""
+
+    def __init__(self, rows: list[int], wanted: list[bool] | None = None) -> None:
         self.rows = list(rows)
         self.count = len(rows)
         period = next((k for k in range(1, len(rows)) if rows[k] == rows[0]), len(rows))
@@ -49,10 +54,30 @@ class RowSet:
         self.repeated = self.tiles == 1 and len(set(rows)) < len(rows)
         self.sole_reader = False  # set by the layout: write gradients, do not add them
         if self.repeated:
-            self.order = np.argsort(self.index, kind="stable")
-            ordered = self.index[self.order]
-            self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-            self.targets = ordered[self.starts]
+            self._plan_repeated_adds(wanted)
+
+    def _plan_repeated_adds(self, wanted: list[bool] | None) -> None:
+        """rounds: (entries, their rows) with no row twice in a round; many: what is left to
+        reduceat, the entries of rows read more than ROUNDS times (entries, starts, rows)."""
+        seen: dict[int, int] = {}
+        rounds: list[list[int]] = [[] for _ in range(ROUNDS)]
+        many: list[int] = []
+        for entry, row in enumerate(self.rows):
+            if wanted is not None and not wanted[entry]:
+                continue
+            k = seen[row] = seen.get(row, -1) + 1
+            (rounds[k] if k < ROUNDS else many).append(entry)
+        heavy = {row for row, k in seen.items() if k >= ROUNDS}
+        for entries in rounds:  # a heavy row's every entry goes to reduceat, in order
+            many.extend(e for e in entries if self.rows[e] in heavy)
+            entries[:] = [e for e in entries if self.rows[e] not in heavy]
+        self.rounds = [(np.array(e), np.array([self.rows[i] for i in e])) for e in rounds if e]
+        self.many = None
+        if many:
+            order = np.array(sorted(many, key=lambda e: (self.rows[e], e)))
+            ordered = np.array(self.rows)[order]
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            self.many = (order, starts, ordered[starts])
 
     def gather(self, V: np.ndarray, S: np.ndarray | None = None, full: bool = False):
         """The rows of V, (count, batch); one repeated row may stay (1, batch) unless full."""
@@ -69,9 +94,18 @@ class RowSet:
         elif self.tiles > 1:
             G[self.index] += local.reshape(self.tiles, self.period, -1).sum(axis=0)
         elif self.repeated:
-            G[self.targets] += np.add.reduceat(local[self.order], self.starts, axis=0)
+            for entries, rows in self.rounds:  # no row twice: an indexed add adds each once
+                G[rows] += local[entries]
+            if self.many is not None:
+                order, starts, rows = self.many
+                G[rows] += np.add.reduceat(local[order], starts, axis=0)
         else:
             G[self.index] += local
+
+
+# A row read more than this many times by one step has its gradients summed by reduceat, in
+# one call but slowly (along rows it was most of a convolution's backward): see RowSet.
+ROUNDS = 16
 
 
 class StaticSet:
@@ -170,7 +204,7 @@ class LinearStep:
     out: slice  # R * C rows, r-major
     shape: tuple[int, int, int]  # (R, C, T)
     weights: StaticSet  # R * T positions of S, r-major
-    columns: RowSet  # C * T rows of V, c-major
+    columns: RowSet  # C * T rows of V, t-major: gathered, they are X2 (T, C * batch) as is
     bias: StaticSet | None  # R * n positions of S, r-major (n bias terms per sum)
     grad_columns: bool  # do the columns' own gradients matter (are they not just data)?
     instructions: list = field(default_factory=list, repr=False)  # the sums it computes
@@ -185,8 +219,7 @@ class LinearStep:
             argument, positions = self.direct
             X2 = inputs[argument][:, positions].T  # a transposed view: BLAS reads it so
         else:
-            X = self.columns.gather(V, full=True)
-            X2 = X if C == 1 else X.reshape(C, T, batch).transpose(1, 0, 2).reshape(T, C * batch)
+            X2 = self.columns.gather(V, full=True).reshape(T, C * batch)
         Y = V[self.out].reshape(R, C * batch)  # a view: the product is written in place
         np.matmul(W, X2, out=Y)
         if self.bias is not None:
@@ -205,15 +238,16 @@ class LinearStep:
             if C == 1 and self.columns.sole_reader and isinstance(self.columns.index, slice):
                 np.matmul(W.T, dY, out=G[self.columns.index])  # straight into the rows
                 return
-            dX2 = W.T @ dY
-            if C > 1:
-                dX2 = dX2.reshape(T, C, batch).transpose(1, 0, 2).reshape(C * T, batch)
-            self.columns.add(G, GS, dX2)
+            self.columns.add(G, GS, (W.T @ dY).reshape(T * C, batch))
 
 
 # A pass holds a (rows x samples) array of values and one of gradients; a big batch runs in
-# chunks of samples so that each array stays near this many numbers (32 MB).
-CHUNK_NUMBERS = 1 << 22
+# chunks of samples so that each array stays near this many numbers (8 MB). Smaller is
+# faster up to a point: each step's temporaries (some rows of the chunk) then come from the
+# heap, reused, rather than from fresh pages the kernel must fault in, and stay in cache.
+# 32 MB made the digits CNN's epoch a fifth slower; 4 MB split the digits MLP(64, [64, 64,
+# 10])'s batch in two, which costs every step's Python call twice.
+CHUNK_NUMBERS = 1 << 20
 
 
 class Runner:

@@ -13,7 +13,7 @@ from micrograd.nn.optim.arrays import ArrayStep
 from oracle import same
 
 import micrograd
-from micrograd import Value, nn
+from micrograd import Value, nn, runner
 from micrograd.ops import MAXIMUM, STOP_GRADIENT
 from micrograd.runner import LinearStep, OpStep
 
@@ -75,6 +75,21 @@ def test_the_softmax_shift_is_computed_but_its_max_tree_is_not_walked_backward()
     for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
         t_grad = dict(theirs.named_parameters())[torch_name].grad[index].item()
         assert same(value.grad, t_grad, rel=1e-11), name
+
+
+def test_gradients_of_repeated_rows_add_up_as_numpy_add_at_does():
+    """Rows read up to ROUNDS times go by rounds of indexed adds, more by reduceat; entries
+    whose gradient does not matter are left out."""
+    rng = np.random.default_rng(0)
+    rows = [int(r) for r in rng.integers(0, 12, 80)] + [3] * (runner.ROUNDS + 5)
+    wanted = [bool(w) for w in rng.random(len(rows)) < 0.8]
+    local = rng.standard_normal((len(rows), 5))
+    expected = rng.standard_normal((14, 5))
+    G = expected.copy()
+    runner.RowSet(rows, wanted).add(G, None, local)
+    keep = np.array(wanted)
+    np.add.at(expected, np.array(rows)[keep], local[keep])
+    assert np.allclose(G, expected, rtol=1e-14, atol=1e-14)
 
 
 def test_a_bank_with_shared_weights_is_one_product_over_positions():

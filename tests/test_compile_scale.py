@@ -4,6 +4,7 @@ PyTorch float64 is the oracle; the eager engine is compared to 1e-12 as the issu
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -14,6 +15,7 @@ from oracle import same
 
 import micrograd
 from micrograd import Value, nn, runner
+from micrograd.arraymath import ARRAY
 from micrograd.ops import MAXIMUM, STOP_GRADIENT
 from micrograd.runner import LinearStep, OpStep
 
@@ -244,3 +246,35 @@ def test_an_interrupted_compiled_fit_leaves_values_where_it_stopped(monkeypatch)
                progress=False, compile=True)  # fmt: skip
     after = [p.data for p in model.parameters()]
     assert after != before and all(p.grad != 0.0 for p in model.parameters()[:4])
+
+
+SPECIAL = [0.0, -0.0, 1.5, -2.0, math.inf, -math.inf, math.nan, -math.nan, 5e-324, -1e308]
+
+
+@pytest.mark.parametrize(
+    "x_shape, y_shape, cond_shape",
+    [
+        ((), (64, 300), (64, 300)),
+        ((64, 300), (), (64, 300)),
+        ((64, 300), (64, 300), (64, 300)),
+        ((64, 1), (64, 300), (64, 300)),
+        ((64, 300), (1, 300), (64, 300)),
+        ((64, 300), (64, 300), (64, 1)),  # a small mask: np.where itself
+    ],
+)
+def test_the_array_rules_where_is_np_where_bit_for_bit(x_shape, y_shape, cond_shape):
+    """micrograd's where picks big arrays by bit masks: every float, signs of zeros and
+    nan payloads included, must come out as np.where gives it, at every broadcast."""
+    rng = np.random.default_rng(0)
+
+    def numbers(shape):
+        return rng.choice(SPECIAL, size=shape) * rng.choice([1.0, 0.5], size=shape)
+
+    cond = rng.random(cond_shape) < 0.5
+    xs = [numbers(x_shape)] if x_shape else [np.float64(v) for v in SPECIAL] + [0, 2]
+    ys = [numbers(y_shape)] if y_shape else [np.float64(v) for v in SPECIAL] + [0, 2]
+    for x in xs:
+        for y in ys:
+            ours, theirs = ARRAY.where(cond, x, y), np.where(cond, x, y)
+            assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+            assert np.array_equal(ours.view(np.int64), theirs.view(np.int64)), (x, y)

@@ -53,9 +53,7 @@ def _where(cond, x, y):
             out = np.array(np.broadcast_to(out, shape))
         np.bitwise_and(out, pick, out=out)
         np.bitwise_xor(out, yb, out=out)
-    if out.shape != shape:
-        out = np.array(np.broadcast_to(out, shape))
-    return out.view(np.float64)
+    return out.view(np.float64)  # a scalar's branch broadcasts the other two: shape already
 
 
 _BIG = 1 << 14  # elements: below this, np.where's one call is the faster

@@ -40,7 +40,7 @@ class RowSet:
     once, so that plain indexed adds do it; a row read many times goes by reduceat.
 
     ``wanted``, one per entry, may say which entries' gradients matter: the others (data, a
-    convolution's zero padding) are left out of the adds."""
+    convolution's zero padding) are left out of the repeated rows' adds."""
 
     def __init__(self, rows: list[int], wanted: list[bool] | None = None) -> None:
         self.rows = list(rows)

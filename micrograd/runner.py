@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arraymath import ARRAY
+from .kernels import Kernel, kernel_of
 
 __all__ = ["LinearStep", "OpStep", "RowSet", "Runner", "StaticSet", "SumStep"]
 
@@ -144,7 +145,8 @@ def _wrong_count(op, local_grads, inputs: int) -> TypeError:
 
 @dataclass
 class OpStep:
-    """count instructions of one op, as one call of its rules on arrays: V[out] = op(*sources)."""
+    """count instructions of one op, as one call of its rules on arrays: V[out] = op(*sources)
+    (by the op's kernel, in fewer passes, where micrograd.kernels has one)."""
 
     op: object
     out: slice
@@ -153,15 +155,26 @@ class OpStep:
     accumulate: list[bool]  # per input: does its gradient matter?
     needed: bool  # does any output's gradient matter?
     instructions: list = field(default_factory=list, repr=False)  # what it runs, for listing
+    kernel: Kernel | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.kernel = kernel_of(self.op)
 
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
-        V[self.out] = self.op.forward(ARRAY, *[source.gather(V, S) for source in self.sources])
+        values = [source.gather(V, S) for source in self.sources]
+        if self.kernel is not None:
+            self.kernel.forward(V[self.out], *values)
+        else:
+            V[self.out] = self.op.forward(ARRAY, *values)
 
     def backward(self, V, S, G, GS, saved) -> None:
         if not self.needed:
             return
         inputs = [source.gather(V, S) for source in self.sources]
-        local_grads = self.op.derivative(ARRAY, G[self.out], V[self.out], *inputs)
+        if self.kernel is not None and self.kernel.derivative is not None:
+            local_grads = self.kernel.derivative(G[self.out], V[self.out], *inputs)
+        else:
+            local_grads = self.op.derivative(ARRAY, G[self.out], V[self.out], *inputs)
         if len(local_grads) != len(self.sources):
             raise _wrong_count(self.op, local_grads, len(self.sources))
         shape = (self.count, G.shape[1])

@@ -1,0 +1,110 @@
+"""Kernels: a few rows' rules on numpy arrays, in fewer passes over memory.
+
+micrograd.compile applies each op's rule from ``micrograd.ops`` to arrays, one numpy call per
+elementary function of the rule. For relu and the two maxima of pooling and softmax that is
+a comparison, then a select (``where``), each a pass over arrays of up to millions of
+numbers; in a convolutional network these ops are most of the work. A kernel gets the rule's
+numbers, bit for bit, in fewer passes:
+
+* **forward**: one ``np.maximum``. It gives the rule's number except where the rule chooses
+  between two numbers that compare equal but differ in their bits (+0.0 and -0.0) or picks a
+  nan, which numpy's vector and scalar loops may choose differently. A kernel first looks
+  for those (a -0.0 or a nan anywhere among its inputs, each found by one reduction) and,
+  if there is one, runs the rule itself.
+* **derivative**: a select by integer multiplication, a float's bits times 1 or 0, which is
+  its bits or +0.0's: exactly what the rule's ``where`` picks, without a branch per number.
+
+The rule stays the definition. ``tests/test_kernels.py`` checks every kernel against its rule
+on arrays of awkward numbers (signed zeros, infinities, nan payloads, ties), bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arraymath import ARRAY
+from .ops import FIRST_MAX, MAXIMUM, RELU, Op
+
+__all__ = ["KERNELS", "Kernel", "kernel_of"]
+
+_NEGATIVE_ZERO = np.iinfo(np.int64).min  # -0.0's bits, the least of all int64 numbers
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """op's rule in fewer passes: forward(out, *inputs) writes op(*inputs) into out;
+    derivative(g, out, *inputs) returns one gradient per input, as the rule does (None: the
+    rule's own derivative runs)."""
+
+    op: Op
+    forward: Callable
+    derivative: Callable | None = None
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    return x.view(np.int64)
+
+
+def _is_plain(x: np.ndarray) -> bool:
+    """Whether x holds no -0.0 and no nan: then a maximum's choice between equal numbers
+    cannot show in the bits, and no nan is picked."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return True
+    return _bits(x).min() != _NEGATIVE_ZERO and not np.isnan(x.max())
+
+
+def _maximum_or_rule(op: Op):
+    """The forward of an op whose rule is a maximum with its own choice on ties and nan."""
+
+    def forward(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        if _is_plain(a) and _is_plain(b):
+            np.maximum(a, b, out=out)
+        else:
+            out[...] = op.forward(ARRAY, a, b)
+
+    return forward
+
+
+def _relu_forward(out: np.ndarray, a: np.ndarray) -> None:
+    if _is_plain(a):  # relu(a) is a's maximum with +0.0, and -0.0 for -0.0
+        np.maximum(a, 0.0, out=out)
+    else:
+        out[...] = RELU.forward(ARRAY, a)
+
+
+def _keep(mask: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """g where mask, +0.0 elsewhere (the rule's where(mask, g, 0.0)): g's bits times 1 or 0."""
+    return np.multiply(_bits(g), mask.astype(np.int64)).view(np.float64)
+
+
+def _relu_derivative(g, out, a) -> tuple:
+    passes = np.less_equal(out, 0.0)  # where the rule sends +0.0 back...
+    np.logical_not(passes, out=passes)  # ...and where g: out > 0, or a nan
+    return (_keep(passes, g),)
+
+
+def _first_max_derivative(g, out, a, b) -> tuple:
+    later = np.greater(b, a)  # the rule's _later_wins: b > a, or b is nan
+    if not _is_plain(b):
+        later |= np.isnan(b)
+    to_b = _keep(later, g)
+    to_a = np.subtract(_bits(g), _bits(to_b))  # g's bits less themselves or 0: +0.0 or g
+    return to_a.view(np.float64), to_b
+
+
+KERNELS: tuple[Kernel, ...] = (
+    Kernel(RELU, _relu_forward, _relu_derivative),
+    Kernel(FIRST_MAX, _maximum_or_rule(FIRST_MAX), _first_max_derivative),
+    Kernel(MAXIMUM, _maximum_or_rule(MAXIMUM)),
+)
+"""The ops that have a kernel, each a row of micrograd.ops.OPS."""
+
+
+def kernel_of(op) -> Kernel | None:
+    """op's kernel, if it has one: found by identity, so that an op of one's own with the same
+    symbol keeps its own rule."""
+    return next((kernel for kernel in KERNELS if kernel.op is op), None)

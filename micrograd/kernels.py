@@ -36,7 +36,8 @@ _NEGATIVE_ZERO = np.iinfo(np.int64).min  # -0.0's bits, the least of all int64 n
 @dataclass(frozen=True)
 class Kernel:
     """op's rule in fewer passes: forward(out, *inputs) writes op(*inputs) into out;
-    derivative(g, out, *inputs) returns one gradient per input, as the rule does (None: the
+    derivative(g, out, *inputs, into) returns one gradient per input, as the rule does, and
+    writes the k-th into into[k] instead of a new array where into[k] is not None (None: the
     rule's own derivative runs)."""
 
     op: Op
@@ -76,23 +77,29 @@ def _relu_forward(out: np.ndarray, a: np.ndarray) -> None:
         out[...] = RELU.forward(ARRAY, a)
 
 
-def _keep(mask: np.ndarray, g: np.ndarray) -> np.ndarray:
+def _keep(mask: np.ndarray, g: np.ndarray, into: np.ndarray | None) -> np.ndarray:
     """g where mask, +0.0 elsewhere (the rule's where(mask, g, 0.0)): g's bits times 1 or 0."""
-    return np.multiply(_bits(g), mask.astype(np.int64)).view(np.float64)
+    bits = np.multiply(_bits(g), mask.astype(np.int64), out=_destination(into))
+    return bits.view(np.float64)
 
 
-def _relu_derivative(g, out, a) -> tuple:
+def _destination(into: np.ndarray | None) -> np.ndarray | None:
+    return None if into is None else _bits(into)
+
+
+def _relu_derivative(g, out, a, into=(None,)) -> tuple:
     passes = np.less_equal(out, 0.0)  # where the rule sends +0.0 back...
     np.logical_not(passes, out=passes)  # ...and where g: out > 0, or a nan
-    return (_keep(passes, g),)
+    return (_keep(passes, g, into[0]),)
 
 
-def _first_max_derivative(g, out, a, b) -> tuple:
+def _first_max_derivative(g, out, a, b, into=(None, None)) -> tuple:
     later = np.greater(b, a)  # the rule's _later_wins: b > a, or b is nan
     if not _is_plain(b):
         later |= np.isnan(b)
-    to_b = _keep(later, g)
-    to_a = np.subtract(_bits(g), _bits(to_b))  # g's bits less themselves or 0: +0.0 or g
+    to_b = _keep(later, g, into[1])
+    # g's bits less g's bits or less 0: +0.0 where b wins, g where a does
+    to_a = np.subtract(_bits(g), _bits(to_b), out=_destination(into[0]))
     return to_a.view(np.float64), to_b
 
 

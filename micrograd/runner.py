@@ -87,6 +87,13 @@ class RowSet:
         tiled = np.broadcast_to(V[self.index], (self.tiles, self.period, V.shape[1]))
         return tiled.reshape(self.count, V.shape[1])
 
+    def rows_to_write(self, G: np.ndarray) -> np.ndarray | None:
+        """G's rows as a view to write the gradient into, when add would only copy it there
+        (rows no other step reads, evenly spaced), else None."""
+        if self.sole_reader and self.tiles == 1 and isinstance(self.index, slice):
+            return G[self.index]
+        return None
+
     def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
         """G[rows] += local, (count, batch), summing over repeated rows (or G[rows] = local,
         for rows no other step reads, whose gradient is all here)."""
@@ -124,6 +131,9 @@ class StaticSet:
 
     def values(self, S: np.ndarray) -> np.ndarray:
         return S[self.index]
+
+    def rows_to_write(self, G: np.ndarray) -> None:
+        return None  # parameters' gradients are sums over the samples: always added
 
     def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
         self.add_totals(GS, local.sum(axis=1))
@@ -171,15 +181,20 @@ class OpStep:
         if not self.needed:
             return
         inputs = [source.gather(V, S) for source in self.sources]
+        into = [None] * len(self.sources)  # where a kernel writes a gradient itself
         if self.kernel is not None and self.kernel.derivative is not None:
-            local_grads = self.kernel.derivative(G[self.out], V[self.out], *inputs)
+            into = [
+                source.rows_to_write(G) if wanted else None
+                for source, wanted in zip(self.sources, self.accumulate)
+            ]
+            local_grads = self.kernel.derivative(G[self.out], V[self.out], *inputs, into=into)
         else:
             local_grads = self.op.derivative(ARRAY, G[self.out], V[self.out], *inputs)
         if len(local_grads) != len(self.sources):
             raise _wrong_count(self.op, local_grads, len(self.sources))
         shape = (self.count, G.shape[1])
-        for local, source, wanted in zip(local_grads, self.sources, self.accumulate):
-            if wanted:
+        for local, source, wanted, written in zip(local_grads, self.sources, self.accumulate, into):
+            if wanted and written is None:
                 if np.shape(local) != shape:  # a rule may give a broadcast or a number
                     local = np.broadcast_to(local, shape)
                 source.add(G, GS, local)

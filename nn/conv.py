@@ -248,11 +248,31 @@ def _lift(x) -> Value:
 
 class MaxPool2d(_Pool):
     """The largest number of each window (torch.nn.MaxPool2d): on a tie the first, in row
-    by row order, takes all the gradient, as in PyTorch."""
+    by row order, takes all the gradient, as in PyTorch.
+
+    A window's maximum is taken along each of its rows, then down the window: the first
+    largest of the firsts of each row is the window's first largest, row by row. The rows'
+    maxima are made for the whole image first, row by row, so that micrograd.compile reads
+    each level's inputs as evenly spaced rows rather than gathering them one by one."""
 
     def __call__(self, x) -> list[list[list[Value]]]:
-        return [[[_first_of_largest(window) for window in row] for row in plane]
-                for plane in self._windows(x)]  # fmt: skip
+        image = as_image("MaxPool2d", x)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        size = (len(image[0]), len(image[0][0]))
+        out_h, out_w = _output_size("MaxPool2d", size, self.kernel_size, self.stride)
+        rows_read = sorted({y * sh + i for y in range(out_h) for i in range(kh)})
+        maps = []
+        for plane in image:
+            across = {  # image row -> the maximum of its part of each window
+                r: [_first_of_largest(plane[r][x * sw : x * sw + kw]) for x in range(out_w)]
+                for r in rows_read
+            }
+            maps.append([
+                [_first_of_largest([across[y * sh + i][x] for i in range(kh)])
+                 for x in range(out_w)]
+                for y in range(out_h)
+            ])  # fmt: skip
+        return maps
 
 
 def _first_of_largest(window: list) -> Value:

@@ -224,9 +224,6 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     weights = [w for row in bank.members for w in row[0].weights]
     columns = [x for c in bank.members[0] for x in c.columns]  # c-major, as traced
     by_term = [x for t in zip(*(c.columns for c in bank.members[0])) for x in t]  # t-major
-    biases = [b for row in bank.members for b in row[0].biases]
-    weight_set = StaticSet([places.position_of(w) for w in weights])
-    bias_set = StaticSet([places.position_of(b) for b in biases]) if biases else None
     direct = places.direct(columns) if C == 1 else None
     column_set = RowSet(
         [places.row[x] if direct else places.row_of(x) for x in by_term],
@@ -234,6 +231,7 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     )
     if _sole_reader(columns, uses, R, column_set):  # each input, once per row of W
         column_set.sole_reader = True
+    weight_set, bias_set, folded = _weights_and_bias(bank, places, column_set, direct)
     outputs = [m.instruction.output for row in bank.members for m in row]
     first = places.rows_for(outputs)
     return LinearStep(
@@ -246,7 +244,27 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
         instructions=[m.instruction for row in bank.members for m in row],
         terms=(weights, columns),
         direct=direct,
+        folded=folded,
     )
+
+
+def _weights_and_bias(bank, places: _Places, columns: RowSet, direct) -> tuple:
+    """(weights, bias, folded): the entries of S a linear map reads. When its columns are
+    gathered by index anyway (a convolution's windows) and each sum has one bias term, the
+    bias is folded into the product as W's last column (see LinearStep), provided the
+    entries can be laid out so, each row's weights and then its bias; else apart."""
+    weights = [list(row[0].weights) for row in bank.members]
+    biases = [list(row[0].biases) for row in bank.members]
+    if not direct and columns.tiles == 1 and not isinstance(columns.index, slice):
+        if all(len(b) == 1 for b in biases):
+            first = len(places.position)
+            positions = [places.position_of(x) for w, b in zip(weights, biases) for x in w + b]
+            if positions == list(range(first, first + len(positions))):
+                return StaticSet(positions), None, True
+    weight_set = StaticSet([places.position_of(w) for row in weights for w in row])
+    flat_biases = [b for row in biases for b in row]
+    bias_set = StaticSet([places.position_of(b) for b in flat_biases]) if flat_biases else None
+    return weight_set, bias_set, False
 
 
 def _copies(program, places: _Places, needs) -> list[OpStep]:

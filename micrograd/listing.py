@@ -27,7 +27,7 @@ def _linear_line(step: LinearStep) -> str:
     what = f"{sums} of {T} products"
     line = f"{slots_text(outputs)} = matmul(W {R}x{T}: {slots_text(weights)}, "
     line += f"x {C}x{T}: {slots_text(columns)})" if C > 1 else f"x: {slots_text(columns)})"
-    if step.bias is not None:
+    if step.bias is not None or step.folded:
         line += " + bias"
     return f"{line}  # {what}"
 

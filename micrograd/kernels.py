@@ -8,9 +8,9 @@ numbers, bit for bit, in fewer passes:
 
 * **forward**: one ``np.maximum``. It gives the rule's number except where the rule chooses
   between two numbers that compare equal but differ in their bits (+0.0 and -0.0) or picks a
-  nan, which numpy's vector and scalar loops may choose differently. A kernel first looks
-  for those (a -0.0 or a nan anywhere among its inputs, each found by one reduction) and,
-  if there is one, runs the rule itself.
+  nan, which numpy's vector and scalar loops may choose differently. A kernel then looks
+  for those (a nan in its result, a -0.0 among its inputs, each found by one reduction)
+  and, if there is one, runs the rule itself.
 * **derivative**: a select by integer multiplication, a float's bits times 1 or 0, which is
   its bits or +0.0's: exactly what the rule's ``where`` picks, without a branch per number.
 
@@ -49,31 +49,30 @@ def _bits(x: np.ndarray) -> np.ndarray:
     return x.view(np.int64)
 
 
-def _is_plain(x: np.ndarray) -> bool:
-    """Whether x holds no -0.0 and no nan: then a maximum's choice between equal numbers
-    cannot show in the bits, and no nan is picked."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0:
-        return True
-    return _bits(x).min() != _NEGATIVE_ZERO and not np.isnan(x.max())
+def _has_negative_zero(x: np.ndarray) -> bool:
+    return x.size > 0 and _bits(x).min() == _NEGATIVE_ZERO
+
+
+def _has_nan(x: np.ndarray) -> bool:
+    top = x.max() if x.size else 0.0  # nan if x holds one
+    return top != top
 
 
 def _maximum_or_rule(op: Op):
     """The forward of an op whose rule is a maximum with its own choice on ties and nan."""
 
     def forward(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-        if _is_plain(a) and _is_plain(b):
-            np.maximum(a, b, out=out)
-        else:
+        np.maximum(a, b, out=out)
+        # np.maximum may pick either of +0.0 and -0.0, and either nan: the rule decides there
+        if _has_nan(out) or _has_negative_zero(a) or _has_negative_zero(b):
             out[...] = op.forward(ARRAY, a, b)
 
     return forward
 
 
 def _relu_forward(out: np.ndarray, a: np.ndarray) -> None:
-    if _is_plain(a):  # relu(a) is a's maximum with +0.0, and -0.0 for -0.0
-        np.maximum(a, 0.0, out=out)
-    else:
+    np.maximum(a, 0.0, out=out)  # relu(a) is a's maximum with +0.0...
+    if _has_nan(out) or _has_negative_zero(a):  # ...but relu(-0.0) is -0.0
         out[...] = RELU.forward(ARRAY, a)
 
 
@@ -95,7 +94,7 @@ def _relu_derivative(g, out, a, into=(None,)) -> tuple:
 
 def _first_max_derivative(g, out, a, b, into=(None, None)) -> tuple:
     later = np.greater(b, a)  # the rule's _later_wins: b > a, or b is nan
-    if not _is_plain(b):
+    if _has_nan(b):
         later |= np.isnan(b)
     to_b = _keep(later, g, into[1])
     # g's bits less g's bits or less 0: +0.0 where b wins, g where a does

@@ -218,9 +218,14 @@ class SumStep:
         np.sum(gathered, axis=0, out=V[self.out])
 
     def backward(self, V, S, G, GS, saved) -> None:
-        if self.needed:  # every term receives the sum's gradient
-            local = np.broadcast_to(G[self.out], (self.terms, self.count, G.shape[1]))
-            self.rows.add(G, GS, local.reshape(self.terms * self.count, G.shape[1]))
+        if not self.needed:
+            return
+        rows, batch = self.rows, G.shape[1]
+        if rows.sole_reader and isinstance(rows.index, slice):  # each term's rows, all of it
+            G[rows.index].reshape(self.terms, self.count, batch)[...] = G[self.out]
+            return
+        local = np.broadcast_to(G[self.out], (self.terms, self.count, batch))  # every term
+        rows.add(G, GS, local.reshape(self.terms * self.count, batch))  # gets the sum's
 
 
 @dataclass

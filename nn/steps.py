@@ -151,19 +151,25 @@ class CompiledSteps:
             index = np.array([self.position.get(p, -1) for p in traced], dtype=np.intp)
             self._fixed = np.array([p.data for p in traced], dtype=np.float64)
             self._known, self._where = index >= 0, index
+            # the trace reads exactly theta, in its order (a model and its optimizer's params)
+            self._same_order = np.array_equal(index, np.arange(len(self.theta)))
             self._traces = self.compiled.trace_count
         return self._where, self._known, self._fixed
 
     def _targets(self, y_batch: np.ndarray) -> np.ndarray:
         if self.classes is None:
             return y_batch.astype(np.float64) if self.traced_targets else y_batch
-        return np.eye(self.classes)[y_batch.astype(np.intp)]
+        one_hot = np.zeros((len(y_batch), self.classes))
+        one_hot[np.arange(len(y_batch)), y_batch.astype(np.intp)] = 1.0
+        return one_hot
 
     def _traced_values(self, X: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """The numbers of the parameters the trace for this batch reads, in its order."""
         if not self.traced_targets or self._traces < 0:  # a new target may need a new trace
             self.compiled.trace(X, targets)
         index, known, fixed = self._index()
+        if self._same_order:
+            return self.theta
         values = fixed.copy()
         values[known] = self.theta[index[known]]
         return values
@@ -177,8 +183,11 @@ class CompiledSteps:
         values = self._traced_values(X_batch, targets)
         outputs, grad_traced = self.compiled.value_and_grad(X_batch, targets, parameters=values)
         index, known, _ = self._index()
-        grad = np.zeros_like(self.theta)
-        grad[index[known]] = grad_traced[known]
+        if self._same_order:
+            grad = grad_traced
+        else:
+            grad = np.zeros_like(self.theta)
+            grad[index[known]] = grad_traced[known]
         loss = float(outputs[:, 0].sum() / len(outputs)) + self._penalty()
         if self.l2:  # l2 * sum(p * p): each p * p hands l2 * p to p twice, as the graph does
             with np.errstate(all="ignore"):

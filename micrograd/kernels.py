@@ -78,7 +78,8 @@ def _relu_forward(out: np.ndarray, a: np.ndarray) -> None:
 
 def _keep(mask: np.ndarray, g: np.ndarray, into: np.ndarray | None) -> np.ndarray:
     """g where mask, +0.0 elsewhere (the rule's where(mask, g, 0.0)): g's bits times 1 or 0."""
-    bits = np.multiply(_bits(g), mask.astype(np.int64), out=_destination(into))
+    # mask is cast to int64 a buffer at a time inside the loop: no int64 copy of it is made
+    bits = np.multiply(_bits(g), mask, dtype=np.int64, out=_destination(into))
     return bits.view(np.float64)
 
 

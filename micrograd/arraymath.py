@@ -67,7 +67,7 @@ def _is_plus_zero(v: np.ndarray) -> bool:
 
 
 # Every function follows IEEE (inf, nan) as the float rules do, provided numpy's warnings
-# are silenced, which the runner does around every pass.
+# are silenced, which the runner does around every run.
 ARRAY = SimpleNamespace(
     div=np.divide,
     pow=_pow,

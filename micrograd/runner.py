@@ -195,8 +195,8 @@ class OpStep:
         shape = (self.count, G.shape[1])
         for local, source, wanted, written in zip(local_grads, self.sources, self.accumulate, into):
             if wanted and written is None:
-                if np.shape(local) != shape:  # a rule may give a broadcast or a number
-                    local = np.broadcast_to(local, shape)
+                if getattr(local, "shape", None) != shape:  # a rule may give a broadcast or a
+                    local = np.broadcast_to(local, shape)  # number
                 source.add(G, GS, local)
 
 
@@ -264,7 +264,8 @@ class LinearStep:
         Y = V[self.out].reshape(R, C * batch)  # a view: the product is written in place
         np.matmul(self.weights.values(S).reshape(R, -1), X2, out=Y)
         if self.bias is not None:
-            Y += self.bias.values(S).reshape(R, -1).sum(axis=1)[:, None]
+            bias = self.bias.values(S)
+            Y += (bias if self.bias.count == R else bias.reshape(R, -1).sum(axis=1))[:, None]
         return X2
 
     def _columns_and_ones(self, batch: int) -> np.ndarray:
@@ -284,7 +285,10 @@ class LinearStep:
         dY = G[self.out].reshape(R, C * batch)
         self.weights.add_totals(GS, _weight_gradient(dY, X2).ravel())
         if self.bias is not None:
-            self.bias.add_totals(GS, np.repeat(dY.sum(axis=1), self.bias.count // R))
+            totals = dY.sum(axis=1)  # each of a row's bias terms receives it all
+            self.bias.add_totals(
+                GS, totals if self.bias.count == R else totals.repeat(self.bias.count // R)
+            )
         if self.grad_columns:
             W = self.weights.values(S).reshape(R, -1)[:, :T]
             if C == 1 and self.columns.sole_reader and isinstance(self.columns.index, slice):
@@ -344,15 +348,15 @@ class Runner:
         return S
 
     def forward(self, arrays: list[np.ndarray], batch: int, S: np.ndarray):
-        """(outputs (n_outputs, batch), what backward needs)."""
+        """(outputs (n_outputs, batch), what backward needs), for one chunk (see run, which
+        silences numpy's warnings around both)."""
         plan = self.plan
         V = self._arrays(batch)[0]
         inputs = [array.reshape(batch, -1) for array in arrays]
         for argument, rows, positions in plan.input_rows:
             V[rows] = inputs[argument][:, positions].T
         V[plan.constant_rows] = plan.constant_row_values[:, None]
-        with np.errstate(all="ignore"):
-            saved = [step.forward(V, S, inputs) for step in plan.steps]
+        saved = [step.forward(V, S, inputs) for step in plan.steps]
         return V[plan.output_rows], (V, S, saved)
 
     def backward(self, state, seed) -> np.ndarray:
@@ -363,9 +367,8 @@ class Runner:
             G[rows] = 0.0
         G[self.plan.output_rows[0]] = seed
         GS = np.zeros(self.plan.n_static)
-        with np.errstate(all="ignore"):
-            for step, kept in zip(reversed(self.plan.steps), reversed(saved)):
-                step.backward(V, S, G, GS, kept)
+        for step, kept in zip(reversed(self.plan.steps), reversed(saved)):
+            step.backward(V, S, G, GS, kept)
         return GS
 
     def chunk(self) -> int:
@@ -379,15 +382,20 @@ class Runner:
         every core, and the steps' Python time runs one thread at a time.)"""
         piece = self.chunk()
         results = []
-        for start in range(0, size, piece):
-            stop = min(size, start + piece)
-            out, state = self.forward([a[start:stop] for a in arrays], stop - start, S)
-            results.append((out, self.backward(state, seed) if seed is not None else None))
-        outputs = np.concatenate([out for out, _ in results], axis=1)
-        if seed is None:
-            return outputs, None
-        GS = results[0][1]
-        with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
-            for _, more in results[1:]:
+        # IEEE numbers throughout (inf, nan), as the float rules give them: no warnings
+        with np.errstate(all="ignore"):
+            for start in range(0, size, piece):
+                stop = min(size, start + piece)
+                out, state = self.forward([a[start:stop] for a in arrays], stop - start, S)
+                results.append((out, self.backward(state, seed) if seed is not None else None))
+            outputs = (
+                results[0][0]
+                if len(results) == 1
+                else np.concatenate([out for out, _ in results], axis=1)
+            )
+            if seed is None:
+                return outputs, None
+            GS = results[0][1]
+            for _, more in results[1:]:  # inf + -inf is nan, as in the eager sum
                 GS = GS + more
         return outputs, GS

@@ -252,8 +252,9 @@ class MaxPool2d(_Pool):
 
     A window's maximum is taken along each of its rows, then down the window: the first
     largest of the firsts of each row is the window's first largest, row by row. The rows'
-    maxima are made for the whole image first, row by row, so that micrograd.compile reads
-    each level's inputs as evenly spaced rows rather than gathering them one by one."""
+    maxima are made for the whole image first, row by row (windows that overlap share
+    them), so that micrograd.compile reads their inputs, for 2-wide windows every other
+    number of each row, as evenly spaced rows instead of gathering them one by one."""
 
     def __call__(self, x) -> list[list[list[Value]]]:
         image = as_image("MaxPool2d", x)

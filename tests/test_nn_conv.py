@@ -119,6 +119,22 @@ def test_max_pooling_ties_send_the_gradient_to_the_first_largest_as_torch_does()
     assert [v.grad for v in flat(x)].count(0.0) == 12  # one winner per window, ties or not
 
 
+@pytest.mark.parametrize("kernel, stride", [(3, 1), ((2, 3), (1, 2)), (2, 1)])
+def test_overlapping_windows_full_of_ties_send_each_gradient_where_torch_does(kernel, stride):
+    """Windows that share rows share those rows' maxima (taken along each row, then down
+    the window): every window must still give all its gradient to its own first largest."""
+    array = np.random.default_rng(5).integers(0, 3, size=(2, 6, 7)).astype(np.float64)
+    x = image_values(array)
+    out = nn.MaxPool2d(kernel, stride)(x)
+    scales = np.arange(1.0, 1.0 + len(flat(out)))
+    weighted_sum(out, scales).backward()
+    t_x = torch.tensor(array[None], requires_grad=True)
+    t_out = torch.nn.functional.max_pool2d(t_x, kernel, stride)
+    (t_out.reshape(-1) * torch.tensor(scales)).sum().backward()
+    assert [v.data for v in flat(out)] == t_out.reshape(-1).tolist()
+    assert [v.grad for v in flat(x)] == t_x.grad.reshape(-1).tolist()
+
+
 def test_flatten_orders_channels_then_rows_as_torch():
     array = np.arange(24.0).reshape(2, 3, 4)
     assert [v.data for v in flat(image_values(array))] == torch.flatten(

@@ -43,6 +43,7 @@ class Kernel:
     op: Op
     forward: Callable
     derivative: Callable | None = None
+    in_place: bool = False  # may the output overwrite the input? (the derivative reads out)
 
 
 def _bits(x: np.ndarray) -> np.ndarray:
@@ -71,9 +72,11 @@ def _maximum_or_rule(op: Op):
 
 
 def _relu_forward(out: np.ndarray, a: np.ndarray) -> None:
-    np.maximum(a, 0.0, out=out)  # relu(a) is a's maximum with +0.0...
-    if _has_nan(out) or _has_negative_zero(a):  # ...but relu(-0.0) is -0.0
+    # a is looked at first: out may be a itself (see Kernel.in_place)
+    if _has_nan(a) or _has_negative_zero(a):  # relu(-0.0) is -0.0, a nan is a's own
         out[...] = RELU.forward(ARRAY, a)
+    else:  # relu(a) is a's maximum with +0.0
+        np.maximum(a, 0.0, out=out)
 
 
 def _keep(mask: np.ndarray, g: np.ndarray, into: np.ndarray | None) -> np.ndarray:
@@ -104,7 +107,7 @@ def _first_max_derivative(g, out, a, b, into=(None, None)) -> tuple:
 
 
 KERNELS: tuple[Kernel, ...] = (
-    Kernel(RELU, _relu_forward, _relu_derivative),
+    Kernel(RELU, _relu_forward, _relu_derivative, in_place=True),
     Kernel(FIRST_MAX, _maximum_or_rule(FIRST_MAX), _first_max_derivative),
     Kernel(MAXIMUM, _maximum_or_rule(MAXIMUM)),
 )

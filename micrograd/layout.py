@@ -13,6 +13,7 @@ from collections import deque
 
 import numpy as np
 
+from .kernels import kernel_of
 from .plan import COPY, SUM, Plan
 from .runner import LinearStep, OpStep, RowSet, StaticSet, SumStep
 
@@ -87,6 +88,7 @@ class _Places:
         self.read: set[int] = set()  # the input slots some step reads as rows of V
         self.n_rows = len(program.inputs)
         self.constant_rows: list[int] = []
+        self.by_product: set[int] = set()  # rows a LinearStep writes
         self.position: dict[int, int] = {}
 
     def is_row(self, slot: int) -> bool:
@@ -188,7 +190,14 @@ def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
     for slots, source in zip(columns, sources):
         if _sole_reader(slots, uses, 1, source) and slots.count(slots[0]) == 1:
             source.sole_reader = True
-    first = places.rows_for([ins.output for ins in instructions])
+    outputs = [ins.output for ins in instructions]
+    in_place = _in_place(op, sources, places)
+    if in_place:  # the outputs take their inputs' rows, read by no one else
+        first = sources[0].index.start
+        for k, slot in enumerate(outputs):
+            places.row[slot] = first + k
+    else:
+        first = places.rows_for(outputs)
     accumulate = [any(needs[s] for s in slots) for slots in columns]
     return OpStep(
         op=op,
@@ -200,6 +209,25 @@ def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
         # step gets its output's gradient, but its input (the softmax max tree) wants none
         needed=any(accumulate) and any(needs[ins.output] for ins in instructions),
         instructions=list(instructions),
+        in_place=in_place,
+    )
+
+
+def _in_place(op, sources, places: _Places) -> bool:
+    """Whether a step of op can write its outputs over its one input's rows: the op's kernel
+    allows it (its derivative reads only the outputs), and the input is a run of rows, one
+    per output in order, that no other step reads, made by a matrix product, whose backward
+    reads no output of its own (a layer's sums before its relu)."""
+    kernel = kernel_of(op)
+    if kernel is None or not kernel.in_place or len(sources) != 1:
+        return False
+    (source,) = sources
+    return (
+        isinstance(source, RowSet)
+        and source.sole_reader
+        and isinstance(source.index, slice)
+        and source.index.step in (1, None)
+        and all(row in places.by_product for row in source.rows)
     )
 
 
@@ -234,6 +262,7 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     weight_set, bias_set, folded = _weights_and_bias(bank, places, column_set, direct)
     outputs = [m.instruction.output for row in bank.members for m in row]
     first = places.rows_for(outputs)
+    places.by_product.update(range(first, first + len(outputs)))
     return LinearStep(
         out=slice(first, first + R * C),
         shape=(R, C, len(bank.members[0][0].weights)),
@@ -299,6 +328,8 @@ def _zeroed_rows(program, steps, places: _Places) -> list[slice]:
     written whole by their sole reader; the outputs' rows, where the seed lands, always."""
     written = set()
     for step in steps:
+        if getattr(step, "in_place", False):
+            continue  # its rows are its outputs' too, whose own readers may only add to them
         sources = getattr(step, "sources", None) or [getattr(step, "columns", None)]
         for source in sources + [getattr(step, "rows", None)]:
             if getattr(source, "sole_reader", False):

@@ -165,6 +165,7 @@ class OpStep:
     accumulate: list[bool]  # per input: does its gradient matter?
     needed: bool  # does any output's gradient matter?
     instructions: list = field(default_factory=list, repr=False)  # what it runs, for listing
+    in_place: bool = False  # out is its input's rows, which it overwrites (Kernel.in_place)
     kernel: Kernel | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -314,12 +315,12 @@ WEIGHT_BLOCK = 4096
 
 
 # A pass holds a (rows x samples) array of values and one of gradients; a big batch runs in
-# chunks of samples so that each array stays near this many numbers (8 MB). Smaller is
+# chunks of samples so that each array stays near this many numbers (4 MB). Smaller is
 # faster up to a point: each step's temporaries (some rows of the chunk) then come from the
-# heap, reused, rather than from fresh pages the kernel must fault in, and stay in cache.
-# 32 MB made the digits CNN's epoch a fifth slower; 4 MB split the digits MLP(64, [64, 64,
-# 10])'s batch in two, which costs every step's Python call twice.
-CHUNK_NUMBERS = 1 << 20
+# heap, reused, rather than from fresh pages the kernel must fault in, and stay in cache;
+# the digits CNN runs fastest at about 200 images a chunk (100 and 400 were slower). The
+# digits MLPs' 1,797 samples stay one chunk: a chunk more costs every step's Python call.
+CHUNK_NUMBERS = 1 << 19
 
 
 class Runner:

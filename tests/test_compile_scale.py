@@ -79,6 +79,53 @@ def test_the_softmax_shift_is_computed_but_its_max_tree_is_not_walked_backward()
         assert same(value.grad, t_grad, rel=1e-11), name
 
 
+def test_a_relu_over_a_layers_sums_takes_their_rows_and_its_readers_gradients_add_up():
+    """relu after a lifted layer writes its outputs over the layer's sums (nothing else reads
+    them, and the product's backward does not); its outputs here have three readers, two
+    heads and the function itself, whose gradients must add up in the rows they share."""
+    rng = np.random.default_rng(6)
+    W1, b1 = rng.normal(size=(6, 12)), rng.normal(size=6)
+    W2, W3 = rng.normal(size=(3, 6)), rng.normal(size=(2, 6))
+    values = [[Value(v) for v in row] for row in (*W1, b1, *W2, *W3)]
+    w1, (bias,), w2, w3 = values[:6], values[6:7], values[7:10], values[10:]
+
+    def f(x):
+        h = [sum((w * xi for w, xi in zip(row, x)), b).relu() for row, b in zip(w1, bias)]
+        heads = [[sum(w * hj for w, hj in zip(row, h)) for row in w] for w in (w2, w3)]
+        return sum(heads[0]) * sum(heads[1]) + h[0]
+
+    step = micrograd.compile(f)
+    X = rng.normal(size=(9, 12))
+    step(X)  # once, so that the second call finds the last call's gradients in its arrays
+    for row in values:
+        for v in row:
+            v.grad = 0.0
+    loss = step(X)
+    (relu,) = [s for s in step.plan.steps if isinstance(s, OpStep) and s.op.name == "relu"]
+    assert relu.in_place
+    t = [torch.tensor(a, requires_grad=True) for a in (W1, b1, W2, W3)]
+    h = torch.relu(torch.tensor(X) @ t[0].T + t[1])
+    t_loss = ((h @ t[2].T).sum(1) * (h @ t[3].T).sum(1) + h[:, 0]).mean()
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    ours = [[v.grad for v in row] for row in values]
+    theirs = [*t[0].grad.tolist(), t[1].grad.tolist(), *t[2].grad.tolist(), *t[3].grad.tolist()]
+    for row, t_row in zip(ours, theirs):
+        assert all(same(a, b, rel=1e-11, abs_tol=1e-14) for a, b in zip(row, t_row))
+
+
+def test_relu_never_writes_over_an_output_whose_rule_reads_it():
+    """An op's derivative may read its own output: relu must not overwrite it. This op's
+    gradient is g * out / out, g where out is not 0, nan where it is (relu's +0.0s)."""
+    same_number = micrograd.Op(
+        "same", 1, lambda F, a: a, lambda F, g, out, a: (g * F.div(out, out),), "a"
+    )
+    w = Value(-1.5)
+    step = micrograd.compile(lambda x: same_number(x * w).relu())
+    step(np.array([1.0, -2.0, 3.0]))
+    assert w.grad == pytest.approx(-2.0 / 3.0)  # only x = -2 passes relu: d/dw = x, mean
+
+
 def test_gradients_of_repeated_rows_add_up_as_numpy_add_at_does():
     """Rows read up to ROUNDS times go by rounds of indexed adds, more by reduceat; entries
     whose gradient does not matter are left out."""

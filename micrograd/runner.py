@@ -286,7 +286,9 @@ class LinearStep:
         dY = G[self.out].reshape(R, C * batch)
         self.weights.add_totals(GS, _weight_gradient(dY, X2).ravel())
         if self.bias is not None:
-            totals = dY.sum(axis=1)  # each of a row's bias terms receives it all
+            # each of a row's bias terms receives all of it; BLAS's product with ones sums
+            # a layer's rows in half the time of dY.sum(axis=1)
+            totals = dY @ np.ones(dY.shape[1])
             self.bias.add_totals(
                 GS, totals if self.bias.count == R else totals.repeat(self.bias.count // R)
             )

@@ -37,8 +37,9 @@ _NEGATIVE_ZERO = np.iinfo(np.int64).min  # -0.0's bits, the least of all int64 n
 class Kernel:
     """op's rule in fewer passes: forward(out, *inputs) writes op(*inputs) into out;
     derivative(g, out, *inputs, into) returns one gradient per input, as the rule does, and
-    writes the k-th into into[k] instead of a new array where into[k] is not None (None: the
-    rule's own derivative runs)."""
+    writes the k-th into into[k] instead of a new array where into[k] is not None (the rows
+    of other nodes than g's and the inputs'). A kernel without a derivative leaves it to the
+    rule."""
 
     op: Op
     forward: Callable

@@ -88,7 +88,7 @@ class _Places:
         self.read: set[int] = set()  # the input slots some step reads as rows of V
         self.n_rows = len(program.inputs)
         self.constant_rows: list[int] = []
-        self.by_product: set[int] = set()  # rows a LinearStep writes
+        self.by_product: set[int] = set()  # rows holding a LinearStep's sums
         self.position: dict[int, int] = {}
 
     def is_row(self, slot: int) -> bool:
@@ -196,6 +196,7 @@ def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
         first = sources[0].index.start
         for k, slot in enumerate(outputs):
             places.row[slot] = first + k
+        places.by_product.difference_update(sources[0].rows)  # they hold these outputs now
     else:
         first = places.rows_for(outputs)
     accumulate = [any(needs[s] for s in slots) for slots in columns]
@@ -270,6 +271,7 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
         columns=column_set,
         bias=bias_set,
         grad_columns=any(needs[x] for x in columns),
+        needed=any(needs[x] for x in outputs),
         instructions=[m.instruction for row in bank.members for m in row],
         terms=(weights, columns),
         direct=direct,
@@ -284,12 +286,11 @@ def _weights_and_bias(bank, places: _Places, columns: RowSet, direct) -> tuple:
     entries can be laid out so, each row's weights and then its bias; else apart."""
     weights = [list(row[0].weights) for row in bank.members]
     biases = [list(row[0].biases) for row in bank.members]
-    if not direct and columns.tiles == 1 and not isinstance(columns.index, slice):
-        if all(len(b) == 1 for b in biases):
-            first = len(places.position)
-            positions = [places.position_of(x) for w, b in zip(weights, biases) for x in w + b]
-            if positions == list(range(first, first + len(positions))):
-                return StaticSet(positions), None, True
+    entries = [x for w, b in zip(weights, biases) for x in w + b]  # each row's, then its bias
+    fresh = len(set(entries)) == len(entries) and not any(x in places.position for x in entries)
+    gathered = not direct and columns.tiles == 1 and not isinstance(columns.index, slice)
+    if gathered and fresh and all(len(b) == 1 for b in biases):
+        return StaticSet([places.position_of(x) for x in entries]), None, True
     weight_set = StaticSet([places.position_of(w) for row in weights for w in row])
     flat_biases = [b for row in biases for b in row]
     bias_set = StaticSet([places.position_of(b) for b in flat_biases]) if flat_biases else None
@@ -328,6 +329,8 @@ def _zeroed_rows(program, steps, places: _Places) -> list[slice]:
     written whole by their sole reader; the outputs' rows, where the seed lands, always."""
     written = set()
     for step in steps:
+        if not step.needed:
+            continue  # its backward never runs: what it reads keeps its zeros
         if getattr(step, "in_place", False):
             continue  # its rows are its outputs' too, whose own readers may only add to them
         sources = getattr(step, "sources", None) or [getattr(step, "columns", None)]

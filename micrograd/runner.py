@@ -165,7 +165,9 @@ class OpStep:
     accumulate: list[bool]  # per input: does its gradient matter?
     needed: bool  # does any output's gradient matter?
     instructions: list = field(default_factory=list, repr=False)  # what it runs, for listing
-    in_place: bool = False  # out is its input's rows, which it overwrites (Kernel.in_place)
+    # out is its input's rows, which it overwrites (Kernel.in_place): the runner needs no
+    # more than out to do so; the layout reads it to zero those rows' gradients
+    in_place: bool = False
     kernel: Kernel | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -241,6 +243,7 @@ class LinearStep:
     columns: RowSet  # C * T rows of V, t-major: gathered, they are X2 (T, C * batch) as is
     bias: StaticSet | None  # R * n positions of S, r-major (n bias terms per sum)
     grad_columns: bool  # do the columns' own gradients matter (are they not just data)?
+    needed: bool = True  # does any output's gradient matter?
     instructions: list = field(default_factory=list, repr=False)  # the sums it computes
     terms: tuple = field(default=((), ()), repr=False)  # (weight slots, column slots)
     direct: tuple | None = None  # (argument, positions): columns read from the input itself
@@ -248,7 +251,7 @@ class LinearStep:
     # T weights, then its bias) and X2 a last row of ones, so that the product adds it; X2
     # is then gathered into an array kept for the step, its ones written once
     folded: bool = False
-    _kept: dict = field(default_factory=dict, repr=False, compare=False)
+    _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
         R, C, T = self.shape
@@ -272,15 +275,18 @@ class LinearStep:
     def _columns_and_ones(self, batch: int) -> np.ndarray:
         """X2's array for this thread and batch size, (T + 1, C * batch), its last row ones."""
         key = (threading.get_ident(), batch)
-        if key not in self._kept:
+        columns = self._kept.get(key)
+        if columns is None:  # made and returned here: another thread may clear the dict
             if len(self._kept) > 8:  # a few sizes at most, as the runner's arrays
                 self._kept.clear()
             R, C, T = self.shape
-            self._kept[key] = np.empty((T + 1, C * batch))
-            self._kept[key][T] = 1.0
-        return self._kept[key]
+            columns = self._kept[key] = np.empty((T + 1, C * batch))
+            columns[T] = 1.0
+        return columns
 
     def backward(self, V, S, G, GS, X2) -> None:
+        if not self.needed:  # no gradient arrives: its rows in G were never written
+            return
         R, C, T = self.shape
         batch = V.shape[1]
         dY = G[self.out].reshape(R, C * batch)
@@ -336,12 +342,13 @@ class Runner:
         """V and G for this many samples, made once per thread and reused: a fresh array of a
         few MB costs more in page faults than the pass that fills it."""
         key = (threading.get_ident(), batch)
-        if key not in self._buffers:
+        arrays = self._buffers.get(key)
+        if arrays is None:  # made and returned here: another thread may clear the dict
             if len(self._buffers) > 8:  # a few sizes at most (the last chunk, a test set)
                 self._buffers.clear()
             shape = (self.plan.n_rows, batch)
-            self._buffers[key] = (np.empty(shape), np.empty(shape))
-        return self._buffers[key]
+            arrays = self._buffers[key] = (np.empty(shape), np.empty(shape))
+        return arrays
 
     def statics(self, parameters: np.ndarray) -> np.ndarray:
         """S: the parameters' values (in the program's order) and the constants, in place."""

@@ -114,6 +114,23 @@ def test_a_relu_over_a_layers_sums_takes_their_rows_and_its_readers_gradients_ad
         assert all(same(a, b, rel=1e-11, abs_tol=1e-14) for a, b in zip(row, t_row))
 
 
+def test_only_a_relu_right_after_the_product_writes_over_its_rows():
+    """relu(relu(layer)): the first takes the layer's rows; the second must not take the
+    first's, whose backward reads them (relu's derivative reads its own outputs)."""
+    W = [[Value(w) for w in row] for row in ([0.5, -1.0], [2.0, 0.25], [-0.75, 1.5])]
+    step = micrograd.compile(lambda x: sum(sum(w * xi for w, xi in zip(r, x)).relu().relu()
+                                           for r in W))  # fmt: skip
+    loss = step(np.array([[1.0, 2.0], [-1.0, 0.5]]))
+    relus = [s for s in step.plan.steps if isinstance(s, OpStep) and s.op.name == "relu"]
+    assert [s.in_place for s in relus] == [True, False]
+    t_W = torch.tensor([[w.data for w in row] for row in W], requires_grad=True)
+    t_loss = torch.relu(torch.relu(torch.tensor([[1.0, 2.0], [-1.0, 0.5]]) @ t_W.T)).sum(1)
+    t_loss.mean().backward()
+    assert same(loss, t_loss.mean().item())
+    theirs = t_W.grad.reshape(-1).tolist()
+    assert [w.grad for row in W for w in row] == pytest.approx(theirs, rel=1e-12, abs=0.0)
+
+
 def test_relu_never_writes_over_an_output_whose_rule_reads_it():
     """An op's derivative may read its own output: relu must not overwrite it. This op's
     gradient is g * out / out, g where out is not 0, nan where it is (relu's +0.0s)."""
@@ -124,6 +141,50 @@ def test_relu_never_writes_over_an_output_whose_rule_reads_it():
     step = micrograd.compile(lambda x: same_number(x * w).relu())
     step(np.array([1.0, -2.0, 3.0]))
     assert w.grad == pytest.approx(-2.0 / 3.0)  # only x = -2 passes relu: d/dw = x, mean
+
+
+def test_a_layer_read_only_through_stop_gradient_sends_back_nothing():
+    """The layer's sums reach the loss only through stop_gradient, whose backward never runs,
+    so their gradient rows are never written: they must read as zero, not as whatever the
+    reused arrays held (once, a gradient of 1e172)."""
+    rng = np.random.default_rng(0)
+    W = [[Value(float(v)) for v in row] for row in rng.normal(size=(3, 4))]
+    b = [Value(float(v)) for v in rng.normal(size=3)]
+
+    def f(x):
+        h = [sum((w * xi for w, xi in zip(row, x)), bias).relu() for row, bias in zip(W, b)]
+        return sum(v.stop_gradient() for v in h) * W[0][0]
+
+    X = rng.normal(size=(5, 4))
+    step = micrograd.compile(f)
+    for _ in range(3):  # the arrays are reused from call to call
+        for p in [*sum(W, []), *b]:
+            p.grad = 0.0
+        loss = step(X)
+    t_W = torch.tensor([[w.data for w in row] for row in W], requires_grad=True)
+    t_b = torch.tensor([v.data for v in b])
+    h = torch.relu(torch.tensor(X) @ t_W.T + t_b).detach()
+    t_loss = (h.sum(dim=1) * t_W[0, 0]).mean()
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    theirs = t_W.grad.reshape(-1).tolist()
+    assert [w.grad for row in W for w in row] == pytest.approx(theirs, rel=1e-12, abs=0.0)
+    assert [v.grad for v in b] == [0.0, 0.0, 0.0]
+
+
+def test_a_grouped_step_whose_one_output_only_stop_gradient_reads_gets_no_stale_gradient():
+    """Two tanh run as one step; the first reaches the loss only through stop_gradient, so
+    nothing writes its gradient row, which must read as zero in the step's backward."""
+    w1, w2 = Value(0.7), Value(-1.3)
+    step = micrograd.compile(lambda x: (x * w1).tanh().stop_gradient() * (x * w2).tanh())
+    X = np.array([0.5, -1.0, 2.0])
+    for _ in range(3):  # the arrays are reused from call to call
+        w1.grad = w2.grad = 0.0
+        step(X)
+    t1, t2 = (torch.tensor(w.data, requires_grad=True) for w in (w1, w2))
+    x = torch.tensor(X)
+    (torch.tanh(x * t1).detach() * torch.tanh(x * t2)).mean().backward()
+    assert w1.grad == 0.0 and same(w2.grad, t2.grad.item())
 
 
 def test_gradients_of_repeated_rows_add_up_as_numpy_add_at_does():

@@ -224,8 +224,9 @@ class SumStep:
         if not self.needed:
             return
         rows, batch = self.rows, G.shape[1]
-        if rows.sole_reader and isinstance(rows.index, slice):  # each term's rows, all of it
-            G[rows.index].reshape(self.terms, self.count, batch)[...] = G[self.out]
+        into = rows.rows_to_write(G)
+        if into is not None:  # each term's rows, all of it
+            into.reshape(self.terms, self.count, batch)[...] = G[self.out]
             return
         local = np.broadcast_to(G[self.out], (self.terms, self.count, batch))  # every term
         rows.add(G, GS, local.reshape(self.terms * self.count, batch))  # gets the sum's
@@ -274,15 +275,14 @@ class LinearStep:
 
     def _columns_and_ones(self, batch: int) -> np.ndarray:
         """X2's array for this thread and batch size, (T + 1, C * batch), its last row ones."""
-        key = (threading.get_ident(), batch)
-        columns = self._kept.get(key)
-        if columns is None:  # made and returned here: another thread may clear the dict
-            if len(self._kept) > 8:  # a few sizes at most, as the runner's arrays
-                self._kept.clear()
+
+        def make() -> np.ndarray:
             R, C, T = self.shape
-            columns = self._kept[key] = np.empty((T + 1, C * batch))
+            columns = np.empty((T + 1, C * batch))
             columns[T] = 1.0
-        return columns
+            return columns
+
+        return _kept_for(self._kept, batch, make)
 
     def backward(self, V, S, G, GS, X2) -> None:
         if not self.needed:  # no gradient arrives: its rows in G were never written
@@ -300,8 +300,9 @@ class LinearStep:
             )
         if self.grad_columns:
             W = self.weights.values(S).reshape(R, -1)[:, :T]
-            if C == 1 and self.columns.sole_reader and isinstance(self.columns.index, slice):
-                np.matmul(W.T, dY, out=G[self.columns.index])  # straight into the rows
+            into = self.columns.rows_to_write(G) if C == 1 else None
+            if into is not None:
+                np.matmul(W.T, dY, out=into)  # straight into the rows
                 return
             self.columns.add(G, GS, (W.T @ dY).reshape(T * C, batch))
 
@@ -331,6 +332,19 @@ WEIGHT_BLOCK = 4096
 CHUNK_NUMBERS = 1 << 19
 
 
+def _kept_for(kept: dict, batch: int, make):
+    """kept's arrays for this thread and batch size, made by make() the first time and reused
+    after (a few sizes at most: the last chunk, a test set). A thread uses its own, and gets
+    them from here even if another thread clears the dict meanwhile."""
+    key = (threading.get_ident(), batch)
+    arrays = kept.get(key)
+    if arrays is None:
+        if len(kept) > 8:
+            kept.clear()
+        arrays = kept[key] = make()
+    return arrays
+
+
 class Runner:
     """A plan (micrograd.plan.Plan) run over arrays: forward, then backward from a seed."""
 
@@ -341,14 +355,8 @@ class Runner:
     def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """V and G for this many samples, made once per thread and reused: a fresh array of a
         few MB costs more in page faults than the pass that fills it."""
-        key = (threading.get_ident(), batch)
-        arrays = self._buffers.get(key)
-        if arrays is None:  # made and returned here: another thread may clear the dict
-            if len(self._buffers) > 8:  # a few sizes at most (the last chunk, a test set)
-                self._buffers.clear()
-            shape = (self.plan.n_rows, batch)
-            arrays = self._buffers[key] = (np.empty(shape), np.empty(shape))
-        return arrays
+        shape = (self.plan.n_rows, batch)
+        return _kept_for(self._buffers, batch, lambda: (np.empty(shape), np.empty(shape)))
 
     def statics(self, parameters: np.ndarray) -> np.ndarray:
         """S: the parameters' values (in the program's order) and the constants, in place."""

@@ -207,13 +207,17 @@ class _Pool(Module):
         self.kernel_size = _pair(name, "kernel_size", kernel_size, 1)
         self.stride = self.kernel_size if stride is None else _pair(name, "stride", stride, 1)
 
-    def _windows(self, x) -> list[list[list[list]]]:
-        """Every window of every channel, [channel][y][x] -> its numbers, row by row."""
+    def _image_and_size(self, x) -> tuple[list, int, int]:
+        """(x as an image, the output's height and width), or the module's ValueError."""
         name = type(self).__name__
         image = as_image(name, x)
+        size = (len(image[0]), len(image[0][0]))
+        return image, *_output_size(name, size, self.kernel_size, self.stride)
+
+    def _windows(self, x) -> list[list[list[list]]]:
+        """Every window of every channel, [channel][y][x] -> its numbers, row by row."""
+        image, out_h, out_w = self._image_and_size(x)
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        out_h, out_w = _output_size(name, (len(image[0]), len(image[0][0])), self.kernel_size,
-                                    self.stride)  # fmt: skip
         return [
             [[[plane[y * sh + i][x * sw + j] for i in range(kh) for j in range(kw)]
               for x in range(out_w)] for y in range(out_h)]
@@ -257,10 +261,8 @@ class MaxPool2d(_Pool):
     number of each row, as evenly spaced rows instead of gathering them one by one."""
 
     def __call__(self, x) -> list[list[list[Value]]]:
-        image = as_image("MaxPool2d", x)
+        image, out_h, out_w = self._image_and_size(x)
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        size = (len(image[0]), len(image[0][0]))
-        out_h, out_w = _output_size("MaxPool2d", size, self.kernel_size, self.stride)
         rows_read = sorted({y * sh + i for y in range(out_h) for i in range(kh)})
         maps = []
         for plane in image:

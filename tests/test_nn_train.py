@@ -115,6 +115,33 @@ def test_accuracy_agrees_with_sklearn():
     assert nn.accuracy(probs, bits, threshold=0.5) == expected
 
 
+@pytest.mark.parametrize("case", ["plain", "ties", "signed zeros", "nan", "classes outside"])
+def test_accuracy_over_classes_is_the_first_largest_scores(case):
+    """accuracy reads whole columns, not argmax's rows of a few scores; where that could
+    differ from the first largest (ties, +0.0 against -0.0, nan, labels that are no column)
+    it must still count as sklearn does over np.argmax, which picks the first."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(300, 10))
+    classes = rng.integers(0, 10, size=300)
+    if case == "ties":  # a few rows whose largest score appears twice, the label on either
+        for row in range(0, 300, 7):
+            first, second = sorted(rng.choice(10, size=2, replace=False))
+            logits[row, first] = logits[row, second] = logits[row].max() + 1.0
+            classes[row] = (first, second)[row % 2]
+    elif case == "signed zeros":
+        logits[:40] = -1.0
+        logits[:40, 3], logits[:40, 5], classes[:40] = -0.0, 0.0, 5
+    elif case == "nan":
+        logits[5, 2], classes[5] = np.nan, 2
+    elif case == "classes outside":
+        classes[0], classes[1] = 10, -1
+    expected = accuracy_score(classes, np.argmax(logits, axis=1))
+    assert nn.accuracy(logits.tolist(), classes.tolist()) == expected
+    # as fit calls it: the compiled steps' outputs, a view of a transposed array
+    columns = np.ascontiguousarray(np.vstack([np.zeros(300), logits.T])).T[:, 1:]
+    assert nn.train._correct(columns, classes.astype(float), 0.0) == round(expected * 300)
+
+
 def test_history_and_progress_bar(capsys):
     X, y = nn.data.make_xor(8)
     model = nn.MLP(2, [3, 1], rng=random.Random(0))

@@ -24,7 +24,7 @@ from . import batches as batching
 from .engine import Value
 from .plan import Plan, build_plan
 from .program import Instruction, Program, build_program
-from .runner import Runner
+from .runner import Runner, _rows_index
 from .tracing import TracingError
 
 __all__ = ["compile", "CompiledFunction", "Instruction", "Program", "TracingError"]
@@ -55,7 +55,7 @@ class _Trace:
     program: Program
     plan: Plan
     runner: Runner
-    parameter_index: np.ndarray
+    parameter_index: np.ndarray  # or a slice, when they are a run of parameters() in order
 
 
 @dataclass
@@ -101,7 +101,7 @@ class CompiledFunction:
                 if parameter not in self._index_of:
                     self._index_of[parameter] = len(self._parameters)
                     self._parameters.append(parameter)
-            index = np.array([self._index_of[p] for p in program.parameters], dtype=np.intp)
+            index = _rows_index([self._index_of[p] for p in program.parameters])
             known = self._traces[key] = _Trace(program, plan, Runner(plan), index)
             self.trace_seconds += time.perf_counter() - start
             self.trace_count += 1
@@ -139,19 +139,22 @@ class CompiledFunction:
             trace = part.trace
             S = trace.runner.statics(values[trace.parameter_index])
             size = batch if part.rows is None else len(part.rows)
-            backward = seed is not None and len(trace.parameter_index) > 0
+            backward = seed is not None and len(trace.program.parameters) > 0
             out, GS = trace.runner.run(part.arrays, size, S, seed if backward else None)
-            if outputs is None:
-                outputs = np.empty((len(out), batch))
-            elif len(out) != len(outputs):
-                raise ValueError(
-                    "micrograd.compile: the function returned different numbers of "
-                    "outputs for different static values"
-                )
-            outputs[:, slice(None) if part.rows is None else part.rows] = out
+            if part.rows is None:  # the only part: its outputs, a new array, are all of them
+                outputs = out
+            else:
+                if outputs is None:
+                    outputs = np.empty((len(out), batch))
+                elif len(out) != len(outputs):
+                    raise ValueError(
+                        "micrograd.compile: the function returned different numbers of "
+                        "outputs for different static values"
+                    )
+                outputs[:, part.rows] = out
             if GS is not None:
                 with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
-                    gradient[trace.parameter_index] += GS[trace.plan.parameter_positions]
+                    gradient[trace.parameter_index] += GS[trace.runner.parameters_at]
         return outputs, gradient
 
     def trace(self, *batches) -> Program:

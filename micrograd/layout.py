@@ -88,6 +88,7 @@ class _Places:
         self.read: set[int] = set()  # the input slots some step reads as rows of V
         self.n_rows = len(program.inputs)
         self.constant_rows: list[int] = []
+        self.ones_rows: list[int] = []  # rows of 1.0 after a dense layer's inputs (its bias)
         self.by_product: set[int] = set()  # rows holding a LinearStep's sums
         self.position: dict[int, int] = {}
 
@@ -117,6 +118,12 @@ class _Places:
             self.row[slot] = first + k
         self.n_rows += len(slots)
         return first
+
+    def ones_row(self) -> int:
+        """A fresh row that holds 1.0 for every sample."""
+        self.ones_rows.append(self.n_rows)
+        self.n_rows += 1
+        return self.ones_rows[-1]
 
     def position_of(self, slot: int) -> int:
         return self.position.setdefault(slot, len(self.position))
@@ -260,7 +267,10 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     )
     if _sole_reader(columns, uses, R, column_set):  # each input, once per row of W
         column_set.sole_reader = True
-    weight_set, bias_set, folded = _weights_and_bias(bank, places, column_set, direct)
+    ones_follow = _ones_can_follow(column_set, places) if C == 1 and not direct else False
+    weight_set, bias_set, folded = _weights_and_bias(bank, places, column_set, direct, ones_follow)
+    if folded and ones_follow:
+        places.ones_row()
     outputs = [m.instruction.output for row in bank.members for m in row]
     first = places.rows_for(outputs)
     places.by_product.update(range(first, first + len(outputs)))
@@ -276,20 +286,35 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
         terms=(weights, columns),
         direct=direct,
         folded=folded,
+        ones_follow=folded and ones_follow,
     )
 
 
-def _weights_and_bias(bank, places: _Places, columns: RowSet, direct) -> tuple:
+def _ones_can_follow(columns: RowSet, places: _Places) -> bool:
+    """Whether a dense layer's inputs are the last run of rows laid out so far, one row each
+    in order, so that a row of ones can go right after them: its bias then folds into the
+    product, which reads the inputs and the ones as one view of V (a layer after a layer)."""
+    index = columns.index
+    return (
+        columns.tiles == 1
+        and isinstance(index, slice)
+        and index.step in (1, None)
+        and index.stop == places.n_rows
+    )
+
+
+def _weights_and_bias(bank, places: _Places, columns: RowSet, direct, ones_follow: bool):
     """(weights, bias, folded): the entries of S a linear map reads. When its columns are
-    gathered by index anyway (a convolution's windows) and each sum has one bias term, the
-    bias is folded into the product as W's last column (see LinearStep), provided the
-    entries can be laid out so, each row's weights and then its bias; else apart."""
+    gathered by index anyway (a convolution's windows), or a row of ones can follow them in
+    V (ones_follow), and each sum has one bias term, the bias is folded into the product as
+    W's last column (see LinearStep), provided the entries can be laid out so, each row's
+    weights and then its bias; else apart."""
     weights = [list(row[0].weights) for row in bank.members]
     biases = [list(row[0].biases) for row in bank.members]
     entries = [x for w, b in zip(weights, biases) for x in w + b]  # each row's, then its bias
     fresh = len(set(entries)) == len(entries) and not any(x in places.position for x in entries)
     gathered = not direct and columns.tiles == 1 and not isinstance(columns.index, slice)
-    if gathered and fresh and all(len(b) == 1 for b in biases):
+    if (gathered or ones_follow) and fresh and all(len(b) == 1 for b in biases):
         return StaticSet([places.position_of(x) for x in entries]), None, True
     weight_set = StaticSet([places.position_of(w) for row in weights for w in row])
     flat_biases = [b for row in biases for b in row]
@@ -354,6 +379,7 @@ def _plan(program, steps, places: _Places) -> Plan:
     constants = [places.position_of(first_c + k) for k in range(len(program.constants))]
     constant_values = np.array(program.constants, dtype=np.float64)
     row_values = [program.constants[s - first_c] for s in places.constant_rows]
+    row_values += [1.0] * len(places.ones_rows)
     input_rows = []
     wanted = places.read | set(program.outputs)  # inputs read as rows, or returned
     for argument in range(len(program.argument_shapes)):
@@ -371,7 +397,9 @@ def _plan(program, steps, places: _Places) -> Plan:
         n_rows=places.n_rows,
         n_static=len(places.position),
         input_rows=input_rows,
-        constant_rows=np.array([places.row[s] for s in places.constant_rows], dtype=np.intp),
+        constant_rows=np.array(
+            [places.row[s] for s in places.constant_rows] + places.ones_rows, dtype=np.intp
+        ),
         constant_row_values=np.array(row_values, dtype=np.float64),
         parameter_positions=np.array(parameters, dtype=np.intp),
         constant_positions=np.array(constants, dtype=np.intp),

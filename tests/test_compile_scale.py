@@ -79,6 +79,46 @@ def test_the_softmax_shift_is_computed_but_its_max_tree_is_not_walked_backward()
         assert same(value.grad, t_grad, rel=1e-11), name
 
 
+def test_a_layer_after_a_layer_adds_its_bias_in_the_product_by_a_row_of_ones():
+    """A dense layer whose inputs are the rows laid out last gets a row of ones after them
+    and its bias as W's last column. A layer reading some of them only (the third here) and
+    the first layer (reading the data itself) add their bias apart. All of them must still
+    be torch's, on arrays reused from an earlier call."""
+    rng = np.random.default_rng(8)
+    W1, W2, W3 = rng.normal(size=(5, 4)), rng.normal(size=(3, 5)), rng.normal(size=(2, 4))
+    b1, b2, b3 = rng.normal(size=5), rng.normal(size=3), rng.normal(size=2)
+    params = [[[Value(v) for v in row] for row in a] for a in (W1, W2, W3)]
+    biases = [[Value(v) for v in b] for b in (b1, b2, b3)]
+
+    def layer(k, x):
+        return [sum((w * xi for w, xi in zip(row, x)), b) for row, b in zip(params[k], biases[k])]
+
+    def f(x):
+        h = [v.tanh() for v in layer(0, x)]
+        return sum(v.relu() for v in layer(1, h)) * sum(layer(2, h[:4]))
+
+    step = micrograd.compile(f)
+    X = rng.normal(size=(7, 4))
+    step(X)  # a second call runs on the first one's arrays
+    for v in [v for p in params for row in p for v in row] + [v for b in biases for v in b]:
+        v.grad = 0.0
+    loss = step(X)
+    linear = [s for s in step.plan.steps if isinstance(s, LinearStep)]
+    assert [(s.shape[0], s.ones_follow, s.bias is None) for s in linear] == [
+        (5, False, False), (3, True, True), (2, False, False)
+    ]  # fmt: skip
+    assert step.listing().count("+ bias") == 3
+    t = [torch.tensor(a, requires_grad=True) for a in (W1, W2, W3, b1, b2, b3)]
+    h = torch.tanh(torch.tensor(X) @ t[0].T + t[3])
+    t_out = torch.relu(h @ t[1].T + t[4]).sum(1) * (h[:, :4] @ t[2].T + t[5]).sum(1)
+    t_out.mean().backward()
+    assert same(loss, t_out.mean().item())
+    for ours, theirs in zip(params + biases, t):
+        got = np.array([[v.grad for v in row] for row in ours] if theirs.dim() == 2
+                       else [v.grad for v in ours])  # fmt: skip
+        np.testing.assert_allclose(got, theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
 def test_a_relu_over_a_layers_sums_takes_their_rows_and_its_readers_gradients_add_up():
     """relu after a lifted layer writes its outputs over the layer's sums (nothing else reads
     them, and the product's backward does not); its outputs here have three readers, two

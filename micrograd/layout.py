@@ -14,8 +14,9 @@ from collections import deque
 import numpy as np
 
 from .kernels import kernel_of
-from .plan import COPY, SUM, Plan
-from .runner import LinearStep, OpStep, RowSet, StaticSet, SumStep
+from .plan import COPY, SUM, LogSoftmax, Plan
+from .program import Instruction
+from .runner import LinearStep, LogSoftmaxStep, OpStep, RowSet, StaticSet, SumStep
 
 __all__ = ["lay_out"]
 
@@ -23,32 +24,28 @@ __all__ = ["lay_out"]
 class _Units:
     """The units of work and the graph between them."""
 
-    def __init__(self, instructions, banks, kinds) -> None:
+    def __init__(self, instructions, groups, kinds) -> None:
         self.kinds = kinds
-        self.items: list = []  # an Instruction, or a bank
+        self.items: list = []  # an Instruction, a bank or a LogSoftmax
         self.reads: list[list[int]] = []  # the slots each unit reads
         self.unit_of: dict[int, int] = {}  # op slot -> the unit that computes it
-        folded: set[int] = set()
-        bank_of: dict[int, object] = {}
-        for bank in banks:
-            for row in bank.members:
-                for member in row:
-                    bank_of[member.instruction.output] = bank
-                    biases = set(member.biases)
-                    folded.update(t for t in member.instruction.inputs if t not in biases)
-        seen_banks: dict[int, int] = {}
+        folded: set[int] = set()  # computed inside a group's unit, in no row of their own
+        group_of: dict[int, object] = {}
+        for group in groups:
+            outputs, _, inner = _group_slots(group)
+            group_of.update((slot, group) for slot in outputs)
+            folded.update(inner)
+        seen_groups: set[int] = set()
         for ins in instructions:
             if ins.output in folded:
                 continue
-            bank = bank_of.get(ins.output)
-            if bank is None:
+            group = group_of.get(ins.output)
+            if group is None:
                 self._add(ins, list(ins.inputs), [ins.output])
-            elif id(bank) not in seen_banks:
-                members = [m for row in bank.members for m in row]
-                reads = [x for m in members for x in (*m.columns, *m.biases)]
-                seen_banks[id(bank)] = self._add(
-                    bank, reads, [m.instruction.output for m in members]
-                )
+            elif id(group) not in seen_groups:
+                seen_groups.add(id(group))
+                outputs, reads, _ = _group_slots(group)
+                self._add(group, reads, outputs)
 
     def _add(self, item, reads: list[int], outputs: list[int]) -> int:
         unit = len(self.items)
@@ -76,6 +73,18 @@ class _Units:
                 if not waiting[consumer]:
                     ready.append(consumer)
         return depth
+
+
+def _group_slots(group) -> tuple[list[int], list[int], list[int]]:
+    """(outputs, reads, inner slots) of a group of instructions run as one unit."""
+    if isinstance(group, LogSoftmax):
+        outputs = list(group.outputs)
+        inner = [ins.output for ins in group.instructions if ins.output not in group.outputs]
+        return outputs, list(group.logits), inner
+    members = [m for row in group.members for m in row]  # a bank: the products are inner
+    inner = [t for m in members for t in m.instruction.inputs if t not in set(m.biases)]
+    reads = [x for m in members for x in (*m.columns, *m.biases)]
+    return [m.instruction.output for m in members], reads, inner
 
 
 class _Places:
@@ -139,13 +148,13 @@ def _signature(ins, kinds) -> tuple:
     return tuple(kinds[s] in ("input", "op") for s in ins.inputs)
 
 
-def lay_out(program, instructions, banks, kinds, group: bool) -> Plan:
+def lay_out(program, instructions, groups, kinds, group: bool) -> Plan:
     """The Plan: steps in order, rows and entries assigned (see the module's docstring)."""
-    units = _Units(instructions, banks, kinds)
+    units = _Units(instructions, groups, kinds)
     depth = units.depths()
     steps_units: dict[tuple, list[int]] = {}
     for unit, item in enumerate(units.items):
-        if not hasattr(item, "members") and group:
+        if isinstance(item, Instruction) and group:
             key = (depth[unit], id(item.op), len(item.inputs), _signature(item, kinds))
         else:
             key = (depth[unit], "unit", unit)
@@ -157,7 +166,9 @@ def lay_out(program, instructions, banks, kinds, group: bool) -> Plan:
     steps = []
     for key in order:
         members = [units.items[u] for u in steps_units[key]]
-        if hasattr(members[0], "members"):
+        if isinstance(members[0], LogSoftmax):
+            steps.append(_log_softmax_step(members[0], places, needs, uses))
+        elif not isinstance(members[0], Instruction):
             steps.append(_linear_step(members[0], places, needs, uses))
         else:
             steps.append(_op_step(members, places, needs, uses))
@@ -252,6 +263,22 @@ def _sum_step(instructions, columns, places: _Places, needs, uses) -> SumStep:
         rows=rows,
         needed=any(needs[ins.output] for ins in instructions),
         instructions=list(instructions),
+    )
+
+
+def _log_softmax_step(group: LogSoftmax, places: _Places, needs, uses) -> LogSoftmaxStep:
+    logits = RowSet([places.row_of(z) for z in group.logits])
+    if _sole_reader(list(group.logits), uses, 2, logits):  # the tree's and its d_i's reads
+        logits.sole_reader = True
+    first = places.rows_for(list(group.outputs))
+    count = len(group.outputs)
+    return LogSoftmaxStep(
+        out=slice(first, first + count),
+        count=count,
+        logits=logits,
+        needed=any(needs[z] for z in group.logits) and any(needs[o] for o in group.outputs),
+        instructions=list(group.instructions),
+        slots=(group.logits, group.outputs),
     )
 
 

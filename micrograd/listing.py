@@ -1,10 +1,10 @@
 """A plan as text: one line per step, in the program's own slot numbers (v12), so that it
-reads next to ``Program.listing()``: a ``matmul`` line for each lifted linear map, a line for
-each group of one op."""
+reads next to ``Program.listing()``: a ``matmul`` line for each lifted linear map, a
+``log_softmax`` line for each log-softmax run as one step, a line for each group of one op."""
 
 from __future__ import annotations
 
-from .runner import LinearStep
+from .runner import LinearStep, LogSoftmaxStep
 
 __all__ = ["plan_listing"]
 
@@ -32,6 +32,12 @@ def _linear_line(step: LinearStep) -> str:
     return f"{line}  # {what}"
 
 
+def _log_softmax_line(step: LogSoftmaxStep) -> str:
+    logits, outputs = step.slots
+    what = f"{len(step.instructions)} instructions: the max, {step.count} exps, their sum, its log"
+    return f"{slots_text(outputs)} = log_softmax({slots_text(logits)})  # {what}"
+
+
 def plan_listing(plan) -> str:
     program = plan.program
     lines = [
@@ -41,6 +47,9 @@ def plan_listing(plan) -> str:
     for step in plan.steps:
         if isinstance(step, LinearStep):
             lines.append(_linear_line(step))
+            continue
+        if isinstance(step, LogSoftmaxStep):
+            lines.append(_log_softmax_line(step))
             continue
         outputs = [ins.output for ins in step.instructions] or ["(outputs)"]
         arity = len(step.instructions[0].inputs) if step.instructions else 1

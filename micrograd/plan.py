@@ -9,10 +9,14 @@ Three rewrites, each keeping the numbers the eager engine's to the last bit or t
   depend only on c (a dense layer: R neurons reading one input; a convolution: R filters
   sliding over C positions) become one matrix product forward and two in backward. The
   parameters need no per-sample rows, and the products no rows at all.
+* **Log-softmax.** ``log_softmax`` of n numbers as ``nn.functional`` traces it (a tree of
+  maximum, stop_gradient, n subtractions, n exps, their sum, its log, n subtractions) runs
+  as one step of n rows, each of those ops' rules called once on the whole block, instead
+  of eight to eleven steps of a few rows each (see runner.LogSoftmaxStep).
 * **Groups.** Every other instruction runs with the others of its op at its depth (1 + its
   deepest input), in one call of the op's own rules on arrays.
 
-``compile(fn, group=False)`` skips all three: one call per instruction.
+``compile(fn, group=False)`` skips all four: one call per instruction.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ops import ADD, MUL
+from .ops import ADD, EXP, LOG, MAXIMUM, MUL, STOP_GRADIENT, SUB
 from .program import Instruction, Program
 
-__all__ = ["COPY", "SUM", "Plan", "build_plan", "fused_sums"]
+__all__ = ["COPY", "SUM", "LogSoftmax", "Plan", "build_plan", "fused_sums", "log_softmaxes"]
 
 
 class _CompilerOp:
@@ -219,6 +223,91 @@ def _as_bank(component: list[_Candidate]) -> _Bank | None:
     return _Bank(members)
 
 
+@dataclass(frozen=True)
+class LogSoftmax:
+    """The instructions of one log_softmax(z) as nn.functional traces it, n >= 2:
+    m = a tree of maximum over z; s = stop_gradient(m); d_i = z_i - s; e_i = exp(d_i);
+    t = e_0 + ... + e_{n-1} (one SUM, or an add for two); l = log(t); out_i = d_i - l."""
+
+    logits: tuple[int, ...]
+    outputs: tuple[int, ...]
+    instructions: tuple[Instruction, ...]  # all of them, in the program's order
+
+
+def log_softmaxes(instructions: list[Instruction], uses: list[int], kinds) -> list[LogSoftmax]:
+    """Every log_softmax among the instructions whose inner numbers (the tree's, s, each d_i,
+    e_i, t and l) nothing else reads, its logits being per-sample rows."""
+    made = {ins.output: ins for ins in instructions}
+    outputs_of: dict[int, list[Instruction]] = {}  # l -> the subtractions d_i - l
+    for ins in instructions:
+        if ins.op is SUB:
+            outputs_of.setdefault(ins.inputs[1], []).append(ins)
+    found = []
+    for ins in instructions:
+        if ins.op is LOG:
+            group = _log_softmax_at(ins, made, outputs_of.get(ins.output, []), uses, kinds)
+            if group is not None:
+                found.append(group)
+    return found
+
+
+def _log_softmax_at(log, made, subtractions, uses, kinds) -> LogSoftmax | None:
+    """The LogSoftmax whose l is this log instruction, if the pattern holds whole."""
+    total = made.get(log.inputs[0])
+    if total is None or total.op not in (SUM, ADD) or uses[total.output] != 1:
+        return None
+    exps = [made.get(term) for term in total.inputs]
+    if any(e is None or e.op is not EXP or uses[e.output] != 1 for e in exps):
+        return None
+    shifts = [made.get(e.inputs[0]) for e in exps]
+    if any(d is None or d.op is not SUB or uses[d.output] != 2 for d in shifts):
+        return None
+    shift = shifts[0].inputs[1]  # s, the same in every d_i
+    stop = made.get(shift)
+    if stop is None or stop.op is not STOP_GRADIENT or uses[shift] != len(shifts):
+        return None
+    if any(d.inputs[1] != shift for d in shifts) or uses[log.output] != len(shifts):
+        return None
+    out_of = {ins.inputs[0]: ins for ins in subtractions}  # d_i -> out_i = d_i - l
+    finals = [out_of.get(d.output) for d in shifts]
+    if any(f is None for f in finals) or len(set(d.output for d in shifts)) != len(shifts):
+        return None
+    logits = tuple(d.inputs[0] for d in shifts)
+    if any(kinds[z] not in ("input", "op") for z in logits):
+        return None
+    tree = _max_tree(stop.inputs[0], made, uses)
+    if tree is None or sorted(_leaves(tree)) != sorted(logits):
+        return None
+    members = {*tree, stop, *shifts, *exps, total, log, *finals}
+    return LogSoftmax(
+        logits=logits,
+        outputs=tuple(f.output for f in finals),
+        instructions=tuple(sorted(members, key=lambda ins: ins.output)),
+    )
+
+
+def _max_tree(root: int, made, uses) -> list[Instruction] | None:
+    """The maximum instructions that compute root from its leaves: every inner node a maximum
+    that nothing else reads. None if root is no maximum."""
+    top = made.get(root)
+    if top is None or top.op is not MAXIMUM or uses[root] != 1:
+        return None
+    tree, waiting = [], [top]
+    while waiting:
+        ins = waiting.pop()
+        tree.append(ins)
+        for slot in ins.inputs:
+            inner = made.get(slot)
+            if inner is not None and inner.op is MAXIMUM and uses[slot] == 1:
+                waiting.append(inner)
+    return tree
+
+
+def _leaves(tree: list[Instruction]) -> list[int]:
+    inner = {ins.output for ins in tree}
+    return [slot for ins in tree for slot in ins.inputs if slot not in inner]
+
+
 def build_plan(program: Program, group: bool = True) -> Plan:
     """The plan that runs program over a batch (see the module's docstring)."""
     from .layout import lay_out
@@ -232,8 +321,10 @@ def build_plan(program: Program, group: bool = True) -> Plan:
         uses[slot] += 1
     instructions = fused_sums(program.instructions, uses) if group else program.instructions
     banks: list[_Bank] = []
+    softmaxes: list[LogSoftmax] = []
     if group:
         candidates, products = _candidates(instructions, uses, kinds)
         depth = _provisional_depths(instructions, kinds, candidates, products)
         banks = _banks(candidates, depth)
-    return lay_out(program, instructions, banks, kinds, group)
+        softmaxes = log_softmaxes(instructions, uses, kinds)
+    return lay_out(program, instructions, banks + softmaxes, kinds, group)

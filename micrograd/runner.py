@@ -18,8 +18,9 @@ import numpy as np
 
 from .arraymath import ARRAY
 from .kernels import Kernel, kernel_of
+from .ops import EXP, LOG, STOP_GRADIENT, SUB
 
-__all__ = ["LinearStep", "OpStep", "RowSet", "Runner", "StaticSet", "SumStep"]
+__all__ = ["LinearStep", "LogSoftmaxStep", "OpStep", "RowSet", "Runner", "StaticSet", "SumStep"]
 
 
 def _rows_index(rows):
@@ -233,6 +234,56 @@ class SumStep:
             return
         local = np.broadcast_to(G[self.out], (self.terms, self.count, batch))  # every term
         rows.add(G, GS, local.reshape(self.terms * self.count, batch))  # gets the sum's
+
+
+@dataclass
+class LogSoftmaxStep:
+    """log_softmax of count rows per sample (micrograd.plan.LogSoftmax), as one step: each op
+    of the traced pattern applies its rule once to the whole (count, batch) block, the
+    shifts d and exps e live in the step's own arrays, not in V, and the rows add up as
+    their steps would (the sum and the log's gradient over the rows in order).
+
+    The tree of maxima is one np.max over the rows. The pairing of a tree can only pick which
+    nan, or which zero's sign, wins, and neither shows: a nan makes every output nan, and a
+    zero's sign changes d_i = z_i - m only in the sign of a zero, whose exp is 1 either way,
+    while l = log(sum e) is at least log 2 when two zeros tie for the max, so every output
+    d_i - l and gradient is the tree's."""
+
+    out: slice
+    count: int
+    logits: RowSet
+    needed: bool
+    instructions: list = field(default_factory=list, repr=False)  # the pattern's, all
+    slots: tuple = field(default=((), ()), repr=False)  # (logits, outputs), for listing
+
+    @property
+    def sources(self) -> list[RowSet]:
+        return [self.logits]
+
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
+        z = self.logits.gather(V, full=True)
+        shift = STOP_GRADIENT.forward(ARRAY, z.max(axis=0))
+        d = SUB.forward(ARRAY, z, shift)
+        e = EXP.forward(ARRAY, d)
+        total = np.sum(e, axis=0)  # row after row, as SUM's chain of adds
+        log = LOG.forward(ARRAY, total)
+        V[self.out] = SUB.forward(ARRAY, d, log)
+        return z, shift, d, e, total, log
+
+    def backward(self, V, S, G, GS, saved) -> None:
+        if not self.needed:
+            return
+        z, shift, d, e, total, log = saved
+        to_d, to_log = SUB.derivative(ARRAY, G[self.out], V[self.out], d, log)
+        (to_total,) = LOG.derivative(ARRAY, np.sum(to_log, axis=0), log, total)
+        (to_e,) = EXP.derivative(ARRAY, to_total, e, d)  # every term gets the sum's gradient
+        to_d = to_d + to_e
+        to_z, _ = SUB.derivative(ARRAY, to_d, d, z, shift)  # the shift's: stopped
+        into = self.logits.rows_to_write(G)
+        if into is not None:
+            into[...] = to_z
+        else:
+            self.logits.add(G, GS, to_z)
 
 
 @dataclass

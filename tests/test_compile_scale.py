@@ -16,8 +16,8 @@ from oracle import same
 import micrograd
 from micrograd import Value, nn, runner
 from micrograd.arraymath import ARRAY
-from micrograd.ops import MAXIMUM, STOP_GRADIENT
-from micrograd.runner import LinearStep, OpStep
+from micrograd.ops import EXP, LOG, MAXIMUM, STOP_GRADIENT
+from micrograd.runner import LinearStep, LogSoftmaxStep, OpStep
 
 torch.set_default_dtype(torch.float64)
 
@@ -60,16 +60,16 @@ def test_lifted_mlp_values_and_gradients_match_torch(group):
         assert same(value.grad, t_grads[torch_name][index].item(), rel=1e-11), name
 
 
-def test_the_softmax_shift_is_computed_but_its_max_tree_is_not_walked_backward():
+def test_a_log_softmax_runs_as_one_step_and_its_max_tree_is_not_walked_backward():
     X, y = digits_like()
     model = nn.MLP(12, [4], rng=random.Random(2))
     step = micrograd.compile(lambda x, t: nn.cross_entropy([model(x)], [list(t)]))
     loss = step(X, np.eye(4)[y])
-    steps = [s for s in step.plan.steps if isinstance(s, OpStep)]
-    tree = [s for s in steps if s.op is MAXIMUM]
-    assert [s.count for s in tree] == [2, 1]  # four logits: two pairs, then their max
-    assert not any(s.needed for s in tree)
-    assert [s.needed for s in steps if s.op is STOP_GRADIENT] == [False]
+    (fused,) = [s for s in step.plan.steps if isinstance(s, LogSoftmaxStep)]
+    assert sum(ins.op is MAXIMUM for ins in fused.instructions) == 3  # two pairs, their max
+    assert not any(isinstance(s, OpStep) and s.op in (MAXIMUM, STOP_GRADIENT, EXP, LOG)
+                   for s in step.plan.steps)  # fmt: skip
+    assert "= log_softmax(" in step.listing()
     theirs = torch_copy(model)
     t_loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(X)), torch.tensor(y))
     t_loss.backward()
@@ -77,6 +77,84 @@ def test_the_softmax_shift_is_computed_but_its_max_tree_is_not_walked_backward()
     for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
         t_grad = dict(theirs.named_parameters())[torch_name].grad[index].item()
         assert same(value.grad, t_grad, rel=1e-11), name
+
+
+def _log_softmax_case(n: int, rows: np.ndarray):
+    """(per-sample outputs, gradients of their sum) of sum_i c_i * log_softmax(w * x)_i
+    compiled, the same from the eager engine, sample by sample, the compiled function, and
+    (w, c)."""
+    rng = np.random.default_rng(n)
+    w = [Value(v) for v in rng.uniform(0.5, 1.5, n)]
+    c = rng.normal(size=n).tolist()
+
+    def f(x):
+        return sum(ci * p for ci, p in zip(c, nn.log_softmax([wi * xi for wi, xi in zip(w, x)])))
+
+    step = micrograd.compile(f, reduce="sum")
+    outputs = step.forward(rows)
+    step(rows)
+    grads = [v.grad for v in w]
+    for v in w:
+        v.grad = 0.0
+    eager = []
+    for row in rows.tolist():
+        out = f(row)
+        out.backward()
+        eager.append(out.data)
+    return (outputs, grads), (eager, [v.grad for v in w]), step, ([v.data for v in w], c)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 10])
+def test_a_fused_log_softmax_is_the_eager_one_where_a_nan_or_a_zero_wins(n):
+    """The max of the logits is one np.max, not the tree of maxima eager takes: the two can
+    differ only in which nan or which zero's sign wins, which must not show in an output or
+    a gradient. Every row here is such a case, or next to one, and must come out as eager's
+    (plain rows as torch's)."""
+    inf, nan = math.inf, math.nan
+    special = [
+        [nan] + [1.0] * (n - 1), [1.0] * (n - 1) + [nan], [-0.0, 0.0] + [-1.0] * (n - 2),
+        [0.0, -0.0] + [-1.0] * (n - 2), [-0.0] * n, [-inf] * n, [inf] + [0.0] * (n - 1),
+        [inf, inf] + [2.0] * (n - 2), [-inf] + [-0.0] * (n - 1), [5.0] * n,
+        [1e308, -1e308] + [0.0] * (n - 2),
+    ]  # fmt: skip
+    rows = np.vstack([special, np.random.default_rng(0).normal(size=(6, n)) * 30])
+    (outputs, grads), (eager, eager_grads), step, (w, c) = _log_softmax_case(n, rows)
+    assert any(isinstance(s, LogSoftmaxStep) for s in step.plan.steps)
+    assert all(same(a, b) for a, b in zip(outputs, eager)), (outputs, eager)
+    assert all(same(a, b) for a, b in zip(grads, eager_grads)), (grads, eager_grads)
+    plain = torch.tensor(rows[len(special) :])  # and torch's, where the numbers are plain
+    t_w = torch.tensor(w, requires_grad=True)
+    theirs = (torch.log_softmax(plain * t_w, dim=1) * torch.tensor(c)).sum(1)
+    theirs.sum().backward()
+    np.testing.assert_allclose(outputs[len(special) :], theirs.detach().numpy(), rtol=1e-12)
+    (_, plain_grads), _, _, _ = _log_softmax_case(n, rows[len(special) :])
+    np.testing.assert_allclose(plain_grads, t_w.grad.numpy(), rtol=1e-11)
+
+
+def test_a_log_softmax_whose_inner_numbers_are_read_elsewhere_is_not_fused():
+    """Only a log_softmax whose inner numbers nothing else reads is one step; here the
+    user also reads its largest logit's shift and its log of the sum, so it runs as groups
+    of ops, and both ways are eager's (and the fused one torch's)."""
+    w = [Value(v) for v in (0.5, -1.25, 2.0)]
+
+    def shared(x):
+        z = [wi * xi for wi, xi in zip(w, x)]
+        top = z[0].maximum(z[1]).maximum(z[2])
+        d = [v - top.stop_gradient() for v in z]
+        log_total = (d[0].exp() + d[1].exp() + d[2].exp()).log()
+        return sum(v - log_total for v in d) * top + log_total
+
+    step = micrograd.compile(shared, reduce="sum")
+    rows = np.random.default_rng(3).normal(size=(7, 3))
+    total = step(rows)
+    assert not any(isinstance(s, LogSoftmaxStep) for s in step.plan.steps)
+    grads = [v.grad for v in w]
+    for v in w:
+        v.grad = 0.0
+    eager = sum(shared(row) for row in rows.tolist())
+    eager.backward()
+    assert same(total, eager.data)
+    assert all(same(a, v.grad) for a, v in zip(grads, w))
 
 
 def test_a_layer_after_a_layer_adds_its_bias_in_the_product_by_a_row_of_ones():

@@ -142,6 +142,7 @@ class CompiledSteps:
         self.position = {p: k for k, p in enumerate(self.arrays.parameters)}
         self.grad: np.ndarray | None = None
         self._traces = -1  # how many traces the index below was made for
+        self._one_hot: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their rows)
 
     def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(where each traced parameter sits in theta, -1 if the optimizer does not move it;
@@ -159,8 +160,14 @@ class CompiledSteps:
     def _targets(self, y_batch: np.ndarray) -> np.ndarray:
         if self.classes is None:
             return y_batch.astype(np.float64) if self.traced_targets else y_batch
-        one_hot = np.zeros((len(y_batch), self.classes))
-        one_hot[np.arange(len(y_batch)), y_batch.astype(np.intp)] = 1.0
+        labels = y_batch.astype(np.intp)
+        last = self._one_hot  # full-batch training asks for the same rows every epoch
+        if last is not None and np.array_equal(last[0], labels):
+            return last[1]
+        one_hot = np.zeros((len(labels), self.classes))
+        one_hot[np.arange(len(labels)), labels] = 1.0
+        one_hot.flags.writeable = False  # it is handed out again
+        self._one_hot = (labels, one_hot)
         return one_hot
 
     def _traced_values(self, X: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -175,8 +182,10 @@ class CompiledSteps:
         return values
 
     def _penalty(self) -> float:
+        if not self.l2:
+            return 0.0
         with np.errstate(all="ignore"):  # a diverged run overflows to inf, as floats do
-            return self.l2 * float(np.dot(self.theta, self.theta)) if self.l2 else 0.0
+            return self.l2 * float(np.dot(self.theta, self.theta))
 
     def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
         targets = self._targets(y_batch)

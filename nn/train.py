@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from micrograd import Value
+
 from . import functional as F
 from .data import _non_negative, batches
 from .dense import Layer, Neuron, Sequential
@@ -42,10 +44,10 @@ def accuracy(outputs, targets, threshold: float = 0.0) -> float:
         raise ValueError(f"accuracy: got {len(outputs)} outputs but {len(targets)} targets")
     if not outputs:
         raise ValueError("accuracy: no outputs")
-    numbers = np.array(
-        [[float(getattr(v, "data", v)) for v in (o if isinstance(o, (list, tuple)) else [o])]
-         for o in outputs]
-    )  # fmt: skip
+    rows = [o if isinstance(o, (list, tuple, np.ndarray)) else [o] for o in outputs]
+    # a Value's number, or the number itself (numpy's numbers have a .data of their own)
+    numbers = np.array([[float(v.data if isinstance(v, Value) else v) for v in row]
+                        for row in rows])  # fmt: skip
     return _correct(numbers, np.asarray(targets, dtype=np.float64), threshold) / len(outputs)
 
 
@@ -66,8 +68,10 @@ def _hits_by_columns(outputs: np.ndarray, classes: np.ndarray) -> int | None:
     if classes.size and (classes.min() < 0 or classes.max() >= outputs.shape[1]):
         return None
     best = outputs.max(axis=1)
-    # each row's largest once; else a tie (where argmax may pick an earlier column) or a
-    # nan (the row's largest, and equal to nothing)
+    if np.isnan(best).any():  # a nan is its row's largest, and equal to nothing
+        return None
+    # every row holds its largest at least once: once each, or a row ties (where argmax may
+    # pick an earlier column)
     if np.count_nonzero(outputs == best[:, None]) != len(outputs):
         return None
     return int(np.count_nonzero(outputs[np.arange(len(outputs)), classes] == best))

@@ -106,6 +106,7 @@ def test_accuracy_agrees_with_sklearn():
     labels = rng.choice([-1, 1], size=50).tolist()
     expected = accuracy_score(labels, [1 if s > 0 else -1 for s in scores])
     assert nn.accuracy(scores, labels) == expected
+    assert nn.accuracy(np.array(scores), np.array(labels)) == expected  # numpy's numbers too
     logits = rng.normal(size=(50, 4)).tolist()
     classes = rng.integers(0, 4, size=50).tolist()
     assert nn.accuracy(logits, classes) == accuracy_score(classes, np.argmax(logits, axis=1))
@@ -115,7 +116,9 @@ def test_accuracy_agrees_with_sklearn():
     assert nn.accuracy(probs, bits, threshold=0.5) == expected
 
 
-@pytest.mark.parametrize("case", ["plain", "ties", "signed zeros", "nan", "classes outside"])
+@pytest.mark.parametrize(
+    "case", ["plain", "ties", "signed zeros", "nan", "nan and a tie", "classes outside"]
+)
 def test_accuracy_over_classes_is_the_first_largest_scores(case):
     """accuracy reads whole columns, not argmax's rows of a few scores; where that could
     differ from the first largest (ties, +0.0 against -0.0, nan, labels that are no column)
@@ -133,10 +136,15 @@ def test_accuracy_over_classes_is_the_first_largest_scores(case):
         logits[:40, 3], logits[:40, 5], classes[:40] = -0.0, 0.0, 5
     elif case == "nan":
         logits[5, 2], classes[5] = np.nan, 2
+    elif case == "nan and a tie":  # no match in one row, two in another: found by review
+        logits[5, 2], classes[5] = np.nan, 0
+        logits[6, 3] = logits[6, 7] = logits[6].max() + 1.0
+        classes[6] = 7
     elif case == "classes outside":
         classes[0], classes[1] = 10, -1
     expected = accuracy_score(classes, np.argmax(logits, axis=1))
     assert nn.accuracy(logits.tolist(), classes.tolist()) == expected
+    assert nn.accuracy(logits, classes) == expected  # arrays as they are
     # as fit calls it: the compiled steps' outputs, a view of a transposed array
     columns = np.ascontiguousarray(np.vstack([np.zeros(300), logits.T])).T[:, 1:]
     assert nn.train._correct(columns, classes.astype(float), 0.0) == round(expected * 300)

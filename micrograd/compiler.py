@@ -24,7 +24,7 @@ from . import batches as batching
 from .engine import Value
 from .plan import Plan, build_plan
 from .program import Instruction, Program, build_program
-from .runner import Runner, _rows_index
+from .runner import Runner, rows_index
 from .tracing import TracingError
 
 __all__ = ["compile", "CompiledFunction", "Instruction", "Program", "TracingError"]
@@ -101,7 +101,7 @@ class CompiledFunction:
                 if parameter not in self._index_of:
                     self._index_of[parameter] = len(self._parameters)
                     self._parameters.append(parameter)
-            index = _rows_index([self._index_of[p] for p in program.parameters])
+            index = rows_index([self._index_of[p] for p in program.parameters])
             known = self._traces[key] = _Trace(program, plan, Runner(plan), index)
             self.trace_seconds += time.perf_counter() - start
             self.trace_count += 1

@@ -30,22 +30,22 @@ class _Units:
         self.reads: list[list[int]] = []  # the slots each unit reads
         self.unit_of: dict[int, int] = {}  # op slot -> the unit that computes it
         folded: set[int] = set()  # computed inside a group's unit, in no row of their own
-        group_of: dict[int, object] = {}
-        for group in groups:
-            outputs, _, inner = _group_slots(group)
-            group_of.update((slot, group) for slot in outputs)
+        group_of: dict[int, int] = {}  # an output slot -> its group's index
+        slots = [_group_slots(group) for group in groups]
+        for k, (outputs, _, inner) in enumerate(slots):
+            group_of.update((slot, k) for slot in outputs)
             folded.update(inner)
-        seen_groups: set[int] = set()
+        added: set[int] = set()
         for ins in instructions:
             if ins.output in folded:
                 continue
-            group = group_of.get(ins.output)
-            if group is None:
+            k = group_of.get(ins.output)
+            if k is None:
                 self._add(ins, list(ins.inputs), [ins.output])
-            elif id(group) not in seen_groups:
-                seen_groups.add(id(group))
-                outputs, reads, _ = _group_slots(group)
-                self._add(group, reads, outputs)
+            elif k not in added:
+                added.add(k)
+                outputs, reads, _ = slots[k]
+                self._add(groups[k], reads, outputs)
 
     def _add(self, item, reads: list[int], outputs: list[int]) -> int:
         unit = len(self.items)
@@ -128,11 +128,10 @@ class _Places:
         self.n_rows += len(slots)
         return first
 
-    def ones_row(self) -> int:
-        """A fresh row that holds 1.0 for every sample."""
+    def add_ones_row(self) -> None:
+        """A fresh row, next after the last, that holds 1.0 for every sample."""
         self.ones_rows.append(self.n_rows)
         self.n_rows += 1
-        return self.ones_rows[-1]
 
     def position_of(self, slot: int) -> int:
         return self.position.setdefault(slot, len(self.position))
@@ -276,6 +275,7 @@ def _log_softmax_step(group: LogSoftmax, places: _Places, needs, uses) -> LogSof
         out=slice(first, first + count),
         count=count,
         logits=logits,
+        kept=_index(group.kept) if len(group.kept) < len(group.logits) else slice(None),
         needed=any(needs[z] for z in group.logits) and any(needs[o] for o in group.outputs),
         instructions=list(group.instructions),
         slots=(group.logits, group.outputs),
@@ -297,7 +297,7 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     ones_follow = _ones_can_follow(column_set, places) if C == 1 and not direct else False
     weight_set, bias_set, folded = _weights_and_bias(bank, places, column_set, direct, ones_follow)
     if folded and ones_follow:
-        places.ones_row()
+        places.add_ones_row()
     outputs = [m.instruction.output for row in bank.members for m in row]
     first = places.rows_for(outputs)
     places.by_product.update(range(first, first + len(outputs)))

@@ -227,9 +227,12 @@ def _as_bank(component: list[_Candidate]) -> _Bank | None:
 class LogSoftmax:
     """The instructions of one log_softmax(z) as nn.functional traces it, n >= 2:
     m = a tree of maximum over z; s = stop_gradient(m); d_i = z_i - s; e_i = exp(d_i);
-    t = e_0 + ... + e_{n-1} (one SUM, or an add for two); l = log(t); out_i = d_i - l."""
+    t = e_0 + ... + e_{n-1} (one SUM, or an add for two); l = log(t); out_i = d_i - l for
+    the outputs something reads (a trace keeps no other: cross-entropy with a class index
+    reads one)."""
 
     logits: tuple[int, ...]
+    kept: tuple[int, ...]  # the i of each output, in order
     outputs: tuple[int, ...]
     instructions: tuple[Instruction, ...]  # all of them, in the program's order
 
@@ -260,28 +263,31 @@ def _log_softmax_at(log, made, subtractions, uses, kinds) -> LogSoftmax | None:
     if any(e is None or e.op is not EXP or uses[e.output] != 1 for e in exps):
         return None
     shifts = [made.get(e.inputs[0]) for e in exps]
-    if any(d is None or d.op is not SUB or uses[d.output] != 2 for d in shifts):
+    if any(d is None or d.op is not SUB for d in shifts):
         return None
     shift = shifts[0].inputs[1]  # s, the same in every d_i
     stop = made.get(shift)
     if stop is None or stop.op is not STOP_GRADIENT or uses[shift] != len(shifts):
         return None
-    if any(d.inputs[1] != shift for d in shifts) or uses[log.output] != len(shifts):
-        return None
     out_of = {ins.inputs[0]: ins for ins in subtractions}  # d_i -> out_i = d_i - l
     finals = [out_of.get(d.output) for d in shifts]
-    if any(f is None for f in finals) or len(set(d.output for d in shifts)) != len(shifts):
+    kept = tuple(i for i, f in enumerate(finals) if f is not None)
+    if not kept or uses[log.output] != len(kept) or any(d.inputs[1] != shift for d in shifts):
         return None
+    if any(uses[d.output] != 1 + (f is not None) for d, f in zip(shifts, finals)):
+        return None  # d_i read by its exp and its output alone
     logits = tuple(d.inputs[0] for d in shifts)
     if any(kinds[z] not in ("input", "op") for z in logits):
         return None
     tree = _max_tree(stop.inputs[0], made, uses)
     if tree is None or sorted(_leaves(tree)) != sorted(logits):
         return None
-    members = {*tree, stop, *shifts, *exps, total, log, *finals}
+    outputs = [finals[i] for i in kept]
+    members = {*tree, stop, *shifts, *exps, total, log, *outputs}
     return LogSoftmax(
         logits=logits,
-        outputs=tuple(f.output for f in finals),
+        kept=kept,
+        outputs=tuple(f.output for f in outputs),
         instructions=tuple(sorted(members, key=lambda ins: ins.output)),
     )
 

@@ -20,10 +20,13 @@ from .arraymath import ARRAY
 from .kernels import Kernel, kernel_of
 from .ops import EXP, LOG, STOP_GRADIENT, SUB
 
-__all__ = ["LinearStep", "LogSoftmaxStep", "OpStep", "RowSet", "Runner", "StaticSet", "SumStep"]
+__all__ = [
+    "LinearStep", "LogSoftmaxStep", "OpStep", "RowSet", "Runner", "StaticSet", "SumStep",
+    "rows_index",
+]  # fmt: skip
 
 
-def _rows_index(rows):
+def rows_index(rows):
     """An index for rows of a 2-D array (or entries of a 1-D one): a slice (a view, no copy)
     when they are evenly spaced, else an integer array."""
     if len(rows) == 0:
@@ -53,7 +56,7 @@ class RowSet:
         period = next((k for k in range(1, len(rows)) if rows[k] == rows[0]), len(rows))
         self.tiles = len(rows) // period if rows == rows[:period] * (len(rows) // period) else 1
         self.period = period if self.tiles > 1 else len(rows)
-        self.index = _rows_index(rows[: self.period])
+        self.index = rows_index(rows[: self.period])
         if self.tiles > 1 and not isinstance(self.index, slice):
             self.tiles, self.period, self.index = 1, len(rows), np.array(rows)
         self.repeated = self.tiles == 1 and len(set(rows)) < len(rows)
@@ -127,7 +130,7 @@ class StaticSet:
     def __init__(self, positions: list[int]) -> None:
         self.positions = list(positions)
         self.count = len(positions)
-        self.index = _rows_index(self.positions)
+        self.index = rows_index(self.positions)
         self.unique = len(set(self.positions)) == self.count
 
     def gather(self, V: np.ndarray, S: np.ndarray, full: bool = False) -> np.ndarray:
@@ -249,9 +252,10 @@ class LogSoftmaxStep:
     while l = log(sum e) is at least log 2 when two zeros tie for the max, so every output
     d_i - l and gradient is the tree's."""
 
-    out: slice
+    out: slice  # a row per output kept (all, unless the trace reads only some)
     count: int
     logits: RowSet
+    kept: slice | np.ndarray  # which of the count outputs are rows of out
     needed: bool
     instructions: list = field(default_factory=list, repr=False)  # the pattern's, all
     slots: tuple = field(default=((), ()), repr=False)  # (logits, outputs), for listing
@@ -267,17 +271,17 @@ class LogSoftmaxStep:
         e = EXP.forward(ARRAY, d)
         total = np.sum(e, axis=0)  # row after row, as SUM's chain of adds
         log = LOG.forward(ARRAY, total)
-        V[self.out] = SUB.forward(ARRAY, d, log)
+        V[self.out] = SUB.forward(ARRAY, d[self.kept], log)
         return z, shift, d, e, total, log
 
     def backward(self, V, S, G, GS, saved) -> None:
         if not self.needed:
             return
         z, shift, d, e, total, log = saved
-        to_d, to_log = SUB.derivative(ARRAY, G[self.out], V[self.out], d, log)
+        to_kept, to_log = SUB.derivative(ARRAY, G[self.out], V[self.out], d[self.kept], log)
         (to_total,) = LOG.derivative(ARRAY, np.sum(to_log, axis=0), log, total)
-        (to_e,) = EXP.derivative(ARRAY, to_total, e, d)  # every term gets the sum's gradient
-        to_d = to_d + to_e
+        (to_d,) = EXP.derivative(ARRAY, to_total, e, d)  # every term gets the sum's gradient
+        to_d[self.kept] += to_kept
         to_z, _ = SUB.derivative(ARRAY, to_d, d, z, shift)  # the shift's: stopped
         into = self.logits.rows_to_write(G)
         if into is not None:
@@ -423,7 +427,7 @@ class Runner:
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # batch -> (V, G)
         # where the parameters sit in S, as a slice when they are in order (they usually
         # are): writing and reading them is then a copy, not a gather
-        self.parameters_at = _rows_index(plan.parameter_positions)
+        self.parameters_at = rows_index(plan.parameter_positions)
 
     def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """V and G for this many samples, made once per thread and reused: a fresh array of a

@@ -131,6 +131,42 @@ def test_a_fused_log_softmax_is_the_eager_one_where_a_nan_or_a_zero_wins(n):
     np.testing.assert_allclose(plain_grads, t_w.grad.numpy(), rtol=1e-11)
 
 
+def test_a_log_softmax_read_at_one_class_or_two_is_fused_too():
+    """Cross-entropy with a class index reads one output of log_softmax, and the trace keeps
+    no other: the step computes that row, and the gradient still reaches every logit."""
+    X, y = digits_like(seed=4)
+    model = nn.MLP(12, [6, 4], rng=random.Random(4))
+    step = micrograd.compile(lambda x, k: nn.cross_entropy([model(x)], [k]), static=(1,))
+    loss = step(X, y)
+    fused = [s for s in step.plan.steps if isinstance(s, LogSoftmaxStep)]
+    assert len(fused) == 1 and fused[0].out.stop - fused[0].out.start == 1
+    theirs = torch_copy(model)
+    t_loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(X)), torch.tensor(y))
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
+        t_grad = dict(theirs.named_parameters())[torch_name].grad[index].item()
+        assert same(value.grad, t_grad, rel=1e-11), name
+    w = [Value(v) for v in (0.5, -1.0, 1.5, 2.0, -0.25)]
+
+    def two_of_five(x):
+        lp = nn.log_softmax([wi * xi for wi, xi in zip(w, x)])
+        return lp[1] * 2.0 - lp[3]
+
+    two = micrograd.compile(two_of_five, reduce="sum")
+    rows = np.random.default_rng(5).normal(size=(9, 5)) * 4
+    total = two(rows)
+    (fused,) = [s for s in two.plan.steps if isinstance(s, LogSoftmaxStep)]
+    assert fused.out.stop - fused.out.start == 2
+    grads = [v.grad for v in w]
+    for v in w:
+        v.grad = 0.0
+    eager = sum(two_of_five(row) for row in rows.tolist())
+    eager.backward()
+    assert same(total, eager.data)
+    assert all(same(a, v.grad, rel=1e-12, abs_tol=1e-15) for a, v in zip(grads, w))
+
+
 def test_a_log_softmax_whose_inner_numbers_are_read_elsewhere_is_not_fused():
     """Only a log_softmax whose inner numbers nothing else reads is one step; here the
     user also reads its largest logit's shift and its log of the sum, so it runs as groups

@@ -79,7 +79,16 @@ class RowSet:
         for entries in rounds:  # a heavy row's every entry goes to reduceat, in order
             many.extend(e for e in entries if self.rows[e] in heavy)
             entries[:] = [e for e in entries if self.rows[e] not in heavy]
-        self.rounds = [(np.array(e), np.array([self.rows[i] for i in e])) for e in rounds if e]
+        # a round's entries in the order of their rows: no row repeats within a round, so
+        # the order changes no sum, and rows that run evenly (a convolution's inner pixels,
+        # all read in each of its first rounds) are added to as a slice of G, not gathered
+        # and scattered back
+        self.rounds = []
+        for entries in rounds:
+            entries.sort(key=lambda e: self.rows[e])
+            if entries:
+                rows = [self.rows[e] for e in entries]
+                self.rounds.append((np.array(entries), rows_index(rows)))
         self.many = None
         if many:
             order = np.array(sorted(many, key=lambda e: (self.rows[e], e)))

@@ -356,6 +356,23 @@ def test_gradients_of_repeated_rows_add_up_as_numpy_add_at_does():
     assert np.allclose(G, expected, rtol=1e-14, atol=1e-14)
 
 
+def test_rounds_that_read_a_run_of_rows_add_to_a_slice_of_them():
+    """A round of repeated rows is added in the order of its rows, so that a round reading
+    every row of a run (a convolution's inner pixels) adds to a slice; partial rounds stay
+    indexed. Either way each row gets one add a round, in the order of the rounds."""
+    rng = np.random.default_rng(1)
+    rows = [int(r) for r in rng.permutation(10) + 2] * 2 + [4, 9, 2] + [7] * 3
+    local = rng.standard_normal((len(rows), 6))
+    G = rng.standard_normal((13, 6))
+    expected = G.copy()
+    added = runner.RowSet(rows)
+    assert [isinstance(r, slice) for _, r in added.rounds] == [True, True, False, True, True]
+    added.add(G, None, local)
+    for entry, row in enumerate(rows):  # each row's entries in their order: the rounds'
+        expected[row] += local[entry]
+    np.testing.assert_array_equal(G, expected)
+
+
 def test_a_bank_with_shared_weights_is_one_product_over_positions():
     """A 1-D convolution written in scalars: 3 filters of width 4 sliding over 9 positions
     share their weights across positions, so the 27 sums are one product (R=3, C=9)."""

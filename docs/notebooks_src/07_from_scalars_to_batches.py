@@ -318,6 +318,20 @@ scores.forward(digits[:1])
 print("\n".join(scores.listing().splitlines()[:6]))
 
 # %% [markdown]
+# The loss `fit` traces for each sample adds 72 instructions after the last layer:
+# `nn.cross_entropy` takes the log-softmax of the ten scores (a tree of `maximum` for the
+# largest, ten subtractions, ten exps, their sum, its log, ten subtractions more) and its dot
+# with the one-hot target. Run op by op at its depth, the log-softmax alone would be ten
+# steps of ten rows at most, each a Python call around very little numpy work. The compiler
+# recognises the log-softmax and runs it as one step, each of those ops' rules applied once
+# to all ten rows (and the maximum tree as one `np.max`, which gives the same numbers):
+
+# %%
+loss_of_one = micrograd.compile(nn.steps.per_sample_loss(big, nn.cross_entropy, 10))
+loss_of_one.trace(digits[:1], np.eye(10)[labels[:1]])
+print("\n".join(loss_of_one.listing().splitlines()[6:]))
+
+# %% [markdown]
 # Training it runs the same way, and the optimizer steps all 8,970 parameters as arrays too
 # (each `Value`'s `.data` and `.grad` still read what eager training would give). Here is one
 # epoch of `fit(compile=True)` (the whole data set per step, cross-entropy, Adam) against the
@@ -386,13 +400,13 @@ print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 
 # %% [markdown]
 # Close to PyTorch's own time, but slower over many rounds: benchmarks/RESULTS.md puts it at
-# 1.26 times PyTorch's epoch, a quarter slower (one run, as above, can land either side). Most
-# of both epochs goes to the same three matrix products, and on the machine of that run
-# PyTorch's (Intel's MKL) are faster than numpy's: numpy written by hand takes 1.49 times
-# PyTorch's epoch there. The rest is ReLU, the softmax and the cross-entropy, a few numpy passes
-# each on one core, where PyTorch runs fused kernels on both. On the digits CNN of notebook 8,
-# whose convolutions and pooling are most of the work, the compiled epoch takes 0.79 times
-# PyTorch's.
+# 1.08 times PyTorch's epoch (one run, as above, can land either side). Most of both epochs
+# goes to the same matrix products, and on the machine of that run PyTorch's (Intel's MKL) are
+# faster than numpy's (OpenBLAS): numpy written by hand takes 1.35 times PyTorch's epoch there.
+# The rest is the ReLUs, the log-softmax and the cross-entropy, a few numpy passes each on one
+# core, where PyTorch runs its kernels on both. The smaller `MLP(64, [32, 10])` takes 0.94
+# times PyTorch's epoch, and the digits CNN of notebook 8, whose convolutions and pooling are
+# most of the work, 0.87 times.
 # (The eager engine would take tens of seconds per epoch here: 1,797 graphs of 18,000 nodes.)
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """From a traced program to what runs over a batch: steps of one numpy call each.
 
-Three rewrites, each keeping the numbers the eager engine's to the last bit or two:
+Four rewrites, each keeping the numbers the eager engine's to the last bit or two:
 
 * **Sums.** A chain of adds ``((t0 + t1) + t2) + ...`` whose partial sums feed nothing else
   becomes one SUM of its terms, added left to right, as the chain did.
@@ -12,7 +12,7 @@ Three rewrites, each keeping the numbers the eager engine's to the last bit or t
 * **Log-softmax.** ``log_softmax`` of n numbers as ``nn.functional`` traces it (a tree of
   maximum, stop_gradient, n subtractions, n exps, their sum, its log, n subtractions) runs
   as one step of n rows, each of those ops' rules called once on the whole block, instead
-  of eight to eleven steps of a few rows each (see runner.LogSoftmaxStep).
+  of seven steps or more of a few rows each (see runner.LogSoftmaxStep).
 * **Groups.** Every other instruction runs with the others of its op at its depth (1 + its
   deepest input), in one call of the op's own rules on arrays.
 

@@ -34,7 +34,8 @@ def _linear_line(step: LinearStep) -> str:
 
 def _log_softmax_line(step: LogSoftmaxStep) -> str:
     logits, outputs = step.slots
-    what = f"{len(step.instructions)} instructions: the max, {step.count} exps, their sum, its log"
+    exps = step.logits.count  # every logit's, whichever outputs are read
+    what = f"{len(step.instructions)} instructions: the max, {exps} exps, their sum, its log"
     return f"{slots_text(outputs)} = log_softmax({slots_text(logits)})  # {what}"
 
 

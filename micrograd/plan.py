@@ -10,9 +10,10 @@ Four rewrites, each keeping the numbers the eager engine's to the last bit or tw
   sliding over C positions) become one matrix product forward and two in backward. The
   parameters need no per-sample rows, and the products no rows at all.
 * **Log-softmax.** ``log_softmax`` of n numbers as ``nn.functional`` traces it (a tree of
-  maximum, stop_gradient, n subtractions, n exps, their sum, its log, n subtractions) runs
-  as one step of n rows, each of those ops' rules called once on the whole block, instead
-  of seven steps or more of a few rows each (see runner.LogSoftmaxStep).
+  maximum, stop_gradient, n subtractions, n exps, their sum, its log, n subtractions, or
+  fewer where fewer outputs are read) runs as one step over the n rows, each of those ops'
+  rules called once on the whole block, instead of seven steps or more of a few rows each
+  (see runner.LogSoftmaxStep).
 * **Groups.** Every other instruction runs with the others of its op at its depth (1 + its
   deepest input), in one call of the op's own rules on arrays.
 

@@ -250,10 +250,11 @@ class SumStep:
 
 @dataclass
 class LogSoftmaxStep:
-    """log_softmax of count rows per sample (micrograd.plan.LogSoftmax), as one step: each op
-    of the traced pattern applies its rule once to the whole (count, batch) block, the
-    shifts d and exps e live in the step's own arrays, not in V, and the rows add up as
-    their steps would (the sum and the log's gradient over the rows in order).
+    """log_softmax of the logits' rows (micrograd.plan.LogSoftmax), as one step: each op of
+    the traced pattern applies its rule once to the whole (logits, batch) block, the shifts d
+    and exps e live in the step's own arrays, not in V, and the rows add up as their steps
+    would (the sum and the log's gradient over the rows in order). out holds the count
+    outputs the trace reads, kept of them.
 
     The tree of maxima is one np.max over the rows. The pairing of a tree can only pick which
     nan, or which zero's sign, wins, and neither shows: a nan makes every output nan, and a

@@ -146,6 +146,7 @@ def test_a_log_softmax_read_at_one_class_or_two_is_fused_too():
     loss = step(X, y)
     fused = [s for s in step.plan.steps if isinstance(s, LogSoftmaxStep)]
     assert len(fused) == 1 and fused[0].out.stop - fused[0].out.start == 1
+    assert "the max, 4 exps, their sum, its log" in step.listing()
     assert_cross_entropy_is_torchs(model, X, y, loss)
     w = [Value(v) for v in (0.5, -1.0, 1.5, 2.0, -0.25)]
 

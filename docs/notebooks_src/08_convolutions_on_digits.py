@@ -237,9 +237,9 @@ one_loss = nn.cross_entropy([cnn(X_train[0])], [int(y_train[0])])
 print(f"{len(micrograd.topological_order(one_loss)):,} nodes for one image")
 
 # %% [markdown]
-# The eager engine builds, walks and drops about 200,000 nodes a second on the machine these
-# notebooks are built on. Training eagerly would take about a second per image, and so nearly
-# half an hour for one pass over the 1,437 training images.
+# The eager engine builds, walks and drops about 400,000 of these nodes a second on the
+# machine these notebooks are built on. Training eagerly would take about half a second per
+# image, and so over ten minutes for one pass over the 1,437 training images.
 #
 # `fit(..., compile=True)` traces the loss of one sample once (notebook 7), and
 # `micrograd.compile` recognises each convolution in the trace: the same weights times inputs

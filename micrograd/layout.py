@@ -243,8 +243,7 @@ def _in_place(op, sources, places: _Places) -> bool:
     return (
         isinstance(source, RowSet)
         and source.sole_reader
-        and isinstance(source.index, slice)
-        and source.index.step in (1, None)
+        and source.consecutive
         and all(row in places.by_product for row in source.rows)
     )
 
@@ -275,7 +274,7 @@ def _log_softmax_step(group: LogSoftmax, places: _Places, needs, uses) -> LogSof
         out=slice(first, first + count),
         count=count,
         logits=logits,
-        kept=_index(group.kept) if len(group.kept) < len(group.logits) else slice(None),
+        kept=_index(group.kept),  # a slice, a view, when they run one by one (all of them)
         needed=any(needs[z] for z in group.logits) and any(needs[o] for o in group.outputs),
         instructions=list(group.instructions),
         slots=(group.logits, group.outputs),
@@ -321,13 +320,7 @@ def _ones_can_follow(columns: RowSet, places: _Places) -> bool:
     """Whether a dense layer's inputs are the last run of rows laid out so far, one row each
     in order, so that a row of ones can go right after them: its bias then folds into the
     product, which reads the inputs and the ones as one view of V (a layer after a layer)."""
-    index = columns.index
-    return (
-        columns.tiles == 1
-        and isinstance(index, slice)
-        and index.step in (1, None)
-        and index.stop == places.n_rows
-    )
+    return columns.consecutive and columns.index.stop == places.n_rows
 
 
 def _weights_and_bias(bank, places: _Places, columns: RowSet, direct, ones_follow: bool):

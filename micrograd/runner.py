@@ -103,6 +103,11 @@ class RowSet:
         tiled = np.broadcast_to(V[self.index], (self.tiles, self.period, V.shape[1]))
         return tiled.reshape(self.count, V.shape[1])
 
+    @property
+    def consecutive(self) -> bool:
+        """Whether the rows run one by one, each once and in order (a view of V's rows)."""
+        return self.tiles == 1 and isinstance(self.index, slice) and self.index.step in (1, None)
+
     def rows_to_write(self, G: np.ndarray) -> np.ndarray | None:
         """G's rows as a view to write the gradient into, when add would only copy it there
         (rows no other step reads, evenly spaced), else None."""
@@ -293,11 +298,7 @@ class LogSoftmaxStep:
         (to_d,) = EXP.derivative(ARRAY, to_total, e, d)  # every term gets the sum's gradient
         to_d[self.kept] += to_kept
         to_z, _ = SUB.derivative(ARRAY, to_d, d, z, shift)  # the shift's: stopped
-        into = self.logits.rows_to_write(G)
-        if into is not None:
-            into[...] = to_z
-        else:
-            self.logits.add(G, GS, to_z)
+        self.logits.add(G, GS, to_z)  # written, where this step alone reads the logits
 
 
 @dataclass

@@ -194,10 +194,16 @@ class OpStep:
     def __post_init__(self) -> None:
         self.kernel = kernel_of(self.op)
 
+    def _kernel(self, batch: int) -> Kernel | None:
+        """The op's kernel, on enough numbers (KERNEL_NUMBERS); else its rule, which gives
+        the same bits."""
+        return self.kernel if self.count * batch >= KERNEL_NUMBERS else None
+
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
         values = [source.gather(V, S) for source in self.sources]
-        if self.kernel is not None:
-            self.kernel.forward(V[self.out], *values)
+        kernel = self._kernel(V.shape[1])
+        if kernel is not None:
+            kernel.forward(V[self.out], *values)
         else:
             V[self.out] = self.op.forward(ARRAY, *values)
 
@@ -206,12 +212,13 @@ class OpStep:
             return
         inputs = [source.gather(V, S) for source in self.sources]
         into = [None] * len(self.sources)  # where a kernel writes a gradient itself
-        if self.kernel is not None and self.kernel.derivative is not None:
+        kernel = self._kernel(V.shape[1])
+        if kernel is not None and kernel.derivative is not None:
             into = [
                 source.rows_to_write(G) if wanted else None
                 for source, wanted in zip(self.sources, self.accumulate)
             ]
-            local_grads = self.kernel.derivative(G[self.out], V[self.out], *inputs, into=into)
+            local_grads = kernel.derivative(G[self.out], V[self.out], *inputs, into=into)
         else:
             local_grads = self.op.derivative(ARRAY, G[self.out], V[self.out], *inputs)
         if len(local_grads) != len(self.sources):
@@ -222,6 +229,11 @@ class OpStep:
                 if getattr(local, "shape", None) != shape:  # a rule may give a broadcast or a
                     local = np.broadcast_to(local, shape)  # number
                 source.add(G, GS, local)
+
+
+# A kernel saves passes over memory but makes more numpy calls than the rule (its checks for
+# nan and -0.0): on the moons' 16 x 100 relus the rule is the faster, and an epoch 8% shorter.
+KERNEL_NUMBERS = 1 << 14
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -52,9 +53,29 @@ def machine() -> list[str]:
         f"- Python {platform.python_version()} ({sys.implementation.name}), "
         f"numpy {numpy.__version__}, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads)",
+        f"- Matrix products: numpy's through {_numpy_blas()}, PyTorch's through {_torch_blas()}",
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"commit {commit}{dirty}; load average at the end {load}",
     ]
+
+
+def _numpy_blas() -> str:
+    """The BLAS numpy was built with, as its build configuration names it."""
+    import numpy
+
+    try:
+        blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas['name']} {blas.get('version', '')}".strip()
+    except (KeyError, TypeError, ValueError):
+        return "an unnamed BLAS"
+
+
+def _torch_blas() -> str:
+    """The BLAS PyTorch was built with (BLAS_INFO in its build settings)."""
+    import torch
+
+    found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    return found.group(1).upper() if found else "an unnamed BLAS"
 
 
 def _git(*arguments: str) -> str:

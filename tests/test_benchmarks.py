@@ -88,6 +88,7 @@ def test_the_quick_run_checks_every_variant_and_prints_every_table(capsys):
     for heading in ("## Targets", "## The demo training step", "## Time per node", "## Memory"):
         assert heading in out.out
     assert "| micrograd | tree | 10,000 |" in out.out
+    assert "- Matrix products: numpy's through " in out.out  # the machine's BLAS libraries
     assert "## Training at the size of real networks" in out.out
     assert f"| {scale.WORKLOADS['moons'].name} |" in out.out
 

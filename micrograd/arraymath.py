@@ -34,7 +34,7 @@ def _where(cond, x, y):
     numbers' int64 views, their bits times cond's 1 or 0, rather than by a branch per
     element: on the random masks of relu and max pooling np.where mispredicts about every
     other branch. Small arrays keep np.where, whose one call is cheaper than these few."""
-    if not (isinstance(cond, np.ndarray) and cond.dtype == np.bool_ and cond.size >= _BIG):
+    if not (isinstance(cond, np.ndarray) and cond.dtype == np.bool_ and cond.size >= BIG):
         return np.where(cond, x, y)
     x, y = np.asarray(x), np.asarray(y)
     if not (_is_float_or_scalar(x) and _is_float_or_scalar(y)):
@@ -55,7 +55,13 @@ def _where(cond, x, y):
     return out.view(np.float64)  # a scalar's branch broadcasts the other two: shape already
 
 
-_BIG = 1 << 14  # elements: below this, np.where's one call is the faster
+# Numbers in an array from which a select by bits beats np.where, and a kernel of
+# micrograd.kernels its op's rule (the runner's KERNEL_NUMBERS). np.where costs a branch per
+# number: it is the faster on small arrays, and on masks the branch predictor has learnt (a
+# full batch of the same 100 points, epoch after epoch), but on masks that change from call
+# to call it mispredicts half of them and falls behind from about a thousand numbers (2,048:
+# 8.3 us against 5.3; 8,192: 31 us against 9).
+BIG = 1 << 11
 
 
 def _is_float_or_scalar(v: np.ndarray) -> bool:

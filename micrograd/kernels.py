@@ -14,8 +14,8 @@ numbers, bit for bit, in fewer passes:
 * **derivative**: a select by integer multiplication, a float's bits times 1 or 0, which is
   its bits or +0.0's: exactly what the rule's ``where`` picks, without a branch per number.
 
-The runner calls a kernel on big arrays only (``runner.KERNEL_NUMBERS``): on a few thousand
-numbers its extra calls cost more than the passes they save. The rule stays the definition.
+The runner calls a kernel on big arrays only (``runner.KERNEL_NUMBERS``): on a small one its
+extra calls can cost more than the passes they save. The rule stays the definition.
 ``tests/test_kernels.py`` checks every kernel against its rule on arrays of awkward numbers
 (signed zeros, infinities, nan payloads, ties), bit for bit.
 """

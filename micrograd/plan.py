@@ -73,6 +73,9 @@ class Plan:
     output_rows: np.ndarray
     input_count: int  # the inputs' rows come first: data, whose gradients nothing reads
     zeroed_rows: list  # slices of G to zero before backward (see micrograd.layout)
+    # the rows a pass writes: all but those of inputs only a product reading its argument
+    # itself uses (a first dense layer's), which stay untouched, and so unpaged, in V and G
+    rows_in_use: int
 
     def listing(self) -> str:
         """The steps as they run: a matmul line per lifted linear map, a line per group."""

@@ -561,3 +561,32 @@ def test_the_array_rules_where_is_np_where_bit_for_bit(x_shape, y_shape, cond_sh
             ours, theirs = ARRAY.where(cond, x, y), np.where(cond, x, y)
             assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
             assert np.array_equal(ours.view(np.int64), theirs.view(np.int64)), (x, y)
+
+
+def test_a_chunk_counts_the_rows_a_pass_touches_not_the_inputs_a_first_layer_reads(monkeypatch):
+    """A first dense layer reads its inputs from the argument, so their rows of V stay empty
+    (and unpaged): the chunk's budget counts only the rows a pass writes, which a pass over
+    arrays filled with a marker shows. Chunked, the result is still torch's."""
+    model = nn.MLP(40, [3, 2], rng=random.Random(5))
+    step = micrograd.compile(lambda x, t: nn.cross_entropy([model(x)], [list(t)]))
+    rng = np.random.default_rng(6)
+    X, labels = rng.normal(size=(20, 40)), rng.integers(0, 2, 20)
+    T = np.eye(2)[labels]
+    step(X, T)
+    plan, run = step.plan, step._latest.runner
+    assert plan.rows_in_use < plan.n_rows - 30  # the 40 inputs' rows do not count
+    marker = np.array([-1], dtype=np.int64).view(np.float64)[0]  # a nan no pass computes
+    V, G = run._arrays(20)
+    V.fill(marker)
+    G.fill(marker)
+    step(X, T)
+    touched = [bool((V[r].view(np.int64) != -1).any()) for r in range(plan.n_rows)]
+    assert sum(touched) == plan.rows_in_use
+    assert not any(touched[:40])  # the inputs' rows: never written, in V or in G
+    assert not (G[:40].view(np.int64) != -1).any()
+
+    monkeypatch.setattr(micrograd.runner, "CHUNK_NUMBERS", 7 * plan.rows_in_use)
+    assert run.chunk() == 7  # chunks of 7, 7 and 6 samples
+    for p in model.parameters():
+        p.grad = 0.0
+    assert_cross_entropy_is_torchs(model, X, labels, step(X, T))

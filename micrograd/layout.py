@@ -400,7 +400,7 @@ def _plan(program, steps, places: _Places) -> Plan:
     constant_values = np.array(program.constants, dtype=np.float64)
     row_values = [program.constants[s - first_c] for s in places.constant_rows]
     row_values += [1.0] * len(places.ones_rows)
-    input_rows, copied = [], []
+    input_rows, copied = [], 0
     wanted = places.read | set(program.outputs)  # inputs read as rows, or returned
     for argument in range(len(program.argument_shapes)):
         pairs = [
@@ -411,7 +411,7 @@ def _plan(program, steps, places: _Places) -> Plan:
         if pairs:
             rows, positions = zip(*pairs)
             input_rows.append((argument, _index(rows), _index(positions)))
-            copied.append((rows, positions))
+            copied += len(rows)
     return Plan(
         program=program,
         steps=steps,
@@ -428,5 +428,5 @@ def _plan(program, steps, places: _Places) -> Plan:
         output_rows=np.array([places.row[s] for s in program.outputs], dtype=np.intp),
         input_count=len(program.inputs),
         zeroed_rows=_zeroed_rows(program, steps, places),
-        rows_in_use=places.n_rows - len(program.inputs) + sum(len(rows) for rows, _ in copied),
+        rows_in_use=places.n_rows - len(program.inputs) + copied,
     )

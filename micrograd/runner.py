@@ -233,8 +233,9 @@ class OpStep:
 
 # A kernel saves passes over memory, and the branches of the rule's np.where, but makes more
 # numpy calls than the rule (its checks for nan and -0.0). On the moons' 16 x 100 relus the
-# rule is the faster, and the epoch about 5% shorter; on a relu of 2,048 numbers whose mask changes
-# from call to call (mini-batches of 32 of a 64-unit layer), the kernel takes 9 us, the rule 17.
+# rule is the faster, and the epoch about 5% shorter; on a relu of 2,048 numbers whose mask
+# changes from call to call (mini-batches of 32 of a 64-unit layer), the kernel takes 9 us
+# and the rule 17.
 KERNEL_NUMBERS = BIG
 
 
@@ -495,7 +496,7 @@ class Runner:
         return GS
 
     def chunk(self) -> int:
-        """Samples per chunk, so that a pass's arrays stay near CHUNK_NUMBERS numbers."""
+        """Samples per chunk, so that the rows a pass uses stay near CHUNK_NUMBERS numbers."""
         return max(1, CHUNK_NUMBERS // max(1, self.plan.rows_in_use))
 
     def run(self, arrays: list[np.ndarray], size: int, S: np.ndarray, seed):

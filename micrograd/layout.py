@@ -233,9 +233,10 @@ def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
 
 def _in_place(op, sources, places: _Places) -> bool:
     """Whether a step of op can write its outputs over its one input's rows: the op's kernel
-    allows it (its derivative reads only the outputs), and the input is a run of rows, one
-    per output in order, that no other step reads, made by a matrix product, whose backward
-    reads no output of its own (a layer's sums before its relu)."""
+    allows it (its derivative reads only the outputs, as does the op's rule, which runs in
+    its place on small arrays), and the input is a run of rows, one per output in order,
+    that no other step reads, made by a matrix product, whose backward reads no output of
+    its own (a layer's sums before its relu)."""
     kernel = kernel_of(op)
     if kernel is None or not kernel.in_place or len(sources) != 1:
         return False

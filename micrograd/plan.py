@@ -78,7 +78,8 @@ class Plan:
     rows_in_use: int
 
     def listing(self) -> str:
-        """The steps as they run: a matmul line per lifted linear map, a line per group."""
+        """The steps as they run: a matmul line per lifted linear map, a log_softmax line
+        per log-softmax run as one step, a line per group."""
         from .listing import plan_listing
 
         return plan_listing(self)

@@ -135,25 +135,27 @@ class CompiledFunction:
         if values is None:
             values = np.array([p._data for p in self._parameters], dtype=np.float64)
         outputs, gradient = None, np.zeros(len(self._parameters)) if seed is not None else None
-        for part in parts:
-            trace = part.trace
-            S = trace.runner.statics(values[trace.parameter_index])
-            size = batch if part.rows is None else len(part.rows)
-            backward = seed is not None and len(trace.program.parameters) > 0
-            out, GS = trace.runner.run(part.arrays, size, S, seed if backward else None)
-            if part.rows is None:  # the only part: its outputs, a new array, are all of them
-                outputs = out
-            else:
-                if outputs is None:
-                    outputs = np.empty((len(out), batch))
-                elif len(out) != len(outputs):
-                    raise ValueError(
-                        "micrograd.compile: the function returned different numbers of "
-                        "outputs for different static values"
-                    )
-                outputs[:, part.rows] = out
-            if GS is not None:
-                with np.errstate(all="ignore"):  # inf + -inf is nan, as in the eager sum
+        # IEEE numbers throughout (inf, nan), as the float rules give them: no warnings from
+        # the runs, nor from adding their gradients (inf + -inf is nan, as in the eager sum)
+        with np.errstate(all="ignore"):
+            for part in parts:
+                trace = part.trace
+                S = trace.runner.statics(values[trace.parameter_index])
+                size = batch if part.rows is None else len(part.rows)
+                backward = seed is not None and len(trace.program.parameters) > 0
+                out, GS = trace.runner.run(part.arrays, size, S, seed if backward else None)
+                if part.rows is None:  # the only part: its outputs, a new array, are all
+                    outputs = out
+                else:
+                    if outputs is None:
+                        outputs = np.empty((len(out), batch))
+                    elif len(out) != len(outputs):
+                        raise ValueError(
+                            "micrograd.compile: the function returned different numbers of "
+                            "outputs for different static values"
+                        )
+                    outputs[:, part.rows] = out
+                if GS is not None:
                     gradient[trace.parameter_index] += GS[trace.runner.parameters_at]
         return outputs, gradient
 

@@ -158,7 +158,7 @@ def lay_out(program, instructions, groups, kinds, group: bool) -> Plan:
         else:
             key = (depth[unit], "unit", unit)
         steps_units.setdefault(key, []).append(unit)
-    order = sorted(steps_units, key=lambda key: key[0]) if group else list(steps_units)
+    order = sorted(steps_units, key=_step_order) if group else list(steps_units)
     places = _Places(program, kinds)
     needs = program.needs_grad
     uses = _uses(program)
@@ -173,6 +173,14 @@ def lay_out(program, instructions, groups, kinds, group: bool) -> Plan:
             steps.append(_op_step(members, places, needs, uses))
     steps += _copies(program, places, needs)
     return _plan(program, steps, places)
+
+
+def _step_order(key: tuple) -> tuple[int, bool]:
+    """By depth; within one (its steps are independent), ops before units (a linear map, a
+    log-softmax), so that a layer's rows are the last laid out when the next layer reads
+    them and a row of ones can follow them (_ones_can_follow). On the moons the hinge's neg
+    of the targets, at the first layer's depth, came between the two before."""
+    return key[0], key[1] == "unit"
 
 
 def _uses(program) -> list[int]:

@@ -379,7 +379,8 @@ class LinearStep:
         R, C, T = self.shape
         batch = V.shape[1]
         dY = G[self.out].reshape(R, C * batch)
-        if self.ones_follow:  # the product with the ones row, as a column of its own
+        if self.ones_follow and dY.size >= BIG:  # the product with the ones row, as a
+            # column of its own (see _bias_gradient); on fewer numbers one product is faster
             totals = np.empty((R, T + 1))
             totals[:, :T] = _weight_gradient(dY, X2[:T])
             totals[:, T] = _bias_gradient(dY)
@@ -460,9 +461,16 @@ class Runner:
 
     def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """V and G for this many samples, made once per thread and reused: a fresh array of a
-        few MB costs more in page faults than the pass that fills it."""
-        shape = (self.plan.n_rows, batch)
-        return _kept_for(self._buffers, batch, lambda: (np.empty(shape), np.empty(shape)))
+        few MB costs more in page faults than the pass that fills it. V's constant rows are
+        written as it is made: no step writes them."""
+        plan = self.plan
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            V = np.empty((plan.n_rows, batch))
+            V[plan.constant_rows] = plan.constant_row_values[:, None]
+            return V, np.empty_like(V)
+
+        return _kept_for(self._buffers, batch, make)
 
     def statics(self, parameters: np.ndarray) -> np.ndarray:
         """S: the parameters' values (in the program's order) and the constants, in place."""
@@ -472,14 +480,12 @@ class Runner:
         return S
 
     def forward(self, arrays: list[np.ndarray], batch: int, S: np.ndarray):
-        """(outputs (n_outputs, batch), what backward needs), for one chunk (see run, which
-        silences numpy's warnings around both)."""
+        """(outputs (n_outputs, batch), what backward needs), for one chunk (see run)."""
         plan = self.plan
         V = self._arrays(batch)[0]
         inputs = [array.reshape(batch, -1) for array in arrays]
         for argument, rows, positions in plan.input_rows:
             V[rows] = inputs[argument][:, positions].T
-        V[plan.constant_rows] = plan.constant_row_values[:, None]
         saved = [step.forward(V, S, inputs) for step in plan.steps]
         return V[plan.output_rows], (V, S, saved)
 
@@ -503,23 +509,21 @@ class Runner:
         """(outputs (n_outputs, size), GS or None): the batch forward and, unless seed is
         None, backward, in chunks of bounded memory; the chunks' gradients are added in
         their order. (Threads over chunks were measured slower: numpy's BLAS already uses
-        every core, and the steps' Python time runs one thread at a time.)"""
+        every core, and the steps' Python time runs one thread at a time.) The caller
+        silences numpy's warnings (CompiledFunction._run): the numbers follow IEEE (inf,
+        nan), as the float rules do."""
         piece = self.chunk()
         results = []
-        # IEEE numbers throughout (inf, nan), as the float rules give them: no warnings
-        with np.errstate(all="ignore"):
-            for start in range(0, size, piece):
-                stop = min(size, start + piece)
-                out, state = self.forward([a[start:stop] for a in arrays], stop - start, S)
-                results.append((out, self.backward(state, seed) if seed is not None else None))
-            outputs = (
-                results[0][0]
-                if len(results) == 1
-                else np.concatenate([out for out, _ in results], axis=1)
-            )
-            if seed is None:
-                return outputs, None
-            GS = results[0][1]
-            for _, more in results[1:]:  # inf + -inf is nan, as in the eager sum
-                GS = GS + more
+        for start in range(0, size, piece):
+            stop = min(size, start + piece)
+            out, state = self.forward([a[start:stop] for a in arrays], stop - start, S)
+            results.append((out, self.backward(state, seed) if seed is not None else None))
+        outputs = (
+            results[0][0] if len(results) == 1 else np.concatenate([out for out, _ in results], 1)
+        )
+        if seed is None:
+            return outputs, None
+        GS = results[0][1]
+        for _, more in results[1:]:  # inf + -inf is nan, as in the eager sum
+            GS = GS + more
         return outputs, GS

@@ -237,6 +237,29 @@ def test_a_layer_after_a_layer_adds_its_bias_in_the_product_by_a_row_of_ones():
         np.testing.assert_allclose(got, theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
+def test_an_op_of_a_layers_depth_does_not_stop_the_next_layer_folding_its_bias():
+    """fit's hinge loss negates the target, which reads an input as the first layer does:
+    both are at depth 1. Laid out before the layer's rows, the neg leaves those rows the last
+    ones, so that the second layer folds its bias too. The hinge loss and every gradient are
+    torch's, over batches of both sizes around the kernel threshold."""
+    model = nn.MLP(2, [16, 16, 1], rng=random.Random(1))
+    step = micrograd.compile(nn.steps.per_sample_loss(model, nn.hinge_loss, None))
+    rng = np.random.default_rng(2)
+    for n in (100, 200):
+        X, y = rng.normal(size=(n, 2)), rng.choice([-1.0, 1.0], n)
+        outputs, grad = step.value_and_grad(X, y)
+        linear = [s for s in step.plan.steps if isinstance(s, LinearStep)]
+        assert [s.ones_follow for s in linear] == [False, True, True]
+        theirs = torch_copy(model)
+        t_loss = torch.relu(1 - torch.tensor(y) * theirs(torch.tensor(X)).squeeze(1)).mean()
+        t_loss.backward()
+        assert same(outputs[:, 0].mean(), t_loss.item())
+        grads = dict(zip(step.parameters(), grad))
+        for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
+            t_grad = dict(theirs.named_parameters())[torch_name].grad[index].item()
+            assert same(grads[value], t_grad, rel=1e-11, abs_tol=1e-15), name
+
+
 def test_a_relu_over_a_layers_sums_takes_their_rows_and_its_readers_gradients_add_up():
     """relu after a lifted layer writes its outputs over the layer's sums (nothing else reads
     them, and the product's backward does not); its outputs here have three readers, two
@@ -578,7 +601,8 @@ def test_a_chunk_counts_the_rows_a_pass_touches_not_the_inputs_a_first_layer_rea
     marker = np.array([-1], dtype=np.int64).view(np.float64)[0]  # a nan no pass computes
     V, G = run._arrays(20)
     V.fill(marker)
-    G.fill(marker)
+    V[plan.constant_rows] = plan.constant_row_values[:, None]  # as V is made: no pass writes
+    G.fill(marker)  # them (the ones row after the first layer's outputs, here)
     step(X, T)
     touched = [bool((V[r].view(np.int64) != -1).any()) for r in range(plan.n_rows)]
     assert sum(touched) == plan.rows_in_use

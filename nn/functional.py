@@ -110,7 +110,11 @@ def log_softmax(values: Sequence[Value]) -> list[Value]:
 def mse_loss(preds, targets) -> Value:
     """mean((pred - target)**2), as torch.nn.functional.mse_loss."""
     preds, targets = _batch("mse_loss", preds, targets)
-    return _mean([(p - t) * (p - t) for p, t in zip(preds, targets)])
+    return _mean([_squared_error(p, t) for p, t in zip(preds, targets)])
+
+
+def _squared_error(pred, target) -> Value:
+    return (pred - target) * (pred - target)
 
 
 # PyTorch clamps BCE's logs at -100, so that a probability of exactly 0 or 1 gives a finite
@@ -137,8 +141,12 @@ def binary_cross_entropy(probs, targets) -> Value:
     losses = []
     for p, t in zip(probs, targets):
         _check_probability(p)
-        losses.append(-(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p)))
+        losses.append(_binary_cross_entropy(p, t))
     return _mean(losses)
+
+
+def _binary_cross_entropy(p, t) -> Value:
+    return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
 
 
 def _softplus(z: Value) -> Value:
@@ -151,7 +159,11 @@ def binary_cross_entropy_with_logits(logits, targets) -> Value:
     """mean((1 - t) * x + log(1 + exp(-x))): BCE of sigmoid(x), stable for any logit x."""
     logits, targets = _batch("binary_cross_entropy_with_logits", logits, targets)
     logits = [x if isinstance(x, Value) else Value(x) for x in logits]
-    return _mean([(1 - t) * x + _softplus(-x) for x, t in zip(logits, targets)])
+    return _mean([_binary_cross_entropy_with_logits(x, t) for x, t in zip(logits, targets)])
+
+
+def _binary_cross_entropy_with_logits(x: Value, t) -> Value:
+    return (1 - t) * x + _softplus(-x)
 
 
 def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value:
@@ -165,7 +177,7 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
     for row, target in zip(logits, targets):
         row = _as_values("cross_entropy", row)
         if isinstance(target, (Sequence, np.ndarray)) and not isinstance(target, str):
-            losses.append(-_dot(_probabilities(target, len(row)), log_softmax(row)))
+            losses.append(_cross_entropy(row, _probabilities(target, len(row))))
             continue
         if isinstance(target, bool) or not isinstance(target, numbers.Integral):
             raise TypeError(
@@ -176,6 +188,11 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
             raise ValueError(f"cross_entropy: target {target} out of range for {len(row)} classes")
         losses.append(-log_softmax(row)[int(target)])
     return _mean(losses)
+
+
+def _cross_entropy(row: list[Value], probabilities: list) -> Value:
+    """-sum_k p_k * log_softmax(row)_k: one sample's loss, for class probabilities."""
+    return -_dot(probabilities, log_softmax(row))
 
 
 def _probabilities(target, classes: int) -> list:
@@ -201,7 +218,11 @@ def hinge_loss(scores, targets) -> Value:
     scores, targets = _batch("hinge_loss", scores, targets)
     if any(_known(t) not in (-1.0, 1.0, None) for t in targets):
         raise ValueError("hinge_loss: targets must be -1 or +1 (for 0/1 labels use y*2 - 1)")
-    return _mean([(1 + -t * s).relu() for s, t in zip(scores, targets)])
+    return _mean([_hinge(s, t) for s, t in zip(scores, targets)])
+
+
+def _hinge(score, target) -> Value:
+    return (1 + -target * score).relu()
 
 
 def l1_penalty(parameters: Iterable[Value]) -> Value:
@@ -212,3 +233,17 @@ def l1_penalty(parameters: Iterable[Value]) -> Value:
 def l2_penalty(parameters: Iterable[Value]) -> Value:
     """sum_i p_i**2 (karpathy/micrograd's demo adds 1e-4 times this to its loss)"""
     return sum(p * p for p in parameters)
+
+
+PER_SAMPLE: dict = {
+    hinge_loss: _hinge,
+    mse_loss: _squared_error,
+    binary_cross_entropy: _binary_cross_entropy,
+    binary_cross_entropy_with_logits: _binary_cross_entropy_with_logits,
+    cross_entropy: _cross_entropy,
+}
+"""Each loss above as the loss of one sample, term(output, target), that the loss takes the
+mean of: what compiled training traces (nn.steps), with the target a traced Value (for
+cross_entropy, the class probabilities, a list of them) and the batch's mean taken over
+the samples' terms. Traced through the loss itself, a sample's term would come wrapped in
+the mean of a batch of one, (0 + term) * 1.0: two more steps every pass."""

@@ -27,16 +27,6 @@ from .optim.arrays import ArrayStep
 
 __all__ = ["CompiledSteps", "EagerSteps", "output_width", "per_sample_loss", "train_step"]
 
-# The losses of nn that take their targets as traced Values (one trace for all of them);
-# a loss of one's own gets plain-number targets, one trace per distinct value.
-_TRACED_TARGETS = (
-    F.hinge_loss,
-    F.mse_loss,
-    F.binary_cross_entropy,
-    F.binary_cross_entropy_with_logits,
-    F.cross_entropy,
-)
-
 
 def _as_list(output) -> list:
     return output if isinstance(output, list) else [output]
@@ -111,15 +101,29 @@ def output_width(model) -> int | None:
 
 def per_sample_loss(model: Module, loss_fn: Callable, classes: int | None) -> Callable:
     """The function micrograd.compile traces: one sample's loss, then the model's outputs.
-    classes: for cross-entropy, targets come one-hot (so one trace serves every class)."""
+    classes: for cross-entropy, targets come one-hot (so one trace serves every class).
+    A loss of nn.functional is traced as its term for one sample (F.PER_SAMPLE), without
+    the mean over a batch of one around it."""
+    term = _traced_term(loss_fn, classes)
 
     def one(x, target):
         out = model(x)
         if classes is not None:
             target = list(target)
-        return [loss_fn([out], [target]), *_as_list(out)]
+        if term is None:
+            return [loss_fn([out], [target]), *_as_list(out)]
+        return [term(out if classes is None else _as_list(out), target), *_as_list(out)]
 
     return one
+
+
+def _traced_term(loss_fn: Callable, classes: int | None) -> Callable | None:
+    """loss_fn's term for one sample when its targets can be traced Values (one trace for
+    all of them), else None: a loss of one's own gets plain-number targets, one trace per
+    distinct value, and so does cross_entropy when the model's width (classes) is unknown."""
+    if loss_fn is F.cross_entropy and classes is None:
+        return None
+    return F.PER_SAMPLE.get(loss_fn)
 
 
 class CompiledSteps:
@@ -130,9 +134,7 @@ class CompiledSteps:
 
         self.model, self.loss_fn, self.l2 = model, loss_fn, l2
         classes = output_width(model) if loss_fn is F.cross_entropy else None
-        self.traced_targets = loss_fn in _TRACED_TARGETS and (
-            loss_fn is not F.cross_entropy or classes is not None
-        )
+        self.traced_targets = _traced_term(loss_fn, classes) is not None
         self.classes = classes if self.traced_targets else None
         static = () if self.traced_targets else (1,)
         fn = per_sample_loss(model, loss_fn, self.classes)
@@ -159,7 +161,7 @@ class CompiledSteps:
 
     def _targets(self, y_batch: np.ndarray) -> np.ndarray:
         if self.classes is None:
-            return y_batch.astype(np.float64) if self.traced_targets else y_batch
+            return y_batch.astype(np.float64, copy=False) if self.traced_targets else y_batch
         labels = y_batch.astype(np.intp)
         last = self._one_hot  # full-batch training asks for the same rows every epoch
         if last is not None and np.array_equal(last[0], labels):
@@ -197,6 +199,8 @@ class CompiledSteps:
         else:
             grad = np.zeros_like(self.theta)
             grad[index[known]] = grad_traced[known]
+        # the samples' terms' mean; the penalty, +0.0 at least, makes a -0.0 total +0.0, as
+        # the eager loss (0 + l_1 + ... + l_n) * (1 / n) always is
         loss = float(outputs[:, 0].sum() / len(outputs)) + self._penalty()
         if self.l2:  # l2 * sum(p * p): each p * p hands l2 * p to p twice, as the graph does
             with np.errstate(all="ignore"):

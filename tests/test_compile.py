@@ -614,6 +614,48 @@ def test_fit_with_compile_matches_eager_fit_for_every_loss(loss):
     assert_all_same(params, eager_params, abs_tol=1e-15)
 
 
+# each nn loss per sample, as torch computes it (reduction="none"), from outputs and targets
+TORCH_TERMS = {
+    "hinge": lambda out, t: torch.relu(1 - t * out[:, 0]),
+    "mse": lambda out, t: (out[:, 0] - t) ** 2,
+    "binary_cross_entropy": lambda out, t: torch.nn.functional.binary_cross_entropy(
+        out[:, 0], t, reduction="none"
+    ),
+    "binary_cross_entropy_with_logits": lambda out, t: (
+        torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], t, reduction="none")
+    ),
+    "cross_entropy": lambda out, t: torch.nn.functional.cross_entropy(out, t, reduction="none"),
+}
+
+
+@pytest.mark.parametrize("loss", sorted(LOSS_SETUPS))
+def test_fit_traces_an_nn_loss_as_one_samples_term_without_a_mean_around_it(loss):
+    """Traced through the loss itself, one sample's loss is the mean of a batch of one,
+    (0 + term) * 1.0; fit traces the term (F.PER_SAMPLE), two instructions fewer. Each
+    sample's loss and the gradient of their mean are torch's."""
+    make_model, targets_of = LOSS_SETUPS[loss]
+    X, labels = nn.data.make_blobs(9, centers=3 if loss == "cross_entropy" else 2, seed=4)
+    model = make_model(random.Random(2))
+    loss_fn, classes = nn.train.LOSSES[loss], (3 if loss == "cross_entropy" else None)
+    T = np.eye(3)[labels] if classes else targets_of(labels).astype(float)
+    term = micrograd.compile(nn.steps.per_sample_loss(model, loss_fn, classes))
+    whole = micrograd.compile(
+        nn.steps.per_sample_loss(model, lambda out, t: loss_fn(out, t), classes)
+    )
+    outputs, grad = term.value_and_grad(X, T)
+    whole.trace(X, T)
+    assert len(term.program.instructions) == len(whole.program.instructions) - 2
+    theirs = nn.to_torch(model)
+    t_targets = torch.tensor(labels if classes else T)
+    t_terms = TORCH_TERMS[loss](theirs(torch.tensor(X)), t_targets)
+    assert_all_same(outputs[:, 0], t_terms.tolist())
+    t_terms.mean().backward()
+    grads = dict(zip(term.parameters(), grad))
+    for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
+        t_grad = dict(theirs.named_parameters())[torch_name].grad[index].item()
+        assert same(grads[value], t_grad, rel=1e-11, abs_tol=1e-15), name
+
+
 @pytest.mark.parametrize(
     "batch, what",
     [

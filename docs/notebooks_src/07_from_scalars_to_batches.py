@@ -138,7 +138,7 @@ except micrograd.compiler.TracingError as error:
 # class label, a flag) is fine: pass it as a **static** argument, `compile(fn, static=(1,))`,
 # and one program is traced per distinct value.
 #
-# ## The demo network: 650 scalar ops become 11 array ops
+# ## The demo network: 650 scalar ops become 8 array steps
 #
 # Now the real workload: karpathy's moons, `MLP(2, [16, 16, 1])`, hinge loss.
 
@@ -318,13 +318,15 @@ scores.forward(digits[:1])
 print("\n".join(scores.listing().splitlines()[:6]))
 
 # %% [markdown]
-# The loss `fit` traces for each sample adds 72 instructions after the last layer:
-# `nn.cross_entropy` takes the log-softmax of the ten scores (a tree of `maximum` for the
-# largest, ten subtractions, ten exps, their sum, its log, ten subtractions more) and its dot
-# with the one-hot target. Run op by op at its depth, the log-softmax alone would be ten
-# steps of ten rows at most, each a Python call around very little numpy work. The compiler
-# recognises the log-softmax and runs it as one step, each of those ops' rules applied once
-# to all ten rows (and the maximum tree as one `np.max`, which gives the same numbers):
+# The loss `fit` traces for each sample adds 70 instructions after the last layer:
+# `nn.cross_entropy`'s loss of one sample takes the log-softmax of the ten scores (a tree of
+# `maximum` for the largest, ten subtractions, ten exps, their sum, its log, ten subtractions
+# more) and its dot with the one-hot target, negated. (`fit` takes the mean over the batch
+# itself, so it traces that loss alone, not the mean of a batch of one around it.) Run op by
+# op at its depth, the log-softmax alone would be ten steps of ten rows at most, each a
+# Python call around very little numpy work. The compiler recognises the log-softmax and
+# runs it as one step, each of those ops' rules applied once to all ten rows (and the
+# maximum tree as one `np.max`, which gives the same numbers):
 
 # %%
 loss_of_one = micrograd.compile(nn.steps.per_sample_loss(big, nn.cross_entropy, 10))

@@ -352,8 +352,11 @@ def _weights_and_bias(bank, places: _Places, columns: RowSet, direct, ones_follo
 
 
 def _copies(program, places: _Places, needs) -> list[OpStep]:
-    """A row for each output that is a parameter or a constant (a function may return one)."""
-    shared = [s for s in dict.fromkeys(program.outputs) if not places.is_row(s)]
+    """A row for each output that is a parameter or a constant (a function may return one),
+    but a constant that a linear map reads as a row already has one, holding it."""
+    shared = [
+        s for s in dict.fromkeys(program.outputs) if not places.is_row(s) and s not in places.row
+    ]
     if not shared:
         return []
     first = places.rows_for(shared)

@@ -177,7 +177,7 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
     for row, target in zip(logits, targets):
         row = _as_values("cross_entropy", row)
         if isinstance(target, (Sequence, np.ndarray)) and not isinstance(target, str):
-            losses.append(_cross_entropy(row, _probabilities(target, len(row))))
+            losses.append(_cross_entropy(row, target))
             continue
         if isinstance(target, bool) or not isinstance(target, numbers.Integral):
             raise TypeError(
@@ -190,9 +190,10 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
     return _mean(losses)
 
 
-def _cross_entropy(row: list[Value], probabilities: list) -> Value:
-    """-sum_k p_k * log_softmax(row)_k: one sample's loss, for class probabilities."""
-    return -_dot(probabilities, log_softmax(row))
+def _cross_entropy(row: list[Value], target) -> Value:
+    """-sum_k p_k * log_softmax(row)_k: one sample's loss, for class probabilities p (one
+    per class, checked)."""
+    return -_dot(_probabilities(target, len(row)), log_softmax(row))
 
 
 def _probabilities(target, classes: int) -> list:

@@ -189,6 +189,13 @@ class CompiledSteps:
         with np.errstate(all="ignore"):  # a diverged run overflows to inf, as floats do
             return self.l2 * float(np.dot(self.theta, self.theta))
 
+    def _loss(self, outputs: np.ndarray) -> float:
+        """The mean of the samples' losses (outputs[:, 0]) and the penalty. Overflow is inf,
+        as in float arithmetic, without a warning; the penalty, +0.0 at least, makes a -0.0
+        total +0.0, as the eager loss (0 + l_1 + ... + l_n) * (1 / n) always is."""
+        with np.errstate(all="ignore"):
+            return float(outputs[:, 0].sum() / len(outputs)) + self._penalty()
+
     def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
         targets = self._targets(y_batch)
         values = self._traced_values(X_batch, targets)
@@ -199,9 +206,7 @@ class CompiledSteps:
         else:
             grad = np.zeros_like(self.theta)
             grad[index[known]] = grad_traced[known]
-        # the samples' terms' mean; the penalty, +0.0 at least, makes a -0.0 total +0.0, as
-        # the eager loss (0 + l_1 + ... + l_n) * (1 / n) always is
-        loss = float(outputs[:, 0].sum() / len(outputs)) + self._penalty()
+        loss = self._loss(outputs)
         if self.l2:  # l2 * sum(p * p): each p * p hands l2 * p to p twice, as the graph does
             with np.errstate(all="ignore"):
                 grad += self.l2 * self.theta
@@ -213,7 +218,7 @@ class CompiledSteps:
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         targets = self._targets(y)
         outputs = self.compiled.forward(X, targets, parameters=self._traced_values(X, targets))
-        return float(outputs[:, 0].sum() / len(outputs)) + self._penalty(), outputs[:, 1:]
+        return self._loss(outputs), outputs[:, 1:]
 
     def finish(self) -> None:
         """Every parameter's data and grad, and the optimizer's state, from the arrays."""

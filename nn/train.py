@@ -57,7 +57,7 @@ def _correct(outputs: np.ndarray, targets: np.ndarray, threshold: float) -> int:
         classes = targets.astype(np.int64)
         hits = _hits_by_columns(outputs, classes)
         return int(np.sum(np.argmax(outputs, axis=1) == classes) if hits is None else hits)
-    return np.count_nonzero((outputs[:, 0] > threshold) == (targets > 0))
+    return int(np.count_nonzero((outputs[:, 0] > threshold) == (targets > 0)))
 
 
 def _hits_by_columns(outputs: np.ndarray, classes: np.ndarray) -> int | None:

@@ -675,6 +675,25 @@ def test_a_batch_of_anything_but_real_numbers_is_refused(batch, what):
     assert w.grad == 0.0
 
 
+def test_a_constant_a_product_reads_as_a_row_can_be_returned_too(monkeypatch):
+    """The constant 2.0 of w2 * 2.0 is read as a row of V by the bank w1 * x + w2 * 2.0 + b;
+    returned as well, it is that row, which holds 2.0 in every sample (its output row once
+    pointed at a row nothing wrote). Fresh arrays are filled with nan to show it."""
+    w1, w2, b = Value(0.5), Value(-1.5), Value(0.25)
+
+    def f(x):
+        scaled = w2 * 2.0
+        return [w1 * x[0] + scaled + b, scaled._b]  # _b: the node of the constant 2.0
+
+    empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda shape, *args, **kw: np.full(shape, np.nan))
+    try:
+        out = micrograd.compile(f).forward(np.arange(4.0).reshape(4, 1))
+    finally:
+        monkeypatch.setattr(np, "empty", empty)
+    assert out.tolist() == [[0.5 * x - 3.0 + 0.25, 2.0] for x in range(4)]
+
+
 def test_a_static_nan_is_refused_instead_of_tracing_once_per_row_forever():
     step = micrograd.compile(lambda x, t: x[0] * t, static=(1,), reduce="none")
     X, T = np.ones((4, 1)), np.array([1.0, np.nan, 2.0, np.nan])

@@ -6,6 +6,7 @@ import json
 import math
 import random
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -337,3 +338,41 @@ def test_fit_trains_a_cnn_on_images_and_validates_it(compile):
     other, _ = train(not compile)
     for key in history:
         assert other[key] == pytest.approx(history[key], rel=1e-12), key
+
+
+class _FirstThree(nn.Module):
+    """Four logits made, three returned: its last layer says 4 classes, its outputs 3."""
+
+    def __init__(self, rng) -> None:
+        self.layers = [nn.Layer(2, 5, rng=rng), nn.Layer(5, 4, activation="linear", rng=rng)]
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __call__(self, x):
+        return self.layers[1](self.layers[0](x))[:3]
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+def test_cross_entropy_targets_wider_than_the_outputs_are_refused_compiled_or_not(compile_):
+    X, y = nn.data.make_blobs(12, centers=3, seed=5)
+    y[::4] = 3
+    with pytest.raises(ValueError, match="cross_entropy: .*(out of range|needs 3 of them)"):
+        nn.fit(_FirstThree(random.Random(3)), X, y, loss="cross_entropy", epochs=1,
+               progress=False, compile=compile_)  # fmt: skip
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+def test_accuracies_are_python_floats_and_an_overflowing_loss_is_inf_without_a_warning(
+    compile_,
+):
+    """Per-sample losses of about 1.7e308 each sum past the largest float: the mean is inf,
+    as float arithmetic gives it, and no numpy warning escapes."""
+    X, y = np.zeros((2, 2)), np.array([1.3e154, 1.3e154])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = nn.fit(nn.MLP(2, [1], rng=random.Random(0)), X, y, loss="mse", epochs=1,
+                         progress=False, compile=compile_)  # fmt: skip
+    assert history["loss"] == [math.inf]
+    assert type(history["accuracy"][0]) is float
+    assert type(nn.accuracy([0.5, -0.5], [1, -1])) is float

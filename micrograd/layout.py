@@ -136,10 +136,10 @@ class _Places:
     def position_of(self, slot: int) -> int:
         return self.position.setdefault(slot, len(self.position))
 
-    def source(self, slots: list[int]):
-        """The rows (or entries) an input position of a step reads."""
+    def source(self, slots: list[int], blocks: bool = False):
+        """The rows (or entries) an input position of a step reads (see RowSet's blocks)."""
         if self.is_row(slots[0]):
-            return RowSet([self.row_of(s) for s in slots])
+            return RowSet([self.row_of(s) for s in slots], blocks=blocks)
         return StaticSet([self.position_of(s) for s in slots])
 
 
@@ -162,6 +162,8 @@ def lay_out(program, instructions, groups, kinds, group: bool) -> Plan:
     places = _Places(program, kinds)
     needs = program.needs_grad
     uses = _uses(program)
+    if group:
+        _order_positions_as_read(units, steps_units, uses)
     steps = []
     for key in order:
         members = [units.items[u] for u in steps_units[key]]
@@ -173,6 +175,40 @@ def lay_out(program, instructions, groups, kinds, group: bool) -> Plan:
             steps.append(_op_step(members, places, needs, uses))
     steps += _copies(program, places, needs)
     return _plan(program, steps, places)
+
+
+def _order_positions_as_read(units: _Units, steps_units: dict, uses: list[int]) -> None:
+    """Each convolution's positions (the columns of its bank) in the order the step after
+    it reads them, through ops of one input (its relu): max pooling's first level reads the
+    left number of every pair of each row, then the right ones (as slots of one step, a and
+    b). Laid out so, a and b are each a block of rows per channel (RowSet.blocks), read as
+    views, where in the image's order they were every other row. Any order computes the
+    same sums; a bank whose outputs are read otherwise keeps the traced order."""
+    place = {unit: k for members in steps_units.values() for k, unit in enumerate(members)}
+    readers: dict[int, list[tuple[int, int]]] = {}
+    for unit, item in enumerate(units.items):
+        if isinstance(item, Instruction):
+            for k, slot in enumerate(item.inputs):
+                readers.setdefault(slot, []).append((unit, k))
+
+    def read_at(slot: int) -> tuple[int, int] | None:
+        """(input position, place in its step) of the op of two or more inputs reading slot."""
+        while uses[slot] == 1 and len(readers.get(slot, ())) == 1:
+            unit, k = readers[slot][0]
+            item = units.items[unit]
+            if len(item.inputs) > 1:
+                return None if item.op is SUM else (k, place[unit])
+            slot = item.output
+        return None
+
+    for bank in units.items:  # a unit neither an instruction nor a log-softmax is a bank
+        if isinstance(bank, (Instruction, LogSoftmax)) or len(bank.members[0]) < 2:
+            continue
+        keys = [read_at(c.instruction.output) for c in bank.members[0]]
+        if None in keys or len(set(keys)) < len(keys):
+            continue
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        bank.members[:] = [[row[c] for c in order] for row in bank.members]
 
 
 def _step_order(key: tuple) -> tuple[int, bool]:
@@ -211,7 +247,12 @@ def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
     columns = [[ins.inputs[k] for ins in instructions] for k in range(len(instructions[0].inputs))]
     if op is SUM and all(places.is_row(slots[0]) for slots in columns):
         return _sum_step(instructions, columns, places, needs, uses)
-    sources = [places.source(slots) for slots in columns]
+    if len(columns) == 1:  # one input: read it in row order when that makes it a run of rows
+        instructions = _in_row_order(instructions, places)
+        columns = [[ins.inputs[0] for ins in instructions]]
+    sources = [places.source(slots, blocks=True) for slots in columns]
+    if len({s.shape for s in sources if getattr(s, "shape", None)}) > 1:
+        sources = [places.source(slots) for slots in columns]  # blocks of one shape only
     for slots, source in zip(columns, sources):
         if _sole_reader(slots, uses, 1, source) and slots.count(slots[0]) == 1:
             source.sole_reader = True
@@ -237,6 +278,20 @@ def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
         instructions=list(instructions),
         in_place=in_place,
     )
+
+
+def _in_row_order(instructions: list, places: _Places) -> list:
+    """instructions of one input sorted by its row, when those rows then run one by one
+    (a relu over a convolution's sums laid out in another order than traced, so that it
+    writes over them in place), else as they are."""
+    if not all(places.is_row(ins.inputs[0]) for ins in instructions):
+        return instructions
+    rows = [places.row_of(ins.inputs[0]) for ins in instructions]
+    ordered = sorted(rows)
+    if rows == ordered or ordered != list(range(ordered[0], ordered[0] + len(rows))):
+        return instructions
+    by_row = dict(zip(rows, instructions))
+    return [by_row[row] for row in ordered]
 
 
 def _in_place(op, sources, places: _Places) -> bool:

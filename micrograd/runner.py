@@ -48,9 +48,16 @@ class RowSet:
     once, so that plain indexed adds do it; a row read many times goes by reduceat.
 
     ``wanted``, one per entry, may say which entries' gradients matter: the others (data, a
-    convolution's zero padding) are left out of the repeated rows' adds."""
+    convolution's zero padding) are left out of the repeated rows' adds.
 
-    def __init__(self, rows: list[int], wanted: list[bool] | None = None) -> None:
+    With ``blocks`` (an OpStep's input), rows that run in equal blocks evenly spaced (max
+    pooling's windows, each channel's part of them) are read as a view of shape (blocks,
+    block size, batch), not gathered: ``shape`` is then (blocks, block size), the shape the
+    step computes in (see OpStep)."""
+
+    def __init__(
+        self, rows: list[int], wanted: list[bool] | None = None, blocks: bool = False
+    ) -> None:
         self.rows = list(rows)
         self.count = len(rows)
         period = next((k for k in range(1, len(rows)) if rows[k] == rows[0]), len(rows))
@@ -61,6 +68,9 @@ class RowSet:
             self.tiles, self.period, self.index = 1, len(rows), np.array(rows)
         self.repeated = self.tiles == 1 and len(set(rows)) < len(rows)
         self.sole_reader = False  # set by the layout: write gradients, do not add them
+        # (first row, blocks, the rows from one block's start to the next's, block size)
+        self.blocks = _blocks(self.rows) if blocks and self.tiles == 1 else None
+        self.shape = None if self.blocks is None else self.blocks[1:4:2]
         if self.repeated:
             self._plan_repeated_adds(wanted)
 
@@ -97,7 +107,11 @@ class RowSet:
             self.many = (order, starts, ordered[starts])
 
     def gather(self, V: np.ndarray, S: np.ndarray | None = None, full: bool = False):
-        """The rows of V, (count, batch); one repeated row may stay (1, batch) unless full."""
+        """The rows of V, (count, batch); one repeated row may stay (1, batch) unless full,
+        and rows in blocks are (*shape, batch) unless full."""
+        if self.blocks is not None:
+            view = _block_view(V, self.blocks)
+            return view.reshape(self.count, V.shape[1]) if full else view
         if self.tiles == 1 or (self.period == 1 and not full):
             return V[self.index]
         tiled = np.broadcast_to(V[self.index], (self.tiles, self.period, V.shape[1]))
@@ -110,14 +124,24 @@ class RowSet:
 
     def rows_to_write(self, G: np.ndarray) -> np.ndarray | None:
         """G's rows as a view to write the gradient into, when add would only copy it there
-        (rows no other step reads, evenly spaced), else None."""
+        (rows no other step reads, evenly spaced or in blocks), else None."""
+        if self.sole_reader and self.blocks is not None:
+            return _block_view(G, self.blocks)
         if self.sole_reader and self.tiles == 1 and isinstance(self.index, slice):
             return G[self.index]
         return None
 
     def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
-        """G[rows] += local, (count, batch), summing over repeated rows (or G[rows] = local,
-        for rows no other step reads, whose gradient is all here)."""
+        """G[rows] += local, (count, batch) or (*shape, batch), summing over repeated rows (or
+        G[rows] = local, for rows no other step reads, whose gradient is all here)."""
+        if self.blocks is not None:
+            view = _block_view(G, self.blocks)
+            if self.sole_reader:
+                view[...] = local.reshape(view.shape)
+            else:
+                view += local.reshape(view.shape)
+            return
+        local = local.reshape(self.count, -1)  # (count, batch) as it is, or from (*shape, batch)
         if self.sole_reader:
             G[self.index] = local
         elif self.tiles > 1:
@@ -135,6 +159,32 @@ class RowSet:
 # A row read more than this many times by one step has its gradients summed by reduceat, in
 # one call but slowly (along rows it was most of a convolution's backward): see RowSet.
 ROUNDS = 16
+
+
+def _blocks(rows: list[int]) -> tuple[int, int, int, int] | None:
+    """(first, blocks, stride, size) when rows are blocks of size >= 2 consecutive rows,
+    each block's start stride rows after the last's (stride > size), two blocks at least,
+    and no evenly spaced run (a slice reads those): else None."""
+    size = next((k for k in range(1, len(rows)) if rows[k] != rows[k - 1] + 1), len(rows))
+    if size < 2 or len(rows) % size or len(rows) == size:
+        return None
+    first, stride, count = rows[0], rows[size] - rows[0], len(rows) // size
+    if stride <= size:
+        return None
+    expected = [first + b * stride + k for b in range(count) for k in range(size)]
+    return (first, count, stride, size) if rows == expected else None
+
+
+def _block_view(A: np.ndarray, blocks: tuple[int, int, int, int]) -> np.ndarray:
+    """The rows of A (rows, batch) in blocks (see _blocks), as a view (blocks, size, batch)."""
+    first, count, stride, size = blocks
+    stop = first + count * stride
+    if stop <= len(A):  # a run of whole strides, reshaped, then each stride's first rows
+        return A[first:stop].reshape(count, stride, A.shape[1])[:, :size]
+    rows, columns = A.strides
+    return np.lib.stride_tricks.as_strided(
+        A[first:], (count, size, A.shape[1]), (stride * rows, rows, columns), writeable=True
+    )
 
 
 class StaticSet:
@@ -157,7 +207,7 @@ class StaticSet:
         return None  # parameters' gradients are sums over the samples: always added
 
     def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
-        self.add_totals(GS, local.sum(axis=1))
+        self.add_totals(GS, local.reshape(self.count, -1).sum(axis=1))
 
     def add_totals(self, GS: np.ndarray, totals: np.ndarray) -> None:
         """GS[positions] += totals, summing over repeated positions."""
@@ -177,7 +227,9 @@ def _wrong_count(op, local_grads, inputs: int) -> TypeError:
 @dataclass
 class OpStep:
     """count instructions of one op, as one call of its rules on arrays: V[out] = op(*sources)
-    (by the op's kernel, in fewer passes, where micrograd.kernels has one)."""
+    (by the op's kernel, in fewer passes, where micrograd.kernels has one). A source whose
+    rows run in blocks (RowSet.shape) is read as a view: the step then computes in that
+    shape, (blocks, block size, batch), every other array reshaped to it."""
 
     op: object
     out: slice
@@ -190,9 +242,22 @@ class OpStep:
     # more than out to do so; the layout reads it to zero those rows' gradients
     in_place: bool = False
     kernel: Kernel | None = field(init=False, repr=False)
+    shape: tuple | None = field(init=False, repr=False)  # (blocks, size), see RowSet
 
     def __post_init__(self) -> None:
         self.kernel = kernel_of(self.op)
+        shapes = {getattr(source, "shape", None) for source in self.sources} - {None}
+        if len(shapes) > 1:
+            raise ValueError(f"OpStep: sources in blocks of different shapes: {shapes}")
+        self.shape = shapes.pop() if shapes else None
+
+    def _shaped(self, x):
+        """x (count, batch), or (1, batch) or (count, 1) to broadcast, in the step's shape."""
+        if self.shape is None or x is None or x.ndim == 3:
+            return x
+        if x.shape[0] == 1:
+            return x.reshape(1, 1, x.shape[1])
+        return x.reshape(*self.shape, x.shape[1])
 
     def _kernel(self, batch: int) -> Kernel | None:
         """The op's kernel, on enough numbers (KERNEL_NUMBERS); else its rule, which gives
@@ -200,6 +265,8 @@ class OpStep:
         return self.kernel if self.count * batch >= KERNEL_NUMBERS else None
 
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
+        if self.shape is not None:
+            return self._forward_shaped(V, S)
         values = [source.gather(V, S) for source in self.sources]
         kernel = self._kernel(V.shape[1])
         if kernel is not None:
@@ -207,10 +274,22 @@ class OpStep:
         else:
             V[self.out] = self.op.forward(ARRAY, *values)
 
+    def _forward_shaped(self, V: np.ndarray, S: np.ndarray) -> None:
+        values = [self._shaped(source.gather(V, S)) for source in self.sources]
+        out = self._shaped(V[self.out])
+        kernel = self._kernel(V.shape[1])
+        if kernel is not None:
+            kernel.forward(out, *values)
+        else:
+            out[...] = self.op.forward(ARRAY, *values)
+
     def backward(self, V, S, G, GS, saved) -> None:
         if not self.needed:
             return
         inputs = [source.gather(V, S) for source in self.sources]
+        g, out = G[self.out], V[self.out]
+        if self.shape is not None:
+            inputs, g, out = [self._shaped(x) for x in inputs], self._shaped(g), self._shaped(out)
         into = [None] * len(self.sources)  # where a kernel writes a gradient itself
         kernel = self._kernel(V.shape[1])
         if kernel is not None and kernel.derivative is not None:
@@ -218,12 +297,14 @@ class OpStep:
                 source.rows_to_write(G) if wanted else None
                 for source, wanted in zip(self.sources, self.accumulate)
             ]
-            local_grads = kernel.derivative(G[self.out], V[self.out], *inputs, into=into)
+            if self.shape is not None:
+                into = [self._shaped(view) for view in into]
+            local_grads = kernel.derivative(g, out, *inputs, into=into)
         else:
-            local_grads = self.op.derivative(ARRAY, G[self.out], V[self.out], *inputs)
+            local_grads = self.op.derivative(ARRAY, g, out, *inputs)
         if len(local_grads) != len(self.sources):
             raise _wrong_count(self.op, local_grads, len(self.sources))
-        shape = (self.count, G.shape[1])
+        shape = g.shape
         for local, source, wanted, written in zip(local_grads, self.sources, self.accumulate, into):
             if wanted and written is None:
                 if getattr(local, "shape", None) != shape:  # a rule may give a broadcast or a

@@ -256,14 +256,19 @@ class MaxPool2d(_Pool):
 
     A window's maximum is taken along each of its rows, then down the window: the first
     largest of the firsts of each row is the window's first largest, row by row. The rows'
-    maxima are made for the whole image first, row by row (windows that overlap share
-    them), so that micrograd.compile reads their inputs, for 2-wide windows every other
-    number of each row, as evenly spaced rows instead of gathering them one by one."""
+    maxima are made for the whole image first (windows that overlap share them), every
+    window's first row, then every second one, and so on. micrograd.compile then reads
+    the numbers each level pairs as blocks of rows (the convolution before it is laid out
+    for the first level, see micrograd.layout), not one by one."""
 
     def __call__(self, x) -> list[list[list[Value]]]:
         image, out_h, out_w = self._image_and_size(x)
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        rows_read = sorted({y * sh + i for y in range(out_h) for i in range(kh)})
+        # by row modulo the stride (the place in a window, where windows do not overlap),
+        # then down the image: for 2 x 2 windows the even rows, then the odd ones, so that
+        # the second level's pairs are a block of each
+        rows_read = sorted({y * sh + i for y in range(out_h) for i in range(kh)},
+                           key=lambda r: (r % sh, r))  # fmt: skip
         maps = []
         for plane in image:
             across = {  # image row -> the maximum of its part of each window

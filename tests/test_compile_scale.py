@@ -400,6 +400,101 @@ def test_rounds_that_read_a_run_of_rows_add_to_a_slice_of_them():
     np.testing.assert_array_equal(G, expected)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_rows_in_blocks_are_read_and_added_as_views_of_the_same_numbers(seed):
+    """An op step's rows that run in equal blocks evenly spaced read as a view (blocks,
+    size, batch) of the rows fancy indexing gathers, and add (or write) back to the same
+    rows; the last block may end at V's last row, or the stride reach past it."""
+    rng = np.random.default_rng(seed)
+    size, count = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    stride = size + int(rng.integers(1, 4))
+    first = int(rng.integers(0, 3))
+    rows = [first + b * stride + k for b in range(count) for k in range(size)]
+    V = rng.standard_normal((rows[-1] + 1 + int(rng.integers(0, stride)), 3))
+    blocks = runner.RowSet(rows, blocks=True)
+    assert blocks.shape == (count, size) and blocks.blocks == (first, count, stride, size)
+    view = blocks.gather(V)
+    assert view.shape == (count, size, 3) and np.shares_memory(view, V)
+    np.testing.assert_array_equal(view.reshape(-1, 3), V[rows])
+    np.testing.assert_array_equal(blocks.gather(V, full=True), V[rows])
+    local = rng.standard_normal((count, size, 3))
+    G, expected = V.copy(), V.copy()
+    blocks.add(G, None, local)
+    expected[rows] += local.reshape(-1, 3)
+    np.testing.assert_array_equal(G, expected)
+    blocks.sole_reader = True
+    blocks.rows_to_write(G)[...] = local
+    expected[rows] = local.reshape(-1, 3)
+    np.testing.assert_array_equal(G, expected)
+    # evenly spaced rows stay a slice, and blocks are taken only when asked for
+    assert runner.RowSet(list(range(0, 12, 2)), blocks=True).blocks is None
+    assert runner.RowSet(rows).blocks is None
+
+
+@pytest.mark.parametrize("kernels", [False, True])
+def test_an_op_step_reading_blocks_computes_in_their_shape_with_any_other_input(
+    kernels, monkeypatch
+):
+    """Products of rows in blocks (two blocks of four, eight apart) with a parameter, a
+    row repeated for every term and rows gathered one by one: forward and every gradient
+    are torch's, by the ops' rules and by their kernels (first_max has one)."""
+    if kernels:
+        monkeypatch.setattr(runner, "KERNEL_NUMBERS", 0)
+    w = Value(0.75)
+    a_rows = [b * 8 + k for b in range(2) for k in range(4)]
+    b_rows = [r + 4 for r in a_rows]
+    odd = [17, 16, 19, 18, 21, 20, 23, 22]
+
+    def f(x):
+        firsts = [x[i].first_max(x[j]) for i, j in zip(a_rows, b_rows)]
+        products = [w * x[i] * x[0] for i in a_rows]  # w: a parameter; x[0]: one row for all
+        mixed = [x[i] * x[j] for i, j in zip(a_rows, odd)]  # odd: gathered row by row
+        return sum(firsts) + sum(products) + sum(mixed)
+
+    step = micrograd.compile(f)
+    X = np.random.default_rng(3).normal(size=(9, 24))
+    X[:, 4] = X[:, 0]  # ties: the first takes the gradient
+    loss = step(X)
+    shaped = [s for s in step.plan.steps if isinstance(s, OpStep) and s.shape == (2, 4)]
+    assert {s.op.name for s in shaped} >= {"first_max", "mul"}
+    x = torch.tensor(X, requires_grad=True)
+    t_w = torch.tensor(0.75, requires_grad=True)
+    a, b = x[:, a_rows], x[:, b_rows]
+    firsts = torch.where(b > a, b, a)
+    t_out = firsts.sum(1) + (t_w * a * x[:, :1]).sum(1) + (a * x[:, odd]).sum(1)
+    t_out.mean().backward()
+    assert same(loss, t_out.mean().item())
+    assert same(w.grad, t_w.grad.item(), rel=1e-12)
+    grads = step.value_and_grad(X)[1]
+    assert same(grads[0], t_w.grad.item(), rel=1e-12)
+
+
+def test_pooling_after_a_convolution_reads_its_rows_as_blocks(monkeypatch):
+    """A convolution's positions are laid out in the order max pooling's first level reads
+    them (the left number of each pair, then the right), so that level reads two blocks of
+    rows per channel as views, and its relu still writes in place. The first level's
+    results come even image rows first, then odd ones, so that the second level reads two
+    blocks per channel too. Chunked, by rules and by kernels, the loss and gradients are
+    torch's."""
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1, rng=random.Random(1)), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Layer(3 * 4 * 4, 4, activation="linear", rng=random.Random(2)),
+    )  # fmt: skip
+    rng = np.random.default_rng(4)
+    X, labels = rng.random((30, 1, 8, 8)), rng.integers(0, 4, 30)
+    step = micrograd.compile(lambda x, t: nn.cross_entropy([model(x)], [list(t)]))
+    step.trace(X[:1], np.eye(4)[labels[:1]])
+    relu, first, second = [s for s in step.plan.steps if isinstance(s, OpStep)][:3]
+    assert relu.op.name == "relu" and relu.in_place
+    assert first.shape == (3, 32) and second.shape == (3, 16)
+    for kernels, chunk in [(False, None), (True, None), (True, 7)]:
+        monkeypatch.setattr(runner, "KERNEL_NUMBERS", 0 if kernels else 1 << 30)
+        if chunk:
+            monkeypatch.setattr(runner, "CHUNK_NUMBERS", chunk * step.plan.rows_in_use)
+        model.zero_grad()
+        assert_cross_entropy_is_torchs(model, X, labels, step(X, np.eye(4)[labels]))
+
+
 def test_a_bank_with_shared_weights_is_one_product_over_positions():
     """A 1-D convolution written in scalars: 3 filters of width 4 sliding over 9 positions
     share their weights across positions, so the 27 sums are one product (R=3, C=9)."""

@@ -108,10 +108,9 @@ class RowSet:
 
     def gather(self, V: np.ndarray, S: np.ndarray | None = None, full: bool = False):
         """The rows of V, (count, batch); one repeated row may stay (1, batch) unless full,
-        and rows in blocks are (*shape, batch) unless full."""
-        if self.blocks is not None:
-            view = _block_view(V, self.blocks)
-            return view.reshape(self.count, V.shape[1]) if full else view
+        and rows in blocks are a view (*shape, batch) unless full."""
+        if self.blocks is not None and not full:
+            return _block_view(V, self.blocks)
         if self.tiles == 1 or (self.period == 1 and not full):
             return V[self.index]
         tiled = np.broadcast_to(V[self.index], (self.tiles, self.period, V.shape[1]))
@@ -132,16 +131,16 @@ class RowSet:
         return None
 
     def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
-        """G[rows] += local, (count, batch) or (*shape, batch), summing over repeated rows (or
-        G[rows] = local, for rows no other step reads, whose gradient is all here)."""
-        if self.blocks is not None:
+        """G[rows] += local, (count, batch), or (*shape, batch) for rows in blocks, summing
+        over repeated rows (or G[rows] = local, for rows no other step reads, whose gradient
+        is all here)."""
+        if self.blocks is not None and local.ndim == 3:
             view = _block_view(G, self.blocks)
             if self.sole_reader:
-                view[...] = local.reshape(view.shape)
+                view[...] = local
             else:
-                view += local.reshape(view.shape)
+                view += local
             return
-        local = local.reshape(self.count, -1)  # (count, batch) as it is, or from (*shape, batch)
         if self.sole_reader:
             G[self.index] = local
         elif self.tiles > 1:
@@ -228,8 +227,10 @@ def _wrong_count(op, local_grads, inputs: int) -> TypeError:
 class OpStep:
     """count instructions of one op, as one call of its rules on arrays: V[out] = op(*sources)
     (by the op's kernel, in fewer passes, where micrograd.kernels has one). A source whose
-    rows run in blocks (RowSet.shape) is read as a view: the step then computes in that
-    shape, (blocks, block size, batch), every other array reshaped to it."""
+    rows run in blocks (RowSet.shape) is read as a view where the kernel runs: the step then
+    computes in that shape, (blocks, block size, batch), every other array reshaped to it.
+    On fewer numbers the rule runs on the blocks gathered, (count, batch), as on any rows:
+    numpy is faster on a small contiguous array than on a strided view (a batch of one, 2x)."""
 
     op: object
     out: slice
@@ -246,18 +247,28 @@ class OpStep:
 
     def __post_init__(self) -> None:
         self.kernel = kernel_of(self.op)
-        shapes = {getattr(source, "shape", None) for source in self.sources} - {None}
+        self._blocked = [getattr(source, "shape", None) is not None for source in self.sources]
+        shapes = {source.shape for source, blocked in zip(self.sources, self._blocked) if blocked}
         if len(shapes) > 1:
             raise ValueError(f"OpStep: sources in blocks of different shapes: {shapes}")
         self.shape = shapes.pop() if shapes else None
 
-    def _shaped(self, x):
-        """x (count, batch), or (1, batch) or (count, 1) to broadcast, in the step's shape."""
-        if self.shape is None or x is None or x.ndim == 3:
-            return x
-        if x.shape[0] == 1:
-            return x.reshape(1, 1, x.shape[1])
-        return x.reshape(*self.shape, x.shape[1])
+    def _gather(self, V: np.ndarray, S: np.ndarray, views: bool) -> list:
+        """The sources' numbers; those in blocks as views (*shape, batch) if views."""
+        return [
+            source.gather(V, S, full=blocked and not views)
+            for source, blocked in zip(self.sources, self._blocked)
+        ]
+
+    def _in_shape(self, arrays: list) -> list:
+        """arrays (count, batch), (1, batch) or (count, 1) to broadcast, and block views (or
+        None), all in the step's shape (*shape, batch)."""
+        return [
+            x if x is None or x.ndim == 3
+            else x.reshape(1, 1, x.shape[1]) if x.shape[0] == 1
+            else x.reshape(*self.shape, x.shape[1])
+            for x in arrays
+        ]  # fmt: skip
 
     def _kernel(self, batch: int) -> Kernel | None:
         """The op's kernel, on enough numbers (KERNEL_NUMBERS); else its rule, which gives
@@ -265,19 +276,11 @@ class OpStep:
         return self.kernel if self.count * batch >= KERNEL_NUMBERS else None
 
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
-        if self.shape is not None:
-            return self._forward_shaped(V, S)
-        values = [source.gather(V, S) for source in self.sources]
         kernel = self._kernel(V.shape[1])
-        if kernel is not None:
-            kernel.forward(V[self.out], *values)
-        else:
-            V[self.out] = self.op.forward(ARRAY, *values)
-
-    def _forward_shaped(self, V: np.ndarray, S: np.ndarray) -> None:
-        values = [self._shaped(source.gather(V, S)) for source in self.sources]
-        out = self._shaped(V[self.out])
-        kernel = self._kernel(V.shape[1])
+        views = self.shape is not None and kernel is not None
+        values, out = self._gather(V, S, views), V[self.out]
+        if views:
+            *values, out = self._in_shape([*values, out])
         if kernel is not None:
             kernel.forward(out, *values)
         else:
@@ -286,19 +289,19 @@ class OpStep:
     def backward(self, V, S, G, GS, saved) -> None:
         if not self.needed:
             return
-        inputs = [source.gather(V, S) for source in self.sources]
-        g, out = G[self.out], V[self.out]
-        if self.shape is not None:
-            inputs, g, out = [self._shaped(x) for x in inputs], self._shaped(g), self._shaped(out)
-        into = [None] * len(self.sources)  # where a kernel writes a gradient itself
         kernel = self._kernel(V.shape[1])
+        views = self.shape is not None and kernel is not None
+        inputs, g, out = self._gather(V, S, views), G[self.out], V[self.out]
+        if views:
+            *inputs, g, out = self._in_shape([*inputs, g, out])
+        into = [None] * len(self.sources)  # where a kernel writes a gradient itself
         if kernel is not None and kernel.derivative is not None:
             into = [
                 source.rows_to_write(G) if wanted else None
                 for source, wanted in zip(self.sources, self.accumulate)
             ]
-            if self.shape is not None:
-                into = [self._shaped(view) for view in into]
+            if views:
+                into = self._in_shape(into)
             local_grads = kernel.derivative(g, out, *inputs, into=into)
         else:
             local_grads = self.op.derivative(ARRAY, g, out, *inputs)

@@ -403,8 +403,9 @@ def test_rounds_that_read_a_run_of_rows_add_to_a_slice_of_them():
 @pytest.mark.parametrize("seed", range(40))
 def test_rows_in_blocks_are_read_and_added_as_views_of_the_same_numbers(seed):
     """An op step's rows that run in equal blocks evenly spaced read as a view (blocks,
-    size, batch) of the rows fancy indexing gathers, and add (or write) back to the same
-    rows; the last block may end at V's last row, or the stride reach past it."""
+    size, batch) of the rows fancy indexing gathers (or, full, as those rows), and add (or
+    write) back to the same rows; the last block may end at V's last row, or the stride
+    reach past it."""
     rng = np.random.default_rng(seed)
     size, count = int(rng.integers(2, 6)), int(rng.integers(2, 6))
     stride = size + int(rng.integers(1, 4))
@@ -419,7 +420,10 @@ def test_rows_in_blocks_are_read_and_added_as_views_of_the_same_numbers(seed):
     np.testing.assert_array_equal(blocks.gather(V, full=True), V[rows])
     local = rng.standard_normal((count, size, 3))
     G, expected = V.copy(), V.copy()
-    blocks.add(G, None, local)
+    blocks.add(G, None, local)  # through the view
+    expected[rows] += local.reshape(-1, 3)
+    np.testing.assert_array_equal(G, expected)
+    blocks.add(G, None, local.reshape(-1, 3))  # (count, batch), gathered: by index
     expected[rows] += local.reshape(-1, 3)
     np.testing.assert_array_equal(G, expected)
     blocks.sole_reader = True

@@ -231,13 +231,16 @@ def _numbered(operations, leaves, leaves_per_argument, roots, single, **describe
 
 
 def _needs_grad(instructions, outputs, parameters: range, n_slots: int) -> list[bool]:
-    """Per slot: does its gradient matter? It does if the slot depends on a parameter and an
-    output depends on the slot other than through a stop_gradient, which passes no gradient."""
+    """Per slot: does its gradient matter? It does if the slot depends on a parameter and the
+    first output, which backward starts from, depends on the slot other than through a
+    stop_gradient, which passes no gradient. The other outputs' own steps run no backward:
+    their gradient is zero, and a rule's zero times an inf would send a nan back where the
+    eager walk, which never visits them, sends nothing."""
     depends = [slot in parameters for slot in range(n_slots)]
     for instruction in instructions:
         depends[instruction.output] = any(depends[i] for i in instruction.inputs)
     reached = [False] * n_slots
-    for slot in outputs:
+    for slot in outputs[:1]:
         reached[slot] = True
     for instruction in reversed(instructions):
         if reached[instruction.output] and instruction.op is not STOP_GRADIENT:

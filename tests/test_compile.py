@@ -694,6 +694,23 @@ def test_a_constant_a_product_reads_as_a_row_can_be_returned_too(monkeypatch):
     assert out.tolist() == [[0.5 * x - 3.0 + 0.25, 2.0] for x in range(4)]
 
 
+def test_a_second_outputs_own_steps_send_no_nan_back_into_the_gradient():
+    """value_and_grad differentiates the first output. The second, log(w2 * x1), is -inf
+    where x1 = 0, and its rule's gradient there, 0 / 0, would be nan: its steps run no
+    backward, so w2's gradient is 0, as torch (and the eager walk) gives it."""
+    w1, w2 = Value(0.5), Value(2.0)
+    step = micrograd.compile(lambda x: [w1 * x[0], (w2 * x[1]).log()])
+    X = np.array([[1.0, 0.0], [2.0, 1.0], [4.0, 3.0]])
+    outputs, grad = step.value_and_grad(X)
+    t_w1, t_w2 = (torch.tensor(v, requires_grad=True) for v in (0.5, 2.0))
+    x = torch.tensor(X)
+    first, second = t_w1 * x[:, 0], torch.log(t_w2 * x[:, 1])
+    t_grads = torch.autograd.grad(first.mean(), [t_w1, t_w2], allow_unused=True)
+    assert_all_same(outputs[:, 1], second.tolist())
+    expected = [0.0 if g is None else g.item() for g in t_grads]
+    assert dict(zip(step.parameters(), grad.tolist())) == {w1: expected[0], w2: expected[1]}
+
+
 def test_a_static_nan_is_refused_instead_of_tracing_once_per_row_forever():
     step = micrograd.compile(lambda x, t: x[0] * t, static=(1,), reduce="none")
     X, T = np.ones((4, 1)), np.array([1.0, np.nan, 2.0, np.nan])

@@ -1,8 +1,9 @@
 """Laying a plan out: which unit of work runs when, and where every number lives.
 
 A unit is one instruction, or one bank of sums lifted into a linear map. Units run in order
-of depth (1 + the deepest unit they read); with grouping, the units of one op, one depth and
-one pattern of inputs (rows of V, or entries of S) become one step. Each step writes a block
+of depth (1 + the deepest unit they read); with grouping, the units of one op, one depth,
+one pattern of inputs (rows of V, or entries of S) and whose gradient matters or not become
+one step. Each step writes a block
 of V's rows; each parameter and constant gets an entry of S, a bank's weights a contiguous,
 row-major block, so that the product reads them as a view.
 """
@@ -152,15 +153,20 @@ def lay_out(program, instructions, groups, kinds, group: bool) -> Plan:
     units = _Units(instructions, groups, kinds)
     depth = units.depths()
     steps_units: dict[tuple, list[int]] = {}
+    needs = program.needs_grad
     for unit, item in enumerate(units.items):
         if isinstance(item, Instruction) and group:
-            key = (depth[unit], id(item.op), len(item.inputs), _signature(item, kinds))
+            # an op whose gradient matters apart from one whose does not: the second's
+            # backward is skipped, where grouped its zero times an inf would send a nan back
+            key = (
+                depth[unit], id(item.op), len(item.inputs), _signature(item, kinds),
+                needs[item.output],
+            )  # fmt: skip
         else:
             key = (depth[unit], "unit", unit)
         steps_units.setdefault(key, []).append(unit)
     order = sorted(steps_units, key=_step_order) if group else list(steps_units)
     places = _Places(program, kinds)
-    needs = program.needs_grad
     uses = _uses(program)
     if group:
         _order_positions_as_read(units, steps_units, uses)

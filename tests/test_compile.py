@@ -697,10 +697,12 @@ def test_a_constant_a_product_reads_as_a_row_can_be_returned_too(monkeypatch):
 def test_a_second_outputs_own_steps_send_no_nan_back_into_the_gradient():
     """value_and_grad differentiates the first output. The second, log(w2 * x1), is -inf
     where x1 = 0, and its rule's gradient there, 0 / 0, would be nan: its steps run no
-    backward, so w2's gradient is 0, as torch (and the eager walk) gives it."""
+    backward, so w2's gradient is 0, as torch (and the eager walk) gives it. Nor is w2 * x1
+    grouped with w1 * x0, whose step does run backward: there its zero gradient times
+    x1 = inf would be nan."""
     w1, w2 = Value(0.5), Value(2.0)
     step = micrograd.compile(lambda x: [w1 * x[0], (w2 * x[1]).log()])
-    X = np.array([[1.0, 0.0], [2.0, 1.0], [4.0, 3.0]])
+    X = np.array([[1.0, 0.0], [2.0, 1.0], [4.0, np.inf]])
     outputs, grad = step.value_and_grad(X)
     t_w1, t_w2 = (torch.tensor(v, requires_grad=True) for v in (0.5, 2.0))
     x = torch.tensor(X)

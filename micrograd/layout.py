@@ -2,10 +2,10 @@
 
 A unit is one instruction, or one bank of sums lifted into a linear map. Units run in order
 of depth (1 + the deepest unit they read); with grouping, the units of one op, one depth,
-one pattern of inputs (rows of V, or entries of S) and whose gradient matters or not become
-one step. Each step writes a block
-of V's rows; each parameter and constant gets an entry of S, a bank's weights a contiguous,
-row-major block, so that the product reads them as a view.
+one pattern of inputs (rows of V, or entries of S) and one answer to whether their gradient
+matters become one step. Each step writes a block of V's rows; each parameter and constant
+gets an entry of S, a bank's weights a contiguous, row-major block, so that the product
+reads them as a view.
 """
 
 from __future__ import annotations

@@ -685,12 +685,9 @@ def test_a_constant_a_product_reads_as_a_row_can_be_returned_too(monkeypatch):
         scaled = w2 * 2.0
         return [w1 * x[0] + scaled + b, scaled._b]  # _b: the node of the constant 2.0
 
-    empty = np.empty
-    monkeypatch.setattr(np, "empty", lambda shape, *args, **kw: np.full(shape, np.nan))
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(np, "empty", lambda shape, *args, **kw: np.full(shape, np.nan))
         out = micrograd.compile(f).forward(np.arange(4.0).reshape(4, 1))
-    finally:
-        monkeypatch.setattr(np, "empty", empty)
     assert out.tolist() == [[0.5 * x - 3.0 + 0.25, 2.0] for x in range(4)]
 
 

@@ -275,35 +275,36 @@ class OpStep:
         the same bits."""
         return self.kernel if self.count * batch >= KERNEL_NUMBERS else None
 
-    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list, backward: bool):
+        """Writes the step's rows of V. Returns what backward reads: the kernel's mask (see
+        Kernel) if backward follows and a kernel runs, else None."""
         kernel = self._kernel(V.shape[1])
         views = self.shape is not None and kernel is not None
         values, out = self._gather(V, S, views), V[self.out]
         if views:
             *values, out = self._in_shape([*values, out])
-        if kernel is not None:
-            kernel.forward(out, *values)
-        else:
+        if kernel is None:
             out[...] = self.op.forward(ARRAY, *values)
+            return None
+        kernel.forward(out, *values)
+        # made now, while out and the inputs are in cache, and kept for backward
+        return kernel.mask(out, *values) if backward and self.needed and kernel.mask else None
 
-    def backward(self, V, S, G, GS, saved) -> None:
+    def backward(self, V, S, G, GS, mask) -> None:
         if not self.needed:
             return
-        kernel = self._kernel(V.shape[1])
-        views = self.shape is not None and kernel is not None
-        inputs, g, out = self._gather(V, S, views), G[self.out], V[self.out]
-        if views:
-            *inputs, g, out = self._in_shape([*inputs, g, out])
-        into = [None] * len(self.sources)  # where a kernel writes a gradient itself
-        if kernel is not None and kernel.derivative is not None:
+        g = G[self.out]
+        if mask is not None:  # the kernel's select: it needs neither out nor the inputs
             into = [
                 source.rows_to_write(G) if wanted else None
                 for source, wanted in zip(self.sources, self.accumulate)
             ]
-            if views:
-                into = self._in_shape(into)
-            local_grads = kernel.derivative(g, out, *inputs, into=into)
+            if self.shape is not None:  # mask has the step's shape (forward ran in it)
+                g, *into = self._in_shape([g, *into])
+            local_grads = self._kernel(V.shape[1]).select(g, mask, into)
         else:
+            into = [None] * len(self.sources)
+            inputs, out = self._gather(V, S, False), V[self.out]
             local_grads = self.op.derivative(ARRAY, g, out, *inputs)
         if len(local_grads) != len(self.sources):
             raise _wrong_count(self.op, local_grads, len(self.sources))
@@ -336,7 +337,7 @@ class SumStep:
     needed: bool
     instructions: list = field(default_factory=list, repr=False)
 
-    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list, backward: bool):
         gathered = self.rows.gather(V, full=True).reshape(self.terms, self.count, V.shape[1])
         np.sum(gathered, axis=0, out=V[self.out])
 
@@ -378,7 +379,7 @@ class LogSoftmaxStep:
     def sources(self) -> list[RowSet]:
         return [self.logits]
 
-    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list, backward: bool):
         z = self.logits.gather(V, full=True)
         shift = STOP_GRADIENT.forward(ARRAY, z.max(axis=0))
         d = SUB.forward(ARRAY, z, shift)
@@ -425,7 +426,7 @@ class LinearStep:
     ones_follow: bool = False
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list):
+    def forward(self, V: np.ndarray, S: np.ndarray, inputs: list, backward: bool):
         R, C, T = self.shape
         batch = V.shape[1]
         if self.direct is not None:  # the columns are an argument's numbers: read it as it is
@@ -566,14 +567,16 @@ class Runner:
         S[self.plan.constant_positions] = self.plan.constants
         return S
 
-    def forward(self, arrays: list[np.ndarray], batch: int, S: np.ndarray):
-        """(outputs (n_outputs, batch), what backward needs), for one chunk (see run)."""
+    def forward(self, arrays: list[np.ndarray], batch: int, S: np.ndarray, backward: bool):
+        """(outputs (n_outputs, batch), what backward needs), for one chunk (see run). Every
+        step's forward takes (V, S, the arguments, whether backward follows) and returns what
+        its own backward reads."""
         plan = self.plan
         V = self._arrays(batch)[0]
         inputs = [array.reshape(batch, -1) for array in arrays]
         for argument, rows, positions in plan.input_rows:
             V[rows] = inputs[argument][:, positions].T
-        saved = [step.forward(V, S, inputs) for step in plan.steps]
+        saved = [step.forward(V, S, inputs, backward) for step in plan.steps]
         return V[plan.output_rows], (V, S, saved)
 
     def backward(self, state, seed) -> np.ndarray:
@@ -603,7 +606,8 @@ class Runner:
         results = []
         for start in range(0, size, piece):
             stop = min(size, start + piece)
-            out, state = self.forward([a[start:stop] for a in arrays], stop - start, S)
+            chunk = [a[start:stop] for a in arrays]
+            out, state = self.forward(chunk, stop - start, S, backward=seed is not None)
             results.append((out, self.backward(state, seed) if seed is not None else None))
         outputs = (
             results[0][0] if len(results) == 1 else np.concatenate([out for out, _ in results], 1)

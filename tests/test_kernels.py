@@ -47,22 +47,24 @@ def assert_same_bits(ours, theirs, what: str) -> None:
 
 
 def check(kernel, inputs: list[np.ndarray], g: np.ndarray) -> None:
-    """The kernel's forward and derivative against the rule's, on these inputs and gradient."""
+    """The kernel's forward and derivative (its select by its mask) against the rule's, on
+    these inputs and gradient."""
     op = kernel.op
     shape = np.broadcast_shapes(*(np.shape(x) for x in inputs))
     out = np.full(shape, 7.0)
     kernel.forward(out, *inputs)
     assert_same_bits(out, op.forward(ARRAY, *inputs), f"{op.name} forward")
-    if kernel.derivative is None:
+    if kernel.select is None:
         return
-    ours = kernel.derivative(g, out, *inputs)
+    mask = kernel.mask(out, *inputs)
+    ours = kernel.select(g, mask, [None] * op.arity)
     theirs = op.derivative(ARRAY, g, out, *inputs)
     assert len(ours) == len(theirs) == op.arity
     for k, (mine, rule) in enumerate(zip(ours, theirs)):
         assert_same_bits(mine, np.broadcast_to(rule, shape), f"{op.name} derivative {k}")
     # written into the gradients' own rows (what the runner does for rows no other step reads)
     into = [np.full(shape, 7.0) for _ in inputs]
-    kernel.derivative(g, out, *inputs, into=into)
+    kernel.select(g, mask, into)
     for k, (written, rule) in enumerate(zip(into, theirs)):
         assert_same_bits(written, np.broadcast_to(rule, shape), f"{op.name} derivative {k} into")
 

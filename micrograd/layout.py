@@ -368,6 +368,8 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
     if folded and ones_follow:
         places.add_ones_row()
     outputs = [m.instruction.output for row in bank.members for m in row]
+    # the rows whose sums' gradient matters: a bank's rows are all of a kind (plan._as_banks)
+    reached = [r for r, row in enumerate(bank.members) if needs[row[0].instruction.output]]
     first = places.rows_for(outputs)
     places.by_product.update(range(first, first + len(outputs)))
     return LinearStep(
@@ -377,12 +379,13 @@ def _linear_step(bank, places: _Places, needs, uses) -> LinearStep:
         columns=column_set,
         bias=bias_set,
         grad_columns=any(needs[x] for x in columns),
-        needed=any(needs[x] for x in outputs),
+        needed=bool(reached),
         instructions=[m.instruction for row in bank.members for m in row],
         terms=(weights, columns),
         direct=direct,
         folded=folded,
         ones_follow=folded and ones_follow,
+        reach=None if len(reached) == R else reached,
     )
 
 

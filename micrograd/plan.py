@@ -8,7 +8,9 @@ Four rewrites, each keeping the numbers the eager engine's to the last bit or tw
   Sums ``bias[r] + sum_t W[r, t] * X[c, t]`` whose weights depend only on r and whose inputs
   depend only on c (a dense layer: R neurons reading one input; a convolution: R filters
   sliding over C positions) become one matrix product forward and two in backward. The
-  parameters need no per-sample rows, and the products no rows at all.
+  parameters need no per-sample rows, and the products no rows at all. Backward runs over
+  the rows of W whose sums' gradient matters (the loss reads them; a second output may read
+  others): an unread row's zero gradient times an input inf would give its weights nan.
 * **Log-softmax.** ``log_softmax`` of n numbers as ``nn.functional`` traces it (a tree of
   maximum, stop_gradient, n subtractions, n exps, their sum, its log, n subtractions, or
   fewer where fewer outputs are read) runs as one step over the n rows, each of those ops'
@@ -175,7 +177,7 @@ def _provisional_depths(instructions, kinds, candidates, products) -> list[int]:
     return depth
 
 
-def _banks(candidates: list[_Candidate], depth: list[int]) -> list[_Bank]:
+def _banks(candidates: list[_Candidate], depth: list[int], needs: list[bool]) -> list[_Bank]:
     """The candidates that form full products bias[r] + W[r] . X[c], as banks."""
     by_key: dict[tuple, list[_Candidate]] = {}
     for c in candidates:
@@ -184,9 +186,7 @@ def _banks(candidates: list[_Candidate], depth: list[int]) -> list[_Bank]:
     banks = []
     for group in by_key.values():
         for component in _components(group):
-            bank = _as_bank(component)
-            if bank is not None:
-                banks.append(bank)
+            banks += _as_banks(component, needs)
     return banks
 
 
@@ -211,6 +211,25 @@ def _components(group: list[_Candidate]) -> list[list[_Candidate]]:
     for k, c in enumerate(group):
         components.setdefault(root(k), []).append(c)
     return list(components.values())
+
+
+def _as_banks(component: list[_Candidate], needs: list[bool]) -> list[_Bank]:
+    """The component as one bank, whose backward runs over the rows of W whose sums'
+    gradient matters (runner.LinearStep.reach). Where a row mixes sums whose gradient
+    matters with sums whose gradient does not (positions of a convolution only a second
+    output reads), as a bank of each kind, where they form full products."""
+    bank = _as_bank(component)
+    if bank is None:
+        return []
+    if all(len({needs[c.instruction.output] for c in row}) == 1 for row in bank.members):
+        return [bank]
+    banks = []
+    for kind in (True, False):
+        for piece in _components([c for c in component if needs[c.instruction.output] == kind]):
+            bank = _as_bank(piece)
+            if bank is not None:
+                banks.append(bank)
+    return banks
 
 
 def _as_bank(component: list[_Candidate]) -> _Bank | None:
@@ -336,6 +355,6 @@ def build_plan(program: Program, group: bool = True) -> Plan:
     if group:
         candidates, products = _candidates(instructions, uses, kinds)
         depth = _provisional_depths(instructions, kinds, candidates, products)
-        banks = _banks(candidates, depth)
+        banks = _banks(candidates, depth, program.needs_grad)
         softmaxes = log_softmaxes(instructions, uses, kinds)
     return lay_out(program, instructions, banks + softmaxes, kinds, group)

@@ -208,6 +208,11 @@ class StaticSet:
     def add(self, G: np.ndarray, GS: np.ndarray, local: np.ndarray) -> None:
         self.add_totals(GS, local.reshape(self.count, -1).sum(axis=1))
 
+    def of_rows(self, rows: list[int], R: int) -> StaticSet:
+        """The entries of these rows, the positions being R rows of equal length, r-major."""
+        k = self.count // R
+        return StaticSet([p for r in rows for p in self.positions[r * k : (r + 1) * k]])
+
     def add_totals(self, GS: np.ndarray, totals: np.ndarray) -> None:
         """GS[positions] += totals, summing over repeated positions."""
         if self.unique:
@@ -424,7 +429,20 @@ class LinearStep:
     # kept for the step, its ones written once
     folded: bool = False
     ones_follow: bool = False
+    # the rows of W whose sums' gradient matters, if not all: backward runs over these
+    # alone (where a second output reads the others, their zero gradient times an input
+    # inf would give their weights nan, and the eager walk never visits them)
+    reach: list[int] | None = None
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rows = self.reach
+        R = self.shape[0]
+        self._reached = (  # (W's rows, their weights, their bias terms)
+            (slice(None), self.weights, self.bias) if rows is None
+            else (rows_index(rows), self.weights.of_rows(rows, R),
+                  self.bias.of_rows(rows, R) if self.bias is not None else None)
+        )  # fmt: skip
 
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list, backward: bool):
         R, C, T = self.shape
@@ -463,7 +481,9 @@ class LinearStep:
             return
         R, C, T = self.shape
         batch = V.shape[1]
-        dY = G[self.out].reshape(R, C * batch)
+        rows, weights, bias = self._reached
+        dY = G[self.out].reshape(R, C * batch)[rows]
+        R = dY.shape[0]
         if self.ones_follow and dY.size >= BIG:  # the product with the ones row, as a
             # column of its own (see _bias_gradient); on few numbers one product is faster,
             # its fewer calls the cost (the moons' last layer, 1 x 100: 5.5 us against 8.7). BIG
@@ -472,16 +492,14 @@ class LinearStep:
             totals = np.empty((R, T + 1))
             totals[:, :T] = _weight_gradient(dY, X2[:T])
             totals[:, T] = _bias_gradient(dY)
-            self.weights.add_totals(GS, totals.ravel())
+            weights.add_totals(GS, totals.ravel())
         else:
-            self.weights.add_totals(GS, _weight_gradient(dY, X2).ravel())
-        if self.bias is not None:  # each of a row's bias terms receives all of it
+            weights.add_totals(GS, _weight_gradient(dY, X2).ravel())
+        if bias is not None:  # each of a row's bias terms receives all of it
             totals = _bias_gradient(dY)
-            self.bias.add_totals(
-                GS, totals if self.bias.count == R else totals.repeat(self.bias.count // R)
-            )
+            bias.add_totals(GS, totals if bias.count == R else totals.repeat(bias.count // R))
         if self.grad_columns:
-            W = self.weights.values(S).reshape(R, -1)[:, :T]
+            W = weights.values(S).reshape(R, -1)[:, :T]
             into = self.columns.rows_to_write(G) if C == 1 else None
             if into is not None:
                 np.matmul(W.T, dY, out=into)  # straight into the rows

@@ -18,6 +18,7 @@ from oracle import same
 
 import micrograd
 from micrograd import Value, nn
+from micrograd.runner import LinearStep
 
 GROUPINGS = [pytest.param(True, id="grouped"), pytest.param(False, id="one-op-per-call")]
 
@@ -708,6 +709,88 @@ def test_a_second_outputs_own_steps_send_no_nan_back_into_the_gradient():
     assert_all_same(outputs[:, 1], second.tolist())
     expected = [0.0 if g is None else g.item() for g in t_grads]
     assert dict(zip(step.parameters(), grad.tolist())) == {w1: expected[0], w2: expected[1]}
+
+
+def test_a_neuron_only_a_second_output_reads_gets_no_nan_from_its_layers_product():
+    """Two neurons over the same inputs would be one matrix product, but the loss (the first
+    output) reads only the first; the second is returned as a second output. The eager walk
+    never visits the second's sum, so its weights get no gradient, as in torch. Lifted into
+    one product with the first, the second's zero gradient times the input inf would give
+    its weight nan: the two run as products of their own."""
+    w = [[Value(0.5), Value(-1.0), Value(0.25)], [Value(2.0), Value(1.5), Value(-0.5)]]
+    b = [Value(0.1), Value(-0.2)]
+
+    def f(x):
+        return [sum((wi * xi for wi, xi in zip(row, x)), bias) for row, bias in zip(w, b)]
+
+    step = micrograd.compile(f)
+    X = np.array([[1.0, 2.0, 3.0], [np.inf, 1.0, 2.0], [0.5, -1.0, 4.0]])
+    outputs, grad = step.value_and_grad(X)
+    assert "matmul" in step.plan.listing()
+    # a tensor per neuron, as the scalar graph has them: the second's reach no loss
+    t_w = [torch.tensor([v.data for v in row], requires_grad=True) for row in w]
+    t_b = [torch.tensor(v.data, requires_grad=True) for v in b]
+    t_out = [torch.tensor(X) @ t_w[r] + t_b[r] for r in range(2)]
+    t_grads = torch.autograd.grad(t_out[0].mean(), t_w + t_b, allow_unused=True)
+    assert_all_same(outputs.T.ravel(), torch.cat(t_out).tolist())
+    expected = {}
+    for params, g in zip([*w, *([v] for v in b)], t_grads):
+        expected.update(zip(params, [0.0] * len(params) if g is None else g.reshape(-1).tolist()))
+    assert dict(zip(step.parameters(), grad.tolist())) == expected
+
+
+def test_a_layer_after_a_layer_runs_backward_over_the_neurons_the_loss_reads():
+    """The second layer's two neurons are one product, their bias folded in (a row of ones
+    after the first layer's rows); the loss reads the first alone. The input inf passes the
+    relu, and the second neuron, which only the second output reads, gets no gradient (the
+    product's backward runs over the first row of W), where its zero times inf was nan."""
+    rng = random.Random(3)
+    hidden = [[Value(rng.uniform(0.5, 1.0)) for _ in range(3)] for _ in range(2)]
+    top = [[Value(rng.uniform(-1.0, 1.0)) for _ in range(3)] for _ in range(2)]  # 2 + a bias
+
+    def f(x):
+        h = [sum((w * xi for w, xi in zip(row, x)), 0.0).relu() for row in hidden]
+        return [sum((w * hi for w, hi in zip(row, h)), row[2]) for row in top]
+
+    step = micrograd.compile(f)
+    X = np.array([[1.0, 2.0, 3.0], [np.inf, 1.0, 2.0], [0.5, -1.0, 4.0]])
+    outputs, grad = step.value_and_grad(X)
+    (second,) = [s for s in step.plan.steps if isinstance(s, LinearStep) and s.shape[0] == 2][1:]
+    assert second.ones_follow and second.reach == [0]
+    t = {p: torch.tensor(p.data, requires_grad=True) for row in hidden + top for p in row}
+    x = torch.tensor(X)
+    h = [torch.relu(sum(t[w] * x[:, k] for k, w in enumerate(row))) for row in hidden]
+    t_out = [sum(t[w] * h[k] for k, w in enumerate(row[:2])) + t[row[2]] for row in top]
+    t_grads = torch.autograd.grad(t_out[0].mean(), list(t.values()), allow_unused=True)
+    assert_all_same(outputs.T.ravel(), torch.cat(t_out).tolist())
+    expected = {p: 0.0 if g is None else g.item() for p, g in zip(t, t_grads)}
+    assert dict(zip(step.parameters(), grad.tolist())) == expected
+    assert all(v == 0.0 for p, v in expected.items() if p in top[1])
+
+
+def test_a_convolutions_positions_only_a_second_output_reads_are_a_product_of_their_own():
+    """Two filters of two taps over three positions; the loss reads positions 0 and 1, and
+    the other outputs position 2, which alone reads x[3] = inf. One product over all
+    three would send position 2's zero gradients times inf into both filters' second tap
+    as nan: the positions the loss reads are a product of their own."""
+    W = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(1.5)]]
+
+    def f(x):
+        sums = [[W[r][0] * x[c] + W[r][1] * x[c + 1] for c in range(3)] for r in range(2)]
+        loss = sums[0][0] * sums[0][0] + sums[0][1] * sums[1][0] - sums[1][1]
+        return [loss, sums[0][2], sums[1][2]]
+
+    step = micrograd.compile(f)
+    X = np.array([[1.0, 2.0, 3.0, 4.0], [0.5, -1.0, 2.0, np.inf]])
+    outputs, grad = step.value_and_grad(X)
+    assert [s.shape for s in step.plan.steps if isinstance(s, LinearStep)] == [(2, 2, 2), (2, 1, 2)]
+    t_W = torch.tensor([[w.data for w in row] for row in W], requires_grad=True)
+    x = torch.tensor(X)
+    sums = [[t_W[r, 0] * x[:, c] + t_W[r, 1] * x[:, c + 1] for c in range(3)] for r in range(2)]
+    t_loss = sums[0][0] * sums[0][0] + sums[0][1] * sums[1][0] - sums[1][1]
+    (t_grad,) = torch.autograd.grad(t_loss.mean(), [t_W])
+    assert_all_same(outputs.T.ravel(), torch.cat([t_loss, sums[0][2], sums[1][2]]).tolist())
+    assert grad.tolist() == t_grad.ravel().tolist()
 
 
 def test_a_static_nan_is_refused_instead_of_tracing_once_per_row_forever():

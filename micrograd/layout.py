@@ -251,7 +251,7 @@ def _sole_reader(slots: list[int], uses: list[int], reads_each: int, source) -> 
 def _op_step(instructions, places: _Places, needs, uses) -> OpStep | SumStep:
     op, count = instructions[0].op, len(instructions)
     columns = [[ins.inputs[k] for ins in instructions] for k in range(len(instructions[0].inputs))]
-    if op is SUM and all(places.is_row(slots[0]) for slots in columns):
+    if op is SUM:
         return _sum_step(instructions, columns, places, needs, uses)
     if len(columns) == 1:  # one input: read it in row order when that makes it a run of rows
         instructions = _in_row_order(instructions, places)
@@ -319,10 +319,19 @@ def _in_place(op, sources, places: _Places) -> bool:
 
 
 def _sum_step(instructions, columns, places: _Places, needs, uses) -> SumStep:
-    terms = [slot for slots in columns for slot in slots]  # term by term
-    rows = RowSet([places.row_of(slot) for slot in terms])
-    if _sole_reader(terms, uses, 1, rows):
-        rows.sole_reader = True
+    """The sums as one SumStep: their terms, position by position, rows of V (one gather)
+    or entries of S (the grouping keeps each position one kind, see _signature)."""
+    row_places = [k for k, slots in enumerate(columns) if places.is_row(slots[0])]
+    static_places = [k for k in range(len(columns)) if k not in row_places]
+    rows = None
+    if row_places:
+        terms = [slot for k in row_places for slot in columns[k]]  # term by term
+        rows = RowSet([places.row_of(slot) for slot in terms])
+        if _sole_reader(terms, uses, 1, rows):
+            rows.sole_reader = True
+    statics = None
+    if static_places:
+        statics = StaticSet([places.position_of(s) for k in static_places for s in columns[k]])
     first = places.rows_for([ins.output for ins in instructions])
     return SumStep(
         out=slice(first, first + len(instructions)),
@@ -331,6 +340,8 @@ def _sum_step(instructions, columns, places: _Places, needs, uses) -> SumStep:
         rows=rows,
         needed=any(needs[ins.output] for ins in instructions),
         instructions=list(instructions),
+        statics=statics,
+        places=(row_places, static_places) if statics is not None else ((), ()),
     )
 
 

@@ -331,31 +331,65 @@ KERNEL_NUMBERS = BIG
 
 @dataclass
 class SumStep:
-    """count sums of the same number of terms, every term a row of V: one gather of all of
-    them (term by term) and one sum over the terms, which numpy adds in order, rounding as
-    the chain of adds did."""
+    """count sums of the same number of terms: one gather of all of them (term by term) and
+    one sum over the terms, added in order, rounding as the chain of adds did (see
+    _sum_in_order). A term is a row of V for each sum, or, at some places in the order, an
+    entry of S (a parameter or a constant: the 0 Python's sum() starts from)."""
 
     out: slice
     count: int
     terms: int
-    rows: RowSet  # terms * count rows, term-major
+    rows: RowSet | None  # the terms that are rows of V, count rows each, term-major
     needed: bool
     instructions: list = field(default_factory=list, repr=False)
+    # the terms that are entries of S, count entries each, term-major, and where each kind
+    # sits among the terms (positions of row terms, positions of static terms)
+    statics: StaticSet | None = None
+    places: tuple = ((), ())
 
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list, backward: bool):
-        gathered = self.rows.gather(V, full=True).reshape(self.terms, self.count, V.shape[1])
-        np.sum(gathered, axis=0, out=V[self.out])
+        shape = (self.terms, self.count, V.shape[1])
+        if self.statics is None:
+            terms = self.rows.gather(V, full=True).reshape(shape)
+        else:
+            terms = np.empty(shape)
+            row_places, static_places = self.places
+            if self.rows is not None:
+                terms[row_places] = self.rows.gather(V, full=True).reshape(-1, *shape[1:])
+            terms[static_places] = self.statics.values(S).reshape(-1, self.count, 1)
+        _sum_in_order(terms, out=V[self.out])
 
     def backward(self, V, S, G, GS, saved) -> None:
         if not self.needed:
             return
-        rows, batch = self.rows, G.shape[1]
+        rows, batch, g = self.rows, G.shape[1], G[self.out]  # every term gets the sum's
+        if self.statics is not None:  # summed over the samples, once per static term
+            totals = np.sum(g, axis=1)
+            self.statics.add_totals(GS, np.tile(totals, len(self.places[1])))
+        if rows is None:
+            return
+        n = len(self.places[0]) if self.statics is not None else self.terms
         into = rows.rows_to_write(G)
         if into is not None:  # each term's rows, all of it
-            into.reshape(self.terms, self.count, batch)[...] = G[self.out]
+            into.reshape(n, self.count, batch)[...] = g
             return
-        local = np.broadcast_to(G[self.out], (self.terms, self.count, batch))  # every term
-        rows.add(G, GS, local.reshape(self.terms * self.count, batch))  # gets the sum's
+        local = np.broadcast_to(g, (n, self.count, batch))
+        rows.add(G, GS, local.reshape(n * self.count, batch))
+
+
+def _sum_in_order(terms: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """terms summed along their first axis one after another, rounding as a chain of adds
+    does. np.sum adds so where each term is several numbers (its loop runs along them, one
+    term after another), but a term of one number each (one sum of a batch of one sample)
+    it sums pairwise, which rounds otherwise: there np.add.accumulate, which adds in order
+    by definition, gives the last running sum."""
+    if terms[0].size != 1:
+        return np.sum(terms, axis=0, out=out)
+    total = np.add.accumulate(terms.reshape(len(terms)))[-1]
+    if out is None:
+        return np.full(terms.shape[1:], total)
+    out[...] = total
+    return out
 
 
 @dataclass
@@ -389,7 +423,7 @@ class LogSoftmaxStep:
         shift = STOP_GRADIENT.forward(ARRAY, z.max(axis=0))
         d = SUB.forward(ARRAY, z, shift)
         e = EXP.forward(ARRAY, d)
-        total = np.sum(e, axis=0)  # row after row, as SUM's chain of adds
+        total = _sum_in_order(e)  # row after row, as SUM's chain of adds
         log = LOG.forward(ARRAY, total)
         V[self.out] = SUB.forward(ARRAY, d[self.kept], log)
         return z, shift, d, e, total, log
@@ -399,7 +433,7 @@ class LogSoftmaxStep:
             return
         z, shift, d, e, total, log = saved
         to_kept, to_log = SUB.derivative(ARRAY, G[self.out], V[self.out], d[self.kept], log)
-        (to_total,) = LOG.derivative(ARRAY, np.sum(to_log, axis=0), log, total)
+        (to_total,) = LOG.derivative(ARRAY, _sum_in_order(to_log), log, total)
         (to_d,) = EXP.derivative(ARRAY, to_total, e, d)  # every term gets the sum's gradient
         to_d[self.kept] += to_kept
         to_z, _ = SUB.derivative(ARRAY, to_d, d, z, shift)  # the shift's: stopped

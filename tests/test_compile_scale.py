@@ -17,7 +17,7 @@ import micrograd
 from micrograd import Value, nn, runner
 from micrograd.arraymath import ARRAY
 from micrograd.ops import EXP, LOG, MAXIMUM, STOP_GRADIENT
-from micrograd.runner import LinearStep, LogSoftmaxStep, OpStep
+from micrograd.runner import LinearStep, LogSoftmaxStep, OpStep, SumStep
 
 torch.set_default_dtype(torch.float64)
 
@@ -713,3 +713,79 @@ def test_a_chunk_counts_the_rows_a_pass_touches_not_the_inputs_a_first_layer_rea
     for p in model.parameters():
         p.grad = 0.0
     assert_cross_entropy_is_torchs(model, X, labels, step(X, T))
+
+
+def chain_sum(numbers) -> float:
+    """Left to right, rounding after each add: what the eager engine's chain of adds does."""
+    total = numbers[0]
+    for x in numbers[1:]:
+        total = total + x
+    return total
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5])
+def test_a_sum_of_many_terms_rounds_as_its_chain_of_adds_at_any_batch(batch):
+    """One sum of 16 inputs of magnitudes 1e-8 to 1e8: numpy sums a single column
+    pairwise, which rounds otherwise than the chain of adds the sum stands for; at a batch
+    of one too, the step adds the terms one after another."""
+    rng = np.random.default_rng(batch)
+    step = micrograd.compile(lambda x: chain_sum(list(x)), reduce="none")
+    for _ in range(20):
+        X = rng.standard_normal((batch, 16)) * 10.0 ** rng.integers(-8, 8, (batch, 16))
+        assert step.forward(X).tolist() == [chain_sum(row) for row in X.tolist()]
+    assert any(isinstance(s, SumStep) and s.terms == 16 for s in step.plan.steps)
+
+
+def test_a_softmax_of_many_logits_sums_its_exps_in_order_at_a_batch_of_one():
+    """log_softmax run as one step adds its exps in order, as the traced SUM does."""
+    rng = np.random.default_rng(7)
+    step = micrograd.compile(lambda x: nn.functional.log_softmax(list(x)), reduce="none")
+    for _ in range(20):
+        z = rng.standard_normal(12) * 3.0
+        d = z - z.max()
+        total = chain_sum(np.exp(d).tolist())  # numpy's exp, as the step's: only the order
+        expected = (d - np.log(total)).tolist()  # of the adds is checked
+        assert step.forward(z[None, :])[0].tolist() == expected
+    assert any(isinstance(s, LogSoftmaxStep) for s in step.plan.steps)
+
+
+def test_a_penalty_over_the_parameters_is_one_sum_step():
+    """sum(p * p for p in params), Python's sum starting from the integer 0: the constant
+    first term joins the parameters' squares in one SumStep (an op step of a source per term
+    took 400 us on the demo's 337 parameters), and the numbers are torch's."""
+    rng = random.Random(4)
+    params = [Value(rng.uniform(-1, 1)) for _ in range(40)]
+    step = micrograd.compile(lambda: 1e-4 * sum(p * p for p in params))
+    loss = step()
+    assert not any(isinstance(s, OpStep) and len(s.sources) > 2 for s in step.plan.steps)
+    assert any(isinstance(s, SumStep) for s in step.plan.steps)
+    t = torch.tensor([p.data for p in params], requires_grad=True)
+    t_loss = 1e-4 * (t * t).sum()
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    for p, g in zip(params, t.grad.tolist()):
+        assert same(p.grad, g)
+
+
+def test_sums_with_a_parameter_among_their_terms_add_it_in_place_and_hand_it_its_gradient():
+    """Two sums of the same shape, grouped into one SumStep, each with a parameter as its
+    second term (no product: not a linear map): the parameter is added in its place in the
+    order, and its gradient is the sum's, summed over the samples; torch is the oracle."""
+    w, v = Value(0.75), Value(-2.5)
+
+    def f(x):
+        first = x[0] * x[1] + w + x[2] + x[3]
+        second = x[1] * x[2] + v + x[3] + x[0]
+        return first * second
+
+    X = np.random.default_rng(3).standard_normal((5, 4)) * 1e3
+    step = micrograd.compile(f)
+    loss = step(X)
+    (sums,) = [s for s in step.plan.steps if isinstance(s, SumStep)]
+    assert sums.count == 2 and sums.places == ([0, 2, 3], [1])
+    t_w, t_v = (torch.tensor(p.data, requires_grad=True) for p in (w, v))
+    x = torch.tensor(X).T
+    t_loss = ((x[0] * x[1] + t_w + x[2] + x[3]) * (x[1] * x[2] + t_v + x[3] + x[0])).mean()
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    assert same(w.grad, t_w.grad.item()) and same(v.grad, t_v.grad.item())

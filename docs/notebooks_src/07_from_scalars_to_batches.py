@@ -402,12 +402,12 @@ print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 
 # %% [markdown]
 # Close to PyTorch's own time, but slower over many rounds: benchmarks/RESULTS.md puts it at
-# 1.13 times PyTorch's epoch. Most of both epochs goes to the same matrix products, and on the
+# 1.05 times PyTorch's epoch. Most of both epochs goes to the same matrix products, and on the
 # machine of that run PyTorch's (Intel's MKL) are faster than numpy's (OpenBLAS): numpy
-# written by hand takes 1.37 times PyTorch's epoch there. The rest is the ReLUs, the
+# written by hand takes 1.30 times PyTorch's epoch there. The rest is the ReLUs, the
 # log-softmax and the cross-entropy, a few numpy passes each on one core, where PyTorch runs
-# its kernels on both. The smaller `MLP(64, [32, 10])` takes 0.93 times PyTorch's epoch, the
-# digits CNN of notebook 8, whose convolutions and pooling are most of the work, 0.84 times,
+# its kernels on both. The smaller `MLP(64, [32, 10])` takes 0.83 times PyTorch's epoch, the
+# digits CNN of notebook 8, whose convolutions and pooling are most of the work, 0.79 times,
 # and the demo's moons 0.48 times: at that size PyTorch's overhead per operation dominates.
 # (The eager engine would take tens of seconds per epoch here: 1,797 graphs of 18,000 nodes.)
 
@@ -419,7 +419,7 @@ print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 #   this is `vmap`, batching by the compiler instead of by hand.
 # * Independent operations of the same kind can be fused into one array operation; for an MLP
 #   that rediscovers the matrix products a framework would have written by hand, and at the
-#   size of the digits network it trains within 13% of PyTorch's time (a smaller MLP and a
+#   size of the digits network it trains within 5% of PyTorch's time (a smaller MLP and a
 #   CNN, faster; the demo's moons, twice as fast).
 # * The price: the program cannot contain Python decisions on values. Choices must be written
 #   as operations (`relu`, `abs`, a mask), or as static arguments. This is the same rule that

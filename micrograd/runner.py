@@ -282,7 +282,8 @@ class OpStep:
 
     def forward(self, V: np.ndarray, S: np.ndarray, inputs: list, backward: bool):
         """Writes the step's rows of V. Returns what backward reads: the kernel's mask (see
-        Kernel) if backward follows and a kernel runs, else None."""
+        Kernel) if backward follows, the step's gradient matters and a kernel with a mask
+        runs (relu's, first_max's), else None (backward then runs the op's rule)."""
         kernel = self._kernel(V.shape[1])
         views = self.shape is not None and kernel is not None
         values, out = self._gather(V, S, views), V[self.out]
@@ -314,10 +315,14 @@ class OpStep:
         if len(local_grads) != len(self.sources):
             raise _wrong_count(self.op, local_grads, len(self.sources))
         shape = g.shape
-        for local, source, wanted, written in zip(local_grads, self.sources, self.accumulate, into):
+        for local, source, wanted, written, blocked in zip(
+            local_grads, self.sources, self.accumulate, into, self._blocked
+        ):
             if wanted and written is None:
                 if getattr(local, "shape", None) != shape:  # a rule may give a broadcast or a
                     local = np.broadcast_to(local, shape)  # number
+                if len(shape) == 3 and not blocked:  # the step ran in blocks, these rows not
+                    local = local.reshape(self.count, shape[-1])
                 source.add(G, GS, local)
 
 
@@ -331,10 +336,11 @@ KERNEL_NUMBERS = BIG
 
 @dataclass
 class SumStep:
-    """count sums of the same number of terms: one gather of all of them (term by term) and
-    one sum over the terms, added in order, rounding as the chain of adds did (see
+    """count sums of the same number of terms: all of them gathered, term by term, into one
+    array and summed over the terms, added in order, rounding as the chain of adds did (see
     _sum_in_order). A term is a row of V for each sum, or, at some places in the order, an
-    entry of S (a parameter or a constant: the 0 Python's sum() starts from)."""
+    entry of S (a parameter or a constant: the 0 Python's sum() starts from), written into
+    the array beside the gathered rows."""
 
     out: slice
     count: int
@@ -378,13 +384,15 @@ class SumStep:
 
 
 def _sum_in_order(terms: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """terms summed along their first axis one after another, rounding as a chain of adds
-    does. np.sum adds so where each term is several numbers (its loop runs along them, one
-    term after another), but a term of one number each (one sum of a batch of one sample)
-    it sums pairwise, which rounds otherwise: there np.add.accumulate, which adds in order
-    by definition, gives the last running sum."""
+    """terms summed along their first axis one after another, as a chain of adds does it.
+    np.sum adds so where each term is several numbers (its loop runs along them, one term
+    after another), starting from -0.0 here: from its default, +0.0, terms that are all
+    -0.0 would sum to +0.0, where the chain, starting from the first term, gives -0.0; and
+    -0.0 + t is t for every t. A term of one number each (one sum of a batch of one sample)
+    np.sum adds pairwise, which rounds otherwise: there np.add.accumulate, which adds in
+    order by definition, gives the last running sum."""
     if terms[0].size != 1:
-        return np.sum(terms, axis=0, out=out)
+        return np.sum(terms, axis=0, out=out, initial=-0.0)
     total = np.add.accumulate(terms.reshape(len(terms)))[-1]
     if out is None:
         return np.full(terms.shape[1:], total)

@@ -716,7 +716,7 @@ def test_a_neuron_only_a_second_output_reads_gets_no_nan_from_its_layers_product
     output) reads only the first; the second is returned as a second output. The eager walk
     never visits the second's sum, so its weights get no gradient, as in torch. Lifted into
     one product with the first, the second's zero gradient times the input inf would give
-    its weight nan: the two run as products of their own."""
+    its weight nan: the product runs backward over the first row of W alone."""
     w = [[Value(0.5), Value(-1.0), Value(0.25)], [Value(2.0), Value(1.5), Value(-0.5)]]
     b = [Value(0.1), Value(-0.2)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import unittest.mock
 
 import numpy as np
 import pytest
@@ -736,6 +737,21 @@ def test_a_sum_of_many_terms_rounds_as_its_chain_of_adds_at_any_batch(batch):
     assert any(isinstance(s, SumStep) and s.terms == 16 for s in step.plan.steps)
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_sum_of_negative_zeros_is_negative_zero_as_its_chain_gives_it(batch):
+    """-0.0 + -0.0 is -0.0, and a chain of adds starts from its first term: a sum of terms
+    that are all -0.0 is -0.0 (1 / it is -inf), whether its terms are rows or include a
+    parameter, at any batch. np.sum, starting from +0.0, gave +0.0."""
+    w = Value(-0.0)
+    for f in (lambda x: x[0] * x[1] + x[0] + x[0] * x[1], lambda x: x[0] * x[1] + w + x[0] + w):
+        step = micrograd.compile(f, reduce="none")
+        X = np.tile([-0.0, 2.0], (batch, 1))
+        signs = [math.copysign(1.0, v) for v in step.forward(X).tolist()]
+        assert any(isinstance(s, SumStep) for s in step.plan.steps)
+        assert signs == [math.copysign(1.0, chain_sum([-0.0, -0.0, -0.0]))] * batch
+        assert signs == [-1.0] * batch
+
+
 def test_a_softmax_of_many_logits_sums_its_exps_in_order_at_a_batch_of_one():
     """log_softmax run as one step adds its exps in order, as the traced SUM does."""
     rng = np.random.default_rng(7)
@@ -789,3 +805,41 @@ def test_sums_with_a_parameter_among_their_terms_add_it_in_place_and_hand_it_its
     t_loss.backward()
     assert same(loss, t_loss.item())
     assert same(w.grad, t_w.grad.item()) and same(v.grad, t_v.grad.item())
+
+
+@pytest.mark.parametrize("other", ["a run of rows", "repeated rows"])
+def test_a_pooling_step_of_blocks_against_plain_rows_hands_each_its_gradient(other):
+    """first_max of a convolution's relu at even positions (rows in blocks, read as a view
+    where the kernel runs) against products u another step also reads (plain rows: a run,
+    or rows repeated). The kernel computes in the blocks' shape; the plain rows' gradient
+    goes back in theirs (it raised a ValueError, or an IndexError). Kernels are forced on at
+    this small batch; torch is the oracle, first_max as where(b > a, b, a), ties to a."""
+    R, C, taps = 2, 8, 2
+
+    def f(x, W, w2, relu, first_max):
+        h = [[relu(sum(W[r][t] * x[c + t] for t in range(taps))) for c in range(C)]
+             for r in range(R)]  # fmt: skip
+        u = [[x[i] * w2[r] for i in range(C // 2)] for r in range(R)]
+        loss = 0.0
+        for r in range(R):
+            for i in range(C // 2):
+                b = u[r][i] if other == "a run of rows" else u[0][i // 2 + 2 * r]
+                loss = loss + first_max(h[r][2 * i], b) * (1 + i) + u[r][i] * h[r][2 * i + 1]
+        return loss
+
+    W = [[Value(0.3 + 0.1 * r + 0.05 * t) for t in range(taps)] for r in range(R)]
+    w2 = [Value(0.9 - 0.2 * r) for r in range(R)]
+    X = np.random.default_rng(0).standard_normal((6, C + taps - 1))
+    step = micrograd.compile(lambda x: f(x, W, w2, Value.relu, Value.first_max))
+    with unittest.mock.patch.object(runner, "KERNEL_NUMBERS", 0):
+        loss = step(X)
+    pooling = [s for s in step.plan.steps if isinstance(s, OpStep) and s.op.name == "first_max"]
+    assert pooling[0].shape is not None and not all(pooling[0]._blocked)
+    t_W = [[torch.tensor(p.data, requires_grad=True) for p in row] for row in W]
+    t_w2 = [torch.tensor(p.data, requires_grad=True) for p in w2]
+    t_max = lambda a, b: torch.where(b > a, b, a)  # noqa: E731
+    t_loss = f(torch.tensor(X).T, t_W, t_w2, torch.relu, t_max).mean()
+    t_loss.backward()
+    assert same(loss, t_loss.item())
+    for p, tp in zip([*W[0], *W[1], *w2], [*t_W[0], *t_W[1], *t_w2]):
+        assert same(p.grad, tp.grad.item(), rel=1e-11)

@@ -6,8 +6,8 @@ becomes a plan (``micrograd.plan``): sums of products of parameters become matri
 everything else runs in groups of one op, applying each op's own forward and derivative
 rules from ``micrograd.ops`` to numpy arrays holding one number per sample
 (``micrograd.runner``). A batch costs one pass over the plan instead of one graph per sample,
-and the numbers are the eager engine's to the last bit or two (the batch is summed in
-another order).
+and the numbers are the eager engine's but for rounding: the batch, and a matrix product's
+sums, are added in another order (see ``micrograd.plan``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """From a traced program to what runs over a batch: steps of one numpy call each.
 
-Four rewrites, each keeping the numbers the eager engine's to the last bit or two:
+Four rewrites. Each runs the ops' own rules, so the numbers are the eager engine's but for
+rounding: numpy's exp and log may round a last bit otherwise than the C library's, and a
+matrix product adds a sum's terms in BLAS's order, not the chain's. That is a few units in the
+last place of the terms' size, which is more than the result's where terms cancel (1e16 + 1 -
+1e16 is 0 left to right, 1 in another order), as in any framework that runs a layer as a
+matrix product. Sums and log-softmax's steps add in the chain's order.
 
 * **Sums.** A chain of adds ``((t0 + t1) + t2) + ...`` whose partial sums feed nothing else
   becomes one SUM of its terms, added left to right, as the chain did.

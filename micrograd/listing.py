@@ -19,6 +19,9 @@ def slots_text(slots: list[int]) -> str:
     return f"v{slots[0]}, v{slots[1]}, ... ({len(slots)} slots)"
 
 
+MANY_TERMS = 16  # a step of more inputs lists its first two and how many
+
+
 def _linear_line(step: LinearStep) -> str:
     R, C, T = step.shape
     weights, columns = step.terms
@@ -55,7 +58,10 @@ def plan_listing(plan) -> str:
         outputs = [ins.output for ins in step.instructions] or ["(outputs)"]
         arity = len(step.instructions[0].inputs) if step.instructions else 1
         columns = [[ins.inputs[k] for ins in step.instructions] for k in range(arity)]
-        arguments = ", ".join(slots_text(slots) for slots in columns)
+        shown = columns if arity <= MANY_TERMS else columns[:2]
+        arguments = ", ".join(slots_text(slots) for slots in shown)
+        if arity > MANY_TERMS:  # a sum over a model's parameters: its first terms and count
+            arguments += f", ... ({arity} terms)"
         name = step.op.name if hasattr(step, "op") else "sum"
         lines.append(f"{slots_text(outputs)} = {name}({arguments})")
     return "\n".join(lines)

@@ -775,6 +775,7 @@ def test_a_penalty_over_the_parameters_is_one_sum_step():
     loss = step()
     assert not any(isinstance(s, OpStep) and len(s.sources) > 2 for s in step.plan.steps)
     assert any(isinstance(s, SumStep) for s in step.plan.steps)
+    assert "= sum(v40, v42, ... (41 terms))" in step.listing()  # the 0, then the squares
     t = torch.tensor([p.data for p in params], requires_grad=True)
     t_loss = 1e-4 * (t * t).sum()
     t_loss.backward()

@@ -219,22 +219,39 @@ def _components(group: list[_Candidate]) -> list[list[_Candidate]]:
 
 
 def _as_banks(component: list[_Candidate], needs: list[bool]) -> list[_Bank]:
-    """The component as one bank, whose backward runs over the rows of W whose sums'
-    gradient matters (runner.LinearStep.reach). Where a row mixes sums whose gradient
-    matters with sums whose gradient does not (positions of a convolution only a second
-    output reads), as a bank of each kind, where they form full products."""
-    bank = _as_bank(component)
-    if bank is None:
-        return []
-    if all(len({needs[c.instruction.output] for c in row}) == 1 for row in bank.members):
-        return [bank]
+    """The component as banks: one per time the function computes the same sums (a model
+    called twice on one input), each a full product. A bank's backward runs over the rows
+    of W whose sums' gradient matters (runner.LinearStep.reach); where a row mixes sums
+    whose gradient matters with sums whose gradient does not (positions of a convolution
+    only a second output reads), it is split into a bank of each kind, where they form
+    full products."""
     banks = []
-    for kind in (True, False):
-        for piece in _components([c for c in component if needs[c.instruction.output] == kind]):
-            bank = _as_bank(piece)
-            if bank is not None:
-                banks.append(bank)
+    for copy in _copies(component):
+        bank = _as_bank(copy)
+        if bank is None:
+            continue
+        if all(len({needs[c.instruction.output] for c in row}) == 1 for row in bank.members):
+            banks.append(bank)
+            continue
+        for kind in (True, False):
+            for piece in _components([c for c in copy if needs[c.instruction.output] == kind]):
+                bank = _as_bank(piece)
+                if bank is not None:
+                    banks.append(bank)
     return banks
+
+
+def _copies(component: list[_Candidate]) -> list[list[_Candidate]]:
+    """The component's first sum of each (weights, inputs), then its second, ...: the same
+    sums computed again (a model called twice on one input) are a bank of their own."""
+    seen: dict[tuple, int] = {}
+    copies: list[list[_Candidate]] = []
+    for c in component:
+        k = seen[c.weights, c.columns] = seen.get((c.weights, c.columns), -1) + 1
+        if k == len(copies):
+            copies.append([])
+        copies[k].append(c)
+    return copies
 
 
 def _as_bank(component: list[_Candidate]) -> _Bank | None:

@@ -58,6 +58,29 @@ def test_each_dense_layer_runs_as_one_matrix_product():
     assert len(one_by_one.plan.steps) == len(one_by_one.program.instructions)
 
 
+def test_a_model_called_twice_on_one_input_is_lifted_both_times():
+    """The same sums twice (the model called for the loss, and again for the outputs) made
+    one group of sums whose pairs repeat, which no product covers: the first layer ran as
+    scalar products and sums. Each call is now a product of its own; torch is the oracle."""
+    model = nn.MLP(4, [8, 3], rng=random.Random(0))
+    step = micrograd.compile(lambda x, t: [nn.cross_entropy([model(x)], [list(t)]), *model(x)])
+    X, y = np.random.default_rng(5).standard_normal((7, 4)), np.arange(7) % 3
+    outputs, grad = step.value_and_grad(X, np.eye(3)[y])
+    assert [s.shape for s in step.plan.steps if isinstance(s, LinearStep)] == [
+        (8, 1, 4), (8, 1, 4), (3, 1, 8), (3, 1, 8)
+    ]  # fmt: skip
+    theirs = torch_copy(model)
+    logits = theirs(torch.tensor(X))
+    t_loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y))
+    t_loss.backward()
+    assert same(outputs[:, 0].mean(), t_loss.item())
+    assert all(same(a, b) for a, b in zip(outputs[:, 1:].ravel(), logits.ravel().tolist()))
+    t_grads = {n: p.grad for n, p in theirs.named_parameters()}
+    by_value = dict(zip(step.parameters(), grad.tolist()))
+    for name, value, torch_name, index in nn.torch_bridge.parameter_pairs(model, theirs):
+        assert same(by_value[value], t_grads[torch_name][index].item(), rel=1e-11), name
+
+
 @pytest.mark.parametrize("group", [True, False])
 def test_lifted_mlp_values_and_gradients_match_torch(group):
     X, y = digits_like()

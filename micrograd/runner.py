@@ -307,7 +307,7 @@ class OpStep:
             ]
             if self.shape is not None:  # mask has the step's shape (forward ran in it)
                 g, *into = self._in_shape([g, *into])
-            local_grads = self._kernel(V.shape[1]).select(g, mask, into)
+            local_grads = self.kernel.select(g, mask, into)  # a mask: its kernel ran
         else:
             into = [None] * len(self.sources)
             inputs, out = self._gather(V, S, False), V[self.out]
@@ -374,7 +374,7 @@ class SumStep:
             self.statics.add_totals(GS, np.tile(totals, len(self.places[1])))
         if rows is None:
             return
-        n = len(self.places[0]) if self.statics is not None else self.terms
+        n = rows.count // self.count  # the terms that are rows
         into = rows.rows_to_write(G)
         if into is not None:  # each term's rows, all of it
             into.reshape(n, self.count, batch)[...] = g

@@ -184,10 +184,8 @@ class CompiledSteps:
         return values
 
     def _penalty(self) -> float:
-        if not self.l2:
-            return 0.0
-        with np.errstate(all="ignore"):  # a diverged run overflows to inf, as floats do
-            return self.l2 * float(np.dot(self.theta, self.theta))
+        """l2 * sum(p * p); _loss, its one caller, silences overflow to inf."""
+        return self.l2 * float(np.dot(self.theta, self.theta)) if self.l2 else 0.0
 
     def _loss(self, outputs: np.ndarray) -> float:
         """The mean of the samples' losses (outputs[:, 0]) and the penalty. Overflow is inf,

@@ -179,7 +179,7 @@ def lay_out(program, instructions, groups, kinds, group: bool) -> Plan:
             steps.append(_linear_step(members[0], places, needs, uses))
         else:
             steps.append(_op_step(members, places, needs, uses))
-    steps += _copies(program, places, needs)
+    steps += _copy_steps(program, places, needs)
     return _plan(program, steps, places)
 
 
@@ -426,7 +426,7 @@ def _weights_and_bias(bank, places: _Places, columns: RowSet, direct, ones_follo
     return weight_set, bias_set, False
 
 
-def _copies(program, places: _Places, needs) -> list[OpStep]:
+def _copy_steps(program, places: _Places, needs) -> list[OpStep]:
     """A row for each output that is a parameter or a constant (a function may return one),
     but a constant that a linear map reads as a row already has one, holding it."""
     shared = [

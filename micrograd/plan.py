@@ -226,32 +226,32 @@ def _as_banks(component: list[_Candidate], needs: list[bool]) -> list[_Bank]:
     only a second output reads), it is split into a bank of each kind, where they form
     full products."""
     banks = []
-    for copy in _copies(component):
-        bank = _as_bank(copy)
+    for repeat in _repeats(component):
+        bank = _as_bank(repeat)
         if bank is None:
             continue
         if all(len({needs[c.instruction.output] for c in row}) == 1 for row in bank.members):
             banks.append(bank)
             continue
         for kind in (True, False):
-            for piece in _components([c for c in copy if needs[c.instruction.output] == kind]):
+            for piece in _components([c for c in repeat if needs[c.instruction.output] == kind]):
                 bank = _as_bank(piece)
                 if bank is not None:
                     banks.append(bank)
     return banks
 
 
-def _copies(component: list[_Candidate]) -> list[list[_Candidate]]:
+def _repeats(component: list[_Candidate]) -> list[list[_Candidate]]:
     """The component's first sum of each (weights, inputs), then its second, ...: the same
     sums computed again (a model called twice on one input) are a bank of their own."""
     seen: dict[tuple, int] = {}
-    copies: list[list[_Candidate]] = []
+    repeats: list[list[_Candidate]] = []
     for c in component:
         k = seen[c.weights, c.columns] = seen.get((c.weights, c.columns), -1) + 1
-        if k == len(copies):
-            copies.append([])
-        copies[k].append(c)
-    return copies
+        if k == len(repeats):
+            repeats.append([])
+        repeats[k].append(c)
+    return repeats
 
 
 def _as_bank(component: list[_Candidate]) -> _Bank | None:

@@ -18,6 +18,8 @@ import numpy as np
 from micrograd import Value
 from micrograd.tracing import is_tracing
 
+from .checks import _brief
+
 __all__ = [
     "softmax",
     "log_softmax",
@@ -48,8 +50,19 @@ def _batch(name: str, preds, targets) -> tuple[list, list[float]]:
     preds, targets = _values(name, preds), _values(name, targets)
     if len(preds) != len(targets):
         raise ValueError(f"{name}: got {len(preds)} predictions but {len(targets)} targets")
+    for p in preds:
+        _check_prediction(name, p)
     # Targets may be numbers, numpy scalars or Values: micrograd.compile traces them per sample
     return preds, [t if isinstance(t, Value) else _target(name, t) for t in targets]
+
+
+def _check_prediction(name: str, p) -> None:
+    """Raise TypeError, naming the loss, unless p is one number (a Value or a real)."""
+    if not isinstance(p, (Value, numbers.Real)):
+        raise TypeError(
+            f"{name}: each prediction must be one number (a Value), got {_brief(p)}; "
+            "a model of several outputs gives a list per sample"
+        )
 
 
 def _target(name: str, t) -> float:

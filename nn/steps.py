@@ -112,6 +112,8 @@ def per_sample_loss(model: Module, loss_fn: Callable, classes: int | None) -> Ca
             target = list(target)
         if term is None:
             return [loss_fn([out], [target]), *_as_list(out)]
+        if classes is None:  # a loss of one output per sample, as loss_fn itself checks
+            F._check_prediction(loss_fn.__name__, out)
         return [term(out if classes is None else _as_list(out), target), *_as_list(out)]
 
     return one

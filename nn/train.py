@@ -16,11 +16,12 @@ import numpy as np
 from micrograd import Value
 
 from . import functional as F
+from .checks import _brief
 from .data import _non_negative, batches
 from .dense import Layer, Neuron, Sequential
 from .module import Module
 from .optim import SGD, LRScheduler, Optimizer
-from .steps import CompiledSteps, EagerSteps, train_step
+from .steps import CompiledSteps, EagerSteps, output_width, train_step
 
 __all__ = ["fit", "accuracy", "train_step", "LOSSES"]
 
@@ -120,6 +121,10 @@ def fit(
     l2 = _non_negative("fit", "l2", l2)
     X, y = _checked_data(model, X, y)
     validation = _checked_validation(model, X, validation_data)
+    if loss_fn is F.cross_entropy:
+        _check_classes(model, y, "y")
+        if validation is not None:
+            _check_classes(model, validation[1], "validation_data: y")
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     steps = (CompiledSteps if compile else EagerSteps)(model, loss_fn, optimizer, l2)
     rng = np.random.RandomState(seed)
@@ -223,6 +228,28 @@ def _checked_validation(model: Module, X: np.ndarray, validation_data) -> tuple 
             f"fit: validation_data: samples of shape {X_val.shape[1:]}, but X's are {X.shape[1:]}"
         )
     return X_val, y_val
+
+
+def _check_classes(model: Module, y: np.ndarray, name: str) -> None:
+    """cross_entropy's targets: class indices, integers from 0 to the model's outputs - 1.
+    Checked before the first step, in both modes: compiled training reads them as one-hot
+    rows, where -1 would silently be the last class and 1.5 class 1."""
+    if y.dtype.kind not in "iu":  # floats, bools, strings; objects may still be integers
+        bad = [t for t in y.tolist() if not _is_integer(t)]
+        if bad:
+            got = f"{_brief(bad[0])}" if y.dtype == object else f"an array of {y.dtype}"
+            raise ValueError(
+                f"fit: {name} must hold class indices (integers) for cross_entropy, got {got}"
+            )
+    classes = output_width(model)
+    outside = (y < 0) if classes is None else (y < 0) | (y >= classes)
+    if outside.any():
+        k = int(np.argmax(outside))
+        expected = (
+            "a class index must be non-negative" if classes is None
+            else f"{type(model).__name__} gives {classes} outputs, classes 0 to {classes - 1}"
+        )  # fmt: skip
+        raise ValueError(f"fit: {name} holds class {y[k]} (sample {k}); {expected}")
 
 
 def _shown(history: dict[str, list[float]]) -> dict[str, str]:

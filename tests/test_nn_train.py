@@ -184,6 +184,13 @@ X_XOR = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 Y_XOR = [0.0, 1.0, 1.0, 0.0]
 
 
+def _three_classes() -> nn.Module:
+    return nn.MLP(2, [3], rng=random.Random(0))
+
+
+CE = {"loss": "cross_entropy"}
+
+
 @pytest.mark.parametrize(
     "model, X, y, kwargs, error, message",
     [
@@ -252,6 +259,26 @@ Y_XOR = [0.0, 1.0, 1.0, 0.0]
          "fit: validation_data: X has rows of 3 values but MLP expects 2 inputs"),
         (_xor_model, X_XOR, Y_XOR, {"validation_data": ([], [])}, ValueError,
          "fit: validation_data: X and y are empty"),
+        # cross_entropy's classes: compiled training read -1 as the last class and 1.5 as
+        # class 1, without a word; 3 was numpy's IndexError
+        (_three_classes, X_XOR, [0, -1, 1, 2], CE, ValueError,
+         "fit: y holds class -1 (sample 1); MLP gives 3 outputs, classes 0 to 2"),
+        (_three_classes, X_XOR, [0, 1, 2, 3], CE, ValueError,
+         "fit: y holds class 3 (sample 3); MLP gives 3 outputs, classes 0 to 2"),
+        (_three_classes, X_XOR, [0.0, 1.5, 1.0, 2.0], CE, ValueError,
+         "fit: y must hold class indices (integers) for cross_entropy, got an array of float64"),
+        (_three_classes, X_XOR, [True, False, True, False], CE, ValueError,
+         "fit: y must hold class indices (integers) for cross_entropy, got an array of bool"),
+        (_three_classes, X_XOR, [0, 1, 2, 0], {**CE, "validation_data": (X_XOR, [0, 1, 2, 5])},
+         ValueError, "fit: validation_data: y holds class 5 (sample 3); MLP gives 3 outputs"),
+        (_three_classes, X_XOR, [0, 1, 2, 3], {"loss": nn.functional.cross_entropy}, ValueError,
+         "fit: y holds class 3 (sample 3)"),
+        # a loss of one output per sample on a model of three: was "Value * list" from
+        # inside the loss
+        (_three_classes, X_XOR, [1, -1, 1, -1], {"loss": "hinge"}, TypeError,
+         "hinge_loss: each prediction must be one number (a Value), got [Value("),
+        (_three_classes, X_XOR, Y_XOR, {"loss": "mse"}, TypeError,
+         "mse_loss: each prediction must be one number (a Value), got [Value("),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("compile", [False, True])

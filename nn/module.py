@@ -47,13 +47,15 @@ class Module:
         return found
 
     def parameters(self) -> list[Value]:
-        """Every parameter, in the order of named_parameters()."""
+        """Every parameter once, in the order of named_parameters(): a module used twice
+        (tied weights) gives its parameters once, as in PyTorch, so that an optimizer steps
+        each once and a penalty counts each once."""
         # The same walk as named_parameters() without building names: training loops call
         # this every step, and the names cost more than the walk.
         found: list[Value] = []
         for item in vars(self).values():
             _gather(item, found)
-        return found
+        return list(dict.fromkeys(found))
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0."""
@@ -127,8 +129,8 @@ class Module:
         return found
 
     def num_parameters(self) -> int:
-        """How many scalar parameters the module has."""
-        return len(self.named_parameters())
+        """How many scalar parameters the module has (a tied one once)."""
+        return len(self.parameters())
 
     def config(self) -> dict:
         """The architecture as plain JSON data, enough to rebuild the module (see nn.serialize)."""

@@ -147,6 +147,19 @@ class CompiledSteps:
         self.grad: np.ndarray | None = None
         self._traces = -1  # how many traces the index below was made for
         self._one_hot: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their rows)
+        # The penalty covers the model's parameters, as the eager step's does: those the
+        # optimizer moves (their places in theta), and the frozen ones, fixed all run.
+        params = model.parameters()
+        places = np.array([self.position.get(p, -1) for p in params], dtype=np.intp)
+        self._penalized = places[places >= 0]
+        frozen = [p for p in params if p not in self.position]
+        self._frozen = np.array([p.data for p in frozen], dtype=np.float64)
+        self._frozen_squares = float(np.dot(self._frozen, self._frozen))
+        # Values the optimizer does not move whose gradients build up from step to step, as
+        # in eager training, where its zero_grad never clears them: the frozen parameters
+        # first, then any other the trace reads (see _index)
+        self.others: list[Value] = frozen
+        self.other_grads = np.array([p.grad for p in frozen], dtype=np.float64)
 
     def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(where each traced parameter sits in theta, -1 if the optimizer does not move it;
@@ -158,8 +171,22 @@ class CompiledSteps:
             self._known, self._where = index >= 0, index
             # the trace reads exactly theta, in its order (a model and its optimizer's params)
             self._same_order = np.array_equal(index, np.arange(len(self.theta)))
+            self._traced_others = self._other_places(
+                [traced[k] for k in np.flatnonzero(~self._known)]
+            )
             self._traces = self.compiled.trace_count
         return self._where, self._known, self._fixed
+
+    def _other_places(self, values: list[Value]) -> np.ndarray:
+        """Where values sit in self.others, which takes in those it lacks."""
+        place = {p: k for k, p in enumerate(self.others)}
+        new = [p for p in values if p not in place]
+        if new:
+            self.others = self.others + new
+            more = np.array([p.grad for p in new], dtype=np.float64)
+            self.other_grads = np.concatenate([self.other_grads, more])
+            place.update((p, k) for k, p in enumerate(self.others))
+        return np.array([place[p] for p in values], dtype=np.intp)
 
     def _targets(self, y_batch: np.ndarray) -> np.ndarray:
         if self.classes is None:
@@ -186,8 +213,12 @@ class CompiledSteps:
         return values
 
     def _penalty(self) -> float:
-        """l2 * sum(p * p); _loss, its one caller, silences overflow to inf."""
-        return self.l2 * float(np.dot(self.theta, self.theta)) if self.l2 else 0.0
+        """l2 * sum(p * p) over the model's parameters; _loss, its one caller, silences
+        overflow to inf."""
+        if not self.l2:
+            return 0.0
+        moved = self.theta[self._penalized]
+        return self.l2 * (float(np.dot(moved, moved)) + self._frozen_squares)
 
     def _loss(self, outputs: np.ndarray) -> float:
         """The mean of the samples' losses (outputs[:, 0]) and the penalty. Overflow is inf,
@@ -206,11 +237,16 @@ class CompiledSteps:
         else:
             grad = np.zeros_like(self.theta)
             grad[index[known]] = grad_traced[known]
+            self.other_grads[self._traced_others] += grad_traced[~known]
         loss = self._loss(outputs)
         if self.l2:  # l2 * sum(p * p): each p * p hands l2 * p to p twice, as the graph does
             with np.errstate(all="ignore"):
-                grad += self.l2 * self.theta
-                grad += self.l2 * self.theta
+                moved = self.l2 * self.theta[self._penalized]
+                grad[self._penalized] += moved
+                grad[self._penalized] += moved
+                frozen = self.other_grads[: len(self._frozen)]  # a view: added in place
+                frozen += self.l2 * self._frozen
+                frozen += self.l2 * self._frozen
         self.arrays.step(self.theta, grad)
         self.grad = grad
         return loss, outputs[:, 1:]
@@ -223,3 +259,5 @@ class CompiledSteps:
     def finish(self) -> None:
         """Every parameter's data and grad, and the optimizer's state, from the arrays."""
         self.arrays.write_back(self.theta, self.grad)
+        for p, grad in zip(self.others, self.other_grads.tolist()):
+            p.grad = grad

@@ -496,6 +496,10 @@ def test_edge_values_torch_accepts_we_accept_and_step_with(name, kwargs):
         (lambda a, b: optim.SGD([{"params": [a], "lr": 0.1}], lr="x"), TypeError, "lr 'x'"),
         (lambda a, b: optim.SGD([{"params": [a], "momentum": 0.9}], nesterov=True), ValueError,
          "nesterov"),
+        # stepped twice a step (torch warns that this will be an error)
+        (lambda a, b: optim.SGD([a, b, a]), ValueError, "SGD: parameter 2 is in params twice"),
+        (lambda a, b: optim.Adam([{"params": [b]}, {"params": [a, a]}]), ValueError,
+         "Adam: group 1: parameter 1 is in params twice"),
     ],
 )  # fmt: skip
 def test_bad_parameters_and_groups_are_clear_errors(make, error, message):

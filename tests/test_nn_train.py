@@ -65,6 +65,100 @@ def test_fit_steps_are_torchs_sgd_steps(batch_size):
         assert value == pytest.approx(theirs[name], rel=1e-12, abs=1e-14), name
 
 
+def _torch_epochs(model, X, y, optimizer, epochs: int, size: int, l2: float) -> list[float]:
+    """PyTorch's epochs of cross-entropy + l2 * sum(p * p) over model.parameters(), batches in
+    order: each epoch's mean loss."""
+    history = []
+    for _ in range(epochs):
+        weighted = 0.0
+        for start in range(0, len(X), size):
+            xb, yb = torch.tensor(X[start : start + size]), torch.tensor(y[start : start + size])
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(xb), yb)
+            loss = loss + l2 * sum((p * p).sum() for p in model.parameters())
+            loss.backward()
+            optimizer.step()
+            weighted += loss.item() * len(xb)
+        history.append(weighted / len(X))
+    return history
+
+
+def _assert_dense_is_torchs(layer: nn.Layer, linear: torch.nn.Linear) -> None:
+    """Every weight's and bias's data and grad, against the torch layer's."""
+    for k, neuron in enumerate(layer.neurons):
+        for ours, data, grad in (
+            (neuron.w, linear.weight[k], linear.weight.grad[k]),
+            ([neuron.b], linear.bias[k : k + 1], linear.bias.grad[k : k + 1]),
+        ):
+            assert [p.data for p in ours] == pytest.approx(data.tolist(), rel=1e-12, abs=1e-15)
+            assert [p.grad for p in ours] == pytest.approx(grad.tolist(), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_a_frozen_layer_is_penalized_and_gathers_its_gradients_as_in_torch(compile):
+    """l2 covers every parameter of the model, those the optimizer leaves alone too, and their
+    gradients build up from step to step (the optimizer's zero_grad never clears them), as
+    in PyTorch. Compiled training penalized only the optimizer's parameters (its loss was 7%
+    off) and left the others' grads where they were."""
+    X, y = nn.data.make_spirals(40, n_classes=3, seed=4)
+    model = nn.MLP(2, [6, 3], rng=random.Random(2))
+    for p in model.parameters():
+        p.grad = 0.5  # a gradient from before: added to, as torch's .grad is
+    twin = nn.to_torch(model)
+    first, last = twin[0], twin[-1]
+    for p in first.parameters():
+        p.grad = torch.full_like(p, 0.5)
+    history = nn.fit(model, X, y, loss="cross_entropy", epochs=2, batch_size=16, l2=1e-2,
+                     optimizer=optim.SGD(model.layers[1].parameters(), lr=0.1), shuffle=False,
+                     progress=False, compile=compile)  # fmt: skip
+    expected = _torch_epochs(twin, X, y, torch.optim.SGD(last.parameters(), lr=0.1), 2, 16, 1e-2)
+    assert history["loss"] == pytest.approx(expected, rel=1e-12)
+    _assert_dense_is_torchs(model.layers[0], first)
+    _assert_dense_is_torchs(model.layers[1], last)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_a_layer_used_twice_trains_as_one_as_in_torch(compile):
+    """Tied weights (one layer applied twice) are one set of parameters: model.parameters()
+    gives each once, so an optimizer steps each once a step and l2 counts each once, as in
+    PyTorch. They were listed twice: eager training stepped them twice a step, compiled
+    training once."""
+    layer = nn.Layer(2, 2, activation="tanh", rng=random.Random(0))
+    model = nn.Sequential(layer, layer, nn.Layer(2, 3, activation="linear", rng=random.Random(1)))
+    assert model.parameters() == layer.parameters() + model.layers[2].parameters()
+    assert model.num_parameters() == 6 + 9
+    twin = nn.to_torch(model)
+    tied, head = twin[0], twin[-1]
+    twin = torch.nn.Sequential(tied, torch.nn.Tanh(), tied, torch.nn.Tanh(), head)
+    assert len(list(twin.parameters())) == 4  # torch, too, gives a tied weight once
+    X, y = nn.data.make_spirals(30, n_classes=3, seed=4)
+    history = nn.fit(model, X, y, loss="cross_entropy", epochs=2, batch_size=16, l2=1e-2,
+                     optimizer=optim.Adam(model.parameters(), lr=0.05), shuffle=False,
+                     progress=False, compile=compile)  # fmt: skip
+    expected = _torch_epochs(twin, X, y, torch.optim.Adam(twin.parameters(), lr=0.05), 2, 16, 1e-2)
+    assert history["loss"] == pytest.approx(expected, rel=1e-12)
+    _assert_dense_is_torchs(layer, tied)
+    _assert_dense_is_torchs(model.layers[2], head)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_an_empty_param_group_trains_as_in_torch(compile):
+    """torch.optim takes a group of no parameters, and so do ours; compiled training failed
+    on one with an IndexError."""
+    X, y = nn.data.make_spirals(30, n_classes=3, seed=4)
+    model = nn.MLP(2, [4, 3], rng=random.Random(2))
+    twin = nn.to_torch(model)
+    optimizer = optim.Adam([{"params": []}, {"params": model.parameters()}], lr=0.05)
+    history = nn.fit(model, X, y, loss="cross_entropy", epochs=2, optimizer=optimizer,
+                     shuffle=False, progress=False, compile=compile)  # fmt: skip
+    theirs = torch.optim.Adam([{"params": []}, {"params": twin.parameters()}], lr=0.05)
+    assert history["loss"] == pytest.approx(
+        _torch_epochs(twin, X, y, theirs, 2, 30, 0.0), rel=1e-12
+    )
+    _assert_dense_is_torchs(model.layers[0], twin[0])
+    _assert_dense_is_torchs(model.layers[1], twin[-1])
+
+
 def test_moons_reach_full_training_accuracy():
     X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
     model = nn.MLP(2, [16, 16, 1], rng=random.Random(1337))

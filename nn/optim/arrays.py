@@ -37,7 +37,7 @@ class ArrayStep:
     def _gathered(self, group: dict) -> dict:
         """One group's per-parameter state as arrays (a count shared by all stays a number)."""
         entries = [self.optimizer.state.get(p, {}) for p in group["params"]]
-        fields = set(entries[0])
+        fields = set(entries[0]) if entries else set()  # a group may be empty, as in torch
         if any(set(entry) != fields for entry in entries):
             raise ValueError(
                 f"{type(self.optimizer).__name__}: the parameters of one group hold different "

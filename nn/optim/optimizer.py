@@ -198,11 +198,18 @@ def _param_groups(name: str, params) -> list[dict]:
 
 
 def _param_list(owner: str, params) -> list[Value]:
-    """params as a list, if it holds only Values."""
+    """params as a list, if it holds only Values, each once."""
     params = _listed(owner, params)
-    for p in params:
+    seen: set[Value] = set()
+    for k, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"{owner}: every parameter must be a Value, got {p!r}")
+        if p in seen:  # it would step twice, and save its state under one position
+            raise ValueError(
+                f"{owner}: parameter {k} is in params twice; give each parameter once "
+                "(model.parameters() does, tied weights included)"
+            )
+        seen.add(p)
     return params
 
 

@@ -22,7 +22,7 @@ from micrograd import Value, no_grad
 
 from . import functional as F
 from .module import Module
-from .optim import Optimizer
+from .optim import LRScheduler, Optimizer
 from .optim.arrays import ArrayStep
 
 __all__ = ["CompiledSteps", "EagerSteps", "output_width", "per_sample_loss", "train_step"]
@@ -85,6 +85,9 @@ class EagerSteps:
                 loss = loss + self.penalty()
         return loss.data, np.array([[v.data for v in _as_list(out)] for out in outputs])
 
+    def between_epochs(self, callback: Callable[[], None]) -> None:
+        callback()
+
     def finish(self) -> None:
         pass
 
@@ -142,24 +145,44 @@ class CompiledSteps:
         fn = per_sample_loss(model, loss_fn, self.classes)
         self.compiled = micrograd.compile(fn, static=static)
         self.arrays = ArrayStep(optimizer)
-        self.theta = self.arrays.values()
         self.position = {p: k for k, p in enumerate(self.arrays.parameters)}
         self.grad: np.ndarray | None = None
-        self._traces = -1  # how many traces the index below was made for
         self._one_hot: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their rows)
         # The penalty covers the model's parameters, as the eager step's does: those the
-        # optimizer moves (their places in theta), and the frozen ones, fixed all run.
+        # optimizer moves (their places in theta), and the frozen ones.
         params = model.parameters()
         places = np.array([self.position.get(p, -1) for p in params], dtype=np.intp)
         self._penalized = places[places >= 0]
-        frozen = [p for p in params if p not in self.position]
-        self._frozen = np.array([p.data for p in frozen], dtype=np.float64)
-        self._frozen_squares = float(np.dot(self._frozen, self._frozen))
         # Values the optimizer does not move whose gradients build up from step to step, as
         # in eager training, where its zero_grad never clears them: the frozen parameters
         # first, then any other the trace reads (see _index)
-        self.others: list[Value] = frozen
-        self.other_grads = np.array([p.grad for p in frozen], dtype=np.float64)
+        self.others: list[Value] = [p for p in params if p not in self.position]
+        self._frozen_count = len(self.others)
+        self._read()
+
+    def _read(self) -> None:
+        """The numbers from the Values: the parameters (theta), the frozen ones and the
+        others' gradients so far."""
+        self.theta = self.arrays.values()
+        self._frozen = np.array([p.data for p in self.others[: self._frozen_count]])
+        self._frozen_squares = float(np.dot(self._frozen, self._frozen))
+        self.other_grads = np.array([p.grad for p in self.others], dtype=np.float64)
+        self._traces = -1  # the index below, the trace's numbers the optimizer does not move
+
+    def between_epochs(self, callback: Callable[[], None]) -> None:
+        """callback() (a scheduler's step) where it sees what eager training would show it.
+        An LRScheduler only sets the groups' lr, which every array step reads: it runs as it
+        is. Anything else may read or change the parameters, their grads or the optimizer's
+        state: they are written back before it and read again after it."""
+        if isinstance(getattr(callback, "__self__", None), LRScheduler):
+            callback()
+            return
+        self.finish()
+        try:
+            callback()
+        finally:  # what it changed before an interrupt counts too
+            self.arrays.read_state()
+            self._read()
 
     def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(where each traced parameter sits in theta, -1 if the optimizer does not move it;

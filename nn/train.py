@@ -107,7 +107,7 @@ def fit(
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
     SGD(lr=0.1); the scheduler, if any (anything with a step() method), steps once per
-    epoch. compile traces the loss of
+    epoch, and may read and change the parameters, compiled or not. compile traces the loss of
     one sample with micrograd.compile and runs each batch with numpy, the optimizer
     stepping all parameters at once: the same numbers, much faster (see nn.steps). Every
     loss in LOSSES traces; a loss of your own must not branch in Python on a value
@@ -140,7 +140,7 @@ def fit(
                 losses.append((batch_loss, len(y_batch)))
                 correct += _correct(outputs, y_batch, threshold)
             if scheduler is not None:
-                scheduler.step()
+                steps.between_epochs(scheduler.step)
             history["loss"].append(_mean_loss(losses))
             history["accuracy"].append(correct / len(y))
             if validation is not None:

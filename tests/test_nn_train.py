@@ -159,6 +159,41 @@ def test_an_empty_param_group_trains_as_in_torch(compile):
     _assert_dense_is_torchs(model.layers[1], twin[-1])
 
 
+@pytest.mark.parametrize("compile", [False, True])
+def test_a_scheduler_of_ones_own_reads_and_changes_parameters_as_in_torch(compile):
+    """fit calls any scheduler's step() after each epoch; one of one's own may read and
+    change the parameters (here it clips them). Compiled training kept them in arrays: it
+    read the numbers from before fit, and its changes were lost."""
+    X, y = nn.data.make_spirals(40, n_classes=3, seed=4)
+    model = nn.MLP(2, [6, 3], rng=random.Random(2))
+    twin = nn.to_torch(model)
+
+    class Clip:
+        seen: list[float] = []
+
+        def step(self):
+            self.seen.append(sum(abs(p.data) for p in model.parameters()))
+            for p in model.parameters():
+                p.data = min(max(p.data, -0.3), 0.3)
+
+    history = nn.fit(model, X, y, loss="cross_entropy", epochs=3, batch_size=16, scheduler=Clip(),
+                     optimizer=optim.Adam(model.parameters(), lr=0.05), shuffle=False,
+                     progress=False, compile=compile)  # fmt: skip
+    theirs = torch.optim.Adam(twin.parameters(), lr=0.05)
+    expected, seen = [], []
+    for _ in range(3):
+        expected += _torch_epochs(twin, X, y, theirs, 1, 16, 0.0)
+        with torch.no_grad():
+            seen.append(sum(p.abs().sum().item() for p in twin.parameters()))
+            for p in twin.parameters():
+                p.clamp_(-0.3, 0.3)
+    assert max(abs(p.data) for p in model.parameters()) == 0.3  # it clipped some
+    assert history["loss"] == pytest.approx(expected, rel=1e-12)
+    assert Clip.seen == pytest.approx(seen, rel=1e-12)
+    _assert_dense_is_torchs(model.layers[0], twin[0])
+    _assert_dense_is_torchs(model.layers[1], twin[-1])
+
+
 def test_moons_reach_full_training_accuracy():
     X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
     model = nn.MLP(2, [16, 16, 1], rng=random.Random(1337))

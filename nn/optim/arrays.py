@@ -32,7 +32,11 @@ class ArrayStep:
         for group in optimizer.param_groups:
             self.slices.append(slice(start, start + len(group["params"])))
             start += len(group["params"])
-        self.states = [self._gathered(group) for group in optimizer.param_groups]
+        self.read_state()
+
+    def read_state(self) -> None:
+        """Each group's per-parameter state, gathered from the optimizer into arrays."""
+        self.states = [self._gathered(group) for group in self.optimizer.param_groups]
 
     def _gathered(self, group: dict) -> dict:
         """One group's per-parameter state as arrays (a count shared by all stays a number)."""

@@ -3,6 +3,11 @@ tracer uses, all through the engine's two interception points (see micrograd.eng
 
 The common path pays nothing for them: while no mode is on, ops record their nodes with the
 engine's bare ``_record``; while one is, with ``_record_in_mode``, which runs the hooks.
+
+Each thread has its own modes, as in PyTorch: a thread inside ``no_grad`` or tracing leaves
+another thread's graph and numbers alone. The engine's interception points are shared, so
+while any thread has a mode on, every thread's ops go through ``_record_in_mode`` (and its
+decisions through ``_dispatch``), which find no hooks of their own there.
 """
 
 from __future__ import annotations
@@ -10,10 +15,10 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from contextlib import ContextDecorator
-from types import SimpleNamespace
 
 from . import engine
 from .engine import Value, _record
@@ -30,28 +35,74 @@ __all__ = [
     "detect_anomaly",
 ]
 
-_state = SimpleNamespace(grad_disabled=0, node_hooks=[], decision_hooks=[], anomaly=[])
+
+class _ThreadModes(threading.local):
+    """One thread's modes: every thread starts with none (grad enabled, no hooks)."""
+
+    def __init__(self) -> None:
+        self.grad_disabled = 0
+        self.node_hooks: list = []
+        self.decision_hooks: list = []
+        self.anomaly: list = []
+
+
+_state = _ThreadModes()
+_recording: set[int] = set()  # threads with a mode that records: no_grad, node hooks
+_deciding: set[int] = set()  # threads with decision hooks
 
 
 def _record_in_mode(data: float, a: Value | None, b: Value | None, op) -> Value:
-    if _state.grad_disabled:
+    state = _state
+    if state.grad_disabled:
         node = _record(data, None, None, LEAF)  # no graph: a new leaf
     else:
         node = _record(data, a, b, op)
-    inputs = (a,) if b is None else (a, b)
-    for hook in list(_state.node_hooks):
-        hook(node, inputs)
+    if state.node_hooks:
+        inputs = (a,) if b is None else (a, b)
+        for hook in list(state.node_hooks):
+            hook(node, inputs)
     return node
 
 
+def _dispatch(value: Value, action: str, site: str) -> None:
+    """The engine's one decision watcher while any thread watches: this thread's hooks."""
+    for hook in list(_state.decision_hooks):
+        hook(value, action, site)
+
+
+def _settle(threads: set[int], on: bool, use: Callable[[bool], None]) -> None:
+    """Mark this thread in threads (or not), then use(whether any thread is marked). No
+    lock (a Ctrl-C landing inside one would leave it held): after each use the set is read
+    again, so that a thread marked meanwhile, whose own use this one may have overwritten,
+    is seen, and the last use always fits the set."""
+    (threads.add if on else threads.discard)(threading.get_ident())
+    while True:
+        busy = bool(threads)
+        use(busy)
+        if busy == bool(threads):
+            return
+
+
 def _refresh() -> None:
-    plain = not (_state.grad_disabled or _state.node_hooks)
-    engine._use_recorder(engine._record if plain else _record_in_mode)
+    _settle(
+        _recording,
+        bool(_state.grad_disabled or _state.node_hooks),
+        lambda busy: engine._use_recorder(_record_in_mode if busy else engine._record),
+    )
+
+
+def _refresh_decisions() -> None:
+    _settle(
+        _deciding,
+        bool(_state.decision_hooks),
+        lambda busy: engine._watch_decisions([_dispatch] if busy else []),
+    )
 
 
 def add_node_hook(hook: Callable[[Value, tuple], None]) -> None:
-    """Call ``hook(node, inputs)`` for every op from now on, with the node it made and the
-    Values it was applied to (under no_grad the node is a new leaf, inputs are still given)."""
+    """Call ``hook(node, inputs)`` for every op this thread makes from now on, with the node
+    it made and the Values it was applied to (under no_grad the node is a new leaf, inputs
+    are still given)."""
     _state.node_hooks.append(hook)
     _refresh()
 
@@ -63,22 +114,23 @@ def remove_node_hook(hook: Callable) -> None:
 
 
 def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
-    """Call ``hook(value, action, site)`` whenever code outside the engine takes a Python
-    decision on a Value's number: compares it, tests its truth, converts it with float(),
-    detaches it or reads ``.data`` (``action`` says which, ``site`` is 'file:line'). The
-    hook may raise to refuse the decision. micrograd.compile's tracer refuses them all."""
+    """Call ``hook(value, action, site)`` whenever code outside the engine, in this thread,
+    takes a Python decision on a Value's number: compares it, tests its truth, converts it
+    with float(), detaches it or reads ``.data`` (``action`` says which, ``site`` is
+    'file:line'). The hook may raise to refuse the decision. micrograd.compile's tracer
+    refuses them all."""
     _state.decision_hooks.append(hook)
-    engine._watch_decisions(_state.decision_hooks)
+    _refresh_decisions()
 
 
 def remove_decision_hook(hook: Callable) -> None:
     """Stop calling a hook added with add_decision_hook."""
     _state.decision_hooks.remove(hook)
-    engine._watch_decisions(_state.decision_hooks)
+    _refresh_decisions()
 
 
 class no_grad(ContextDecorator):
-    """Inside, operations record no graph: every result is a new leaf.
+    """Inside, operations (of this thread) record no graph: every result is a new leaf.
     Use as ``with no_grad():`` or as a decorator."""
 
     def __enter__(self) -> no_grad:
@@ -106,7 +158,7 @@ class enable_grad(ContextDecorator):
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad``."""
+    """True unless this thread is inside ``no_grad``."""
     return not _state.grad_disabled
 
 

@@ -11,6 +11,7 @@ every node in the order it was made.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from .engine import Value
@@ -49,14 +50,21 @@ def _refuse(action: str, site: str) -> TracingError:
     )
 
 
-_active: list = []  # the tracers running now (a traced function may compile another)
+class _Active(threading.local):
+    """The tracers running now in this thread (a traced function may compile another)."""
+
+    def __init__(self) -> None:
+        self.tracers: list[_Tracer] = []
+
+
+_active = _Active()
 
 
 def is_tracing() -> bool:
-    """Whether micrograd.compile is tracing now: the Values a function sees then stand for
-    every sample and step, so their numbers must not steer Python (validations that read a
-    number, such as a probability's range, are to be skipped)."""
-    return bool(_active)
+    """Whether micrograd.compile is tracing now, in this thread: the Values a function sees
+    then stand for every sample and step, so their numbers must not steer Python
+    (validations that read a number, such as a probability's range, are to be skipped)."""
+    return bool(_active.tracers)
 
 
 class _Tracer:
@@ -81,12 +89,12 @@ def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
     tracer = _Tracer()
     add_node_hook(tracer.on_node)
     add_decision_hook(tracer.on_decision)
-    _active.append(tracer)
+    _active.tracers.append(tracer)
     try:
         with enable_grad():  # a trace started under no_grad must still record the graph
             result = fn(*arguments)
         return result, tracer.recorded
     finally:
-        _active.remove(tracer)
+        _active.tracers.remove(tracer)
         remove_decision_hook(tracer.on_decision)
         remove_node_hook(tracer.on_node)

@@ -9,6 +9,7 @@ import math
 import random
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -417,6 +418,33 @@ def test_tracing_works_inside_no_grad():
     with micrograd.no_grad():
         outputs = step.forward([0.0, 2.0])
     assert_all_same(outputs, [1.0, np.exp(1.0)])
+
+
+def test_tracing_in_another_thread_leaves_this_threads_values_alone():
+    """While another thread traces (the first call of a compiled function), this thread's
+    eager code reads numbers, compares them and backpropagates as ever, and its ops stay out
+    of that trace. Its decisions were TracingErrors and is_tracing() was True here."""
+    tracing, finish = threading.Event(), threading.Event()
+    results = []
+
+    def slow(x):
+        tracing.set()
+        finish.wait(30)
+        return x * 2.0
+
+    thread = threading.Thread(target=lambda: results.append(micrograd.compile(slow).forward([1.5])))
+    thread.start()
+    assert tracing.wait(30)
+    try:
+        assert not micrograd.tracing.is_tracing()
+        x = Value(3.0)
+        y = x * x if x > 1 else x  # a decision on a number, refused only while tracing
+        y.backward()
+        assert (y.data, float(y), x.grad) == (9.0, 9.0, 6.0)
+    finally:
+        finish.set()
+        thread.join()
+    assert_all_same(results[0], [3.0])  # the trace holds its own op alone
 
 
 def test_higher_order_is_refused_clearly():

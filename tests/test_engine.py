@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import math
 import sys
+import threading
 import weakref
 from fractions import Fraction
 from pathlib import Path
@@ -347,6 +348,72 @@ def test_no_grad_records_nothing_as_context_and_decorator():
     assert update(x)._prev == ()
     assert micrograd.is_grad_enabled()
     assert (x * 2)._prev[0] is x
+
+
+def _inside_in_another_thread(context):
+    """Start a thread that enters context and stays inside until the returned release() is
+    called; returns once it is inside."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def stay():
+        with context():
+            inside.set()
+            leave.wait(30)
+
+    thread = threading.Thread(target=stay)
+    thread.start()
+    assert inside.wait(30)
+
+    def release():
+        leave.set()
+        thread.join()
+
+    return release
+
+
+def test_no_grad_in_another_thread_leaves_this_threads_graph_alone():
+    """Modes belong to a thread, as torch's grad mode does: while another thread is inside
+    no_grad (evaluating a model, say), this one's backward gets its gradient. It got 0.0."""
+    release = _inside_in_another_thread(no_grad)
+    try:
+        assert micrograd.is_grad_enabled()
+        x = Value(0.7)
+        ((x * x).tanh() * x).backward()
+    finally:
+        release()
+    tx = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    (expected,) = torch_grads((tx * tx).tanh() * tx, [tx])
+    assert same(x.grad, expected.item())
+
+
+def test_two_threads_toggling_no_grad_at_once_keep_their_own_modes():
+    """Two threads entering and leaving no_grad as fast as they can: each one's graphs are
+    recorded exactly outside its own no_grad, and once both are out, ops record with the
+    engine's bare recorder again (no mode's cost left behind by a race)."""
+    errors = []
+
+    def toggle(rounds: int) -> None:
+        for _ in range(rounds):
+            x = Value(2.0)
+            with no_grad():
+                if (x * x)._prev != () or micrograd.is_grad_enabled():
+                    errors.append("recorded in no_grad")
+            if (x * x)._prev != (x, x) or not micrograd.is_grad_enabled():
+                errors.append("not recorded outside it")
+
+    threads = [threading.Thread(target=toggle, args=(3000,)) for _ in range(2)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns every few ops, not every 5 ms
+    try:
+        for thread in threads:
+            thread.start()
+        toggle(3000)
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert micrograd.engine._node is micrograd.engine._record
 
 
 def test_detach_is_a_new_leaf_with_the_same_data():

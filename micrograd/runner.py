@@ -501,10 +501,15 @@ class LinearStep:
         else:
             X2 = self.columns.gather(V, full=True).reshape(T, C * batch)
         Y = V[self.out].reshape(R, C * batch)  # a view: the product is written in place
-        np.matmul(self.weights.values(S).reshape(R, -1), X2, out=Y)
+        W = self.weights.values(S).reshape(R, -1)
+        np.matmul(W, X2, out=Y)
+        bias = None
         if self.bias is not None:
-            bias = self.bias.values(S)
-            Y += (bias if self.bias.count == R else bias.reshape(R, -1).sum(axis=1))[:, None]
+            bias = self.bias.values(S).reshape(R, -1)
+            Y += (bias[:, 0] if self.bias.count == R else bias.sum(axis=1))[:, None]
+        elif self.folded:
+            bias = W[:, T:]
+        _sign_zeros(Y, W[:, :T], X2[:T], bias)
         return X2
 
     def _columns_and_ones(self, batch: int) -> np.ndarray:
@@ -547,6 +552,33 @@ class LinearStep:
                 np.matmul(W.T, dY, out=into)  # straight into the rows
                 return
             self.columns.add(G, GS, (W.T @ dY).reshape(T * C, batch))
+
+
+def _sign_zeros(Y: np.ndarray, W: np.ndarray, X2: np.ndarray, bias: np.ndarray | None) -> None:
+    """-0.0 where a sum's terms (W's row times X2's column, and its row of bias, if any) are
+    all -0.0: the eager chain of adds gives -0.0 there, a product (BLAS's or numpy's) +0.0,
+    and 1 / -0.0 is -inf. A row with a bias that is not -0.0 (+0.0, as layers start, or any
+    other number) can give no -0.0, so a layer pays one look at its bias."""
+    if bias is None:
+        rows = None  # no bias: any row may
+    else:
+        signed = np.signbit(bias)
+        if not signed.any():
+            return
+        rows = (signed & (bias == 0)).all(axis=1)  # the rows whose bias is all -0.0
+        if not rows.any():
+            return
+    r, c = np.nonzero(Y == 0)
+    if rows is not None:
+        r, c = r[rows[r]], c[rows[r]]
+    for start in range(0, len(r), ZERO_BLOCK):  # T numbers for each zero, in blocks
+        rk, ck = r[start : start + ZERO_BLOCK], c[start : start + ZERO_BLOCK]
+        terms = W[rk] * X2[:, ck].T
+        negative = ((terms == 0) & np.signbit(terms)).all(axis=1)
+        Y[rk[negative], ck[negative]] = -0.0
+
+
+ZERO_BLOCK = 4096
 
 
 def _bias_gradient(dY: np.ndarray) -> np.ndarray:

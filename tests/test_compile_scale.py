@@ -775,6 +775,38 @@ def test_a_sum_of_negative_zeros_is_negative_zero_as_its_chain_gives_it(batch):
         assert signs == [-1.0] * batch
 
 
+@pytest.mark.parametrize("bias", [None, -0.0, 0.0, 0.5])
+def test_a_lifted_sum_of_negative_zeros_is_negative_zero_as_its_chain_gives_it(bias):
+    """A bank of sums run as one product: where a sum's terms are all -0.0 (relu's zeros
+    times negative weights) and it has no bias or a bias of -0.0, its chain of adds gives
+    -0.0, the product +0.0 (numpy's and torch's matmul alike), and 1 / it was +inf, not -inf.
+    A bias of +0.0 or of any other number gives what the product gives."""
+    rng = random.Random(0)
+    W = [[Value(-rng.uniform(0.5, 1.0)) for _ in range(4)] for _ in range(3)]
+    b = [Value(0.0 if bias is None else bias) for _ in range(3)]
+
+    def sums(h, W, b):
+        out = []
+        for row, bias_term in zip(W, b):
+            total = row[0] * h[0]
+            for w, x in zip(row[1:], h[1:]):
+                total = total + w * x
+            out.append(total if bias is None else total + bias_term)
+        return out
+
+    step = micrograd.compile(lambda x: [1.0 / s for s in sums([v.relu() for v in x], W, b)],
+                             reduce="none")  # fmt: skip
+    X = np.array([[-1.0, -2.0, -0.5, -3.0], [1.0, -2.0, -0.5, -3.0], [-0.0, 0.0, -1.0, -1.0]])
+    got = step.forward(X)
+    assert any(isinstance(s, LinearStep) for s in step.plan.steps)
+    floats = [[w.data for w in row] for row in W]
+    for x, row in zip(X.tolist(), got.tolist()):
+        relu = [0.0 if v < 0 else v for v in x]  # Value.relu's numbers (-0.0 stays)
+        expected = sums(relu, floats, [bias] * 3)  # Python's float adds: the chain's signs
+        assert [math.copysign(1.0, v) for v in row] == [math.copysign(1.0, e) for e in expected]
+        assert all(math.isinf(v) for v, e in zip(row, expected) if e == 0.0)
+
+
 def test_a_softmax_of_many_logits_sums_its_exps_in_order_at_a_batch_of_one():
     """log_softmax run as one step adds its exps in order, as the traced SUM does."""
     rng = np.random.default_rng(7)

@@ -106,10 +106,13 @@ def fit(
 
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
-    SGD(lr=0.1); the scheduler, if any (anything with a step() method), steps once per
-    epoch, and may read and change the parameters, compiled or not. compile traces the loss of
-    one sample with micrograd.compile and runs each batch with numpy, the optimizer
-    stepping all parameters at once: the same numbers, much faster (see nn.steps). Every
+    SGD(lr=0.1); the scheduler, if any, steps once per epoch: an nn.optim.LRScheduler
+    (LambdaLR for a schedule of one's own), or anything with a step() method, which may read
+    and change the model as eager training leaves it, compiled or not (compiled, that costs
+    writing the numbers back into the Values and reading them again, each epoch). compile
+    traces the loss of one sample with micrograd.compile and runs each batch with numpy,
+    the optimizer stepping all parameters at once: the same numbers, much faster (see
+    nn.steps). Every
     loss in LOSSES traces; a loss of your own must not branch in Python on a value
     (micrograd.compiler.TracingError says where).
 

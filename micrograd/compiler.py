@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import reprlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -210,11 +211,15 @@ class CompiledFunction:
         """parameters as float64 numbers, one per parameters() of the latest trace, or None."""
         if parameters is None:
             return None
-        values = np.asarray(parameters, dtype=np.float64)
-        if values.shape != (len(self._parameters),):
+        try:
+            values = np.asarray(parameters, dtype=np.float64)
+        except (TypeError, ValueError):  # "a", None, ragged lists
+            values = None
+        if values is None or values.shape != (len(self._parameters),):
+            got = reprlib.repr(parameters) if values is None else f"shape {values.shape}"
             raise ValueError(
                 f"micrograd.compile: {method}: parameters must hold "
-                f"{len(self._parameters)} numbers (parameters() order), got {values.shape}"
+                f"{len(self._parameters)} numbers (parameters() order), got {got}"
             )
         return values
 

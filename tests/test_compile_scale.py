@@ -568,8 +568,10 @@ def test_value_and_grad_gives_the_calls_gradient_and_touches_no_grad():
     for p, value in zip(step.parameters(), moved):
         p.data = value
     assert same(step(X, targets), halved.mean())
-    with pytest.raises(ValueError, match="parameters must hold"):
+    with pytest.raises(ValueError, match=r"parameters must hold \d+ numbers .* got shape"):
         step.value_and_grad(X, targets, parameters=moved[:-1])
+    with pytest.raises(ValueError, match=r"forward: parameters must hold .* got \['a', 'a', "):
+        step.forward(X, targets, parameters=["a"] * len(moved))  # was numpy's own message
 
 
 OPTIMIZERS = [

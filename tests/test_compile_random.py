@@ -5,6 +5,7 @@ op at its awkward points, compiled, is checked by test_ops through check_op)."""
 from __future__ import annotations
 
 import contextlib
+import math
 from unittest import mock
 
 import numpy as np
@@ -127,3 +128,124 @@ def test_random_graphs_match_torch(problem, group, kernels):
     for p, tp in zip(parameters, t_parameters):
         t_grad = 0.0 if tp.grad is None else tp.grad.item()
         assert close(p.grad, t_grad, 1e-9), (p.grad, t_grad)
+
+
+# ---------------------------------------------------------------------------------------
+# Stacks of banks: the sums of products that lifting runs as matrix products
+
+
+@st.composite
+def stacks(draw):
+    """(inputs, banks, read): banks of sums of products as lifting sees them. Each bank reads
+    an earlier vector (the inputs are vector 0) as it is, reversed or with its first entry
+    twice; its weights are its own or an earlier bank's of the same shape (a layer used
+    again); its bias is a parameter, a constant or none, added first, last or as sum()'s
+    start; an activation follows. The loss is the sum of the last vector and the first entry
+    of vector `read`, which is also returned whole: the loss reads some banks in part, and
+    a row only an output reads gets no gradient. Inputs may be infinite."""
+    k, batch = draw(st.integers(1, 4)), draw(st.integers(1, 6))
+    number = st.one_of(st.floats(-2.0, 2.0).filter(lambda v: abs(v) >= 1e-2),
+                       st.sampled_from([0.0, -0.0, 1.0]))  # fmt: skip
+    entry = st.one_of(number, st.sampled_from([math.inf, -math.inf]))  # inputs only
+    inputs = draw(st.lists(st.lists(entry, min_size=k, max_size=k), min_size=batch,
+                           max_size=batch))  # fmt: skip
+    widths, banks = [k], []
+    for _ in range(draw(st.integers(1, 4))):
+        source = draw(st.integers(0, len(widths) - 1))
+        order = draw(st.sampled_from(["as is", "reversed", "first twice"]))
+        width = widths[source] + (order == "first twice")
+        earlier = [j for j, bank in enumerate(banks) if bank["shape"][1] == width]
+        shares = draw(st.sampled_from([None, *earlier]))
+        shape = (draw(st.integers(1, 4)) if shares is None else banks[shares]["shape"][0], width)
+        banks.append({
+            "source": source, "order": order, "shape": shape, "shares": shares,
+            "weights": draw(st.lists(number, min_size=shape[0] * shape[1],
+                                     max_size=shape[0] * shape[1])),
+            "bias": draw(st.sampled_from(["parameter", "constant", "none"])),
+            "biases": draw(st.lists(number, min_size=shape[0], max_size=shape[0])),
+            "adds": draw(st.sampled_from(["bias first", "bias last", "sum"])),
+            "activation": draw(st.sampled_from(["relu", "tanh", "tanh(1/x)", "none"])),
+        })  # fmt: skip
+        widths.append(shape[0])
+    return np.array(inputs), banks, draw(st.integers(0, len(widths) - 1))
+
+
+def bank_parameters(banks: list, make) -> list:
+    """(weight rows, biases) of each bank, made by make(number)."""
+    return [
+        ([[make(w) for w in bank["weights"][r * n : (r + 1) * n]] for r in range(m)],
+         [make(b) for b in bank["biases"]])
+        for bank in banks
+        for m, n in [bank["shape"]]
+    ]  # fmt: skip
+
+
+def stack(x: list, banks: list, parameters: list, read: int, side: int):
+    """[the loss, *vector read] on one sample's Values (side 0), or on the batch's columns as
+    tensors (side 1)."""
+    vectors = [list(x)]
+    for bank, (own, biases) in zip(banks, parameters):
+        v = vectors[bank["source"]]
+        v = {"as is": v, "reversed": v[::-1], "first twice": [v[0], *v]}[bank["order"]]
+        rows = own if bank["shares"] is None else parameters[bank["shares"]][0]
+        out = []
+        for row, b in zip(rows, biases):
+            terms = [w * xi for w, xi in zip(row, v)]
+            bias = {"parameter": b, "constant": 0.25, "none": None}[bank["bias"]]
+            if bank["adds"] == "sum":
+                total = sum(terms) if bias is None else sum(terms, bias)
+            else:
+                first = [bias] if bias is not None and bank["adds"] == "bias first" else []
+                last = [bias] if bias is not None and bank["adds"] == "bias last" else []
+                chain = [*first, *terms, *last]
+                total = chain[0]
+                for term in chain[1:]:
+                    total = total + term
+            out.append(_activation(total, bank["activation"], side))
+        vectors.append(out)
+    return [sum(vectors[-1], vectors[read][0]), *vectors[read]]
+
+
+def _activation(x, name: str, side: int):
+    """name applied to x; tanh(1/x) tells -0.0 (-1.0) from +0.0 (1.0)."""
+    if name == "none":
+        return x
+    if name == "tanh(1/x)":
+        return _activation(1.0 / x, "tanh", side)
+    return getattr(x, name)() if side == 0 else getattr(torch, name)(x)
+
+
+@settings(max_examples=200, deadline=None)
+@given(stacks(), st.booleans())
+def test_random_stacks_of_banks_match_torch_and_the_eager_engine(problem, kernels):
+    """Lifting on random stacks: the compiled loss and gradients against PyTorch (float64,
+    whole batch) and the eager engine (one graph per sample), to 1e-9 and 1e-12."""
+    inputs, banks, read = problem
+    parameters = bank_parameters(banks, Value)
+    leaves = [p for rows, biases in parameters for p in (*sum(rows, []), *biases)]
+    step = micrograd.compile(lambda x: stack(x, banks, parameters, read, 0))
+    with kernels_on_any_size(kernels):
+        outputs, gradient = step.value_and_grad(inputs)
+    loss = outputs[:, 0].mean()
+    traced = dict(zip(step.parameters(), gradient.tolist()))
+    grads = [traced.get(p, 0.0) for p in leaves]
+    samples = [stack([Value(v) for v in row], banks, parameters, read, 0)
+               for row in inputs.tolist()]  # fmt: skip
+    for row, sample in zip(outputs.tolist(), samples):
+        assert all(close(ours, v.data, 1e-12) for ours, v in zip(row, sample)), (row, sample)
+    e_loss = sum((s[0] for s in samples[1:]), samples[0][0]) / len(samples)
+    e_loss.backward()
+    assert close(loss, e_loss.data, 1e-12), (loss, e_loss.data)
+    for ours, p in zip(grads, leaves):
+        assert close(ours, p.grad, 1e-12), (ours, p.grad)
+    t_parameters = bank_parameters(
+        banks, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+    )
+    t_leaves = [p for rows, biases in t_parameters for p in (*sum(rows, []), *biases)]
+    columns = list(torch.tensor(inputs, dtype=torch.float64).T)
+    t_loss = stack(columns, banks, t_parameters, read, 1)[0].mean()
+    if t_loss.requires_grad:
+        t_loss.backward()
+    assert close(loss, t_loss.item(), 1e-9), (loss, t_loss.item())
+    for ours, tp in zip(grads, t_leaves):
+        assert close(ours, 0.0 if tp.grad is None else tp.grad.item(), 1e-9)

@@ -130,7 +130,8 @@ class _EpochClock:
 class _FitClock(nn.optim.LRScheduler):
     """The clock as fit's scheduler: an LRScheduler that keeps every lr, so that compiled
     fit runs it as it runs any LRScheduler, with nothing written back to the Values between
-    epochs (which another kind of scheduler, free to read them, costs)."""
+    epochs (which another kind of scheduler, free to read them, costs). Its step() only
+    stamps the clock: the rates it would set are the ones they have."""
 
     def __init__(self, optimizer) -> None:
         self.clock = _EpochClock()
@@ -140,7 +141,6 @@ class _FitClock(nn.optim.LRScheduler):
         return base_lr
 
     def step(self) -> None:
-        super().step()
         self.clock.step()
 
 

@@ -509,7 +509,9 @@ class LinearStep:
             Y += (bias[:, 0] if self.bias.count == R else bias.sum(axis=1))[:, None]
         elif self.folded:
             bias = W[:, T:]
-        _sign_zeros(Y, W[:, :T], X2[:T], bias)
+        # a sum can be -0.0 only with no bias or a bias of -0.0 (see _sign_zeros)
+        if bias is None or (bias.view(np.int64) == NEGATIVE_ZERO_BITS).any():
+            _sign_zeros(Y, W, X2, T, bias)
         return X2
 
     def _columns_and_ones(self, batch: int) -> np.ndarray:
@@ -554,31 +556,25 @@ class LinearStep:
             self.columns.add(G, GS, (W.T @ dY).reshape(T * C, batch))
 
 
-def _sign_zeros(Y: np.ndarray, W: np.ndarray, X2: np.ndarray, bias: np.ndarray | None) -> None:
-    """-0.0 where a sum's terms (W's row times X2's column, and its row of bias, if any) are
-    all -0.0: the eager chain of adds gives -0.0 there, a product (BLAS's or numpy's) +0.0,
-    and 1 / -0.0 is -inf. A row with a bias that is not -0.0 (+0.0, as layers start, or any
-    other number) can give no -0.0, so a layer pays one look at its bias."""
-    if bias is None:
-        rows = None  # no bias: any row may
-    else:
-        signed = np.signbit(bias)
-        if not signed.any():
-            return
-        rows = (signed & (bias == 0)).all(axis=1)  # the rows whose bias is all -0.0
-        if not rows.any():
-            return
+def _sign_zeros(Y: np.ndarray, W: np.ndarray, X2: np.ndarray, T: int, bias) -> None:
+    """-0.0 where a sum's T terms (W's row times X2's column) and its bias terms (its row
+    of bias, if any) are all -0.0: the eager chain of adds gives -0.0 there, a product
+    (BLAS's or numpy's) +0.0, and 1 / -0.0 is -inf. A row with a bias that is not -0.0
+    (+0.0, as layers start, or any other number) can give no -0.0: LinearStep.forward
+    calls this only when a bias is -0.0, or there is none."""
+    rows = None if bias is None else (bias.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
     r, c = np.nonzero(Y == 0)
     if rows is not None:
         r, c = r[rows[r]], c[rows[r]]
     for start in range(0, len(r), ZERO_BLOCK):  # T numbers for each zero, in blocks
         rk, ck = r[start : start + ZERO_BLOCK], c[start : start + ZERO_BLOCK]
-        terms = W[rk] * X2[:, ck].T
-        negative = ((terms == 0) & np.signbit(terms)).all(axis=1)
+        terms = W[rk, :T] * X2[:T, ck].T
+        negative = (terms.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
         Y[rk[negative], ck[negative]] = -0.0
 
 
 ZERO_BLOCK = 4096
+NEGATIVE_ZERO_BITS = np.array(-0.0).view(np.int64)  # the sign bit alone
 
 
 def _bias_gradient(dY: np.ndarray) -> np.ndarray:

@@ -501,18 +501,33 @@ class LinearStep:
         else:
             X2 = self.columns.gather(V, full=True).reshape(T, C * batch)
         Y = V[self.out].reshape(R, C * batch)  # a view: the product is written in place
-        W = self.weights.values(S).reshape(R, -1)
-        np.matmul(W, X2, out=Y)
-        bias = None
+        np.matmul(self.weights.values(S).reshape(R, -1), X2, out=Y)
         if self.bias is not None:
-            bias = self.bias.values(S).reshape(R, -1)
-            Y += (bias[:, 0] if self.bias.count == R else bias.sum(axis=1))[:, None]
-        elif self.folded:
-            bias = W[:, T:]
-        # a sum can be -0.0 only with no bias or a bias of -0.0 (see _sign_zeros)
-        if bias is None or (bias.view(np.int64) == NEGATIVE_ZERO_BITS).any():
-            _sign_zeros(Y, W, X2, T, bias)
+            bias = self.bias.values(S)
+            Y += (bias if self.bias.count == R else bias.reshape(R, -1).sum(axis=1))[:, None]
         return X2
+
+    def sign_zeros(self, V: np.ndarray, S: np.ndarray, X2: np.ndarray) -> None:
+        """After forward, -0.0 where a sum's terms and bias terms are all -0.0: the eager
+        chain of adds gives -0.0 there, the product (BLAS's or numpy's) +0.0, and 1 / -0.0
+        is -inf. The runner calls this only when a bias is -0.0 or a product has none: any
+        other bias (+0.0, as layers start, or any number) makes the sum +0.0 too."""
+        R, C, T = self.shape
+        Y = V[self.out].reshape(R, C * V.shape[1])
+        W = self.weights.values(S).reshape(R, -1)
+        bias = (self.bias.values(S).reshape(R, -1) if self.bias is not None
+                else W[:, T:] if self.folded else None)  # fmt: skip
+        rows = None if bias is None else (bias.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
+        if rows is not None and not rows.any():
+            return
+        r, c = np.nonzero(Y == 0)
+        if rows is not None:
+            r, c = r[rows[r]], c[rows[r]]
+        for start in range(0, len(r), ZERO_BLOCK):  # T numbers for each zero, in blocks
+            rk, ck = r[start : start + ZERO_BLOCK], c[start : start + ZERO_BLOCK]
+            terms = W[rk, :T] * X2[:T, ck].T
+            negative = (terms.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
+            Y[rk[negative], ck[negative]] = -0.0
 
     def _columns_and_ones(self, batch: int) -> np.ndarray:
         """X2's array for this thread and batch size, (T + 1, C * batch), its last row ones."""
@@ -554,23 +569,6 @@ class LinearStep:
                 np.matmul(W.T, dY, out=into)  # straight into the rows
                 return
             self.columns.add(G, GS, (W.T @ dY).reshape(T * C, batch))
-
-
-def _sign_zeros(Y: np.ndarray, W: np.ndarray, X2: np.ndarray, T: int, bias) -> None:
-    """-0.0 where a sum's T terms (W's row times X2's column) and its bias terms (its row
-    of bias, if any) are all -0.0: the eager chain of adds gives -0.0 there, a product
-    (BLAS's or numpy's) +0.0, and 1 / -0.0 is -inf. A row with a bias that is not -0.0
-    (+0.0, as layers start, or any other number) can give no -0.0: LinearStep.forward
-    calls this only when a bias is -0.0, or there is none."""
-    rows = None if bias is None else (bias.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
-    r, c = np.nonzero(Y == 0)
-    if rows is not None:
-        r, c = r[rows[r]], c[rows[r]]
-    for start in range(0, len(r), ZERO_BLOCK):  # T numbers for each zero, in blocks
-        rk, ck = r[start : start + ZERO_BLOCK], c[start : start + ZERO_BLOCK]
-        terms = W[rk, :T] * X2[:T, ck].T
-        negative = (terms.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
-        Y[rk[negative], ck[negative]] = -0.0
 
 
 ZERO_BLOCK = 4096
@@ -634,6 +632,12 @@ class Runner:
         # where the parameters sit in S, as a slice when they are in order (they usually
         # are): writing and reading them is then a copy, not a gather
         self.parameters_at = rows_index(plan.parameter_positions)
+        # does a product sum without bias terms? Then every pass looks for -0.0 sums (see
+        # LinearStep.sign_zeros), else only a pass with a -0.0 in S
+        self._unbiased = any(
+            isinstance(step, LinearStep) and step.bias is None and not step.folded
+            for step in plan.steps
+        )
 
     def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """V and G for this many samples, made once per thread and reused: a fresh array of a
@@ -664,7 +668,15 @@ class Runner:
         inputs = [array.reshape(batch, -1) for array in arrays]
         for argument, rows, positions in plan.input_rows:
             V[rows] = inputs[argument][:, positions].T
-        saved = [step.forward(V, S, inputs, backward) for step in plan.steps]
+        # one look at all of S (a bias of -0.0 is rare, a -0.0 elsewhere in S rarer still)
+        if not (self._unbiased or (S.view(np.int64) == NEGATIVE_ZERO_BITS).any()):
+            saved = [step.forward(V, S, inputs, backward) for step in plan.steps]
+            return V[plan.output_rows], (V, S, saved)
+        saved = []  # a sum may be -0.0: each product's are looked at
+        for step in plan.steps:
+            saved.append(step.forward(V, S, inputs, backward))
+            if isinstance(step, LinearStep):
+                step.sign_zeros(V, S, saved[-1])
         return V[plan.output_rows], (V, S, saved)
 
     def backward(self, state, seed) -> np.ndarray:

@@ -226,7 +226,8 @@ def test_random_stacks_of_banks_match_torch_and_the_eager_engine(problem, kernel
     step = micrograd.compile(lambda x: stack(x, banks, parameters, read, 0))
     with kernels_on_any_size(kernels):
         outputs, gradient = step.value_and_grad(inputs)
-    loss = outputs[:, 0].mean()
+    with np.errstate(invalid="ignore"):  # inf + -inf is nan, as in the eager sum
+        loss = outputs[:, 0].mean()
     traced = dict(zip(step.parameters(), gradient.tolist()))
     grads = [traced.get(p, 0.0) for p in leaves]
     samples = [stack([Value(v) for v in row], banks, parameters, read, 0)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arraymath import ARRAY, BIG
-from .kernels import Kernel, kernel_of
+from .kernels import _NEGATIVE_ZERO, Kernel, _bits, _has_negative_zero, kernel_of
 from .ops import EXP, LOG, STOP_GRADIENT, SUB
 
 __all__ = [
@@ -517,7 +517,7 @@ class LinearStep:
         W = self.weights.values(S).reshape(R, -1)
         bias = (self.bias.values(S).reshape(R, -1) if self.bias is not None
                 else W[:, T:] if self.folded else None)  # fmt: skip
-        rows = None if bias is None else (bias.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
+        rows = None if bias is None else (_bits(bias) == _NEGATIVE_ZERO).all(axis=1)
         if rows is not None and not rows.any():
             return
         r, c = np.nonzero(Y == 0)
@@ -526,7 +526,7 @@ class LinearStep:
         for start in range(0, len(r), ZERO_BLOCK):  # T numbers for each zero, in blocks
             rk, ck = r[start : start + ZERO_BLOCK], c[start : start + ZERO_BLOCK]
             terms = W[rk, :T] * X2[:T, ck].T
-            negative = (terms.view(np.int64) == NEGATIVE_ZERO_BITS).all(axis=1)
+            negative = (_bits(terms) == _NEGATIVE_ZERO).all(axis=1)
             Y[rk[negative], ck[negative]] = -0.0
 
     def _columns_and_ones(self, batch: int) -> np.ndarray:
@@ -572,7 +572,6 @@ class LinearStep:
 
 
 ZERO_BLOCK = 4096
-NEGATIVE_ZERO_BITS = np.array(-0.0).view(np.int64)  # the sign bit alone
 
 
 def _bias_gradient(dY: np.ndarray) -> np.ndarray:
@@ -669,14 +668,14 @@ class Runner:
         for argument, rows, positions in plan.input_rows:
             V[rows] = inputs[argument][:, positions].T
         # one look at all of S (a bias of -0.0 is rare, a -0.0 elsewhere in S rarer still)
-        if not (self._unbiased or (S.view(np.int64) == NEGATIVE_ZERO_BITS).any()):
+        if self._unbiased or _has_negative_zero(S):  # a sum may be -0.0: each product's
+            saved = []  # are looked at
+            for step in plan.steps:
+                saved.append(step.forward(V, S, inputs, backward))
+                if isinstance(step, LinearStep):
+                    step.sign_zeros(V, S, saved[-1])
+        else:
             saved = [step.forward(V, S, inputs, backward) for step in plan.steps]
-            return V[plan.output_rows], (V, S, saved)
-        saved = []  # a sum may be -0.0: each product's are looked at
-        for step in plan.steps:
-            saved.append(step.forward(V, S, inputs, backward))
-            if isinstance(step, LinearStep):
-                step.sign_zeros(V, S, saved[-1])
         return V[plan.output_rows], (V, S, saved)
 
     def backward(self, state, seed) -> np.ndarray:

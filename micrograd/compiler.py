@@ -212,8 +212,12 @@ class CompiledFunction:
         if parameters is None:
             return None
         try:
-            values = np.asarray(parameters, dtype=np.float64)
-        except (TypeError, ValueError):  # "a", None, ragged lists
+            given = np.asarray(parameters)
+            if given.dtype.kind == "O" and not any(_not_a_number(x) for x in given.flat):
+                given = given.astype(np.float64)  # Values, Fractions: float() of each
+            # numpy would read None as nan and "1.5" as 1.5
+            values = given.astype(np.float64, copy=False) if given.dtype.kind in "biuf" else None
+        except (TypeError, ValueError):  # ragged lists, what float() refuses
             values = None
         if values is None or values.shape != (len(self._parameters),):
             got = reprlib.repr(parameters) if values is None else f"shape {values.shape}"
@@ -255,6 +259,11 @@ class CompiledFunction:
         """The traced graph's output Value (a list for several), for micrograd.draw_dot."""
         program = self._trace().program
         return program.roots[0] if program.single_output else list(program.roots)
+
+
+def _not_a_number(x) -> bool:
+    """None, text and complex numbers: float() of them is nan, a parse or an error."""
+    return x is None or isinstance(x, (str, bytes, complex))
 
 
 def _static_positions(static) -> tuple[int, ...]:

@@ -152,8 +152,22 @@ class Sequential(Module):
         return x
 
     def config(self) -> dict:
-        """The constructor arguments, for saving (see nn.serialize)."""
-        return {"type": "Sequential", "modules": [m.config() for m in self.layers]}
+        """The constructor arguments, for saving (see nn.serialize). A module met again (tied
+        weights, as in Sequential(layer, act, layer)) is {"same_as": path} the second time:
+        the path of its first config, such as "modules.0" (see nn.module.from_config)."""
+        return self._config({}, "")
+
+    def _config(self, seen: dict[int, str], path: str) -> dict:
+        """config(), seen: where each module met so far sits (by id)."""
+        modules = []
+        for i, module in enumerate(self.layers):
+            if id(module) in seen:
+                modules.append({"same_as": seen[id(module)]})
+                continue
+            seen[id(module)] = at = f"{path}modules.{i}"
+            plain = isinstance(module, Sequential) and type(module).config is Sequential.config
+            modules.append(module._config(seen, f"{at}.") if plain else module.config())
+        return {"type": "Sequential", "modules": modules}
 
     def _summary(self) -> str:
         lines = [f"{type(self).__name__}("]

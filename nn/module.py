@@ -8,6 +8,7 @@ each find one place per architecture: the module's own class.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -89,6 +90,14 @@ class Module:
                     f"got {_brief(state[name])}"
                 )
             values.append(value)
+        first: dict[int, tuple[str, float]] = {}  # a tied parameter's first name and value
+        for (name, p), value in zip(named, values):
+            other, before = first.setdefault(id(p), (name, value))
+            if not _same_float(before, value):
+                raise ValueError(
+                    f"load_state_dict: {other} and {name} are one parameter (tied), "
+                    f"but state gives them {before!r} and {value!r}"
+                )
         for (_, p), value in zip(named, values):
             p.data = value
 
@@ -203,12 +212,15 @@ def from_config(config: dict) -> Module:
     # from a file may nest deeper than Python's recursion limit, and must still be a ValueError.
     pending: list[tuple[Any, _Where, bool]] = [(config, None, False)]  # (config, where, ready)
     built: list[Module] = []
+    at_path: dict[str, Module] = {}  # every module built so far, by its path
     while pending:
         node, where, ready = pending.pop()
         if ready:  # its modules are the last ones built
             count = len(node["modules"])
             modules, built[len(built) - count :] = built[len(built) - count :], []
-            built.append(_build(node, where, Module.registry["Sequential"], *modules))
+            module = _build(node, where, Module.registry["Sequential"], *modules)
+        elif isinstance(node, dict) and "same_as" in node:  # a module met before (tied)
+            module = _same_as(node, where, at_path)
         elif _config_type(node, where) == "Sequential":
             if set(node) != {"type", "modules"} or not isinstance(node["modules"], list):
                 raise _invalid(node, where, "expected exactly one list 'modules'")
@@ -216,22 +228,49 @@ def from_config(config: dict) -> Module:
             pending.extend(
                 (m, (where, i), False) for i, m in reversed(list(enumerate(node["modules"])))
             )
+            continue
         else:
-            built.append(_build(node, where, _build_leaf, node))
+            module = _build(node, where, _build_leaf, node)
+        built.append(module)
+        at_path.setdefault(_path(where), module)
     return built[0]
+
+
+def _same_as(config: dict, where: _Where, at_path: dict[str, Module]) -> Module:
+    """The module a {"same_as": path} config names: one built before it, at that path."""
+    path = config["same_as"]
+    if set(config) != {"same_as"} or not isinstance(path, str) or path not in at_path:
+        raise ValueError(
+            f"a module config{_at(where)}: {_brief(config)}: expected exactly "
+            f'{{"same_as": path}}, the path of a module before it, not around it, such as '
+            f'"modules.0"; got {_brief(path)}'
+        )
+    return at_path[path]
 
 
 _Where = tuple | None
 """Where a config sits in the one from_config was given: None, or (parent's where, index)."""
 
 
-def _at(where: _Where) -> str:
-    """' at modules.0.modules.2' for a config inside another, '' for the outermost one."""
+def _same_float(a: float, b: float) -> bool:
+    """a and b are one number: equal with the same sign (0.0 is not -0.0), or both nan."""
+    if a != a or b != b:
+        return a != a and b != b
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def _path(where: _Where) -> str:
+    """'modules.0.modules.2' for a config inside another, '' for the outermost one."""
     indices = []
     while where is not None:
         where, index = where
         indices.append(index)
-    path = ".".join(f"modules.{i}" for i in reversed(indices))
+    return ".".join(f"modules.{i}" for i in reversed(indices))
+
+
+def _at(where: _Where) -> str:
+    """' at modules.0.modules.2' for a config inside another, '' for the outermost one."""
+    path = _path(where)
     return f" at {path}" if path else ""
 
 

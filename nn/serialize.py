@@ -13,8 +13,12 @@ The file format (version 1) is one JSON object::
 * ``format`` is always ``"micrograd.nn"``; ``version`` is the integer format version.
 * ``architecture`` is ``Module.config()``: a ``type`` (``"Neuron"``, ``"Layer"``, ``"MLP"``
   or ``"Sequential"``) and its constructor arguments; a Sequential lists its modules'
-  architectures under ``"modules"``.
-* ``parameters`` maps every name of ``named_parameters()`` to its value, in that order.
+  architectures under ``"modules"``. A module listed again (tied weights, as in
+  ``Sequential(layer, act, layer)``) is ``{"same_as": "modules.0"}`` the second time: the path
+  of its first entry, which loading gives back as the same module. Sharing that a file
+  cannot say so (a part of an MLP or a layer) makes save refuse the model.
+* ``parameters`` maps every name of ``named_parameters()`` to its value, in that order (a tied
+  parameter under each of its names, as in PyTorch's ``state_dict()``).
   Floats are written as the shortest text that reads back to the same float64, so a
   save and load round trip is exact. Non-finite parameters (nan, inf) cannot be saved.
 
@@ -63,6 +67,8 @@ def save(model: Module, path: str | os.PathLike) -> None:
     """Write model's architecture and parameters to path as JSON, atomically."""
     if _nests_too_deep(model):
         raise ValueError(_too_deep("save", model))
+    architecture = model.config()
+    _check_sharing("save", model, architecture)
     parameters = {}
     for name, p in model.named_parameters():
         value = _as_float(p.data)
@@ -74,7 +80,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     document = {
         "format": FORMAT,
         "version": VERSION,
-        "architecture": model.config(),
+        "architecture": architecture,
         "parameters": parameters,
     }
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
@@ -90,6 +96,28 @@ def _nests_too_deep(model: Module) -> bool:
             return True
         pending.extend((child, depth + 1) for _, child in module._children())
     return False
+
+
+def _check_sharing(operation: str, model: Module, architecture: dict) -> None:
+    """Refuse a model that shares parameters in a way its architecture does not say. A file
+    says that a module listed in a Sequential is used again ("same_as"); a module shared
+    otherwise (one layer of an MLP put in place of another, a Value in two Neurons) would
+    load as copies, which train apart."""
+    sharing = _sharing(model)
+    if len(set(sharing)) == len(sharing):  # nothing shared: nothing to describe
+        return
+    if _sharing(from_config(architecture)) != sharing:
+        raise ValueError(
+            f"{operation}: this {type(model).__name__} shares parameters in a way its "
+            "architecture cannot describe: a model file ties only whole modules of a "
+            "Sequential (Sequential(layer, act, layer)), not parts of an MLP or of a layer"
+        )
+
+
+def _sharing(model: Module) -> list[int]:
+    """For each of named_parameters(), where its Value first appears among them."""
+    first: dict[int, int] = {}
+    return [first.setdefault(id(p), k) for k, (_, p) in enumerate(model.named_parameters())]
 
 
 def _too_deep(operation: str, model: Module) -> str:
@@ -254,6 +282,7 @@ def load_into(model: Module, path: str | os.PathLike) -> None:
             f"{os.fspath(path)}: architecture {architecture} does not match the model's "
             f"{model.config()}"
         )
+    _check_sharing("load", model, architecture)
     _load_parameters(model, parameters, path)
 
 

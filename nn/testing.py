@@ -96,7 +96,7 @@ def assert_module_matches_torch(
     model.zero_grad()
     ours_loss.backward()
     torch_loss.backward()
-    torch_params = dict(torch_model.named_parameters())
+    torch_params = dict(torch_model.named_parameters(remove_duplicate=False))  # tied: each name
     for name, value, torch_name, index in parameter_pairs(model, torch_model):
         theirs = torch_params[torch_name].grad[index].item()
         if not agree(value.grad, theirs, rtol, atol):

@@ -109,17 +109,25 @@ def to_torch(model: Module) -> Any:
     """
     import torch
 
-    return torch.nn.Sequential(*_torch_modules(model, ""))
+    return torch.nn.Sequential(*_torch_modules(model, "", {}))
 
 
-def _torch_modules(module: Module, where: str) -> list:
-    """The torch modules standing for module (where: its path in the model, for messages)."""
+def _torch_modules(module: Module, where: str, made: dict[int, list]) -> list:
+    """The torch modules standing for module (where: its path in the model, for messages).
+    made: those made so far, by our module's id: a module used twice (tied weights) stands
+    for the same torch modules each time, so that they stay tied in torch."""
+    if id(module) not in made:
+        made[id(module)] = _new_torch_modules(module, where, made)
+    return made[id(module)]
+
+
+def _new_torch_modules(module: Module, where: str, made: dict[int, list]) -> list:
     import torch
 
     if isinstance(module, Sequential):
         return [
             m for i, child in enumerate(module.layers)
-            for m in _torch_modules(child, _join(where, f"layers.{i}"))
+            for m in _torch_modules(child, _join(where, f"layers.{i}"), made)
         ]  # fmt: skip
     if isinstance(module, (Neuron, Layer)):
         ((rows, biases, activation),) = _dense_layers(module, where)

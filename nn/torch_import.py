@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .activations import Activation
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .dense import MLP, Layer, Sequential
 from .module import Module
@@ -41,30 +42,42 @@ def _unsupported(module: Any, index: int) -> TypeError:
 def from_torch(module: Any) -> Module:
     """The same network as an nn model, from a torch module or a Sequential of them: an MLP
     when it is Linear layers whose hidden activations agree, else a Sequential module by
-    module (a Linear with the activation after it is one Layer)."""
+    module (a Linear with the activation after it is one Layer). A torch module used more
+    than once (tied weights) becomes one of ours used as often: a Sequential then, as an MLP
+    cannot say so; a tied Linear followed by different activations is a Layer without its
+    own, each activation a module after it."""
     import torch
 
     items = list(module) if isinstance(module, torch.nn.Sequential) else [module]
+    uses: dict[int, set[str]] = {}  # each Linear's activations after it, by the Linear's id
+    for index, item in enumerate(items):
+        if isinstance(item, torch.nn.Linear):
+            uses.setdefault(id(item), set()).add(_activation_after(items, index)[0])
+    made: dict[int, Module] = {}  # ours for each torch module with parameters, by its id
     modules: list[Module] = []
     index = 0
     while index < len(items):
         item = items[index]
         if isinstance(item, torch.nn.Linear):
-            activation = "linear"
-            following = items[index + 1] if index + 1 < len(items) else None
-            if following is not None and _is_activation(following):
-                index += 1
-                activation = _activation_name(following, index)
-            modules.append(_layer_from_linear(item, activation))
+            activation, index = _activation_after(items, index)
+            own = activation if len(uses[id(item)]) == 1 else "linear"  # tied, differently
+            if id(item) not in made:
+                made[id(item)] = _layer_from_linear(item, own)
+            modules.append(made[id(item)])
+            if own != activation:
+                modules.append(_activation_module(activation))
         elif _is_activation(item):
             name = _activation_name(item, index)
             if name != "linear":  # an Identity alone changes nothing
-                modules.append({v: k for k, v in MODULE_NAMES.items()}[name]())
+                modules.append(_activation_module(name))
         else:
-            modules.append(_from_torch_module(item, index))
+            if id(item) not in made:
+                made[id(item)] = _from_torch_module(item, index)
+            modules.append(made[id(item)])
         index += 1
     if not modules:
         raise ValueError("from_torch: the module holds no Linear layer or other module")
+    tied = len(made) < sum(not isinstance(m, Activation) for m in modules)  # one used twice
     if all(isinstance(m, Layer) for m in modules):
         for before, after in zip(modules, modules[1:]):
             if len(before.neurons) != after.nin:
@@ -72,8 +85,22 @@ def from_torch(module: Any) -> Module:
                     f"from_torch: a layer of {len(before.neurons)} outputs "
                     f"feeds one of {after.nin} inputs"
                 )
-        return _assemble(modules)
+        if not tied:
+            return _assemble(modules)
     return Sequential(*modules)
+
+
+def _activation_after(items: list, index: int) -> tuple[str, int]:
+    """(the activation of the Linear at items[index], the index of its last module): the
+    activation module right after it, if any, else "linear"."""
+    following = items[index + 1] if index + 1 < len(items) else None
+    if following is not None and _is_activation(following):
+        return _activation_name(following, index + 1), index + 1
+    return "linear", index
+
+
+def _activation_module(name: str) -> Module:
+    return {v: k for k, v in MODULE_NAMES.items()}[name]()
 
 
 def _is_activation(module: Any) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import random
 import unittest.mock
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -572,6 +573,12 @@ def test_value_and_grad_gives_the_calls_gradient_and_touches_no_grad():
         step.value_and_grad(X, targets, parameters=moved[:-1])
     with pytest.raises(ValueError, match=r"forward: parameters must hold .* got \['a', 'a', "):
         step.forward(X, targets, parameters=["a"] * len(moved))  # was numpy's own message
+    for wrong in ([None] * len(moved), ["0.5"] * len(moved), moved + 0j):  # numpy reads them
+        with pytest.raises(ValueError, match="forward: parameters must hold"):  # as nan, 0.5
+            step.forward(X, targets, parameters=wrong)
+    as_fractions = [Fraction(value) for value in moved.tolist()]  # float() of each: the same
+    given = step.forward(X, targets, parameters=as_fractions)
+    assert np.array_equal(given, step.forward(X, targets))
 
 
 OPTIMIZERS = [

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from . import lecture, modes, ops
 from .engine import Value, _constant
 from .floatmath import FLOAT, fsign, fwhere
+from .tracing import refuse_while_tracing
 
 __all__ = [
     "VALUE",
@@ -197,8 +198,15 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
             b.grad = local_grads[1] if known is mark else known + local_grads[1]
 
 
+_TRACED_GRADIENTS = (
+    "Return the loss and take its gradient with the compiled function (value_and_grad, "
+    "fit(compile=True)), or take gradients outside it."
+)
+
+
 def backward(root: Value, create_graph: bool = False) -> None:
     """root.backward(): d root / d node into every reachable node's .grad (see Value)."""
+    refuse_while_tracing("backward()", _TRACED_GRADIENTS)
     if create_graph:
         with modes.enable_grad():  # the gradients' own graph is recorded, even in no_grad
             _backward(root, VALUE, _constant(1.0))
@@ -219,6 +227,7 @@ def _backward(root: Value, numbers, seed) -> None:
 def walk_aside(root: Value, numbers=FLOAT, observe: Callable | None = None) -> dict:
     """{node: d root / d node} for every node reachable from root, leaving every .grad as it
     was; observe(node, grad, local_grads) sees each step of the walk, in order."""
+    refuse_while_tracing("taking gradients (grad(), a drawing's backward steps)", _TRACED_GRADIENTS)
     saved: list = []
     mark = _Mark(-0.0)
     try:

@@ -19,6 +19,11 @@ def as_batches(
         return [], ()
     arrays = []
     for k, batch in enumerate(batches):
+        if np.ma.is_masked(batch):  # np.asarray would read the numbers under the mask
+            raise TypeError(
+                f"micrograd.compile: argument {k}: a masked array with masked entries; give "
+                "their numbers (batch.filled(value)) or leave those rows out"
+            )
         try:
             array = np.asarray(batch)
         except (TypeError, ValueError) as error:
@@ -70,18 +75,20 @@ def reduce_outputs(outputs: np.ndarray, reduce: str, single: bool):
     return float(reduced[0]) if single else reduced
 
 
-def _as_plain(value):
-    return [_as_plain(v) for v in value] if isinstance(value, tuple) else value
-
-
 def split_by_value(arrays: list[np.ndarray]) -> list[tuple[list, np.ndarray]]:
-    """The rows grouped by the values the arrays take in them: [(plain values, rows)]."""
-    groups: dict[tuple, list[int]] = {}
-    keys = zip(*[[_as_tuple(v) for v in array.tolist()] for array in arrays])
-    for k, key in enumerate(keys):
-        groups.setdefault(key, []).append(k)
-    return [([_as_plain(v) for v in key], np.array(rows)) for key, rows in groups.items()]
+    """The rows grouped by the values the arrays take in them: [(values, rows)], rows
+    grouped by static_key, each group's values those of its first row."""
+    groups: dict[tuple, tuple[list, list[int]]] = {}
+    for k, values in enumerate(zip(*[array.tolist() for array in arrays])):
+        key = tuple(static_key(v) for v in values)
+        groups.setdefault(key, (list(values), []))[1].append(k)
+    return [(values, np.array(rows)) for values, rows in groups.values()]
 
 
-def _as_tuple(value):
-    return tuple(_as_tuple(v) for v in value) if isinstance(value, list) else value
+def static_key(value) -> tuple:
+    """A static value as a key that tells apart what == does not: 0.0 from -0.0 (1 / t is
+    inf or -inf), 1 from 1.0 and True (the function may look at the type), and a list
+    (a static argument per sample of some shape) as a tuple, which a dict can hold."""
+    if isinstance(value, (list, tuple)):
+        return (list, tuple(static_key(v) for v in value))
+    return (type(value), repr(value) if isinstance(value, float) else value)

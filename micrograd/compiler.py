@@ -26,7 +26,7 @@ from .engine import Value
 from .plan import Plan, build_plan
 from .program import Instruction, Program, build_program
 from .runner import Runner, rows_index
-from .tracing import TracingError
+from .tracing import TracingError, refuse_while_tracing
 
 __all__ = ["compile", "CompiledFunction", "Instruction", "Program", "TracingError"]
 
@@ -91,7 +91,7 @@ class CompiledFunction:
         self.__wrapped__ = fn
 
     def _lookup(self, shapes: tuple, arrays: list, static: dict) -> _Trace:
-        key = (shapes, tuple(static.items()))
+        key = (shapes, tuple((k, batching.static_key(v)) for k, v in static.items()))
         known = self._traces.get(key)
         if known is None:
             start = time.perf_counter()
@@ -133,8 +133,12 @@ class CompiledFunction:
         """(outputs (n_outputs, batch), gradient over parameters() or None): every part run
         forward on its rows in chunks, and backward from seed (d loss / d output per sample)
         unless seed is None. values: the parameters' numbers (None: read from the Values)."""
+        refuse_while_tracing(
+            "running a compiled function",
+            "Call the Python function it compiles instead; its ops are then traced.",
+        )
         if values is None:
-            values = np.array([p._data for p in self._parameters], dtype=np.float64)
+            values = self._numbers_of_values()
         outputs, gradient = None, np.zeros(len(self._parameters)) if seed is not None else None
         # IEEE numbers throughout (inf, nan), as the float rules give them: no warnings from
         # the runs, nor from adding their gradients (inf + -inf is nan, as in the eager sum)
@@ -207,6 +211,19 @@ class CompiledFunction:
                 parameter.grad += total
         return batching.reduce_outputs(outputs, self.reduce, single)
 
+    def _numbers_of_values(self) -> np.ndarray:
+        """The parameters' numbers, read from the Values. A .data set to what is not a number
+        (None, "3") is a TypeError, as in eager arithmetic; numpy would read nan and 3.0."""
+        numbers = [p._data for p in self._parameters]
+        if not all(type(x) is float for x in numbers):  # the usual case, checked fast
+            for p, x in zip(self._parameters, numbers):
+                if not isinstance(x, (int, float, np.number)) or isinstance(x, complex):
+                    raise TypeError(
+                        f"micrograd.compile: parameter {self._parameters.index(p)} "
+                        f"({p.label or 'unlabelled'}) has .data {reprlib.repr(x)}, not a number"
+                    )
+        return np.array(numbers, dtype=np.float64)
+
     def _values(self, method: str, parameters) -> np.ndarray | None:
         """parameters as float64 numbers, one per parameters() of the latest trace, or None."""
         if parameters is None:
@@ -217,7 +234,7 @@ class CompiledFunction:
                 given = given.astype(np.float64)  # Values, Fractions: float() of each
             # numpy would read None as nan and "1.5" as 1.5
             values = given.astype(np.float64, copy=False) if given.dtype.kind in "biuf" else None
-        except (TypeError, ValueError):  # ragged lists, what float() refuses
+        except (TypeError, ValueError, OverflowError):  # ragged lists, what float() refuses
             values = None
         if values is None or values.shape != (len(self._parameters),):
             got = reprlib.repr(parameters) if values is None else f"shape {values.shape}"

@@ -25,7 +25,9 @@ holds Value and how a node is made; ``micrograd.backward`` applies the chain rul
 from __future__ import annotations
 
 import numbers
+import os
 import sys
+import sysconfig
 from functools import partial
 
 from . import ops
@@ -235,6 +237,12 @@ class Value:
         """
         backprop.backward(self, create_graph)
 
+    def __reduce_ex__(self, protocol):
+        # copy, deepcopy and pickle all come here: a copy is a leaf of this moment's number
+        if _watchers:
+            _decided(self, "copying or pickling")
+        return super().__reduce_ex__(protocol)
+
     def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph."""
         if _watchers:
@@ -341,9 +349,26 @@ _watchers: list = []  # decision hooks; empty unless a mode (tracing) watches
 def _decided(value: Value, action: str, depth: int = 2) -> None:
     """Tell every watcher that the code calling a Value method took a decision on value."""
     frame = sys._getframe(depth)  # _decided <- the Value method (or .data) <- deciding code
-    site = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    site = _site(frame)
     for watcher in list(_watchers):
         watcher(value, action, site)
+
+
+_LIBRARIES = tuple(
+    {os.path.join(sysconfig.get_paths()[key], "") for key in ("stdlib", "purelib", "platlib")}
+)
+
+
+def _site(frame) -> str:
+    """'file:line' of the deciding code; for a library's code (copy.copy, np.clip), the line
+    of the nearest caller outside the libraries, then the library's: 'file:line (in ...)'."""
+    here = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    caller = frame
+    while caller is not None and caller.f_code.co_filename.startswith(_LIBRARIES):
+        caller = caller.f_back
+    if caller is None or caller is frame:
+        return here
+    return f"{caller.f_code.co_filename}:{caller.f_lineno} (in {here})"
 
 
 def _read_reported(value: Value) -> float:

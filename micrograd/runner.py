@@ -221,6 +221,15 @@ class StaticSet:
             np.add.at(GS, self.index, totals)
 
 
+def _rule_failed(op, which: str, error: Exception) -> TypeError:
+    return TypeError(
+        f"micrograd.compile: op {op.name!r}: its {which} rule failed on arrays "
+        f"({type(error).__name__}: {error}). Compiled, a rule runs once on whole arrays: "
+        "write it with F's functions (F.exp, F.where(F.plain(a) < 0, ...)), as the rows of "
+        "micrograd.ops are, not with math's functions or Python's if"
+    )
+
+
 def _wrong_count(op, local_grads, inputs: int) -> TypeError:
     return TypeError(
         f"the derivative of op {op.name!r} returned {len(local_grads)} gradients for "
@@ -290,7 +299,10 @@ class OpStep:
         if views:
             *values, out = self._in_shape([*values, out])
         if kernel is None:
-            out[...] = self.op.forward(ARRAY, *values)
+            try:
+                out[...] = self.op.forward(ARRAY, *values)
+            except (TypeError, ValueError) as error:
+                raise _rule_failed(self.op, "forward", error) from error
             return None
         kernel.forward(out, *values)
         # made now, while out and the inputs are in cache, and kept for backward
@@ -311,7 +323,10 @@ class OpStep:
         else:
             into = [None] * len(self.sources)
             inputs, out = self._gather(V, S, False), V[self.out]
-            local_grads = self.op.derivative(ARRAY, g, out, *inputs)
+            try:
+                local_grads = self.op.derivative(ARRAY, g, out, *inputs)
+            except (TypeError, ValueError) as error:
+                raise _rule_failed(self.op, "derivative", error) from error
         if len(local_grads) != len(self.sources):
             raise _wrong_count(self.op, local_grads, len(self.sources))
         shape = g.shape

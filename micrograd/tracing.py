@@ -25,7 +25,7 @@ from .modes import (
 )
 from .ops import CONST
 
-__all__ = ["TracingError", "is_tracing", "trace"]
+__all__ = ["TracingError", "is_tracing", "refuse_while_tracing", "trace"]
 
 
 class TracingError(RuntimeError):
@@ -65,6 +65,18 @@ def is_tracing() -> bool:
     then stand for every sample and step, so their numbers must not steer Python
     (validations that read a number, such as a probability's range, are to be skipped)."""
     return bool(_active.tracers)
+
+
+def refuse_while_tracing(action: str, instead: str) -> None:
+    """A TracingError naming the user's line if micrograd.compile is tracing in this thread:
+    action reads numbers (a gradient's walk, a compiled run), which the trace would keep
+    as the first sample's, for every sample and step."""
+    if _active.tracers:
+        raise TracingError(
+            f"micrograd.compile: {user_site()}: {action} while tracing. It computes with "
+            "this sample's numbers, and the traced program would replay them as constants "
+            f"for every sample and step. {instead}"
+        )
 
 
 class _Tracer:

@@ -4,9 +4,12 @@ sample; the calling convention, re-tracing, the listing, and its errors."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import pickle
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -890,3 +893,122 @@ def test_tracing_pauses_the_cyclic_collector_and_restores_it_even_on_refusal(ena
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+# -- what the engine would read while tracing, and the keys of static values --------------
+
+W_TRACED = Value(1.5)
+
+
+def gradient_inside(x):
+    (g,) = micrograd.grad((W_TRACED * x).relu(), [W_TRACED])  # marker: grad inside
+    return x * g
+
+
+def backward_inside(x):
+    y = x * x
+    y.backward()  # marker: backward inside
+    return y
+
+
+INNER = micrograd.compile(lambda: W_TRACED * W_TRACED)
+
+
+def compiled_inside(x):
+    return W_TRACED * x + INNER()  # marker: compiled inside
+
+
+def copied_inside(x):
+    return x * copy.copy(x)  # marker: copied inside
+
+
+def pickled_parameter(x):
+    return x * pickle.loads(pickle.dumps(W_TRACED))  # marker: pickled inside
+
+
+def clipped(x):
+    return np.clip(x, 0.0, 1.0)  # marker: inside numpy
+
+
+@pytest.mark.parametrize(
+    "fn, marker, action",
+    [
+        (gradient_inside, "grad inside", "taking gradients"),
+        (backward_inside, "backward inside", "backward()"),
+        (compiled_inside, "compiled inside", "running a compiled function"),
+        (copied_inside, "copied inside", "copying or pickling"),
+        (pickled_parameter, "pickled inside", "copying or pickling"),
+        (clipped, "inside numpy", "comparing"),
+    ],
+)
+def test_what_would_bake_in_one_samples_numbers_is_refused_naming_the_line(fn, marker, action):
+    """Each of these ran and gave the traced sample's number for every sample (relu's branch
+    in a gradient, the inner function's result, the copy's number): the eager engine gives
+    -0.0 * 2 + 0 for x = -3 in gradient_inside, the traced program 1.5 * -3."""
+    step = micrograd.compile(fn, reduce="none")
+    with pytest.raises(micrograd.compiler.TracingError, match=re.escape(action)) as caught:
+        step.forward([2.0, -3.0, 0.5])
+    site = f"{__file__}:{line_of(f'# marker: {marker}')}"
+    assert str(caught.value).startswith(f"micrograd.compile: {site}")  # a library's line after
+    assert W_TRACED.grad == 0.0  # nothing ran into the parameter's grad
+
+
+def test_gradients_outside_a_trace_still_work():
+    x = Value(-3.0)
+    (g,) = micrograd.grad((W_TRACED * x).relu(), [W_TRACED])
+    assert g == 0.0 and INNER() == 2.25 and copy.copy(x).data == -3.0
+
+
+@pytest.mark.parametrize(
+    "statics, whole_batch",
+    [
+        ([0.0, -0.0, 0.0, -0.0], True),  # equal, but 1 / t is inf or -inf
+        ([[1, 2], [3, 4], [1, 2], [3, 4]], True),  # a static value per sample of shape (2,)
+        # equal, but the function looks at the type; in one batch numpy makes True an int
+        ([1, True, 1, True], False),
+    ],
+)
+def test_static_values_that_compare_equal_trace_apart(statics, whole_batch):
+    def fn(x, t):
+        if isinstance(t, list):
+            return x * t[0] + t[1]
+        return x * (2.0 if t is True else 3.0) + 1.0 / (x * t)
+
+    X = [1.0, 2.0, 3.0, 4.0]
+    eager = [fn(Value(x), t).data for x, t in zip(X, statics)]
+    step = micrograd.compile(fn, static=1, reduce="none")
+    if whole_batch:
+        assert_all_same(step.forward(X, statics), eager)
+    again = [step.forward([x], [t])[0] for x, t in zip(X, statics)]  # one sample a call
+    assert_all_same(again, eager)
+    assert step.trace_count == 2
+
+
+def test_a_parameter_whose_data_is_not_a_number_is_a_type_error():
+    w = Value(2.0, label="w")
+    step = micrograd.compile(lambda x: w * x, reduce="none")
+    assert step.forward([1.0])[0] == 2.0
+    for wrong in (None, "3"):  # numpy read them as nan and 3.0
+        w.data = wrong
+        with pytest.raises(TypeError, match=r"parameter 0 \(w\) has .data"):
+            step.forward([1.0])
+    with pytest.raises(ValueError, match="parameters must hold"):
+        step.forward([1.0], parameters=[10**400])  # was a bare OverflowError
+
+
+def test_a_masked_array_is_refused_where_entries_are_masked():
+    step = micrograd.compile(lambda x: x * 2.0, reduce="none")
+    assert_all_same(step.forward(np.ma.array([1.0, 2.0], mask=[0, 0])), [2.0, 4.0])
+    with pytest.raises(TypeError, match="argument 0: a masked array"):
+        step.forward(np.ma.array([1.0, 99.0], mask=[0, 1]))  # gave 198.0 for the masked one
+
+
+def test_an_op_whose_rule_is_not_written_for_arrays_is_named():
+    softplus = micrograd.Op(
+        "my_softplus", 1,
+        lambda F, a: math.log1p(math.exp(a)),
+        lambda F, g, out, a: (g / (1 + math.exp(-a)),),
+    )  # fmt: skip
+    assert same(softplus(Value(0.1)).data, math.log1p(math.exp(0.1)))  # eager: floats
+    with pytest.raises(TypeError, match="op 'my_softplus': its forward rule failed on arrays"):
+        micrograd.compile(lambda x: softplus(x), reduce="none").forward([0.1, 0.2])

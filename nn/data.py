@@ -268,6 +268,11 @@ def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = True
     n_test = _test_count(test_size, n)
     generator = _generator(seed)
     if stratify:
+        if y.dtype.kind in "fc" and np.isnan(y).any():  # y == nan never holds: dropped
+            raise ValueError(
+                f"train_test_split: y holds nan (sample {int(np.flatnonzero(np.isnan(y))[0])}),"
+                " which no class equals; give it a label, or pass stratify=False"
+            )
         test = _stratified_test(y, n_test, generator)
     else:
         test = generator.permutation(n)[:n_test]

@@ -24,7 +24,11 @@ class Module:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        Module.registry[cls.__name__] = cls
+        if cls.__name__.startswith("_"):  # a base of others (the pools' _Pool): no file's type
+            return
+        known = Module.registry.get(cls.__name__)
+        if known is None or not _ours(known) or _ours(cls):  # nn's names stay nn's: a class
+            Module.registry[cls.__name__] = cls  # of one's own named Layer does not load
 
     @classmethod
     def from_fields(cls, fields: dict) -> Module:
@@ -204,6 +208,12 @@ def _collect(name: str, item: object, found: list) -> None:
     elif isinstance(item, (list, tuple)):
         for i, element in enumerate(item):
             _collect(f"{name}.{i}", element, found)
+
+
+def _ours(cls: type) -> bool:
+    """Whether cls is one of nn's own module classes."""
+    package = __name__.rpartition(".")[0]
+    return cls.__module__ == package or cls.__module__.startswith(f"{package}.")
 
 
 def from_config(config: dict) -> Module:

@@ -31,7 +31,9 @@ with many layers is a flat list of them, as long as you like; only nesting is li
 
 Writes go to a temporary file in the same folder that is then renamed over the target
 (``os.replace``), so a reader sees the old file or the new one, never half of one, and a
-failed save leaves the old file intact. The new file keeps the mode of the one it replaces;
+failed save leaves the old file intact. Through a symlink, its target is replaced and the
+link kept; a path that is there but is not a regular file (a folder, a FIFO) is refused.
+The new file keeps the mode of the one it replaces;
 a file that did not exist gets the mode ``open()`` would give it (0o666 less the umask).
 Reading checks everything before touching a model.
 """
@@ -64,17 +66,20 @@ __all__ = ["save", "load", "load_into", "FORMAT", "VERSION", "MAX_NESTING"]
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
-    """Write model's architecture and parameters to path as JSON, atomically."""
+    """Write model's architecture and parameters to path as JSON, atomically. A symlink's
+    target is written, and the link kept."""
+    path = _checked_path("save", path)
     if _nests_too_deep(model):
         raise ValueError(_too_deep("save", model))
     architecture = model.config()
-    _check_sharing("save", model, architecture)
+    _check_rebuilds(model, architecture)
     parameters = {}
     for name, p in model.named_parameters():
         value = _as_float(p.data)
         if value is None or not math.isfinite(value):
             raise ValueError(
-                f"save: parameter {name} is {_brief(p.data)}; only finite values can be saved"
+                f"save: parameter {name} is {_brief(p.data)}; only finite numbers (not bools) "
+                "can be saved"
             )
         parameters[name] = value
     document = {
@@ -84,7 +89,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
         "parameters": parameters,
     }
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    _write_atomically(os.fspath(path), text)
+    _write_atomically(path, text)
 
 
 def _nests_too_deep(model: Module) -> bool:
@@ -98,7 +103,30 @@ def _nests_too_deep(model: Module) -> bool:
     return False
 
 
-def _check_sharing(operation: str, model: Module, architecture: dict) -> None:
+def _check_rebuilds(model: Module, architecture: dict) -> None:
+    """Refuse to save a model that its architecture would not give back: a module whose
+    config names another class (a subclass of Layer with a forward of its own saves as a
+    Layer), or parameters shared otherwise than the file can say (see _check_sharing)."""
+    rebuilt = from_config(architecture)
+    for (name, _, ours), (_, _, theirs) in zip(
+        model._modules_with_parents(), rebuilt._modules_with_parents()
+    ):
+        if type(ours) is not type(theirs):
+            raise ValueError(
+                f"save: {name or 'the model'} is a {_qualified(type(ours))}, but its config() "
+                f"describes a {_qualified(type(theirs))}, which load would build instead; "
+                f"give {type(ours).__name__} a config() of its own that names it"
+            )
+    _check_sharing("save", model, architecture, rebuilt)
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check_sharing(
+    operation: str, model: Module, architecture: dict, rebuilt: Module | None = None
+) -> None:
     """Refuse a model that shares parameters in a way its architecture does not say. A file
     says that a module listed in a Sequential is used again ("same_as"); a module shared
     otherwise (one layer of an MLP put in place of another, a Value in two Neurons) would
@@ -106,7 +134,7 @@ def _check_sharing(operation: str, model: Module, architecture: dict) -> None:
     sharing = _sharing(model)
     if len(set(sharing)) == len(sharing):  # nothing shared: nothing to describe
         return
-    if _sharing(from_config(architecture)) != sharing:
+    if _sharing(rebuilt or from_config(architecture)) != sharing:
         raise ValueError(
             f"{operation}: this {type(model).__name__} shares parameters in a way its "
             "architecture cannot describe: a model file ties only whole modules of a "
@@ -127,12 +155,34 @@ def _too_deep(operation: str, model: Module) -> str:
     )
 
 
+def _checked_path(operation: str, path) -> str:
+    """path as a str: a str, bytes or os.PathLike, not empty. (open() would take an int as a
+    file descriptor, read it and close it.)"""
+    if isinstance(path, bool) or not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"{operation}: path must be a str, bytes or os.PathLike, got {type(path).__name__}"
+        )
+    path = os.fsdecode(path)
+    if not path:
+        raise ValueError(f"{operation}: path is empty")
+    return path
+
+
 def _write_atomically(path: str, text: str) -> None:
+    target = os.path.realpath(path)  # a symlink's target, replaced; the link stays
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        status = os.stat(target)
     except FileNotFoundError:
         mode = None  # a new file keeps the mode the kernel gave the temporary one
-    handle, temporary = _create_temporary(os.path.dirname(os.path.abspath(path)))
+    else:
+        if not stat.S_ISREG(status.st_mode):  # a folder, a FIFO, /dev/null
+            raise ValueError(f"save: {path} exists and is not a regular file")
+        mode = stat.S_IMODE(status.st_mode)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, "save: no such folder", os.path.dirname(path))
+    path = target
+    handle, temporary = _create_temporary(folder)
     try:
         try:
             file = os.fdopen(handle, "w", encoding="utf-8")
@@ -171,6 +221,7 @@ def _create_temporary(folder: str) -> tuple[int, str]:
 
 def _read(path: str | os.PathLike) -> tuple[dict, dict]:
     """(architecture, parameters) from a model file, after checking its format and version."""
+    path = _checked_path("load", path)
     try:
         with open(path, encoding="utf-8") as file:
             text = file.read()

@@ -35,7 +35,8 @@ def _unsupported(module: Any, index: int) -> TypeError:
     return TypeError(
         f"from_torch: unsupported module {type(module).__name__} at index {index}; expected "
         "Linear layers (each optionally followed by its activation), Conv2d, MaxPool2d, "
-        "AvgPool2d, Flatten, ReLU, Tanh, Sigmoid, LeakyReLU(0.01) or Identity"
+        "AvgPool2d, Flatten, ReLU, Tanh, Sigmoid, LeakyReLU(0.01) or Identity, of exactly "
+        "those classes (a subclass may compute otherwise)"
     )
 
 
@@ -48,21 +49,21 @@ def from_torch(module: Any) -> Module:
     own, each activation a module after it."""
     import torch
 
-    items = list(module) if isinstance(module, torch.nn.Sequential) else [module]
+    items = list(module) if type(module) is torch.nn.Sequential else [module]
     uses: dict[int, set[str]] = {}  # each Linear's activations after it, by the Linear's id
     for index, item in enumerate(items):
-        if isinstance(item, torch.nn.Linear):
+        if type(item) is torch.nn.Linear:
             uses.setdefault(id(item), set()).add(_activation_after(items, index)[0])
     made: dict[int, Module] = {}  # ours for each torch module with parameters, by its id
     modules: list[Module] = []
     index = 0
     while index < len(items):
         item = items[index]
-        if isinstance(item, torch.nn.Linear):
+        if type(item) is torch.nn.Linear:
             activation, index = _activation_after(items, index)
             own = activation if len(uses[id(item)]) == 1 else "linear"  # tied, differently
             if id(item) not in made:
-                made[id(item)] = _layer_from_linear(item, own)
+                made[id(item)] = _layer_from_linear(item, own, index)
             modules.append(made[id(item)])
             if own != activation:
                 modules.append(_activation_module(activation))
@@ -119,7 +120,7 @@ def _from_torch_module(item: Any, index: int) -> Module:
     import torch
 
     where = f"from_torch: {type(item).__name__} at index {index}"
-    if isinstance(item, torch.nn.Conv2d):
+    if type(item) is torch.nn.Conv2d:
         plain = item.dilation == (1, 1) and item.groups == 1 and item.padding_mode == "zeros"
         if not plain or isinstance(item.padding, str) or item.bias is None:
             raise ValueError(
@@ -136,16 +137,21 @@ def _from_torch_module(item: Any, index: int) -> Module:
         for b, value in zip(conv.bias, item.bias.detach().double().tolist()):
             b.data = value
         return conv
-    if isinstance(item, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)):
+    if type(item) in (torch.nn.MaxPool2d, torch.nn.AvgPool2d):
+        maximum = type(item) is torch.nn.MaxPool2d
         if (
             _pair(item.padding) != (0, 0)
             or item.ceil_mode
-            or (isinstance(item, torch.nn.MaxPool2d) and _pair(item.dilation) != (1, 1))
+            or (maximum and (_pair(item.dilation) != (1, 1) or item.return_indices))
+            or (not maximum and item.divisor_override is not None)
         ):
-            raise ValueError(f"{where}: only padding 0, dilation 1 and ceil_mode False convert")
-        pool = MaxPool2d if isinstance(item, torch.nn.MaxPool2d) else AvgPool2d
+            raise ValueError(
+                f"{where}: only padding 0, dilation 1, ceil_mode False, no return_indices "
+                "and no divisor_override convert"
+            )
+        pool = MaxPool2d if maximum else AvgPool2d
         return pool(_pair(item.kernel_size), _pair(item.stride))
-    if isinstance(item, torch.nn.Flatten):
+    if type(item) is torch.nn.Flatten:
         if (item.start_dim, item.end_dim) != (1, -1):
             raise ValueError(f"{where}: only Flatten() (start_dim 1, end_dim -1) converts")
         return Flatten()
@@ -156,8 +162,11 @@ def _pair(value) -> tuple[int, int]:
     return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
 
 
-def _layer_from_linear(linear: Any, activation: str) -> Layer:
-    layer = Layer(linear.in_features, linear.out_features, activation=activation, init="zeros")
+def _layer_from_linear(linear: Any, activation: str, index: int) -> Layer:
+    try:
+        layer = Layer(linear.in_features, linear.out_features, activation=activation, init="zeros")
+    except ValueError as error:  # Linear(0, 2)
+        raise ValueError(f"from_torch: Linear at index {index}: {error}") from None
     weight = linear.weight.detach().double().tolist()
     bias = linear.bias.detach().double().tolist() if linear.bias is not None else None
     for i, neuron in enumerate(layer.neurons):

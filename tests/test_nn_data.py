@@ -253,8 +253,11 @@ def test_the_split_keeps_images_whole_and_unstratified_splits_too():
         (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), 0), "at least one"),
         (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), True), "test_size"),
         (lambda: data.train_test_split(np.ones((5, 1)), np.zeros(5), float("nan")), "test_size"),
+        # held out 1 of 10 instead of 2: the nan class's share was dropped
+        (lambda: data.train_test_split(np.ones((10, 1)), [np.nan] * 5 + [1.0] * 5),
+         r"y holds nan \(sample 0\)"),
     ],
-)
+)  # fmt: skip
 def test_bad_split_arguments_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=f"train_test_split: .*{message}"):
         call()

@@ -114,7 +114,10 @@ def test_failed_save_leaves_the_old_file_intact(tmp_path):
     old = saved_bytes_and_mode(path)
     broken = nn.MLP(2, [3, 1])
     broken.parameters()[4].data = float("nan")
-    with pytest.raises(ValueError, match="only finite values can be saved"):
+    with pytest.raises(ValueError, match="is nan; only finite numbers"):
+        broken.save(path)
+    broken.parameters()[4].data = True  # was "True; only finite values": True is finite
+    with pytest.raises(ValueError, match=r"is True; only finite numbers \(not bools\)"):
         broken.save(path)
     assert saved_bytes_and_mode(path) == old
     assert os.listdir(tmp_path) == ["model.json"]  # no temporary file left behind
@@ -351,3 +354,96 @@ def test_saving_a_parameter_too_large_for_a_float_keeps_the_old_file(tmp_path):
         broken.save(path)
     assert saved_bytes_and_mode(path) == old
     assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_a_class_of_ones_own_named_like_nns_changes_neither_load_nor_save(tmp_path):
+    path = tmp_path / "model.json"
+    model = nn.Sequential(nn.Layer(2, 1, activation="linear", rng=random.Random(0)))
+    model.save(path)
+    before = path.read_bytes()
+
+    class Layer(nn.Layer):  # took nn's "Layer" in the registry: load built it instead
+        def __call__(self, x):
+            return super().__call__(x) * 100
+
+    loaded = nn.load(path)
+    assert type(loaded.layers[0]) is nn.Layer
+    assert loaded([1.0, 2.0]).data == model([1.0, 2.0]).data
+    with pytest.raises(ValueError, match=r"layers\.0 is a .*test_nn_serialize.*Layer, but its "
+                       r"config\(\) describes a micrograd\.nn\.dense\.Layer"):  # fmt: skip
+        nn.Sequential(Layer(2, 1)).save(path)  # it would load as nn's Layer, 100x smaller
+    assert path.read_bytes() == before
+
+
+def test_a_subclass_saves_only_with_a_config_that_names_it(tmp_path):
+    class Scaled(nn.Layer):
+        def __call__(self, x):
+            return super().__call__(x) * 2.0
+
+    with pytest.raises(ValueError, match="give Scaled a config"):
+        nn.Sequential(Scaled(2, 1)).save(tmp_path / "scaled.json")
+
+    class Named(Scaled):
+        def config(self) -> dict:
+            return {**super().config(), "type": "Named"}
+
+    model = nn.Sequential(Named(2, 1, rng=random.Random(1)))
+    model.save(tmp_path / "named.json")
+    loaded = nn.load(tmp_path / "named.json")
+    assert type(loaded.layers[0]) is Named
+    assert loaded([0.5, -1.0]).data == model([0.5, -1.0]).data
+
+
+def test_a_base_class_is_not_a_type_a_file_can_name(tmp_path):
+    path = tmp_path / "pool.json"
+    write_model_file(path, '{"type": "_Pool", "kernel_size": [2, 2]}', "{}")
+    with pytest.raises(ValueError, match="unknown module type '_Pool'"):
+        nn.load(path)  # loaded, and failed only when called
+
+
+@pytest.mark.parametrize("path", [3, False, 2.5, None])
+def test_a_path_that_is_not_one_is_a_type_error_and_closes_nothing(tmp_path, path):
+    model = nn.MLP(2, [2, 1], rng=random.Random(0))
+    model.save(tmp_path / "m.json")
+    descriptor = os.open(tmp_path / "m.json", os.O_RDONLY)
+    try:
+        for call in (nn.load, model.load, model.save):
+            with pytest.raises(TypeError, match=r"(load|save): path must be a str, bytes or"):
+                call(descriptor if path == 3 else path)  # open(3) read fd 3 and closed it
+        os.fstat(descriptor)  # still open
+    finally:
+        os.close(descriptor)
+
+
+def test_bytes_paths_save_and_load(tmp_path):
+    model = nn.MLP(2, [2, 1], rng=random.Random(0))
+    path = os.fsencode(tmp_path / "m.json")
+    model.save(path)  # was "Can't mix strings and bytes in path components"
+    assert nn.load(path).state_dict() == model.state_dict()
+
+
+def test_saving_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "real.json"
+    nn.MLP(2, [2, 1], rng=random.Random(0)).save(target)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    model = nn.MLP(2, [2, 1], rng=random.Random(1))
+    model.save(link)  # replaced the link with a file, and left the target as it was
+    assert link.is_symlink()
+    assert nn.load(target).state_dict() == model.state_dict()
+
+
+def test_saving_onto_what_is_not_a_regular_file_or_into_no_folder_is_refused(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    model = nn.MLP(2, [2, 1], rng=random.Random(0))
+    with pytest.raises(ValueError, match="pipe exists and is not a regular file"):
+        model.save(fifo)
+    assert fifo.is_fifo()
+    with pytest.raises(ValueError, match="exists and is not a regular file"):
+        model.save(tmp_path)
+    with pytest.raises(FileNotFoundError, match="save: no such folder.*no_such_folder'"):
+        model.save(tmp_path / "no_such_folder" / "m.json")  # named a .tmp-... file
+    with pytest.raises(ValueError, match="save: path is empty"):
+        model.save("")  # made a temporary file in the parent of the working folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]

@@ -6,6 +6,7 @@ import random
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,22 @@ def test_from_torch_mixed_activations_and_single_linear():
     assert [v.data for v in converted([0.5, -2.0])] == pytest.approx(single(x).tolist(), rel=1e-12)
 
 
+def empty_linear() -> torch.nn.Linear:
+    with warnings.catch_warnings():  # torch: "Initializing zero-element tensors is a no-op"
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.nn.Linear(0, 2)
+
+
+class Doubled(torch.nn.Linear):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+class Negated(torch.nn.Conv2d):
+    def forward(self, x):
+        return -super().forward(x)
+
+
 @pytest.mark.parametrize(
     "module, error, message",
     [
@@ -118,6 +135,14 @@ def test_from_torch_mixed_activations_and_single_linear():
         (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), ValueError,
          "a layer of 3 outputs feeds one of 4 inputs"),
         (torch.nn.Sequential(), ValueError, "no Linear layer or other module"),
+        # each converted silently, computing otherwise than torch's module
+        (torch.nn.AvgPool2d(2, divisor_override=1), ValueError, "no divisor_override"),
+        (torch.nn.MaxPool2d(2, return_indices=True), ValueError, "no return_indices"),
+        (Doubled(2, 1), TypeError, "unsupported module Doubled at index 0.*exactly"),
+        (torch.nn.Sequential(Doubled(2, 1)), TypeError, "unsupported module Doubled"),
+        (Negated(1, 1, 1), TypeError, "unsupported module Negated at index 0"),
+        (torch.nn.LazyLinear(2), TypeError, "unsupported module LazyLinear at index 0"),
+        (empty_linear(), ValueError, "from_torch: Linear at index 0: Layer: nin"),
     ],
 )  # fmt: skip
 def test_from_torch_rejects_what_it_cannot_represent(module, error, message):

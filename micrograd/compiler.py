@@ -127,6 +127,11 @@ class CompiledFunction:
             static = dict(zip(self.static, values))
             part_arrays = [arrays[k][rows] for k in traced]
             parts.append(_Part(self._lookup(traced_shapes, part_arrays, static), part_arrays, rows))
+        if len({part.trace.program.single_output for part in parts}) > 1:  # the first part's
+            raise ValueError(  # kind would decide the outputs' shape
+                "micrograd.compile: the function returned one Value for some static values "
+                "and a list for others; return the same kind for all"
+            )
         return batch, parts
 
     def _run(self, parts: list[_Part], batch: int, seed, values: np.ndarray | None):

@@ -75,7 +75,8 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
+        grad = _GRAD.__get__(self, Value)  # the slot itself: showing a Value decides nothing
+        return f"Value(data={self._data!r}, grad={grad!r}{label})"
 
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
@@ -378,12 +379,26 @@ def _read_reported(value: Value) -> float:
 
 
 _REPORTED_DATA = property(_read_reported, _DATA.__set__, doc="The number (reads are reported).")
+_GRAD = Value.__dict__["grad"]
+
+
+def _read_grad_reported(value: Value) -> float:
+    if _watchers:
+        _decided(value, "reading .grad of")
+    return _GRAD.__get__(value, Value)
+
+
+_REPORTED_GRAD = property(
+    _read_grad_reported, _GRAD.__set__, doc="The gradient so far (reads are reported)."
+)
 
 
 def _watch_decisions(watchers: list) -> None:
-    """Report decisions to these watchers from now on (none: stop watching)."""
+    """Report decisions to these watchers from now on (none: stop watching): reads of .data
+    and .grad too, through properties that stand in for the slots meanwhile."""
     _watchers[:] = watchers
     Value.data = _REPORTED_DATA if watchers else _DATA
+    Value.grad = _REPORTED_GRAD if watchers else _GRAD
 
 
 from . import backward as backprop  # noqa: E402  (these need Value, defined above)

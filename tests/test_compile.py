@@ -930,6 +930,10 @@ def clipped(x):
     return np.clip(x, 0.0, 1.0)  # marker: inside numpy
 
 
+def reads_grad(x):
+    return x * W_TRACED.grad  # marker: grad read
+
+
 @pytest.mark.parametrize(
     "fn, marker, action",
     [
@@ -939,6 +943,7 @@ def clipped(x):
         (copied_inside, "copied inside", "copying or pickling"),
         (pickled_parameter, "pickled inside", "copying or pickling"),
         (clipped, "inside numpy", "comparing"),
+        (reads_grad, "grad read", "reading .grad of"),  # kept the grad of tracing time
     ],
 )
 def test_what_would_bake_in_one_samples_numbers_is_refused_naming_the_line(fn, marker, action):
@@ -1012,3 +1017,11 @@ def test_an_op_whose_rule_is_not_written_for_arrays_is_named():
     assert same(softplus(Value(0.1)).data, math.log1p(math.exp(0.1)))  # eager: floats
     with pytest.raises(TypeError, match="op 'my_softplus': its forward rule failed on arrays"):
         micrograd.compile(lambda x: softplus(x), reduce="none").forward([0.1, 0.2])
+
+
+def test_one_value_for_some_static_values_and_a_list_for_others_is_refused():
+    w = Value(2.0)
+    step = micrograd.compile(lambda x, k: [w * x] if k == 0 else w * x, static=1)
+    for order in ([0, 1], [1, 0]):  # the shape was (2, 1) or (2,), by which came first
+        with pytest.raises(ValueError, match="one Value for some static values and a list"):
+            step.forward([1.0, 2.0], order)

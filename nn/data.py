@@ -31,9 +31,16 @@ __all__ = [
 ]
 
 
-def _generator(seed) -> np.random.RandomState:
+def _generator(owner: str, seed) -> np.random.RandomState:
     if isinstance(seed, np.random.RandomState):
         return seed
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32
+    ):
+        raise TypeError(
+            f"{owner}: seed must be None, an integer from 0 to 2**32 - 1 or a "
+            f"np.random.RandomState, got {seed!r}"
+        )
     return np.random.RandomState(seed)
 
 
@@ -87,7 +94,7 @@ def make_moons(n_samples: int = 100, noise: float | None = None, seed=None, shuf
     n_samples = _count("make_moons", n_samples, 2)
     noise = _noise("make_moons", noise)
     n_out, n_in = n_samples // 2, n_samples - n_samples // 2
-    generator = _generator(seed)
+    generator = _generator("make_moons", seed)
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
     X = np.vstack(
         [
@@ -112,7 +119,7 @@ def make_circles(
     if not _is_finite_number(factor) or not 0 <= factor < 1:
         raise ValueError(f"make_circles: factor must be a number in [0, 1), got {factor!r}")
     n_out, n_in = n_samples // 2, n_samples - n_samples // 2
-    generator = _generator(seed)
+    generator = _generator("make_circles", seed)
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
     X = np.vstack(
@@ -144,7 +151,7 @@ def make_blobs(
     cluster_std = _non_negative("make_blobs", "cluster_std", cluster_std)
     low, high = _box(box)
     centers = _centers(centers)
-    generator = _generator(seed)
+    generator = _generator("make_blobs", seed)
     if isinstance(centers, int):
         centers = generator.uniform(low, high, size=(centers, n_features))
     k = len(centers)
@@ -183,9 +190,15 @@ def _box(box: object) -> tuple[float, float]:
         low, high = box
     except (TypeError, ValueError):
         low = high = None
-    if not (_is_finite_number(low) and _is_finite_number(high) and low <= high):
+    if not (
+        _is_finite_number(low)
+        and _is_finite_number(high)
+        and math.isfinite(high - low)
+        and low <= high
+    ):
         raise ValueError(
-            f"make_blobs: box must be two finite numbers (low, high), low <= high, got {box!r}"
+            "make_blobs: box must be two finite numbers (low, high), low <= high, whose "
+            f"difference is finite too, got {box!r}"
         )
     return float(low), float(high)
 
@@ -204,7 +217,7 @@ def make_spirals(
     noise = _noise("make_spirals", noise) or 0.0  # None: no noise, as the other generators
     if not _is_finite_number(turns):
         raise ValueError(f"make_spirals: turns must be a finite number, got {turns!r}")
-    generator = _generator(seed)
+    generator = _generator("make_spirals", seed)
     sizes = [
         n_samples // n_classes + (1 if c < n_samples % n_classes else 0) for c in range(n_classes)
     ]
@@ -222,7 +235,7 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, seed=None, shuffle: bool = 
     """The corners of the unit square, labelled x0 XOR x1, cycled to n_samples, plus noise."""
     n_samples = _count("make_xor", n_samples)
     noise = _noise("make_xor", noise)
-    generator = _generator(seed)
+    generator = _generator("make_xor", seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     X = corners[np.arange(n_samples) % 4]
     y = (X[:, 0] != X[:, 1]).astype(np.intp)
@@ -266,7 +279,7 @@ def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = True
         )
     n = len(y)
     n_test = _test_count(test_size, n)
-    generator = _generator(seed)
+    generator = _generator("train_test_split", seed)
     if stratify:
         if y.dtype.kind in "fc" and np.isnan(y).any():  # y == nan never holds: dropped
             raise ValueError(
@@ -324,8 +337,15 @@ def batches(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(X[i:i+batch_size], y[i:i+batch_size]) over the data, in a seeded random order if shuffle."""
     X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(
+            f"batches: X and y must hold a row and a label per sample, got shapes {X.shape} "
+            f"and {y.shape}"
+        )
     if len(X) != len(y):
         raise ValueError(f"batches: X has {len(X)} samples but y has {len(y)}")
+    if len(X) == 0:
+        raise ValueError("batches: X and y hold no samples")
     size = len(X) if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
@@ -333,7 +353,7 @@ def batches(
         for start in range(0, len(X), size):
             yield X[start : start + size], y[start : start + size]
         return
-    order = _generator(seed).permutation(len(X))
+    order = _generator("batches", seed).permutation(len(X))
     for start in range(0, len(X), size):
         chosen = order[start : start + size]
         yield X[chosen], y[chosen]

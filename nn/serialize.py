@@ -239,7 +239,7 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{os.fspath(path)}: not a model file (no "format": {FORMAT!r})')
     version = document.get("version")
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:  # not true, nor 1.0
         raise ValueError(
             f"{os.fspath(path)}: unsupported format version {version!r}; "
             f"this nn reads version {VERSION}"
@@ -250,6 +250,11 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
             f"{os.fspath(path)}: model file lacks an architecture or parameters object"
         )
     return architecture, parameters
+
+
+def _canonical(architecture: dict) -> str:
+    """architecture as JSON text, which tells true from 1 and 2.0 from 2, as == does not."""
+    return json.dumps(architecture, sort_keys=True)
 
 
 def _check_json_depth(text: str, name: str) -> None:
@@ -328,7 +333,7 @@ def load_into(model: Module, path: str | os.PathLike) -> None:
     architecture, parameters = _read(path)
     if _nests_too_deep(model):  # before model.config(), which recurses
         raise ValueError(_too_deep("load", model))
-    if architecture != model.config():
+    if _canonical(architecture) != _canonical(model.config()):  # true is not 1, 2.0 not 2
         raise ValueError(
             f"{os.fspath(path)}: architecture {architecture} does not match the model's "
             f"{model.config()}"

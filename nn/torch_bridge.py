@@ -132,8 +132,8 @@ def _new_torch_modules(module: Module, where: str, made: dict[int, list]) -> lis
     if isinstance(module, (Neuron, Layer)):
         ((rows, biases, activation),) = _dense_layers(module, where)
         linear = torch.nn.Linear(len(rows[0]), len(rows), dtype=torch.float64)
-        _copy(linear.weight, rows)
-        _copy(linear.bias, biases)
+        _copy(linear.weight, rows, where)
+        _copy(linear.bias, biases, where)
         return [linear] + ([] if activation == "linear" else [_torch_activation(activation)])
     if isinstance(module, Conv2d):
         conv = torch.nn.Conv2d(
@@ -141,8 +141,8 @@ def _new_torch_modules(module: Module, where: str, made: dict[int, list]) -> lis
             module.padding, dtype=torch.float64,
         )  # fmt: skip
         _copy(conv.weight, [[[[w.data for w in row] for row in plane] for plane in filter_]
-                            for filter_ in module.weight])  # fmt: skip
-        _copy(conv.bias, [b.data for b in module.bias])
+                            for filter_ in module.weight], where)  # fmt: skip
+        _copy(conv.bias, [b.data for b in module.bias], where)
         return [conv]
     if isinstance(module, MaxPool2d):
         return [torch.nn.MaxPool2d(module.kernel_size, module.stride)]
@@ -159,11 +159,17 @@ def _new_torch_modules(module: Module, where: str, made: dict[int, list]) -> lis
     )
 
 
-def _copy(parameter: Any, values: list) -> None:
+def _copy(parameter: Any, values: list, where: str) -> None:
     import torch
 
+    try:
+        numbers = torch.tensor(values, dtype=torch.float64)
+    except (OverflowError, TypeError, ValueError):  # 10**400, None
+        raise ValueError(
+            f"to_torch: the parameters of {where or 'the model'} must be numbers within float range"
+        ) from None
     with torch.no_grad():
-        parameter.copy_(torch.tensor(values, dtype=torch.float64))
+        parameter.copy_(numbers)
 
 
 def _torch_activation(name: str) -> Any:

@@ -97,6 +97,8 @@ def test_batches_cover_everything_once():
     [
         (lambda: list(data.batches([[1.0]], [1, 2])), "X has 1 samples but y has 2"),
         (lambda: list(data.batches([[1.0]], [1], batch_size=0)), "batch_size"),
+        (lambda: list(data.batches(5, 5)), r"batches: X and y must hold .* shapes \(\)"),
+        (lambda: list(data.batches([], [])), "batches: X and y hold no samples"),
         (lambda: data.make_moons(1), "n_samples must be >= 2"),
         (lambda: data.make_spirals(10, n_classes=1), "n_classes must be an integer >= 2"),
         (lambda: data.make_circles(10, factor=1.5), "factor"),
@@ -130,6 +132,7 @@ def test_bad_arguments_are_clear_errors(call, message):
         (lambda: data.make_blobs(box=(10.0, -10.0)), "make_blobs: box must be"),
         (lambda: data.make_blobs(box=(0.0,)), "make_blobs: box must be"),
         (lambda: data.make_blobs(box=(0.0, np.inf)), "make_blobs: box must be"),
+        (lambda: data.make_blobs(box=(-1e308, 1e308)), "make_blobs: box must be"),  # overflows
         # noise: each was numpy's "scale < 0" naming nothing
         (lambda: data.make_moons(noise=-0.1), "make_moons: noise must be a non-negative"),
         (lambda: data.make_circles(noise=-0.1), "make_circles: noise must be a non-negative"),
@@ -150,6 +153,13 @@ def test_bad_arguments_are_clear_errors(call, message):
 def test_bad_generator_arguments_name_the_function_and_argument(call, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
         call()
+
+
+@pytest.mark.parametrize("seed", [1.5, "a", True, -1, 2**32, np.random.default_rng(0)])
+@pytest.mark.parametrize("make", [data.make_moons, data.make_blobs, data.make_xor])
+def test_a_seed_that_is_not_one_names_the_function(make, seed):
+    with pytest.raises(TypeError, match=f"^{make.__name__}: seed must be None, an integer"):
+        make(seed=seed)  # each was numpy's message ("Cannot cast scalar from dtype...")
 
 
 @pytest.mark.parametrize(

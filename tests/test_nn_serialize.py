@@ -447,3 +447,27 @@ def test_saving_onto_what_is_not_a_regular_file_or_into_no_folder_is_refused(tmp
     with pytest.raises(ValueError, match="save: path is empty"):
         model.save("")  # made a temporary file in the parent of the working folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda document: document.update(version=True),
+        lambda document: document.update(version=1.0),
+        lambda document: document["architecture"].update(nin=2.0),
+        lambda document: document["architecture"]["nouts"].__setitem__(1, True),
+    ],
+)
+def test_load_into_is_as_strict_as_load_about_types(tmp_path, change):
+    path = tmp_path / "model.json"
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    model.save(path)
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError):
+        nn.load(path)
+    state = model.state_dict()
+    with pytest.raises(ValueError):  # == took true for 1 and 2.0 for 2: this loaded
+        model.load(path)
+    assert model.state_dict() == state

@@ -256,3 +256,11 @@ def test_activations_standing_alone_become_activation_modules():
     expected = twin(torch.tensor(x, dtype=torch.float64)).tolist()
     assert [v.data for v in model(x)] == pytest.approx(expected, rel=1e-12)
     assert [type(m).__name__ for m in nn.to_torch(model)] == ["ReLU", "Linear", "ReLU", "Tanh"]
+
+
+@pytest.mark.parametrize("value", [10**400, None, "1.5"])
+def test_to_torch_names_the_layer_of_a_parameter_that_is_not_a_float(value):
+    model = nn.MLP(2, [2, 1], rng=random.Random(0))
+    model.layers[1].neurons[0].w[0].data = value  # 10**400 was a bare OverflowError
+    with pytest.raises(ValueError, match="to_torch: the parameters of layers.1 must be numbers"):
+        nn.to_torch(model)

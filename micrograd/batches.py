@@ -3,6 +3,8 @@ and shaped; the rows split by the values of static arguments; outputs reduced ov
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 __all__ = ["as_batches", "first_sample", "reduce_outputs", "split_by_value"]
@@ -31,6 +33,13 @@ def as_batches(
                 f"micrograd.compile: argument {k}: expected numbers, one row per sample "
                 f"(an array or nested lists), got {type(batch).__name__}: {error}"
             ) from None
+        if array.dtype.kind == "O" and all(_is_real(v) for v in array.flat):
+            try:  # Fractions, ints too long for int64: their float(), as Value() takes them
+                array = array.astype(np.float64)
+            except OverflowError:
+                raise ValueError(
+                    f"micrograd.compile: argument {k}: a number too large for a float64"
+                ) from None
         if array.dtype.kind not in "biuf":  # bool, int, unsigned, float
             what = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}
             raise TypeError(
@@ -57,6 +66,10 @@ def as_batches(
     if 0 in sizes:
         raise ValueError("micrograd.compile: the batch is empty")
     return arrays, tuple(array.shape[1:] for array in arrays)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real)  # what Value() takes: not Decimal, str, complex
 
 
 def first_sample(arrays: list[np.ndarray]) -> list[list[float]]:

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -1025,3 +1026,11 @@ def test_one_value_for_some_static_values_and_a_list_for_others_is_refused():
     for order in ([0, 1], [1, 0]):  # the shape was (2, 1) or (2,), by which came first
         with pytest.raises(ValueError, match="one Value for some static values and a list"):
             step.forward([1.0, 2.0], order)
+
+
+def test_a_batch_of_fractions_runs_as_value_takes_them_and_a_huge_integer_is_named():
+    step = micrograd.compile(lambda x: x * 3.0, reduce="none")
+    batch = [Fraction(1, 3), 2, Fraction(-7, 2)]  # refused as "objects"; Value() takes them
+    assert_all_same(step.forward(batch), [(Value(v) * 3.0).data for v in batch])
+    with pytest.raises(ValueError, match="argument 0: a number too large for a float64"):
+        step.forward([10**400])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from collections.abc import Callable, Sequence
 from itertools import product
 
@@ -15,11 +16,18 @@ class GradcheckError(AssertionError):
     """An analytic derivative disagrees with its finite-difference estimate."""
 
 
+# fn's output is multiplied by this before its derivatives are taken, so that a rule meets
+# an incoming gradient g other than 1 (a rule that forgets g, or squares it, would pass at 1);
+# a power of two: the scaling is exact, and the numbers are divided back exactly
+SEED = -2.0
+
+
 def _derivatives(fn: Callable[..., Value], point: Sequence[float], order: int) -> dict:
     """{(i, j, ...): d^k fn / dx_i dx_j ...} for every index tuple of length ``order``,
-    computed by differentiating the engine's own gradients ``order`` times."""
+    computed by differentiating the engine's own gradients ``order`` times (of SEED * fn,
+    divided back by SEED)."""
     xs = [Value(x) for x in point]
-    level: dict[tuple[int, ...], object] = {(): fn(*xs)}
+    level: dict[tuple[int, ...], object] = {(): _scalar(fn(*xs)) * SEED}
     for _ in range(order):
         deeper = {}
         for index, value in level.items():
@@ -30,12 +38,47 @@ def _derivatives(fn: Callable[..., Value], point: Sequence[float], order: int) -
             for i, partial in enumerate(partials):
                 deeper[index + (i,)] = partial
         level = deeper
-    return {index: float(value) for index, value in level.items()}
+    return {index: float(value) / SEED for index, value in level.items()}
+
+
+def _plain_gradient(fn: Callable[..., Value], point: Sequence[float]) -> list[float]:
+    """The first derivatives by backward() on floats (the rules' float path), of SEED * fn."""
+    xs = [Value(x) for x in point]
+    out = _scalar(fn(*xs))
+    if not isinstance(out, Value):  # a plain number: it does not depend on the inputs
+        return [0.0] * len(xs)
+    try:
+        partials = grad(out * SEED, xs)
+    except ArithmeticError as error:  # ZeroDivisionError, OverflowError: float rules raise
+        raise GradcheckError(
+            f"gradcheck: backward() on floats raised {type(error).__name__}: {error} at "
+            f"{list(point)}, where backward(create_graph=True) gives numbers"
+        ) from error
+    for i, partial in enumerate(partials):
+        if not isinstance(partial, (int, float)):
+            raise GradcheckError(
+                f"gradcheck: backward() on floats gave d f / d inputs[{i}] = {partial!r} at "
+                f"{list(point)}, not a float (a rule of floats made it, e.g. a negative ** 0.5)"
+            )
+    return [partial / SEED for partial in partials]
+
+
+def _scalar(out: object) -> Value | float:
+    """fn's output, one number: a Value, or a plain number that does not depend on inputs."""
+    if isinstance(out, Value) or (isinstance(out, numbers.Real) and not isinstance(out, bool)):
+        return out
+    raise TypeError(
+        f"gradcheck: fn must return one Value (a scalar), got {type(out).__name__}: "
+        f"{reprlib.repr(out)}; check each output on its own"
+    )
 
 
 def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
+    """Within atol + rtol * |numeric|; inf only to the same inf. A nan never agrees, not
+    even with a nan: where f or its derivative is nan there is nothing to compare (as in
+    torch.autograd.gradcheck), and any rule would pass."""
     if math.isnan(analytic) or math.isnan(numeric):
-        return math.isnan(analytic) and math.isnan(numeric)
+        return False
     if math.isinf(analytic) or math.isinf(numeric):
         return analytic == numeric
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
@@ -72,29 +115,83 @@ def gradcheck(
     (k-1)-th, input by input; a mismatch raises GradcheckError naming the input and both
     numbers. Returns True when everything agrees. order must be a positive integer, eps a
     positive finite number, atol and rtol non-negative finite numbers (else ValueError).
+
+    The derivatives are taken of ``-2 * fn`` and divided back, so that a rule meets an
+    incoming gradient other than 1, and the first ones both ways a rule runs: on Values
+    (``create_graph``) and on floats (plain ``backward()``). A nan agrees with nothing, as
+    in torch.autograd.gradcheck. eps is absolute: at a large input, x + eps rounds, and the
+    difference is taken over the step the floats took; give a larger eps there, and keep
+    points off kinks (relu and abs at 0), where no finite difference is the derivative.
     """
     _check_arguments(order, eps, atol, rtol)
-    point = [x.data if isinstance(x, Value) else float(x) for x in inputs]
-    names = [
-        x.label if isinstance(x, Value) and x.label else f"inputs[{i}]"
-        for i, x in enumerate(inputs)
-    ]
+    point = _point(inputs)
+    names = _names(inputs)
     for k in range(1, order + 1):
         analytic = _derivatives(fn, point, k)
+        ways = [("analytically", analytic)]
+        if k == 1:  # the float path too, which plain backward() runs
+            plain = _plain_gradient(fn, point)
+            ways.append(("by backward() on floats", {(i,): d for i, d in enumerate(plain)}))
         for lower_index in product(range(len(point)), repeat=k - 1):
             for i in range(len(point)):
                 shifted_up, shifted_down = list(point), list(point)
                 shifted_up[i] += eps
                 shifted_down[i] -= eps
+                step = shifted_up[i] - shifted_down[i]  # 2 eps as the floats round it
+                if step == 0 or not math.isfinite(step):
+                    raise ValueError(
+                        f"gradcheck: eps={eps} does not move input {names[i]} = {point[i]!r} "
+                        "(x + eps rounds to x); give an eps above its spacing of floats"
+                    )
                 up = _derivatives(fn, shifted_up, k - 1)[lower_index]
                 down = _derivatives(fn, shifted_down, k - 1)[lower_index]
-                numeric = (up - down) / (2 * eps)
+                numeric = (up - down) / step
                 index = lower_index + (i,)
-                if not _close(analytic[index], numeric, atol, rtol):
-                    wrt = " ".join(f"d{names[j]}" for j in index)
-                    raise GradcheckError(
-                        f"gradcheck: d^{k} f / {wrt} at {point} is {analytic[index]!r} "
-                        f"analytically but {numeric!r} by finite differences "
-                        f"(input {names[i]} = {point[i]!r}, eps={eps})"
-                    )
+                for how, found in ways:
+                    if not _close(found[index], numeric, atol, rtol):
+                        wrt = " ".join(f"d{names[j]}" for j in index)
+                        raise GradcheckError(
+                            f"gradcheck: d^{k} f / {wrt} at {point} is {found[index]!r} "
+                            f"{how} but {numeric!r} by finite differences "
+                            f"(input {names[i]} = {point[i]!r}, eps={eps}). "
+                            + _hint(found[index], numeric)
+                        )
     return True
+
+
+def _hint(analytic: float, numeric: float) -> str:
+    if math.isnan(analytic) or math.isnan(numeric):
+        return "A nan agrees with nothing: check at a point where f is defined."
+    return (
+        f"The derivatives are of {SEED} * f, divided back, so that each rule meets a "
+        "gradient g other than 1: a rule that ignores g gives -1/2 of the true number."
+    )
+
+
+def _point(inputs: object) -> list[float]:
+    """inputs as numbers: a sequence of numbers or Values (not a str, not one number)."""
+    if isinstance(inputs, (str, bytes, Value)) or not isinstance(inputs, Sequence):
+        raise TypeError(
+            f"gradcheck: inputs must be a list of numbers or Values, got "
+            f"{type(inputs).__name__}: {reprlib.repr(inputs)}"
+        )
+    point = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, Value):
+            point.append(x.data)
+        elif _is_number(x):
+            point.append(float(x))
+        else:
+            raise TypeError(f"gradcheck: inputs[{i}] must be a number or Value, got {x!r}")
+    return point
+
+
+def _names(inputs: Sequence) -> list[str]:
+    """Each input's label, or inputs[i]; a label given twice gets its index too."""
+    labels = [x.label if isinstance(x, Value) and x.label else None for x in inputs]
+    return [
+        f"inputs[{i}]" if label is None
+        else label if labels.count(label) == 1
+        else f"{label}[{i}]"
+        for i, label in enumerate(labels)
+    ]  # fmt: skip

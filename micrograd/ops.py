@@ -175,8 +175,9 @@ POW = Op(
     lambda F, g, out, a, b: (
         # d/da a**b = b * a**(b-1), taken as 0 where b == 0 (PyTorch does the same)
         F.where(F.plain(b) == 0, 0.0, g * (b * F.pow(a, b - 1))),
-        # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0
-        F.where((F.plain(a) == 0) & (F.plain(b) >= 0), 0.0, g * out * F.log(a)),
+        # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0; that 0 times g (so
+        # -0.0 for a negative g), as PyTorch has it
+        g * F.where((F.plain(a) == 0) & (F.plain(b) >= 0), 0.0, out * F.log(a)),
     ),
     "a ** b",
     name="pow",

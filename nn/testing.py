@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from micrograd.testing import agree, torch_module
+from micrograd.testing import agree, check_tolerances, torch_module
 
 from . import functional as F
 from .module import Module
@@ -67,13 +67,17 @@ def assert_module_matches_torch(
     theirs on the (batch, outputs) tensor), or None: the sum of every output. The model's
     .grad are left holding the loss's gradient."""
     torch = torch_module()
+    check_tolerances("assert_module_matches_torch", rtol=rtol, atol=atol)
     samples = np.asarray(inputs, dtype=np.float64)  # one row per sample, of any shape
     outputs = [model(sample.tolist() if sample.ndim else float(sample)) for sample in samples]
     torch_model = to_torch(model)
     torch_outputs = torch_model(torch.tensor(samples, dtype=torch.float64))
     problems = []
     for i, (ours, theirs) in enumerate(zip(outputs, torch_outputs.reshape(len(samples), -1))):
-        for k, (o, t) in enumerate(zip(_flat(ours), theirs.tolist())):
+        ours, theirs = _flat(ours), theirs.tolist()
+        if len(ours) != len(theirs):  # zip would compare the shorter and pass
+            problems.append((f"number of outputs of sample {i}", len(ours), len(theirs)))
+        for k, (o, t) in enumerate(zip(ours, theirs)):
             if not agree(o, t, rtol, atol):
                 problems.append((f"output {k} of sample {i}", o, t))
     if loss is None:

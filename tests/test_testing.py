@@ -3,6 +3,7 @@ say where, and work in pytest and unittest alike."""
 
 from __future__ import annotations
 
+import math
 import random
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import torch
 from micrograd.nn.testing import assert_module_matches_torch
 
 from micrograd import Op, Value, nn
+from micrograd.gradcheck import GradcheckError, gradcheck
 from micrograd.ops import TANH
 from micrograd.testing import assert_matches_torch, check_op
 
@@ -44,7 +46,10 @@ def test_a_wrong_function_is_caught_and_the_table_names_input_and_order():
     assert "neuron at x=0.5, w=-1.3, b=0.2" in table
     assert "derivative" in table and "rel. error" in table
     lines = {line.split()[0]: line.split() for line in table.splitlines()[2:]}
-    assert set(lines) == {"neuron", "dneuron/dw", "d2neuron/dwdw"}  # only what w touches
+    assert set(lines) == {  # only what w touches; its first derivative under a factor too,
+        "neuron", "dneuron/dw", "d2neuron/dwdw",  # by both of the engine's paths
+        "d(-2*neuron)/dw", "d(-2*neuron)/dw(floats)",
+    }  # fmt: skip
     assert lines["dneuron/dw"][1] == "1" and lines["d2neuron/dwdw"][1] == "2"
 
 
@@ -189,3 +194,117 @@ def test_an_op_of_ones_own_works_everywhere_a_builtin_does(tmp_path):
     save_backward_html(softplus(x) * 3.0, tmp_path / "page.html")
     assert "softplus" in (tmp_path / "page.html").read_text()
     check_op(softplus, torch.nn.functional.softplus, points=[-3.0, 0.0, 1.0, 30.0])
+
+
+# -- rules that pass at g = 1 but are wrong: the checks put a factor on the output ----------
+
+FORGETS_G = Op("forgets_g", 1, lambda F, a: a * a, lambda F, g, out, a: (2 * a,))
+SQUARES_G = Op("squares_g", 1, lambda F, a: a * a, lambda F, g, out, a: (g * g * 2 * a,))
+SECOND_FORGETS_G = Op(
+    "second_forgets_g", 2, lambda F, a, b: a * b, lambda F, g, out, a, b: (g * b, a)
+)
+
+
+@pytest.mark.parametrize("op", [FORGETS_G, SQUARES_G, SECOND_FORGETS_G])
+def test_a_rule_that_mishandles_the_incoming_gradient_is_caught(op):
+    x = Value(0.7)
+    (op(x, Value(1.3)) if op.arity == 2 else op(x)).backward()  # g = 1: right by chance
+    torch_fn = torch.square if op.arity == 1 else torch.mul
+    with pytest.raises(AssertionError, match=r"d\(-2\*" + op.name):
+        check_op(op, torch_fn, points=[0.7, -1.5] if op.arity == 1 else [(0.7, 1.3)], smooth=[])
+    with pytest.raises(AssertionError, match=r"d\(-2\*"):
+        assert_matches_torch(op, *([0.7] * op.arity), torch_fn=torch_fn)
+    with pytest.raises(GradcheckError, match="gradient g other than 1"):
+        gradcheck(op, [0.7] * op.arity, order=1)
+    # what the checks stand for: under a factor, the engine's gradient of the last input
+    point = [0.7, 1.3][: op.arity]
+    xs = [Value(v) for v in point]
+    (op(*xs) * 3.0).backward()
+    ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in point]
+    (torch_fn(*ts) * 3.0).backward()
+    assert xs[-1].grad != pytest.approx(ts[-1].grad.item(), rel=1e-6)
+
+
+MY_SQRT = Op("my_sqrt", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (g / (2 * out),))
+HALF_POWER = Op("half_power", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (g * 0.5 * a**-0.5,))
+
+
+def test_the_float_path_of_plain_backward_is_checked_too():
+    with pytest.raises(AssertionError, match=r"\(floats\): backward\(\) on floats raised Zero"):
+        check_op(MY_SQRT, torch.sqrt, points=[0.0, 4.0], smooth=[])  # / 0 on floats, inf else
+    with pytest.raises(AssertionError, match="backward.. on floats gave .* not a float"):
+        assert_matches_torch(HALF_POWER, -4.0, torch_fn=torch.sqrt)  # a complex gradient
+    with pytest.raises(GradcheckError, match="backward.. on floats raised ZeroDivisionError"):
+        gradcheck(MY_SQRT, [0.0], order=1)
+
+
+def test_gradcheck_compares_nothing_at_nan_and_says_so():
+    wrong = Op("wrong_sqrt", 1, lambda F, a: F.sqrt(a), lambda F, g, out, a: (g * out * 5,))
+    with pytest.raises(GradcheckError, match="A nan agrees with nothing"):
+        gradcheck(wrong, [-4.0], order=1)  # was True: nan on both sides
+
+
+def test_gradcheck_takes_the_step_the_floats_took_and_refuses_none():
+    assert gradcheck(lambda x: x * 3.0, [1e9], order=1, eps=1e-6)  # x + eps rounds
+    with pytest.raises(ValueError, match=r"eps=1e-06 does not move input inputs\[0\]"):
+        gradcheck(lambda x: x * 3.0, [1e11], order=1)  # was "0.0 by finite differences"
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: gradcheck(lambda x: [x], [1.0]), TypeError, "must return one Value"),
+        (lambda: gradcheck(lambda x: x, 1.0), TypeError, "inputs must be a list"),
+        (lambda: gradcheck(lambda x, y: x, "12"), TypeError, "inputs must be a list"),
+        (lambda: gradcheck(lambda x: x, ["1"]), TypeError, r"inputs\[0\] must be a number"),
+        (lambda: assert_matches_torch(lambda x: (x, x), 1.0), TypeError, "a tuple of 2"),
+        (lambda: assert_matches_torch(lambda x: x, "1.5"), TypeError, "input 0 must be"),
+        (lambda: assert_matches_torch(FORGETS_G, 1.0), TypeError, "pass torch_fn="),
+        (lambda: assert_matches_torch(neuron, 0.5, -1.3, 0.2, atol=math.inf), ValueError,
+         "atol must be a non-negative finite number"),
+        (lambda: assert_matches_torch(neuron, 0.5, -1.3, 0.2, rtol=-1), ValueError, "rtol"),
+        (lambda: check_op(FORGETS_G, torch.square, rtol=math.nan), ValueError, "rtol"),
+        (lambda: check_op(FORGETS_G, torch.square, rtol="1e-3"), ValueError, "rtol"),
+        (lambda: assert_module_matches_torch(nn.MLP(2, [1]), [[0.5, 1.0]], rtol=math.inf),
+         ValueError, "assert_module_matches_torch: rtol"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_of_the_checks_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_two_inputs_of_one_label_are_told_apart():
+    x, y = Value(0.5, label="a"), Value(-1.3, label="a")
+    with pytest.raises(AssertionError) as caught:
+        assert_matches_torch(lambda p, q: p * q, x, y, torch_fn=lambda p, q: p * q + q)
+    assert "df/da1" in str(caught.value) and "df/da0" not in str(caught.value)
+
+
+def test_check_op_excuses_a_known_difference_in_the_compiled_check_too():
+    softplus = Op(  # torch's softplus is linear beyond 20 (its threshold), ours is not
+        "softplus_excused", 1,
+        lambda F, a: F.log(1.0 + F.exp(a)),
+        lambda F, g, out, a: (g * (1.0 - F.exp(-out)),),
+    )  # fmt: skip
+
+    def beyond_threshold(point, index, ours, theirs):
+        return abs(point[0]) >= 20 or not math.isfinite(point[0])
+
+    points = [-30.0, -3.0, 0.0, 1.0, 25.0, math.inf]
+    with pytest.raises(AssertionError, match="against micrograd.compile"):  # unexcused
+        check_op(softplus, torch.nn.functional.softplus, points=points, smooth=[])
+    check_op(softplus, torch.nn.functional.softplus, points=points, smooth=[],
+             known_difference=beyond_threshold)  # fmt: skip
+
+
+def test_a_model_with_an_output_too_many_is_caught():
+    class OneMore(nn.Layer):
+        def __call__(self, x):
+            out = super().__call__(x)
+            return out + [out[0] * 100]
+
+    model = OneMore(2, 2, activation="linear", rng=random.Random(0))
+    first = (lambda outs: sum((o[0] for o in outs), Value(0.0)), lambda out: out[:, 0].sum())
+    with pytest.raises(AssertionError, match="number of outputs of sample 0 +ours 3 +torch 2"):
+        assert_module_matches_torch(model, [[0.5, -1.0], [1.0, 2.0]], loss=first)  # passed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import numpy as np
@@ -268,6 +269,8 @@ FLAG_BAD = [1, "yes", None]
 BETAS_BAD = [[1.0, 5.0], ["a", "b"], [0.9], [0.9, 0.99, 0.999], 0.9, "ab", [0.9, NAN]]
 BETAS_BAD += [[-0.1, 0.9], [0.9, 1.0], [True, False]]
 COUNT_BAD = [-1, 1.5, 2.0, True, "3", None, HUGE]  # a step count: an integer >= 0
+# a state's number: nan and the infinities are good (steps leave them, torch loads them)
+STATE_NUMBER_BAD = ["0.1", True, None, HUGE]
 
 # every setting in each optimizer's param groups, and values of it that no optimizer may hold
 SETTINGS_BAD = {
@@ -299,29 +302,29 @@ SETTINGS_BAD = {
 # the per-parameter state each optimizer keeps (with the settings that make it keep all of
 # it), and values of each field that step() cannot run from
 STATE_BAD = {
-    "SGD": ({"lr": 0.1, "momentum": 0.9}, dict(momentum_buffer=NUMBER_BAD)),
+    "SGD": ({"lr": 0.1, "momentum": 0.9}, dict(momentum_buffer=STATE_NUMBER_BAD)),
     "Adam": (
         {"lr": 0.1, "amsgrad": True},
         dict(
-            step=COUNT_BAD, exp_avg=NUMBER_BAD, exp_avg_sq=NON_NEGATIVE_BAD,
-            max_exp_avg_sq=NON_NEGATIVE_BAD,
+            step=COUNT_BAD, exp_avg=STATE_NUMBER_BAD, exp_avg_sq=STATE_NUMBER_BAD,
+            max_exp_avg_sq=STATE_NUMBER_BAD,
         ),
     ),
     "AdamW": (
         {"lr": 0.1, "amsgrad": True},
         dict(
-            step=COUNT_BAD, exp_avg=NUMBER_BAD, exp_avg_sq=NON_NEGATIVE_BAD,
-            max_exp_avg_sq=NON_NEGATIVE_BAD,
+            step=COUNT_BAD, exp_avg=STATE_NUMBER_BAD, exp_avg_sq=STATE_NUMBER_BAD,
+            max_exp_avg_sq=STATE_NUMBER_BAD,
         ),
     ),
     "RMSprop": (
         {"centered": True, "momentum": 0.5},
         dict(
-            step=COUNT_BAD, square_avg=NON_NEGATIVE_BAD, grad_avg=NUMBER_BAD,
-            momentum_buffer=NUMBER_BAD,
+            step=COUNT_BAD, square_avg=STATE_NUMBER_BAD, grad_avg=STATE_NUMBER_BAD,
+            momentum_buffer=STATE_NUMBER_BAD,
         ),
     ),
-    "Adagrad": ({}, dict(step=COUNT_BAD, sum=NON_NEGATIVE_BAD)),
+    "Adagrad": ({}, dict(step=COUNT_BAD, sum=STATE_NUMBER_BAD)),
 }  # fmt: skip
 
 GRADS = [[0.1, -0.2, 0.3], [0.4, 0.1, -0.3], [-0.2, 0.5, 0.05]]
@@ -412,14 +415,6 @@ def test_load_state_dict_refuses_bad_per_parameter_state(name, field, value):
 def test_load_state_dict_refuses_state_another_optimizer_keeps(name, kwargs, field):
     change = lambda state: state["state"][0].update({field: 0.5})
     _assert_load_is_refused(name, kwargs, change, f"parameter 0.*{field}")
-
-
-def test_centered_rmsprop_refuses_a_mean_gradient_larger_than_the_mean_square():
-    # the step takes sqrt(square_avg - grad_avg**2). A running mean of g**2 is never below
-    # the square of the running mean of g, so grad_avg = 2, square_avg = 1 comes from no run;
-    # alpha = 0.99 and a zero gradient would make it sqrt(0.99 - 1.98**2), a math domain error
-    change = lambda state: state["state"][0].update(grad_avg=2.0, square_avg=1.0)
-    _assert_load_is_refused("RMSprop", {"centered": True}, change, "grad_avg")
 
 
 @pytest.mark.parametrize("key", ["²", "١", "01", " 1", "+1", 1.0, True, None])
@@ -665,3 +660,112 @@ def test_a_lambda_that_fails_in_step_changes_nothing():
     factors[2] = 0.4
     scheduler.step()
     assert scheduler.get_last_lr() == pytest.approx([0.3 * 0.4, 0.2 * 0.4], rel=1e-15)
+
+
+# -- where a step meets 0 / 0, sqrt of a negative, or a weight of 1: torch's numbers ----------
+
+EDGE_STEPS = [
+    # eps = 0 and a zero gradient: 0 / 0 (a ZeroDivisionError, with the first parameter moved)
+    ("Adam", {"lr": 0.1, "eps": 0.0}, [[1.0, 0.0], [0.5, 0.0]]),
+    ("Adagrad", {"lr": 0.1, "eps": 0.0}, [[1.0, 0.0], [0.5, 0.0]]),
+    ("RMSprop", {"lr": 0.1, "eps": 0.0}, [[1.0, 0.0], [0.5, 0.0]]),
+    ("RMSprop", {"lr": 0.1, "alpha": 1.5}, [[1.0, 2.0], [0.5, 1.0]]),  # sqrt(< 0): a math error
+    # a running mean of weight 1 (beta 0): torch's lerp takes the gradient itself; m + (g - m)
+    # gave 0.0 after 1e17 then 1.0
+    ("Adam", {"lr": 0.1, "betas": (0.0, 0.999)}, [[1e17, 3.0], [1.0, 1.0]]),
+    ("Adam", {"lr": 0.1, "betas": (0.3, 0.999)}, [[1e17, 3.0], [1.0, 1.0], [0.5, -2.0]]),
+]
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, grads", EDGE_STEPS, ids=[f"{n}-{k}" for n, k, _ in EDGE_STEPS]
+)
+def test_edge_steps_give_torchs_numbers_eagerly_and_over_arrays(name, kwargs, grads):
+    from micrograd.nn.optim.arrays import ArrayStep
+
+    theirs = torch.tensor([0.5, -1.5], dtype=torch.float64, requires_grad=True)
+    theirs_opt = getattr(torch.optim, name)([theirs], **kwargs, foreach=False)
+    ours = [Value(0.5), Value(-1.5)]
+    ours_opt = getattr(optim, name)(ours, **kwargs)
+    arrayed = [Value(0.5), Value(-1.5)]
+    arrays = ArrayStep(getattr(optim, name)(arrayed, **kwargs))
+    theta = arrays.values()
+    for step in grads:
+        theirs.grad = torch.tensor(step, dtype=torch.float64)
+        theirs_opt.step()
+        _run(ours_opt, ours, [step])
+        arrays.step(theta, np.array(step))
+    expected = theirs.tolist()
+    assert all(map(same_number, [p.data for p in ours], expected)), (
+        [p.data for p in ours],
+        expected,
+    )
+    assert all(map(same_number, theta.tolist(), expected)), (theta.tolist(), expected)
+
+
+def same_number(ours: float, theirs: float) -> bool:
+    if math.isnan(theirs):
+        return math.isnan(ours)
+    return math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=1e-300)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, bad",
+    [
+        ("Adam", {"lr": 0.01}, 1e200),  # exp_avg_sq inf: refused by load_state_dict
+        ("SGD", {"lr": 0.1, "momentum": 0.9}, math.nan),  # momentum_buffer nan: refused
+        ("RMSprop", {"lr": 0.01, "centered": True}, math.inf),
+    ],
+)
+def test_a_state_a_step_left_loads_and_training_carries_on_as_torchs(name, kwargs, bad):
+    params = [Value(1.0), Value(-2.0)]
+    opt = getattr(optim, name)(params, **kwargs)
+    _run(opt, params, [[bad, 0.5]])
+    saved = json.loads(json.dumps(opt.state_dict()))  # nan and inf as JSON's NaN, Infinity
+    theirs = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    theirs_opt = getattr(torch.optim, name)([theirs], **kwargs, foreach=False)
+    theirs.grad = torch.tensor([bad, 0.5], dtype=torch.float64)
+    theirs_opt.step()
+    again = getattr(optim, name)(params, **kwargs)
+    again.load_state_dict(saved)
+    _run(again, params, [[0.25, -0.75]])
+    theirs.grad = torch.tensor([0.25, -0.75], dtype=torch.float64)
+    theirs_opt.step()
+    assert all(map(same_number, [p.data for p in params], theirs.tolist()))
+
+
+def test_saved_parameter_ids_map_to_parameters_as_in_torch():
+    ours = [Value(1.0), Value(-2.0)]
+    theirs = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    ours_opt = optim.SGD(ours, lr=0.1, momentum=0.9)
+    theirs_opt = torch.optim.SGD([theirs], lr=0.1, momentum=0.9, foreach=False)
+    saved = ours_opt.state_dict()
+    # ids 1 and 0, in that order: id 1 is the first parameter (was: state by position)
+    saved["param_groups"][0]["params"] = [1, 0]
+    saved["state"] = {0: {"momentum_buffer": 5.0}, 1: {"momentum_buffer": -3.0}}
+    ours_opt.load_state_dict(saved)
+    theirs_state = copy.deepcopy(theirs_opt.state_dict())
+    theirs_state["param_groups"][0]["params"] = [7]
+    theirs_state["state"] = {7: {"momentum_buffer": torch.tensor([-3.0, 5.0], dtype=torch.float64)}}
+    theirs_opt.load_state_dict(theirs_state)
+    _run(ours_opt, ours, [[0.5, 0.25]])
+    theirs.grad = torch.tensor([0.5, 0.25], dtype=torch.float64)
+    theirs_opt.step()
+    assert [p.data for p in ours] == theirs.tolist()
+
+
+@pytest.mark.parametrize("ids", [[7, "x"], [0, 0], [None, 1]])
+def test_saved_parameter_ids_that_are_not_ids_are_refused(ids):
+    change = lambda state: state["param_groups"][0].update(params=ids + [2])
+    _assert_load_is_refused("SGD", {"momentum": 0.9}, change, "group 0 lists parameter")
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, field",
+    [("Adam", {}, "exp_avg"), ("Adam", {"amsgrad": True}, "max_exp_avg_sq"),
+     ("RMSprop", {"centered": True}, "grad_avg"), ("Adagrad", {}, "sum"),
+     ("RMSprop", {"momentum": 0.5}, "momentum_buffer")],
+)  # fmt: skip
+def test_a_state_that_lacks_a_field_step_keeps_is_refused(name, kwargs, field):
+    change = lambda state: state["state"][1].pop(field)  # step() began it afresh, mid-run
+    _assert_load_is_refused(name, kwargs, change, f"parameter 1 lacks {field}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .optimizer import Optimizer
-from .rules import _BETAS, _COUNT, _FINITE, _FLAG, _NON_NEGATIVE
+from .rules import _BETAS, _COUNT, _FINITE, _FLAG, _NON_NEGATIVE, _STATE
 
 
 class SGD(Optimizer):
@@ -19,7 +19,7 @@ class SGD(Optimizer):
         "nesterov": _FLAG,
         "maximize": _FLAG,
     }
-    _state_fields = {"momentum_buffer": _FINITE}
+    _state_fields = {"momentum_buffer": _STATE}
 
     def __init__(
         self,
@@ -40,6 +40,9 @@ class SGD(Optimizer):
         super()._check(owner, group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"{owner}: nesterov needs momentum > 0 and dampening = 0")
+
+    def _required_state(self, group: dict) -> set[str]:
+        return {"momentum_buffer"} if group["momentum"] else set()
 
     def _update(self, F, param, grad, group: dict, state: dict):
         if group["weight_decay"]:
@@ -67,12 +70,11 @@ class Adam(Optimizer):
         "maximize": _FLAG,
         "decoupled_weight_decay": _FLAG,
     }
-    # step() takes sqrt of the squares' means, so they cannot be negative
     _state_fields = {
         "step": _COUNT,
-        "exp_avg": _FINITE,
-        "exp_avg_sq": _NON_NEGATIVE,
-        "max_exp_avg_sq": _NON_NEGATIVE,
+        "exp_avg": _STATE,
+        "exp_avg_sq": _STATE,
+        "max_exp_avg_sq": _STATE,
     }
 
     def __init__(
@@ -94,6 +96,11 @@ class Adam(Optimizer):
         defaults.update(decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    def _required_state(self, group: dict) -> set[str]:
+        return {"step", "exp_avg", "exp_avg_sq"} | (
+            {"max_exp_avg_sq"} if group["amsgrad"] else set()
+        )
+
     def _update(self, F, param, grad, group: dict, state: dict):
         lr, (beta1, beta2), decay = group["lr"], group["betas"], group["weight_decay"]
         if decay:
@@ -102,14 +109,13 @@ class Adam(Optimizer):
             else:
                 grad = grad + decay * param
         step = state["step"] = state.get("step", 0) + 1
-        m = state.get("exp_avg", 0.0)
-        m = state["exp_avg"] = m + (grad - m) * (1 - beta1)
+        m = state["exp_avg"] = F.lerp(state.get("exp_avg", 0.0), grad, 1 - beta1)
         v = state["exp_avg_sq"] = state.get("exp_avg_sq", 0.0) * beta2 + (1 - beta2) * grad * grad
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = F.maximum(state.get("max_exp_avg_sq", 0.0), v)
         step_size = lr / (1 - beta1**step)
-        denom = F.sqrt(v) / F.sqrt(1 - beta2**step) + group["eps"]
-        return param - step_size * (m / denom)
+        denom = F.div(F.sqrt(v), F.sqrt(1 - beta2**step)) + group["eps"]
+        return param - step_size * F.div(m, denom)
 
 
 class AdamW(Adam):
@@ -146,9 +152,9 @@ class RMSprop(Optimizer):
     }
     _state_fields = {
         "step": _COUNT,
-        "square_avg": _NON_NEGATIVE,
-        "grad_avg": _FINITE,
-        "momentum_buffer": _FINITE,
+        "square_avg": _STATE,
+        "grad_avg": _STATE,
+        "momentum_buffer": _STATE,
     }
 
     def __init__(
@@ -167,17 +173,12 @@ class RMSprop(Optimizer):
         defaults.update(momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
 
-    def _check_state(self, owner: str, entry: dict) -> None:
-        super()._check_state(owner, entry)
-        # centered, step() takes sqrt(square_avg - grad_avg**2). A running mean of g**2 is
-        # never below the square of the running mean of g, so no step that succeeded leaves
-        # such a state. grad_avg * grad_avg, as step() computes it: ** overflows to an error
-        grad_avg, square_avg = entry.get("grad_avg", 0.0), entry.get("square_avg", 0.0)
-        if grad_avg * grad_avg > square_avg:
-            raise ValueError(
-                f"{owner}: invalid grad_avg {grad_avg!r} with square_avg {square_avg!r}; "
-                "expected grad_avg**2 <= square_avg"
-            )
+    def _required_state(self, group: dict) -> set[str]:
+        return (
+            {"step", "square_avg"}
+            | ({"grad_avg"} if group["centered"] else set())
+            | ({"momentum_buffer"} if group["momentum"] > 0 else set())
+        )
 
     def _update(self, F, param, grad, group: dict, state: dict):
         alpha = group["alpha"]
@@ -187,16 +188,15 @@ class RMSprop(Optimizer):
         square_avg = state.get("square_avg", 0.0) * alpha + (1 - alpha) * grad * grad
         state["square_avg"] = square_avg
         if group["centered"]:
-            grad_avg = state.get("grad_avg", 0.0)
-            grad_avg = state["grad_avg"] = grad_avg + (grad - grad_avg) * (1 - alpha)
+            grad_avg = state["grad_avg"] = F.lerp(state.get("grad_avg", 0.0), grad, 1 - alpha)
             avg = F.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
         else:
             avg = F.sqrt(square_avg) + group["eps"]
         if group["momentum"] > 0:
-            buffer = state.get("momentum_buffer", 0.0) * group["momentum"] + grad / avg
+            buffer = state.get("momentum_buffer", 0.0) * group["momentum"] + F.div(grad, avg)
             state["momentum_buffer"] = buffer
             return param - group["lr"] * buffer
-        return param - group["lr"] * (grad / avg)
+        return param - group["lr"] * F.div(grad, avg)
 
 
 class Adagrad(Optimizer):
@@ -210,7 +210,7 @@ class Adagrad(Optimizer):
         "initial_accumulator_value": _NON_NEGATIVE,
         "maximize": _FLAG,
     }
-    _state_fields = {"step": _COUNT, "sum": _NON_NEGATIVE}
+    _state_fields = {"step": _COUNT, "sum": _STATE}
 
     def __init__(
         self,
@@ -227,6 +227,9 @@ class Adagrad(Optimizer):
         defaults.update(initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _required_state(self, group: dict) -> set[str]:
+        return {"step", "sum"}
+
     def _update(self, F, param, grad, group: dict, state: dict):
         step = state["step"] = state.get("step", 0) + 1
         if group["weight_decay"]:
@@ -234,4 +237,4 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = state.get("sum", group["initial_accumulator_value"]) + grad * grad
         state["sum"] = total
-        return param - clr * (grad / (F.sqrt(total) + group["eps"]))
+        return param - clr * F.div(grad, F.sqrt(total) + group["eps"])

@@ -14,11 +14,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _lerp
 
 __all__ = ["ARRAYS", "ArrayStep"]
 
-ARRAYS = SimpleNamespace(sqrt=np.sqrt, maximum=np.maximum)
+ARRAYS = SimpleNamespace(sqrt=np.sqrt, div=np.divide, maximum=np.maximum, lerp=_lerp)
 ARRAYS.__doc__ = "The updates' functions on a group's parameters as arrays."
 
 

@@ -3,11 +3,11 @@ state_dict()/load_state_dict() in torch.optim's layout."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from types import SimpleNamespace
 
 from micrograd import Value, no_grad
+from micrograd.floatmath import fdiv, fsqrt
 
 from .rules import _NON_NEGATIVE, _is_real, _Rule
 
@@ -17,7 +17,17 @@ def _maximum(a: float, b: float) -> float:
     return a if a >= b or a != a else b
 
 
-FLOATS = SimpleNamespace(sqrt=math.sqrt, maximum=_maximum)
+def _lerp(start, end, weight: float):
+    """start + weight * (end - start), as torch's lerp computes it: from end when weight is
+    0.5 or more (exact at weight 1), so that a running mean is torch's to the last bit."""
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
+
+
+# IEEE arithmetic, as numpy's and torch's: 1 / 0.0 is inf and sqrt(-1) nan, where Python's
+# float / and math.sqrt raise (and a step would stop halfway through the parameters)
+FLOATS = SimpleNamespace(sqrt=fsqrt, div=fdiv, maximum=_maximum, lerp=_lerp)
 FLOATS.__doc__ = "The updates' functions on one parameter's floats."
 
 
@@ -163,20 +173,39 @@ class Optimizer:
             groups.append(group)
         if not isinstance(state_dict["state"], dict):
             raise ValueError(f"{name}: 'state' must be a dict, got {state_dict['state']!r}")
-        params = list(self._positions())
+        # as torch.optim: the k-th id the saved groups list is the k-th parameter here, and
+        # the state's keys are those ids
+        param_of: dict[int, tuple[Value, dict]] = {}
+        for number, (saved, group) in enumerate(zip(saved_groups, groups)):
+            for saved_id, p in zip(saved["params"], group["params"]):
+                position = _position(saved_id)
+                if position is None or position in param_of:
+                    raise ValueError(
+                        f"{name}: group {number} lists parameter {saved_id!r}, which is no "
+                        "parameter number or is listed twice"
+                    )
+                param_of[position] = (p, group)
         state: dict[Value, dict] = {}
         for key, entry in state_dict["state"].items():
             position = _position(key)
-            if position is None or not 0 <= position < len(params):
+            if position not in param_of:
                 raise ValueError(f"{name}: state for parameter {key!r}, which does not exist")
             owner = f"{name}: state of parameter {position}"
-            if params[position] in state:  # 1 and "1", say
+            p, group = param_of[position]
+            if p in state:  # 1 and "1", say
                 raise ValueError(f"{owner} is given twice")
             if not isinstance(entry, dict):
                 raise ValueError(f"{owner} is {entry!r}; expected a dict")
             self._check_state(owner, entry)
-            state[params[position]] = dict(entry)
+            missing = sorted(self._required_state(group) - set(entry)) if entry else []
+            if missing:  # step() would start them afresh, mid-run
+                raise ValueError(f"{owner} lacks {', '.join(missing)}, which step() keeps")
+            state[p] = dict(entry)
         return groups, state
+
+    def _required_state(self, group: dict) -> set[str]:
+        """The state fields a parameter of group holds once it has stepped."""
+        return set()
 
 
 def _param_groups(name: str, params) -> list[dict]:

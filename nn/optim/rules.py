@@ -1,7 +1,8 @@
 """One rule per setting: what a hyperparameter or a saved state entry may hold.
 
 The constructors and load_state_dict check the same rules, so a loaded state is one the
-constructor would have accepted and step() can run from.
+constructor would have accepted and step() can run from. A state's numbers may be anything
+a step can leave, nan and the infinities included.
 """
 
 from __future__ import annotations
@@ -85,3 +86,10 @@ _BETAS = _Rule(
     lambda value: len(value) == 2 and all(0 <= _as_float(beta) < 1 for beta in value),
 )
 _COUNT = _integer(0)
+# a saved state's number: any real, nan and the infinities too, as steps from a gradient of
+# 1e200 or nan leave them (and torch.optim loads them); step() runs from any of them
+_STATE = _Rule(
+    "a real number within float range, or nan or an infinity",
+    _is_real,
+    lambda value: not (_is_integer(value) and math.isinf(_as_float(value))),  # 10**400
+)

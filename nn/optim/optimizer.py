@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import SimpleNamespace
 
-from micrograd import Value, no_grad
+from micrograd import Value, enable_grad, no_grad
 from micrograd.floatmath import fdiv, fsqrt
 
 from .rules import _NON_NEGATIVE, _is_real, _Rule
@@ -44,23 +44,33 @@ class Optimizer:
         name = type(self).__name__
         groups = _param_groups(name, params)
         self._check(name, defaults)  # as PyTorch checks its arguments, even ones groups override
-        param_groups: list[dict] = []
-        group_of: dict[Value, int] = {}
-        for number, group in enumerate(groups):
-            owner = name if len(groups) == 1 else f"{name}: group {number}"
-            group = {**defaults, **group, "params": _param_list(owner, group["params"])}
-            self._check(owner, group)
-            for p in group["params"]:
-                # one parameter in two groups would step twice and save under one position
-                if group_of.setdefault(p, number) != number:
-                    raise ValueError(
-                        f"{name}: a parameter is in more than one group ({group_of[p]} and "
-                        f"{number}); give each parameter to one group"
-                    )
-            param_groups.append(group)
         self.defaults = defaults
-        self.param_groups = param_groups
+        self.param_groups: list[dict] = []
         self.state: dict[Value, dict] = {}
+        for number, group in enumerate(groups):
+            self._add_group(name if len(groups) == 1 else f"{name}: group {number}", group)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """One more group, its settings the defaults but those it gives (as torch.optim's)."""
+        name = f"{type(self).__name__}.add_param_group"
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"{name}: expected a dict with 'params', got {param_group!r}")
+        self._add_group(f"{name}: group {len(self.param_groups)}", param_group)
+
+    def _add_group(self, owner: str, group: dict) -> None:
+        """group, checked, with the defaults filled in, as the last of param_groups."""
+        group = {**self.defaults, **group, "params": _param_list(owner, group["params"])}
+        self._check(owner, group)
+        number = len(self.param_groups)
+        group_of = {id(q): k for k, other in enumerate(self.param_groups) for q in other["params"]}
+        for p in group["params"]:
+            # one parameter in two groups would step twice and save under one position
+            if id(p) in group_of:
+                raise ValueError(
+                    f"{type(self).__name__}: a parameter is in more than one group "
+                    f"({group_of[id(p)]} and {number}); give each parameter to one group"
+                )
+        self.param_groups.append(group)
 
     def _check(self, owner: str, group: dict) -> None:
         """Raise TypeError or ValueError, naming owner and the setting, unless every setting
@@ -81,14 +91,31 @@ class Optimizer:
                 )
             self._state_fields[field].check(owner, field, value)
 
-    def zero_grad(self) -> None:
-        """Set the grad of every parameter to 0."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set the grad of every parameter to 0. A Value's grad is always a number, so there
+        is no set_to_none=True (torch's default, whose step then skips a parameter no
+        backward reached): here such a parameter steps with grad 0, its momentum and weight
+        decay acting, as in torch with set_to_none=False."""
+        if set_to_none is not False:
+            raise ValueError(
+                f"{type(self).__name__}.zero_grad: set_to_none must be False: a Value's grad "
+                "is a number, 0.0 after zero_grad, never None"
+            )
         for group in self.param_groups:
             for p in group["params"]:
                 p.grad = 0.0
 
-    def step(self) -> None:
-        """Update every parameter from its grad, without recording a graph."""
+    def step(self, closure=None):
+        """Update every parameter from its grad, without recording a graph. closure, if
+        given, is called first (with gradients recorded) and its loss returned, as in torch."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._step()
+        return loss
+
+    def _step(self) -> None:
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -99,7 +126,8 @@ class Optimizer:
     def _update(self, F, param, grad, group: dict, state: dict):
         """param's new value from its gradient and its state (updated in place): written once
         against F (FLOATS, or nn.optim.arrays.ARRAYS for all of a group's parameters at once),
-        in PyTorch's order of operations."""
+        in PyTorch's order of operations (its CPU kernels fuse some multiply-adds, which
+        Python cannot: the numbers agree with torch's to about 1e-14, not to the bit)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:

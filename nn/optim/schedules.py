@@ -12,7 +12,11 @@ from .rules import _COUNT, _NON_NEGATIVE, _integer, _is_real, _real, _Rule
 
 
 class LRScheduler:
-    """Sets each group's lr to lr_at(initial lr, epoch); epoch counts scheduler.step() calls."""
+    """Sets each group's lr at each epoch (the count of scheduler.step() calls): to
+    lr_at(initial lr, epoch), or, where a schedule defines factor(epoch), to its lr as it is
+    now times that factor, as torch.optim's schedulers do. Those then chain (two schedulers
+    on one optimizer multiply their factors) and build on an lr set by hand, and their
+    numbers are torch's to the bit."""
 
     # every setting state_dict() holds but base_lrs (whose rule needs the optimizer), with
     # what it may hold; a subclass adds its own
@@ -42,7 +46,17 @@ class LRScheduler:
         base_lrs.check(owner, "base_lrs", settings["base_lrs"])
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
+        """A closed-form schedule's lr at epoch, for a group that started at base_lr."""
         raise NotImplementedError
+
+    def _lrs(self, epoch: int) -> list[float]:
+        """Each group's lr at epoch."""
+        if self.factor is not None:
+            factor = self.factor(epoch)
+            return [group["lr"] * factor for group in self.optimizer.param_groups]
+        return [self.lr_at(base_lr, epoch) for base_lr in self.base_lrs]
+
+    factor = None  # factor(epoch): the lr now times it (torch's recursive form), if defined
 
     def step(self) -> None:
         """Advance one epoch and set the new learning rates."""
@@ -54,7 +68,7 @@ class LRScheduler:
 
     def _apply(self, epoch: int) -> None:
         # every rate first, so that an lr_lambda that raises leaves all as they were
-        lrs = [self.lr_at(base_lr, epoch) for base_lr in self.base_lrs]
+        lrs = self._lrs(epoch)
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self.last_epoch = epoch
@@ -85,19 +99,20 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)"""
+    """lr *= gamma every step_size epochs (lr = base_lr * gamma ** (epoch // step_size))"""
 
     _settings = {**LRScheduler._settings, "step_size": _integer(1), "gamma": _NON_NEGATIVE}
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer, step_size=step_size, gamma=gamma)
 
-    def lr_at(self, base_lr: float, epoch: int) -> float:
-        return base_lr * self.gamma ** (epoch // self.step_size)
+    def factor(self, epoch: int) -> float:
+        return self.gamma if epoch and epoch % self.step_size == 0 else 1.0
 
 
 class LinearLR(LRScheduler):
-    """lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)"""
+    """lr from base_lr * start to base_lr * end in total_iters epochs, by torch's steps: at
+    epoch k, lr *= 1 + (end - start) / (total_iters * start + (k - 1) * (end - start))"""
 
     _settings = {
         **LRScheduler._settings,
@@ -117,35 +132,52 @@ class LinearLR(LRScheduler):
             optimizer, start_factor=start_factor, end_factor=end_factor, total_iters=total_iters
         )
 
-    def lr_at(self, base_lr: float, epoch: int) -> float:
+    def factor(self, epoch: int) -> float:
         # with start 1.0, end 0.1 and 100 iterations this is karpathy/micrograd's demo
-        # schedule 1.0 - 0.9 * k / 100, to the bit
-        progress = (self.end_factor - self.start_factor) * min(epoch, self.total_iters)
-        return base_lr * (self.start_factor + progress / self.total_iters)
+        # schedule 1.0 - 0.9 * k / 100, to 1e-15 (each step rounds, as torch's)
+        if epoch == 0:
+            return self.start_factor
+        if epoch > self.total_iters:
+            return 1.0
+        change = self.end_factor - self.start_factor
+        return 1.0 + change / (self.total_iters * self.start_factor + (epoch - 1) * change)
 
 
 class ExponentialLR(LRScheduler):
-    """lr = base_lr * gamma ** epoch"""
+    """lr *= gamma every epoch (lr = base_lr * gamma ** epoch)"""
 
     _settings = {**LRScheduler._settings, "gamma": _NON_NEGATIVE}
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer, gamma=gamma)
 
-    def lr_at(self, base_lr: float, epoch: int) -> float:
-        return base_lr * self.gamma**epoch
+    def factor(self, epoch: int) -> float:
+        return self.gamma if epoch else 1.0
 
 
 class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(epoch), lr_lambda returning a finite number >= 0"""
+    """lr = base_lr * lr_lambda(epoch), lr_lambda returning a finite number >= 0 (a list of
+    them: one per param group). A closed form, as torch's: it sets lr, whatever it was."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
-        if not callable(lr_lambda):
-            raise TypeError(f"LambdaLR: lr_lambda must be callable, got {lr_lambda!r}")
+    def __init__(self, optimizer: Optimizer, lr_lambda) -> None:
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else None
+        if lambdas is not None and len(lambdas) != len(optimizer.param_groups):
+            raise ValueError(
+                f"LambdaLR: {len(lambdas)} lr_lambdas for {len(optimizer.param_groups)} "
+                "param groups; give one, or one per group"
+            )
+        for function in lambdas if lambdas is not None else [lr_lambda]:
+            if not callable(function):
+                raise TypeError(f"LambdaLR: lr_lambda must be callable, got {function!r}")
         self.lr_lambda = lr_lambda
         super().__init__(optimizer)
 
-    def lr_at(self, base_lr: float, epoch: int) -> float:
-        factor = self.lr_lambda(epoch)
+    def lr_at(self, base_lr: float, epoch: int, function: Callable | None = None) -> float:
+        factor = (function or self.lr_lambda)(epoch)
         _NON_NEGATIVE.check("LambdaLR", f"lr_lambda({epoch})", factor)
         return base_lr * factor
+
+    def _lrs(self, epoch: int) -> list[float]:
+        if not isinstance(self.lr_lambda, (list, tuple)):
+            return super()._lrs(epoch)
+        return [self.lr_at(b, epoch, f) for b, f in zip(self.base_lrs, self.lr_lambda)]

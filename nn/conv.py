@@ -73,7 +73,13 @@ def as_image(owner: str, x: Any, channels: int | None = None) -> list[list[list]
                 f"{len(rows)} rows of {sorted(shape[1])} numbers"
             )
         if not all(_is_number(v) for row in rows for v in row):
-            raise ValueError(f"{owner}: channel {c} holds something not a number")
+            if any(isinstance(v, (list, tuple)) for row in rows for v in row):
+                raise ValueError(
+                    f"{owner}: expected one image [channels][height][width]; this nests one "
+                    "level deeper: a batch of images? (a module takes one image at a time)"
+                )
+            bad = next(v for row in rows for v in row if not _is_number(v))
+            raise ValueError(f"{owner}: channel {c} holds {_what(bad)}, not a number")
     if width == 0:
         raise ValueError(f"{owner}: the image is {len(planes)}x{height}x0")
     if channels is not None and len(planes) != channels:

@@ -240,7 +240,9 @@ ZEROS = np.zeros((1, 4, 4))
         (nn.Conv2d(1, 2, 5), ZEROS, "Conv2d: the kernel 5x5 is larger than the input 4x4"),
         (nn.Conv2d(1, 2, 7, padding=1), ZEROS, "larger than the padded input 6x6"),
         (nn.MaxPool2d(3), np.zeros((1, 2, 2)), "MaxPool2d: the kernel 3x3 is larger"),
-        (nn.AvgPool2d(2), [[["a", 1.0]]], "AvgPool2d: channel 0 holds something not a number"),
+        (nn.AvgPool2d(2), [[["a", 1.0]]], "AvgPool2d: channel 0 holds 'a', not a number"),
+        # a batch where one image goes: was "channel 0 holds something not a number"
+        (nn.Conv2d(1, 1, 2), np.zeros((4, 1, 3, 3)), "Conv2d: .* nests one level deeper: a batch"),
         (nn.Conv2d(1, 2, 3), [], r"Conv2d: expected an image \[channels\]\[height\]\[width\]"),
     ],
 )  # fmt: skip

@@ -6,6 +6,7 @@ edge label lies on a node, nothing is fetched, and without a script the last fra
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -333,3 +334,29 @@ def test_step_through_in_a_notebook_rendered_by_nbconvert(tmp_path, browser):
     assert square.get_attribute("data-step") == "1"
     assert neuron.get_attribute("data-step") == str(len(engine_order(o)) - 1)
     assert all("micrograd" not in url for url in fetched)
+
+
+@pytest.mark.parametrize("graphviz", [True, False], ids=["graphviz", "tables"])
+def test_a_page_with_nan_and_inf_gradients_and_a_label_that_opens_a_comment_steps(
+    tmp_path, browser, monkeypatch, graphviz
+):
+    """JSON.parse refused the NaN and Infinity of the page's data (the page had no buttons),
+    and a label "<!--<script" made the parser read the stepper's script as data."""
+    if graphviz and shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` not installed")
+    if not graphviz:
+        monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    x = micrograd.Value(0.0, label="<!--<script>")
+    out = x.sqrt() * 2.0 + (x * micrograd.Value(math.inf)).relu()
+    path = save_backward_html(out, tmp_path / "backward.html")
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    stepper = page.locator(STEPPER)
+    steps = len(engine_order(out))
+    assert stepper.locator(".mg-counter").inner_text() == f"1 / {steps}"
+    for _ in range(steps - 1):
+        stepper.locator(".mg-next").click()
+    assert stepper.locator(".mg-counter").inner_text() == f"{steps} / {steps}"
+    assert errors == []

@@ -298,3 +298,53 @@ def test_html_and_draw_step_keep_draw_dots_node_limit(tmp_path):
     with pytest.raises(ValueError, match="more than max_nodes=5"):
         save_backward_html(out, tmp_path / "x.html", max_nodes=5)
     assert not (tmp_path / "x.html").exists()
+
+
+def test_the_pages_data_is_strict_json_without_a_less_than(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # tables: no Graphviz needed
+    x = micrograd.Value(0.0, label="<!--<script>")
+    out = x.sqrt() * 2.0  # x.grad is inf: JSON.parse refused the page's Infinity
+    text = save_backward_html(out, tmp_path / "page.html").read_text()
+    raw = re.search(r'class="mg-data">(.*?)</script>', text, re.S).group(1)
+    assert "<" not in raw  # "<!--<script" made the parser read the script as data
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    data = json.loads(raw, parse_constant=refuse)
+    out.backward()
+    order = micrograd.topological_order(out)
+    final = {int(i): g for i, g in data["final_grads"].items()}
+    assert final[order.index(x)] == "inf" == str(x.grad)
+
+
+def test_a_caption_gives_a_labels_value_even_when_the_label_reads_as_a_number():
+    x, three = micrograd.Value(2.0, label="x"), micrograd.Value(3.0, label="inf")
+    (frame,) = list(backward_steps(x * three))
+    assert "dd/dx" not in steps.caption(frame)
+    assert "/dx = inf = 3.000" in steps.caption(frame)  # was "= inf": the label as a number
+
+
+def test_a_stepper_of_too_many_nodes_over_its_frames_is_refused_before_any_layout(tmp_path):
+    y = x = micrograd.Value(1.0)
+    for _ in range(399):  # 399 frames of 1,198 nodes: 7 minutes of Graphviz
+        y = y * 1.001
+    with pytest.raises(ValueError, match="more than 100,000 nodes for Graphviz to lay out"):
+        save_backward_html(y, tmp_path / "page.html")
+    assert not (tmp_path / "page.html").exists()
+    assert x.grad == 0.0
+
+
+@NEEDS_DOT
+@pytest.mark.parametrize(
+    "name, doc, label",
+    [("\\", None, "a"), ("mul2", "see C:\\", "a"), ("m3", "<a < b>", "a"),
+     ("<!--<script>", None, "a"), ("m5", None, "\ufffe"), ("m6", None, "x\uffff\ufdd0")],
+)  # fmt: skip
+def test_op_names_docs_and_labels_of_any_text_give_well_formed_svg(name, doc, label):
+    import xml.etree.ElementTree as ElementTree
+
+    op = micrograd.Op(name, 2, lambda F, a, b: a * b, lambda F, g, o, a, b: (g * b, g * a), doc)
+    out = op(micrograd.Value(2.0, label=label), micrograd.Value(3.0))
+    svg = micrograd.draw_dot(out).pipe(format="svg").decode()  # a DOT syntax error before
+    ElementTree.fromstring(svg)

@@ -170,6 +170,15 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -
     return attrs
 
 
+def _plain_text(text: str):
+    """text as a quoted DOT string, as it reads: its backslashes doubled (a last one would
+    escape the closing quote, \\N would be the node's name), and never an HTML string (a
+    text in <...> would be)."""
+    from graphviz import nohtml
+
+    return nohtml(text.replace("\\", "\\\\"))
+
+
 def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
     symbol = html.escape(printable(graph.nodes[i]._op))
     color = CURRENT if is_current else "#6b7280"
@@ -184,7 +193,7 @@ def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
         "width": "0.3",
         "id": f"o{i}",
         "class": "op",
-        "tooltip": printable(graph.nodes[i]._op.doc or graph.nodes[i]._op),
+        "tooltip": _plain_text(printable(graph.nodes[i]._op.doc or graph.nodes[i]._op)),
     }
 
 

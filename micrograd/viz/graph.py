@@ -91,10 +91,18 @@ def fmt(x: object) -> str:
 
 
 def printable(text: object) -> str:
-    """text as a drawing can show it: str() of anything, with control characters and lone
-    surrogates written as escapes (\\x00), which Graphviz and UTF-8 files cannot hold."""
+    """text as a drawing can show it: str() of anything, with control characters, lone
+    surrogates and noncharacters written as escapes (\\x00, \\ufffe), which Graphviz, XML and
+    UTF-8 files cannot hold."""
     text = text if isinstance(text, str) else str(text)
-    return "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    return "".join(f"\\u{ord(c):04x}" if _noncharacter(c) else repr(c)[1:-1]
+                   if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)  # fmt: skip
+
+
+def _noncharacter(c: str) -> bool:
+    """U+FDD0 to U+FDEF and the last two of each plane (U+FFFE): XML, so SVG, refuses them."""
+    code = ord(c)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def grad_text(grad: object) -> str:

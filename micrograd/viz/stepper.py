@@ -21,7 +21,7 @@ import json
 import re
 import secrets
 
-from .graph import Graph, fmt, grad_text, printable
+from .graph import Graph, _json_float, fmt, grad_text, printable
 from .render import DotNotFoundError, svg_texts
 
 # A notebook's steppers need ids of their own on its page, even beside outputs an earlier
@@ -64,9 +64,12 @@ def stepper_html(graph: Graph, frames: list, final: dict, dots: list, keys: str)
             }
             for frame, view in zip(frames, views)
         ],
-        "final_grads": {str(i): g for i, g in final.items()},
+        "final_grads": {str(i): _json_float(g) for i, g in final.items()},
     }
-    payload = json.dumps(data, allow_nan=True).replace("</", "<\\/")  # cannot end the script
+    # strict JSON (the page's JSON.parse has no NaN or Infinity: a nan gradient stopped the
+    # page), and no "<" at all: "</" would end the script, and "<!--<script" would make the
+    # parser read past its end
+    payload = json.dumps(data, allow_nan=False).replace("<", "\\u003c")
     last = data["frames"][-1]
     return _TEMPLATE.format(
         uid=uid,

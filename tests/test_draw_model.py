@@ -96,8 +96,24 @@ def test_collapsed_model_is_small_and_renders(level, boxes):
 
 def test_grouping_needs_names():
     model, loss = mlp_loss()
-    with pytest.raises(ValueError, match="parameter names"):
+    with pytest.raises(ValueError, match="parameters by name"):
         draw_dot(loss, params=model.parameters(), group="neuron")
+    with pytest.raises(ValueError, match="parameters by name"):  # drew no box, silently
+        draw_dot(loss, group="neuron", collapse=True)
+    with pytest.raises(TypeError, match="a parameter's name must be a str, got 1"):
+        draw_dot(loss, params={1: model.parameters()[0]}, group="neuron")  # an AttributeError
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [({"max_depth": 1.5}, "max_depth must be None or an integer >= 0"),  # taken as 1.5
+     ({"max_depth": True}, "max_depth"), ({"max_nodes": "5"}, "max_nodes"),
+     ({"max_depth": -1}, "max_depth")],
+)  # fmt: skip
+def test_drawing_limits_of_the_wrong_kind_are_named(options, message):
+    _, loss = mlp_loss()
+    with pytest.raises(ValueError, match=message):
+        draw_dot(loss, **options)
 
 
 def test_unlabelled_parameters_show_their_model_names():

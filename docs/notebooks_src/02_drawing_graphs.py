@@ -230,7 +230,7 @@ for leaf in leaves:
 
 # %%
 page = save_backward_html(o, "backward.html")
-print(page, f"{page.stat().st_size:,} bytes,", page.read_text().count('class="frame"'), "frames")
+print(page, f"{page.stat().st_size:,} bytes,", len(list(backward_steps(o))), "steps")
 
 # %% [markdown]
 # Next: **03_training_an_mlp** puts these gradients to work and trains a network.

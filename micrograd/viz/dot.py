@@ -93,6 +93,11 @@ def build(
     ``refuse`` to be built at all."""
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    for name, value, least in (("max_depth", max_depth, 0), ("max_nodes", max_nodes, 1)):
+        if value is not None and (type(value) is not int or value < least):  # not 1.5, True
+            raise ValueError(
+                f"draw_dot: {name} must be None or an integer >= {least}, got {value!r}"
+            )
     if collapse and group is None:
         raise ValueError('draw_dot: collapse=True needs group="neuron" or group="layer"')
     shown = _within_depth(graph, max_depth)

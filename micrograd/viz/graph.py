@@ -61,9 +61,11 @@ def named_params(params: object) -> dict[Value, str | None]:
         raise TypeError(
             f"drawing: params must be a model, a {{name: Value}} mapping or Values, got {params!r}"
         )
-    for value, _ in pairs:
+    for value, name in pairs:
         if not isinstance(value, Value):
             raise TypeError(f"drawing: params must hold Values, got {value!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"drawing: a parameter's name must be a str, got {name!r}")
     return dict(pairs)
 
 

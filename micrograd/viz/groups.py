@@ -48,8 +48,11 @@ def node_groups(graph: Graph, level: str) -> list[str | None]:
     groups: list[str | None] = [None] * len(graph.nodes)
     closed = [False] * len(graph.nodes)
     param_group = parameter_groups(graph, level)
-    if graph.param_names and not param_group:
-        raise ValueError("drawing: grouping needs parameter names: pass a model or {name: Value}")
+    if not param_group:  # without params, no unit would be found: no box drawn, silently
+        raise ValueError(
+            "drawing: grouping needs the graph's parameters by name: pass params=model (or "
+            "{name: Value})"
+        )
     for i, node in enumerate(graph.nodes):
         if node in param_group:
             groups[i] = param_group[node]

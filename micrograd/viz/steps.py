@@ -224,6 +224,8 @@ nodes, 7 minutes)."""
 def _stepper(root, params, max_frames: int, keys: str, caller: str, **options) -> str:
     """The stepper's HTML for root's backward pass (see micrograd.viz.stepper). Refuses a root
     with more than max_frames steps before building any frame."""
+    if type(max_frames) is not int or max_frames < 1:
+        raise ValueError(f"{caller}: max_frames must be an integer >= 1, got {max_frames!r}")
     graph = index_graph(root, params)
     count = step_count(graph)
     if not count:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.ma import MaskedArray
 
 __all__ = ["as_batches", "first_sample", "reduce_outputs", "split_by_value"]
 
@@ -21,7 +22,7 @@ def as_batches(
         return [], ()
     arrays = []
     for k, batch in enumerate(batches):
-        if np.ma.is_masked(batch):  # np.asarray would read the numbers under the mask
+        if isinstance(batch, MaskedArray) and batch.mask.any():  # np.asarray reads under it
             raise TypeError(
                 f"micrograd.compile: argument {k}: a masked array with masked entries; give "
                 "their numbers (batch.filled(value)) or leave those rows out"

@@ -220,14 +220,16 @@ class CompiledFunction:
         """The parameters' numbers, read from the Values. A .data set to what is not a number
         (None, "3") is a TypeError, as in eager arithmetic; numpy would read nan and 3.0."""
         numbers = [p._data for p in self._parameters]
-        if not all(type(x) is float for x in numbers):  # the usual case, checked fast
-            for p, x in zip(self._parameters, numbers):
+        values = np.array(numbers)  # floats (and ints, bools) make float64: the usual case
+        if values.dtype != np.float64:
+            for k, (p, x) in enumerate(zip(self._parameters, numbers)):
                 if not isinstance(x, (int, float, np.number)) or isinstance(x, complex):
                     raise TypeError(
-                        f"micrograd.compile: parameter {self._parameters.index(p)} "
-                        f"({p.label or 'unlabelled'}) has .data {reprlib.repr(x)}, not a number"
+                        f"micrograd.compile: parameter {k} ({p.label or 'unlabelled'}) has "
+                        f".data {reprlib.repr(x)}, not a number"
                     )
-        return np.array(numbers, dtype=np.float64)
+            values = np.array(numbers, dtype=np.float64)
+        return values
 
     def _values(self, method: str, parameters) -> np.ndarray | None:
         """parameters as float64 numbers, one per parameters() of the latest trace, or None."""

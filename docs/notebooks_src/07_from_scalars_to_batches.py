@@ -409,13 +409,13 @@ print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 
 # %% [markdown]
 # Close to PyTorch's own time, but slower over many rounds: benchmarks/RESULTS.md puts it at
-# 1.06 times PyTorch's epoch. Most of both epochs goes to the same matrix products, and on the
+# 1.16 times PyTorch's epoch. Most of both epochs goes to the same matrix products, and on the
 # machine of that run PyTorch's (Intel's MKL) are faster than numpy's (OpenBLAS): numpy
-# written by hand takes 1.36 times PyTorch's epoch there. The rest is the ReLUs, the
+# written by hand takes 1.45 times PyTorch's epoch there. The rest is the ReLUs, the
 # log-softmax and the cross-entropy, a few numpy passes each on one core, where PyTorch runs
-# its kernels on both. The smaller `MLP(64, [32, 10])` takes 0.90 times PyTorch's epoch, the
-# digits CNN of notebook 8, whose convolutions and pooling are most of the work, 0.71 times,
-# and the demo's moons 0.58 times: at that size PyTorch's overhead per operation dominates.
+# its kernels on both. The smaller `MLP(64, [32, 10])` takes 0.94 times PyTorch's epoch, the
+# digits CNN of notebook 8, whose convolutions and pooling are most of the work, 0.70 times,
+# and the demo's moons 0.59 times: at that size PyTorch's overhead per operation dominates.
 # (The eager engine would take tens of seconds per epoch here: 1,797 graphs of 18,000 nodes.)
 
 # %% [markdown]

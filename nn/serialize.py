@@ -40,14 +40,12 @@ Reading checks everything before touching a model.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import math
 import os
 import re
-import secrets
-import stat
+
+from micrograd.files import write_atomically
 
 from .checks import _as_float, _brief
 from .module import Module, from_config
@@ -89,7 +87,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
         "parameters": parameters,
     }
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    _write_atomically(path, text)
+    write_atomically(path, text, "save")
 
 
 def _nests_too_deep(model: Module) -> bool:
@@ -166,57 +164,6 @@ def _checked_path(operation: str, path) -> str:
     if not path:
         raise ValueError(f"{operation}: path is empty")
     return path
-
-
-def _write_atomically(path: str, text: str) -> None:
-    target = os.path.realpath(path)  # a symlink's target, replaced; the link stays
-    try:
-        status = os.stat(target)
-    except FileNotFoundError:
-        mode = None  # a new file keeps the mode the kernel gave the temporary one
-    else:
-        if not stat.S_ISREG(status.st_mode):  # a folder, a FIFO, /dev/null
-            raise ValueError(f"save: {path} exists and is not a regular file")
-        mode = stat.S_IMODE(status.st_mode)
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(errno.ENOENT, "save: no such folder", os.path.dirname(path))
-    path = target
-    handle, temporary = _create_temporary(folder)
-    try:
-        try:
-            file = os.fdopen(handle, "w", encoding="utf-8")
-        except BaseException:
-            os.close(handle)
-            raise
-        with file:
-            if mode is not None:
-                os.fchmod(file.fileno(), mode)
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def _create_temporary(folder: str) -> tuple[int, str]:
-    """(descriptor, path) of a new empty file in folder, created with mode 0o666 less the umask.
-
-    Not tempfile.mkstemp, which always gives 0o600; and not os.umask(), which reads the umask
-    only by changing it for every thread of the process.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temporary = os.path.join(folder, f".tmp-{secrets.token_hex(8)}.json")
-        try:
-            return os.open(temporary, flags, 0o666), temporary
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "save: no free temporary file name", folder)
 
 
 def _read(path: str | os.PathLike) -> tuple[dict, dict]:

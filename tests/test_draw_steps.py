@@ -5,6 +5,7 @@ highlighting; and huge graphs: refused before any frame is built, frames in line
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -348,3 +349,22 @@ def test_op_names_docs_and_labels_of_any_text_give_well_formed_svg(name, doc, la
     out = op(micrograd.Value(2.0, label=label), micrograd.Value(3.0))
     svg = micrograd.draw_dot(out).pipe(format="svg").decode()  # a DOT syntax error before
     ElementTree.fromstring(svg)
+
+
+@pytest.mark.parametrize("save", ["page", "svg"])
+def test_a_failed_save_of_a_drawing_keeps_the_old_file(tmp_path, monkeypatch, save):
+    if save == "svg" and shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` not installed")
+    out, _ = graph(*POINT)
+    path = tmp_path / ("old.html" if save == "page" else "old.svg")
+    path.write_text("the old drawing")
+
+    def crash(*args):
+        raise KeyboardInterrupt  # Ctrl-C while the new file was being written
+
+    monkeypatch.setattr(os, "replace", crash)
+    writer = save_backward_html if save == "page" else micrograd.draw.save_svg
+    with pytest.raises(KeyboardInterrupt):
+        writer(out, path)  # path.write_text had emptied the old file first
+    assert path.read_text() == "the old drawing"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
+from ..files import write_atomically
+
 INSTALL_HINT = (
     "drawing needs Graphviz's `dot` program to render, and it was not found on PATH. "
     "Install it with `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
@@ -127,5 +129,5 @@ def save_svg(
     # draw_dot's build, told to refuse before it writes DOT: 50,000 nodes of DOT take seconds
     dot = build(graph, grads, max_nodes=max_nodes, refuse=True, **draw_options)
     path = Path(path)
-    path.write_text(svg_text(dot), encoding="utf-8")
+    write_atomically(str(path), svg_text(dot), "save_svg")  # a failed save keeps the old file
     return path

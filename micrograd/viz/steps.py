@@ -11,6 +11,7 @@ from os import PathLike
 from pathlib import Path
 
 from ..backward import walk_aside, walked
+from ..files import write_atomically
 from .dot import MAX_NODES, build
 from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
@@ -263,7 +264,7 @@ def save_backward_html(
     Graphviz's dot the page is still written, each step a table of the nodes."""
     stepper = _stepper(root, params, max_frames, "page", "save_backward_html", **options)
     path = Path(path)
-    path.write_text(PAGE.replace("{{STEPPER}}", stepper), encoding="utf-8")
+    write_atomically(str(path), PAGE.replace("{{STEPPER}}", stepper), "save_backward_html")
     return path
 
 

@@ -1,0 +1,70 @@
+"""Writing a file atomically: the whole new text, or the old file as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+
+__all__ = ["write_atomically"]
+
+
+def write_atomically(path: str, text: str, operation: str) -> None:
+    """Write text to path (UTF-8) through a temporary file in the same folder that is then
+    renamed over it (os.replace), so a reader sees the old file or the new one, never half of
+    one, and a failed write leaves the old file intact. The new file keeps the mode of the
+    one it replaces; a new one gets the mode open() would give it (0o666 less the umask).
+    Through a symlink, its target is replaced and the link kept; a path that is there but is
+    not a regular file (a folder, a FIFO) is a ValueError, a missing folder a
+    FileNotFoundError, each naming operation."""
+    target = os.path.realpath(path)  # a symlink's target, replaced; the link stays
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        mode = None  # a new file keeps the mode the kernel gave the temporary one
+    else:
+        if not stat.S_ISREG(status.st_mode):  # a folder, a FIFO, /dev/null
+            raise ValueError(f"{operation}: {path} exists and is not a regular file")
+        mode = stat.S_IMODE(status.st_mode)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            errno.ENOENT, f"{operation}: no such folder", os.path.dirname(path) or "."
+        )
+    handle, temporary = _create_temporary(folder, operation, os.path.splitext(target)[1])
+    try:
+        try:
+            file = os.fdopen(handle, "w", encoding="utf-8")
+        except BaseException:
+            os.close(handle)
+            raise
+        with file:
+            if mode is not None:
+                os.fchmod(file.fileno(), mode)
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _create_temporary(folder: str, operation: str, suffix: str) -> tuple[int, str]:
+    """(descriptor, path) of a new empty file in folder, created with mode 0o666 less the umask.
+
+    Not tempfile.mkstemp, which always gives 0o600; and not os.umask(), which reads the umask
+    only by changing it for every thread of the process.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = os.path.join(folder, f".tmp-{secrets.token_hex(8)}{suffix}")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, f"{operation}: no free temporary file name", folder)

@@ -76,7 +76,7 @@ class Value:
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         grad = _GRAD.__get__(self, Value)  # the slot itself: showing a Value decides nothing
-        return f"Value(data={self._data!r}, grad={grad!r}{label})"
+        return f"Value(data={_shown(self._data)!r}, grad={_shown(grad)!r}{label})"
 
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
@@ -249,6 +249,17 @@ class Value:
         if _watchers:
             _decided(self, "detaching")
         return Value(self._data, label=self.label)
+
+
+def _shown(x):
+    """A number as a Value shows it: a float, as every Value starts (numpy's float64, which
+    p.data -= lr * np.float64(g) leaves there, prints as np.float64(0.4) otherwise)."""
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        try:
+            return float(x)
+        except OverflowError:  # an int past float range, set by hand
+            return x
+    return x
 
 
 # ``.data`` is the ``_data`` slot under its public name, read and written at slot speed; while

@@ -50,8 +50,17 @@ class Neuron(Module):
 
     @property
     def nonlin(self) -> bool:
-        """True unless the activation is linear (karpathy/micrograd's attribute)."""
+        """True unless the activation is linear (karpathy/micrograd's attribute). Set, as his
+        users do: False makes the neuron linear, True gives a linear one his ReLU."""
         return self.activation != "linear"
+
+    @nonlin.setter
+    def nonlin(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"Neuron: nonlin must be True or False, got {value!r}")
+        if value != self.nonlin:
+            self.activation = "relu" if value else "linear"
+            self._act = ACTIVATIONS[self.activation]
 
     def _forward(self, x: list) -> Value:
         # The same additions in the same order as karpathy/micrograd: b + w0*x0 + w1*x1 ...

@@ -222,3 +222,30 @@ def test_an_overridden_call_of_a_neuron_or_layer_is_honoured():
     model.layers[0] = shifted
     by_hand = second([v + 1.0 for v in first(x)])  # what the shifted first layer hands on
     assert model(x).data == by_hand.data
+
+
+def test_a_neuron_made_linear_by_setting_nonlin_as_his_users_do():
+    import random
+
+    from micrograd.nn import Neuron
+
+    neuron = Neuron(2, rng=random.Random(3))
+    neuron.nonlin = False  # an AttributeError: nonlin was a read-only property
+    x = [1.5, -2.0]
+    by_hand = neuron.b.data + neuron.w[0].data * x[0] + neuron.w[1].data * x[1]
+    assert (neuron.nonlin, neuron(x).data) == (False, by_hand)  # his order of additions
+    neuron.nonlin = True
+    assert neuron(x).data == max(by_hand, 0.0)
+    with pytest.raises(TypeError, match="nonlin must be True or False"):
+        neuron.nonlin = "no"
+
+
+def test_a_value_set_from_numpy_numbers_prints_as_his_does():
+    import numpy as np
+
+    from micrograd.engine import Value
+
+    p = Value(0.5)
+    p.data -= np.float64(0.1) * 1.0  # np.float64(0.4) leaked into the repr
+    p.grad = np.float64(0.25)
+    assert repr(p) == "Value(data=0.4, grad=0.25)"

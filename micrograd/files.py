@@ -68,3 +68,20 @@ def _create_temporary(folder: str, operation: str, suffix: str) -> tuple[int, st
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, f"{operation}: no free temporary file name", folder)
+
+
+def replace_with(path: str, write, operation: str) -> None:
+    """write(temporary) makes the new file under a temporary name beside path, which then is
+    renamed over path: an interrupted or failed write (a figure's savefig, say) leaves the
+    old file as it was and no temporary behind. The temporary keeps path's suffix, from
+    which writers such as matplotlib take the format."""
+    folder = os.path.dirname(os.path.realpath(path))
+    handle, temporary = _create_temporary(folder, operation, os.path.splitext(path)[1])
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, os.path.realpath(path))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -243,7 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         import matplotlib
 
         matplotlib.use("Agg")  # files only: no window, works without a display
-        (digits_demo.digits_demo if args.dataset == "digits" else demo)(args)
+        try:
+            (digits_demo.digits_demo if args.dataset == "digits" else demo)(args)
+        except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback, and the shell's code
+            print("micrograd demo: interrupted", file=sys.stderr)
+            return 130
     return 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from micrograd import Value, no_grad
+from micrograd.files import write_atomically
 
 from . import data, optim
 from .activations import ACTIVATIONS as MODULE_ACTIVATIONS
@@ -123,7 +124,7 @@ def _write_drawings(out: Value, params, folder: Path) -> list[tuple[Path, str]]:
     except draw.DotNotFoundError as error:
         print(f"note: {error}", file=sys.stderr)
         dot_path = folder / "neuron.dot"
-        dot_path.write_text(drawing.source, encoding="utf-8")
+        write_atomically(str(dot_path), drawing.source, "demo")
         return [
             (dot_path, f"{LECTURE_NEURON} as Graphviz source (no `dot` to render it); "
                        f"{GRAD_MEANING}"),
@@ -131,7 +132,7 @@ def _write_drawings(out: Value, params, folder: Path) -> list[tuple[Path, str]]:
                         "of its nodes (no `dot` to draw them)"),
         ]  # fmt: skip
     svg_path = folder / "neuron.svg"
-    svg_path.write_text(svg, encoding="utf-8")
+    write_atomically(str(svg_path), svg, "demo")
     return [
         (svg_path, f"{LECTURE_NEURON}; {GRAD_MEANING}"),
         (html_path, "o.backward() through that neuron, step by step (open in a browser)"),

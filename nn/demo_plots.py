@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import micrograd
+from micrograd.files import replace_with
 
 from .dense import MLP
 
@@ -100,7 +101,7 @@ def plot_boundary(model, X, y, n_classes: int, title: str, path: Path) -> None:
     ax.set_title(title)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    fig.savefig(path, dpi=110)
+    replace_with(str(path), lambda into: fig.savefig(into, dpi=110), "savefig")
     plt.close(fig)
 
 
@@ -177,5 +178,5 @@ def plot_history(history: dict[str, list[float]], path: Path, loss_name: str) ->
     acc_ax.set_ylabel("accuracy on the training points (%)")
     acc_ax.set_ylim(0, 105)
     acc_ax.set_title("training accuracy", fontsize=10)
-    fig.savefig(path, dpi=110)
+    replace_with(str(path), lambda into: fig.savefig(into, dpi=110), "savefig")
     plt.close(fig)

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from micrograd import no_grad
+from micrograd.files import replace_with
 
 from . import data, optim
 from .activations import MODULES as ACTIVATION_MODULES
 from .conv import Conv2d, Flatten, MaxPool2d
-from .demo import OPTIMIZERS
+from .demo import OPTIMIZERS, diverged
 from .dense import MLP, Layer, Sequential
 from .digits_plots import (
     IMAGE_SIZE,
@@ -142,6 +145,14 @@ def digits_demo(args: argparse.Namespace):
     test_accuracy = float(np.mean(predicted == y_test))
     print(f"final training loss {history['loss'][-1]:.4f}, test loss {history['val_loss'][-1]:.4f}")
     print(f"test accuracy {100 * test_accuracy:.1f}%")
+    if diverged(history["loss"]):  # as the toy demo warns (its --lr help promises it)
+        print(
+            f"warning: training diverged: the loss went from {history['loss'][0]:.4g} in the "
+            f"first epoch to {history['loss'][-1]:.4g} in the last; try a smaller learning "
+            f"rate: --lr below {lr:g} ({args.optimizer}'s default is "
+            f"{LEARNING_RATES[args.optimizer]:g})",
+            file=sys.stderr,
+        )
     _write_plots(args, network, history, X_test, y_test, predicted)
     return network
 
@@ -161,7 +172,7 @@ def _write_plots(args, network, history, X_test, y_test, predicted) -> None:
     import matplotlib.pyplot as plt
 
     for name, figure in figures.items():
-        figure.savefig(files[name], dpi=110)
+        replace_with(str(files[name]), partial(figure.savefig, dpi=110), "savefig")
         plt.close(figure)
     described = {
         "confusion_matrix.png": f"true against predicted digit on the test set ({accuracy:.1%})",

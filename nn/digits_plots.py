@@ -92,6 +92,7 @@ def _stages(network, sample: np.ndarray) -> list[tuple[str, np.ndarray]]:
             x = module(x)
             name = type(module).__name__
             if isinstance(module, Layer):  # an MLP's hidden layer: one value per unit
+                x = x if isinstance(x, list) else [x]  # a layer of one unit gives one Value
                 units = np.array([v.data for v in x])
                 stages.append((f"hidden layer {k + 1} ({len(units)} units)", units[None, None]))
             elif not isinstance(module, (Conv2d, Flatten)):  # after the activation, the pool

@@ -152,7 +152,9 @@ def fit(
                 val_correct = _correct(val_outputs, validation[1], threshold)
                 history["val_accuracy"].append(val_correct / len(validation[1]))
             if bar is not None:
-                bar.set_postfix(_shown(history))
+                # shown with the next update(1), not drawn now: a redraw every epoch passed
+                # by tqdm's mininterval (104 MB of stderr for a million epochs)
+                bar.set_postfix(_shown(history), refresh=False)
                 bar.update(1)
     finally:  # an interrupted run leaves the Values and the optimizer where it stopped
         steps.finish()

@@ -123,3 +123,46 @@ def test_a_folder_in_place_of_a_digits_picture_is_refused(tmp_path, capsys):
     (tmp_path / "confusion_matrix.png").mkdir()
     error = _rejected(["--dataset", "digits", "--out", str(tmp_path)], capsys)
     assert "confusion_matrix.png" in error
+
+
+def test_an_mlp_with_a_hidden_layer_of_one_unit_draws_its_pictures(tmp_path, capsys):
+    argv = ["--dataset", "digits", "--model", "mlp", "--layers", "1", *QUICK, "--no-progress"]
+    assert main(["demo", *argv, "--out", str(tmp_path)]) == 0  # was 'Value' is not iterable
+    for name in digits_demo.OUTPUT_NAMES:
+        assert (tmp_path / name).read_bytes()[:8] == PNG_SIGNATURE, name
+
+
+def test_a_diverged_digits_run_says_so(tmp_path, capsys):
+    argv = ["--dataset", "digits", "--model", "mlp", "--optimizer", "sgd", "--lr", "1e300"]
+    assert main(["demo", *argv, *QUICK, "--no-progress", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "test loss nan" in captured.out  # printed without a word before
+    assert "warning: training diverged" in captured.err and "--lr below 1e+300" in captured.err
+
+
+def test_ctrl_c_is_one_line_and_exit_code_130(tmp_path, capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(digits_demo, "digits_demo", interrupted)
+    assert main(["demo", "--dataset", "digits", *QUICK, "--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "micrograd demo: interrupted\n"  # a traceback before
+
+
+def test_a_picture_interrupted_while_written_keeps_the_old_one(tmp_path, monkeypatch):
+    import os
+
+    from micrograd.nn import demo_plots
+
+    path = tmp_path / "loss_curve.png"
+    path.write_bytes(b"the old picture")
+
+    def crash(*args):
+        raise KeyboardInterrupt  # Ctrl-C as the new file was put in place
+
+    monkeypatch.setattr(os, "replace", crash)
+    history = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.75]}
+    with pytest.raises(KeyboardInterrupt):
+        demo_plots.plot_history(history, path, "hinge")  # savefig wrote the path, in part
+    assert path.read_bytes() == b"the old picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["loss_curve.png"]

@@ -60,10 +60,11 @@ def from_torch(module: Any) -> Module:
     while index < len(items):
         item = items[index]
         if type(item) is torch.nn.Linear:
+            at = index  # the Linear's index; index moves to its activation, if any
             activation, index = _activation_after(items, index)
             own = activation if len(uses[id(item)]) == 1 else "linear"  # tied, differently
             if id(item) not in made:
-                made[id(item)] = _layer_from_linear(item, own, index)
+                made[id(item)] = _layer_from_linear(item, own, at)
             modules.append(made[id(item)])
             if own != activation:
                 modules.append(_activation_module(activation))

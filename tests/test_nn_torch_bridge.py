@@ -143,6 +143,8 @@ class Negated(torch.nn.Conv2d):
         (Negated(1, 1, 1), TypeError, "unsupported module Negated at index 0"),
         (torch.nn.LazyLinear(2), TypeError, "unsupported module LazyLinear at index 0"),
         (empty_linear(), ValueError, "from_torch: Linear at index 0: Layer: nin"),
+        (torch.nn.Sequential(torch.nn.Tanh(), empty_linear(), torch.nn.ReLU()), ValueError,
+         "from_torch: Linear at index 1: "),  # was its activation's index, 2
     ],
 )  # fmt: skip
 def test_from_torch_rejects_what_it_cannot_represent(module, error, message):

@@ -34,7 +34,8 @@ def as_batches(
                 f"micrograd.compile: argument {k}: expected numbers, one row per sample "
                 f"(an array or nested lists), got {type(batch).__name__}: {error}"
             ) from None
-        if array.dtype.kind == "O" and all(_is_real(v) for v in array.flat):
+        # what Value() takes (not Decimal, text, complex numbers) as numbers
+        if array.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in array.flat):
             try:  # Fractions, ints too long for int64: their float(), as Value() takes them
                 array = array.astype(np.float64)
             except OverflowError:
@@ -67,10 +68,6 @@ def as_batches(
     if 0 in sizes:
         raise ValueError("micrograd.compile: the batch is empty")
     return arrays, tuple(array.shape[1:] for array in arrays)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real)  # what Value() takes: not Decimal, str, complex
 
 
 def first_sample(arrays: list[np.ndarray]) -> list[list[float]]:

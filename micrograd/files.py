@@ -7,8 +7,9 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Callable, Iterator
 
-__all__ = ["write_atomically"]
+__all__ = ["replace_with", "write_atomically"]
 
 
 def write_atomically(path: str, text: str, operation: str) -> None:
@@ -33,8 +34,7 @@ def write_atomically(path: str, text: str, operation: str) -> None:
         raise FileNotFoundError(
             errno.ENOENT, f"{operation}: no such folder", os.path.dirname(path) or "."
         )
-    handle, temporary = _create_temporary(folder, operation, os.path.splitext(target)[1])
-    try:
+    with _beside(target, operation) as (handle, _):
         try:
             file = os.fdopen(handle, "w", encoding="utf-8")
         except BaseException:
@@ -46,6 +46,17 @@ def write_atomically(path: str, text: str, operation: str) -> None:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
+
+
+@contextlib.contextmanager
+def _beside(target: str, operation: str) -> Iterator[tuple[int, str]]:
+    """(descriptor, path) of a new temporary file in target's folder, with target's suffix,
+    renamed over target once the block is done; on any error or interrupt, removed."""
+    handle, temporary = _create_temporary(
+        os.path.dirname(target), operation, os.path.splitext(target)[1]
+    )
+    try:
+        yield handle, temporary
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -70,18 +81,11 @@ def _create_temporary(folder: str, operation: str, suffix: str) -> tuple[int, st
     raise FileExistsError(errno.EEXIST, f"{operation}: no free temporary file name", folder)
 
 
-def replace_with(path: str, write, operation: str) -> None:
+def replace_with(path: str, write: Callable[[str], None], operation: str) -> None:
     """write(temporary) makes the new file under a temporary name beside path, which then is
     renamed over path: an interrupted or failed write (a figure's savefig, say) leaves the
     old file as it was and no temporary behind. The temporary keeps path's suffix, from
     which writers such as matplotlib take the format."""
-    folder = os.path.dirname(os.path.realpath(path))
-    handle, temporary = _create_temporary(folder, operation, os.path.splitext(path)[1])
-    os.close(handle)
-    try:
+    with _beside(os.path.realpath(path), operation) as (handle, temporary):
+        os.close(handle)
         write(temporary)
-        os.replace(temporary, os.path.realpath(path))
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise

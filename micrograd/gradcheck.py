@@ -42,30 +42,38 @@ def _derivatives(fn: Callable[..., Value], point: Sequence[float], order: int) -
 
 
 def _plain_gradient(fn: Callable[..., Value], point: Sequence[float]) -> list[float]:
-    """The first derivatives by backward() on floats (the rules' float path), of SEED * fn."""
+    """The first derivatives by backward() on floats (the rules' float path), of SEED * fn,
+    divided back."""
+    found = plain_gradient(lambda *xs: _scalar(fn(*xs)) * SEED, point)
+    if isinstance(found, str):
+        raise GradcheckError(f"gradcheck: {found} at {list(point)}")
+    return [partial / SEED for partial in found]
+
+
+def plain_gradient(fn: Callable, point: Sequence[float]) -> list[float] | str:
+    """[d fn / dx_i] by backward() on floats, the rules' float path that plain backward()
+    runs (create_graph runs them on Values), or what went wrong there: a rule that raised
+    (a float division by zero, where Values give inf), a gradient that is no float."""
     xs = [Value(x) for x in point]
-    out = _scalar(fn(*xs))
+    out = fn(*xs)
     if not isinstance(out, Value):  # a plain number: it does not depend on the inputs
         return [0.0] * len(xs)
     try:
-        partials = grad(out * SEED, xs)
+        partials = grad(out, xs)
     except ArithmeticError as error:  # ZeroDivisionError, OverflowError: float rules raise
-        raise GradcheckError(
-            f"gradcheck: backward() on floats raised {type(error).__name__}: {error} at "
-            f"{list(point)}, where backward(create_graph=True) gives numbers"
-        ) from error
+        return f"backward() on floats raised {type(error).__name__}: {error}"
     for i, partial in enumerate(partials):
         if not isinstance(partial, (int, float)):
-            raise GradcheckError(
-                f"gradcheck: backward() on floats gave d f / d inputs[{i}] = {partial!r} at "
-                f"{list(point)}, not a float (a rule of floats made it, e.g. a negative ** 0.5)"
+            return (
+                f"backward() on floats gave {partial!r} for input {i}, not a float (a rule of "
+                "floats made it, e.g. a negative ** 0.5)"
             )
-    return [partial / SEED for partial in partials]
+    return [float(partial) for partial in partials]
 
 
 def _scalar(out: object) -> Value | float:
     """fn's output, one number: a Value, or a plain number that does not depend on inputs."""
-    if isinstance(out, Value) or (isinstance(out, numbers.Real) and not isinstance(out, bool)):
+    if isinstance(out, Value) or _is_number(out):
         return out
     raise TypeError(
         f"gradcheck: fn must return one Value (a scalar), got {type(out).__name__}: "
@@ -90,10 +98,16 @@ def _check_arguments(order: object, eps: object, atol: object, rtol: object) -> 
         raise ValueError(f"gradcheck: order must be a positive integer, got {order!r}")
     if not _is_number(eps) or not math.isfinite(eps) or eps <= 0:
         raise ValueError(f"gradcheck: eps must be a positive finite number, got {eps!r}")
-    for name, tolerance in (("atol", atol), ("rtol", rtol)):
+    check_tolerances("gradcheck", atol=atol, rtol=rtol)
+
+
+def check_tolerances(owner: str, **tolerances: object) -> None:
+    """Each tolerance a non-negative finite number: inf passes everything, nan and negative
+    numbers fail everything (with rows of equal numbers), and text fails in a product."""
+    for name, tolerance in tolerances.items():
         if not _is_number(tolerance) or not math.isfinite(tolerance) or tolerance < 0:
             raise ValueError(
-                f"gradcheck: {name} must be a non-negative finite number, got {tolerance!r}"
+                f"{owner}: {name} must be a non-negative finite number, got {tolerance!r}"
             )
 
 
@@ -125,7 +139,7 @@ def gradcheck(
     """
     _check_arguments(order, eps, atol, rtol)
     point = _point(inputs)
-    names = _names(inputs)
+    names = input_names(inputs)
     for k in range(1, order + 1):
         analytic = _derivatives(fn, point, k)
         ways = [("analytically", analytic)]
@@ -186,12 +200,12 @@ def _point(inputs: object) -> list[float]:
     return point
 
 
-def _names(inputs: Sequence) -> list[str]:
-    """Each input's label, or inputs[i]; a label given twice gets its index too."""
+def input_names(inputs: Sequence, unnamed: str = "inputs[{i}]", again: str = "{label}[{i}]"):
+    """Each input's label, or unnamed; a label given twice gets its position too (again)."""
     labels = [x.label if isinstance(x, Value) and x.label else None for x in inputs]
     return [
-        f"inputs[{i}]" if label is None
+        unnamed.format(i=i) if label is None
         else label if labels.count(label) == 1
-        else f"{label}[{i}]"
+        else again.format(label=label, i=i)
         for i, label in enumerate(labels)
     ]  # fmt: skip

@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from collections.abc import Callable, Sequence
 
 from .backward import grad
 from .engine import Value
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import (
+    SEED,
+    GradcheckError,
+    _is_number,
+    check_tolerances,
+    gradcheck,
+    input_names,
+    plain_gradient,
+)
 from .ops import Op
 
 __all__ = [
@@ -74,19 +81,6 @@ def agree(ours: float, theirs: float, rtol: float, atol: float, signed_zero: boo
     return abs(ours - theirs) <= atol + rtol * abs(theirs)
 
 
-def check_tolerances(owner: str, **tolerances: object) -> None:
-    """Each tolerance a non-negative finite number: inf passes everything, nan and negative
-    numbers fail everything (with rows of equal numbers), and text fails in a product."""
-    for name, tolerance in tolerances.items():
-        if (
-            isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real)
-            or not math.isfinite(tolerance) or tolerance < 0
-        ):  # fmt: skip
-            raise ValueError(
-                f"{owner}: {name} must be a non-negative finite number, got {tolerance!r}"
-            )
-
-
 def _one_output(out: object, owner: str) -> object:
     if isinstance(out, (list, tuple)):
         raise TypeError(
@@ -112,35 +106,12 @@ def _our_derivatives(fn: Callable, point: Sequence[float], order: int) -> dict:
     return {index: float(getattr(value, "data", value)) for index, value in found.items()}
 
 
-SEED = -2.0
-"""The factor on a function's output for the checks under a factor: its rules then meet an
-incoming gradient of -2, not the 1 a bare op gets, so a rule that forgets g (or squares it,
-or takes its absolute value) shows. A power of two: exact."""
-
-
 def _under_a_factor(fn: Callable) -> Callable:
     def scaled(*xs):
         out = fn(*xs)
         return out * SEED if isinstance(out, Value) or hasattr(out, "requires_grad") else out
 
     return scaled
-
-
-def _plain_derivatives(fn: Callable, point: Sequence[float]) -> dict | str:
-    """{(i,): d fn / dx_i} by backward() on floats (the rules' float path, which plain
-    backward() runs), or what went wrong: an exception of a rule, a number that is no float."""
-    xs = [Value(x) for x in point]
-    out = fn(*xs)
-    if not isinstance(out, Value):
-        return {(i,): 0.0 for i in range(len(xs))}
-    try:
-        partials = grad(out, xs)
-    except ArithmeticError as error:
-        return f"backward() on floats raised {type(error).__name__}: {error}"
-    for i, partial in enumerate(partials):
-        if not isinstance(partial, (int, float)):
-            return f"backward() on floats gave {partial!r} for input {i}, not a float"
-    return {(i,): float(partial) for i, partial in enumerate(partials)}
 
 
 def _factor_mismatches(fn, torch_fn, point, names, function, rtol, atol, signed_zero, excused):
@@ -152,9 +123,10 @@ def _factor_mismatches(fn, torch_fn, point, names, function, rtol, atol, signed_
     ours = {index: value for index, value in _our_derivatives(scaled, point, 1).items() if index}
     label = f"({SEED:g}*{function})"
     rows = _mismatches(ours, theirs, point, names, label, rtol, atol, signed_zero, excused)
-    plain = _plain_derivatives(scaled, point)
+    plain = plain_gradient(scaled, point)
     if isinstance(plain, str):
         return rows + [(f"d{label}(floats): {plain}", 1, math.nan, math.nan)]
+    plain = {(i,): partial for i, partial in enumerate(plain)}
     more = _mismatches(plain, theirs, point, names, label, rtol, atol, signed_zero, excused)
     return rows + [(f"{name}(floats)", *rest) for name, *rest in more]
 
@@ -233,14 +205,10 @@ def assert_matches_torch(
     check_tolerances("assert_matches_torch", rtol=rtol, atol=atol)
     point = []
     for i, x in enumerate(inputs):
-        if not isinstance(x, Value) and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+        if not isinstance(x, Value) and not _is_number(x):
             raise TypeError(f"assert_matches_torch: input {i} must be a number or Value, got {x!r}")
         point.append(x.data if isinstance(x, Value) else float(x))
-    labels = [x.label if isinstance(x, Value) and x.label else None for x in inputs]
-    names = [  # a label given twice gets its position too
-        f"x{i}" if label is None else label if labels.count(label) == 1 else f"{label}{i}"
-        for i, label in enumerate(labels)
-    ]
+    names = input_names(inputs, unnamed="x{i}", again="{label}{i}")
     function = fn.name if isinstance(fn, Op) else getattr(fn, "__name__", "f")
     function = "f" if function == "<lambda>" else function
     ours = _our_derivatives(fn, point, order)

@@ -71,6 +71,17 @@ def diverged(losses: list[float]) -> bool:
     return not math.isfinite(losses[-1]) or losses[-1] > DIVERGENCE_FACTOR * losses[0]
 
 
+def warn_if_diverged(losses: list[float], lr: float, optimizer: str, default_lr: float) -> None:
+    """A warning on stderr, naming the learning rate to lower, if the run diverged."""
+    if diverged(losses):
+        print(
+            f"warning: training diverged: the loss went from {losses[0]:.4g} in the first "
+            f"epoch to {losses[-1]:.4g} in the last; try a smaller learning rate: --lr below "
+            f"{lr:g} ({optimizer}'s default is {default_lr:g})",
+            file=sys.stderr,
+        )
+
+
 def _predict(model: MLP, X: np.ndarray, n_classes: int) -> np.ndarray:
     """The predicted class of every row of X."""
     with no_grad():  # inference only: no graph to record
@@ -183,13 +194,7 @@ def demo(args: argparse.Namespace) -> None:
     final_loss = history["loss"][-1]
     shown = f"{final_loss:.4f}" if abs(final_loss) < 1e4 else f"{final_loss:.4g}"  # not 47 digits
     print(f"final loss {shown}, accuracy {final_accuracy:.1%}")
-    if diverged(history["loss"]):
-        print(
-            f"warning: training diverged: the loss went from {history['loss'][0]:.4g} in the "
-            f"first epoch to {final_loss:.4g} in the last; try a smaller learning rate: "
-            f"--lr below {lr:g} ({args.optimizer}'s default is {default_lr:g})",
-            file=sys.stderr,
-        )
+    warn_if_diverged(history["loss"], lr, args.optimizer, default_lr)
     title = f"{args.dataset}: accuracy {final_accuracy:.0%} after {args.epochs} epochs"
     _write_outputs(args.out, model, (X, y, n_classes), history, title, loss)
 

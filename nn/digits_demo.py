@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -23,7 +22,7 @@ from micrograd.files import replace_with
 from . import data, optim
 from .activations import MODULES as ACTIVATION_MODULES
 from .conv import Conv2d, Flatten, MaxPool2d
-from .demo import OPTIMIZERS, diverged
+from .demo import OPTIMIZERS, warn_if_diverged
 from .dense import MLP, Layer, Sequential
 from .digits_plots import (
     IMAGE_SIZE,
@@ -145,14 +144,7 @@ def digits_demo(args: argparse.Namespace):
     test_accuracy = float(np.mean(predicted == y_test))
     print(f"final training loss {history['loss'][-1]:.4f}, test loss {history['val_loss'][-1]:.4f}")
     print(f"test accuracy {100 * test_accuracy:.1f}%")
-    if diverged(history["loss"]):  # as the toy demo warns (its --lr help promises it)
-        print(
-            f"warning: training diverged: the loss went from {history['loss'][0]:.4g} in the "
-            f"first epoch to {history['loss'][-1]:.4g} in the last; try a smaller learning "
-            f"rate: --lr below {lr:g} ({args.optimizer}'s default is "
-            f"{LEARNING_RATES[args.optimizer]:g})",
-            file=sys.stderr,
-        )
+    warn_if_diverged(history["loss"], lr, args.optimizer, LEARNING_RATES[args.optimizer])
     _write_plots(args, network, history, X_test, y_test, predicted)
     return network
 

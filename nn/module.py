@@ -8,11 +8,11 @@ each find one place per architecture: the module's own class.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from micrograd import Value
+from micrograd.testing import agree
 
 from .checks import _as_float, _brief
 
@@ -97,7 +97,7 @@ class Module:
         first: dict[int, tuple[str, float]] = {}  # a tied parameter's first name and value
         for (name, p), value in zip(named, values):
             other, before = first.setdefault(id(p), (name, value))
-            if not _same_float(before, value):
+            if not agree(before, value, 0.0, 0.0, signed_zero=True):  # one number, nan too
                 raise ValueError(
                     f"load_state_dict: {other} and {name} are one parameter (tied), "
                     f"but state gives them {before!r} and {value!r}"
@@ -260,13 +260,6 @@ def _same_as(config: dict, where: _Where, at_path: dict[str, Module]) -> Module:
 
 _Where = tuple | None
 """Where a config sits in the one from_config was given: None, or (parent's where, index)."""
-
-
-def _same_float(a: float, b: float) -> bool:
-    """a and b are one number: equal with the same sign (0.0 is not -0.0), or both nan."""
-    if a != a or b != b:
-        return a != a and b != b
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def _path(where: _Where) -> str:

@@ -793,7 +793,8 @@ def test_saved_parameter_ids_map_to_parameters_as_in_torch():
     _run(ours_opt, ours, [[0.5, 0.25]])
     theirs.grad = torch.tensor([0.5, 0.25], dtype=torch.float64)
     theirs_opt.step()
-    assert [p.data for p in ours] == theirs.tolist()
+    for p, t in zip(ours, theirs.tolist()):  # torch's kernels may fuse a multiply-add
+        assert math.isclose(p.data, t, rel_tol=1e-12)  # (another CPU, another rounding)
 
 
 @pytest.mark.parametrize("ids", [[7, "x"], [0, 0], [None, 1]])

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import digits_demo
 from .demo import ACTIVATIONS, DATASETS, DIVERGENCE_FACTOR, OPTIMIZERS, OUTPUT_NAMES, demo
 
+SIGPIPE = 13  # the signal's number on Linux and macOS, 128 + it the shell's exit code
 DIGITS = 1797  # images in scikit-learn's digits
 TOY_DEFAULTS = {"samples": 100, "layers": [16, 16], "optimizer": "sgd", "epochs": 100}
 
@@ -245,10 +246,27 @@ def main(argv: list[str] | None = None) -> int:
         matplotlib.use("Agg")  # files only: no window, works without a display
         try:
             (digits_demo.digits_demo if args.dataset == "digits" else demo)(args)
+            sys.stdout.flush()  # here, where a failure to write is caught, not at exit
         except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback, and the shell's code
             print("micrograd demo: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # the reader went away (`micrograd demo | head -1`): stop,
+            _drop_stdout()  # quietly, as a command killed by SIGPIPE does
+            return 128 + SIGPIPE
+        except OSError as error:  # a full disk, a folder taken away: one line, not a traceback
+            _drop_stdout()
+            print(f"micrograd demo: {error}", file=sys.stderr)
+            return 1
     return 0
+
+
+def _drop_stdout() -> None:
+    """stdout goes nowhere from here: else Python's flush at exit fails on it again."""
+    try:
+        stdout = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (main() called in a notebook)
+        return
+    os.dup2(os.open(os.devnull, os.O_WRONLY), stdout)
 
 
 def _resolve_defaults(args: argparse.Namespace, demo_parser: argparse.ArgumentParser) -> None:

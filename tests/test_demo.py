@@ -157,6 +157,32 @@ def test_without_graphviz_the_demo_still_finishes_and_says_how_to_install_it(tmp
     assert "a table of its nodes" in result.stdout and "backward.html" in result.stdout
 
 
+def _demo_command(out: Path) -> list[str]:
+    return [sys.executable, "-m", "micrograd.nn.cli", "demo", *SMALL, "--no-progress",
+            "--out", str(out)]  # fmt: skip
+
+
+def test_a_reader_that_goes_away_stops_the_demo_quietly_as_sigpipe_does(tmp_path):
+    # `micrograd demo | head -1`: a BrokenPipeError's traceback before
+    demo = subprocess.Popen(
+        _demo_command(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert demo.stdout.readline().startswith("training MLP")
+    demo.stdout.close()
+    assert demo.wait(timeout=300) == 128 + 13  # the shell's code for a death by SIGPIPE
+    assert demo.stderr.read() == ""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            _demo_command(tmp_path), stdout=full, stderr=subprocess.PIPE, text=True, timeout=300
+        )
+    assert result.returncode == 1
+    assert result.stderr == "micrograd demo: [Errno 28] No space left on device\n"
+
+
 def test_help_explains_the_options(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--help"])

@@ -14,7 +14,14 @@ from micrograd.files import replace_with
 
 from .dense import MLP
 
-__all__ = ["Surface", "decision_surface", "plot_boundary", "plot_history"]
+__all__ = [
+    "Surface",
+    "decision_surface",
+    "draw_curve",
+    "plot_boundary",
+    "plot_history",
+    "say_nothing_drawn",
+]
 
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")  # tab10's blue, orange, green: saturated
 GRID_SIZE = 300  # points per side of the grid the boundary plot scores: 90,000 in all
@@ -156,6 +163,28 @@ def _draw_probabilities(ax, key, surface: Surface, extent, n_classes: int) -> No
     key.set_ylabel("probability of the likeliest class (softmax)")
 
 
+def draw_curve(ax, epochs: np.ndarray, values, **style) -> bool:
+    """values against epochs as a line, a dot on each finite value with no finite neighbour
+    (one epoch, or a run that diverged to inf or nan, whose line would not show), epochs
+    ticked in whole numbers. Returns whether any value is finite (see say_nothing_drawn)."""
+    from matplotlib.ticker import MaxNLocator
+
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    alone = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]
+    dots = {"marker": "o", "markevery": np.flatnonzero(alone).tolist()} if alone.any() else {}
+    ax.plot(epochs, values, **dots, **style)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlim(0.5, len(epochs) + 0.5)  # one epoch: matplotlib would tick 0.96 to 1.04
+    return bool(finite.any())
+
+
+def say_nothing_drawn(ax) -> None:
+    """In axes whose curves have no finite value: a note in place of an empty y axis."""
+    ax.text(0.5, 0.5, "no finite value to draw", transform=ax.transAxes, ha="center")
+    ax.set_yticks([])
+
+
 def plot_history(history: dict[str, list[float]], path: Path, loss_name: str) -> None:
     """Loss on a log scale (a loss of 0 drawn at LOSS_FLOOR) and accuracy, epoch by epoch."""
     import matplotlib.pyplot as plt
@@ -165,15 +194,17 @@ def plot_history(history: dict[str, list[float]], path: Path, loss_name: str) ->
     epochs = np.arange(1, len(losses) + 1)
     zero = losses == 0
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
-    loss_ax.plot(epochs, np.where(zero, LOSS_FLOOR, losses), color="tab:red")
-    loss_ax.set_yscale("log")
+    if draw_curve(loss_ax, epochs, np.where(zero, LOSS_FLOOR, losses), color="tab:red"):
+        loss_ax.set_yscale("log")  # (with nothing drawn, matplotlib warns that it cannot)
+    else:
+        say_nothing_drawn(loss_ax)
     # within a decade or two, label the 2, 3, ... 9 ticks too, or the axis shows one number
     loss_ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 1)))
     loss_ax.set_xlabel("epoch")
     floor_note = f"; 0 drawn at {LOSS_FLOOR:g}" if zero.any() else ""
     loss_ax.set_ylabel(f"loss (log scale{floor_note})")
     loss_ax.set_title(f"training loss: {loss_name}", fontsize=10)
-    acc_ax.plot(epochs, [100 * a for a in history["accuracy"]], color="tab:blue")
+    draw_curve(acc_ax, epochs, [100 * a for a in history["accuracy"]], color="tab:blue")
     acc_ax.set_xlabel("epoch")
     acc_ax.set_ylabel("accuracy on the training points (%)")
     acc_ax.set_ylim(0, 105)

@@ -9,6 +9,7 @@ import numpy as np
 from micrograd import no_grad
 
 from .conv import Conv2d, Flatten
+from .demo_plots import draw_curve, say_nothing_drawn
 from .dense import Layer
 
 IMAGE_SIZE = 8  # the digits are 8x8; each convolution block halves the size
@@ -164,9 +165,17 @@ def plot_curves(history: dict[str, list[float]]):
 
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(9, 3.6))
-    loss_ax.plot(epochs, history["loss"], color="tab:red", label="training (during the epoch)")
-    loss_ax.plot(epochs, history["val_loss"], color="tab:blue", label="test (after it)")
-    loss_ax.set_yscale("log")
+    drawn = [
+        draw_curve(loss_ax, epochs, history[key], color=color, label=label)
+        for key, color, label in (
+            ("loss", "tab:red", "training (during the epoch)"),
+            ("val_loss", "tab:blue", "test (after it)"),
+        )
+    ]
+    if any(drawn):
+        loss_ax.set_yscale("log")
+    else:
+        say_nothing_drawn(loss_ax)
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("cross-entropy loss (log scale)")
     loss_ax.set_title("loss")
@@ -175,7 +184,7 @@ def plot_curves(history: dict[str, list[float]]):
         ("accuracy", "tab:red", "training"),
         ("val_accuracy", "tab:blue", "test"),
     ):
-        accuracy_ax.plot(epochs, [100 * a for a in history[key]], color=color, label=label)
+        draw_curve(accuracy_ax, epochs, [100 * a for a in history[key]], color=color, label=label)
     accuracy_ax.set_xlabel("epoch")
     accuracy_ax.set_ylabel("accuracy (%)")
     lowest = 100 * min(history["accuracy"] + history["val_accuracy"])

@@ -386,3 +386,43 @@ def test_the_boundary_plot_scores_a_fine_grid_as_pytorch_does(outputs):
     else:
         softmax = torch.softmax(torch.tensor(surface.scores), dim=-1).numpy()
         np.testing.assert_allclose(surface.probabilities(), softmax, rtol=1e-12, atol=1e-15)
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+def _loss_axes(history: dict, tmp_path):
+    import matplotlib.pyplot as plt
+
+    figures = []
+    original = plt.close
+    with pytest.MonkeyPatch.context() as patch:  # keep the figure the plot would close
+        patch.setattr(plt, "close", lambda figure=None: figures.append(figure))
+        demo_module.plot_history(history, tmp_path / "loss_curve.png", "hinge")
+    original(figures[0])
+    assert (tmp_path / "loss_curve.png").read_bytes()[:8] == PNG_SIGNATURE
+    return figures[0].axes
+
+
+@pytest.mark.parametrize(
+    "losses, dotted",
+    [
+        ([0.7], [0]),  # one epoch: a line of one point is not drawn at all
+        ([0.7, 0.5, 0.4], None),  # an ordinary run: a line, no dots
+        ([0.7, 3.0, INF, NAN, 5.0, NAN], [4]),  # diverged: 5.0 has no finite neighbour
+        ([NAN, 0.7, NAN, 0.6, 0.5], [1]),
+    ],
+)
+def test_a_loss_curve_dots_the_finite_losses_a_line_would_not_show(losses, dotted, tmp_path):
+    loss_ax, accuracy_ax = _loss_axes({"loss": losses, "accuracy": [0.5] * len(losses)}, tmp_path)
+    (line,) = loss_ax.lines
+    assert (line.get_markevery() if line.get_marker() == "o" else None) == dotted
+    assert loss_ax.get_yscale() == "log" and not loss_ax.texts
+    ticks = [tick for tick in loss_ax.get_xticks() if 0.5 <= tick <= len(losses) + 0.5]
+    assert ticks and all(tick == int(tick) for tick in ticks)  # epochs, not 0.96 to 1.04
+
+
+def test_a_loss_curve_with_nothing_finite_says_so(tmp_path):
+    loss_ax, _ = _loss_axes({"loss": [NAN, INF], "accuracy": [0.5, 0.5]}, tmp_path)
+    assert [text.get_text() for text in loss_ax.texts] == ["no finite value to draw"]
+    assert list(loss_ax.get_yticks()) == []

@@ -166,3 +166,24 @@ def test_a_picture_interrupted_while_written_keeps_the_old_one(tmp_path, monkeyp
         demo_plots.plot_history(history, path, "hinge")  # savefig wrote the path, in part
     assert path.read_bytes() == b"the old picture"
     assert [p.name for p in tmp_path.iterdir()] == ["loss_curve.png"]
+
+
+def test_curves_of_one_epoch_or_of_no_finite_loss_still_show_something():
+    import matplotlib.pyplot as plt
+    from micrograd.nn.digits_plots import plot_curves
+
+    nan = float("nan")
+    one = plot_curves({"loss": [2.3], "val_loss": [2.1], "accuracy": [0.3], "val_accuracy": [0.4]})
+    loss_ax, accuracy_ax = one.axes
+    assert [line.get_markevery() for line in loss_ax.lines + accuracy_ax.lines] == [[0]] * 4
+    diverged = plot_curves(
+        {
+            "loss": [nan, nan],
+            "val_loss": [nan, nan],
+            "accuracy": [0.1] * 2,
+            "val_accuracy": [0.1] * 2,
+        }
+    )
+    assert [text.get_text() for text in diverged.axes[0].texts] == ["no finite value to draw"]
+    plt.close(one)
+    plt.close(diverged)

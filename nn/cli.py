@@ -18,6 +18,7 @@ from .demo import ACTIVATIONS, DATASETS, DIVERGENCE_FACTOR, OPTIMIZERS, OUTPUT_N
 
 SIGPIPE = 13  # the signal's number on Linux and macOS, 128 + it the shell's exit code
 DIGITS = 1797  # images in scikit-learn's digits
+MAX_TOY_SAMPLES = 1_000_000  # 2 epochs and the plots take 3 s and 200 MB; 10**8 ran out of memory
 TOY_DEFAULTS = {"samples": 100, "layers": [16, 16], "optimizer": "sgd", "epochs": 100}
 
 MAX_SEED = 2**32 - 1  # numpy.random.RandomState, which draws the data, takes 0 to 2**32 - 1
@@ -159,7 +160,8 @@ def _add_data_options(options: argparse.ArgumentParser) -> None:
         "--samples",
         type=_at_least(int, 4),
         default=None,
-        help="number of points in the data set (default: 100); for digits, how many of the "
+        help=f"number of points in the data set, at most {MAX_TOY_SAMPLES} (default: 100); "
+        "for digits, how many of the "
         f"{DIGITS} images to use, from {digits_demo.MIN_SAMPLES}, chosen in proportion to "
         "each digit (default: all)",
     )
@@ -281,6 +283,11 @@ def _resolve_defaults(args: argparse.Namespace, demo_parser: argparse.ArgumentPa
         for name, value in TOY_DEFAULTS.items():
             if getattr(args, name) is None:
                 setattr(args, name, value)
+        if args.samples > MAX_TOY_SAMPLES:
+            demo_parser.error(
+                f"argument --samples: a toy data set has at most {MAX_TOY_SAMPLES} points, "
+                f"got {args.samples}"
+            )
         return
     args.model = args.model or "cnn"
     defaults = digits_demo.DEFAULTS

@@ -205,6 +205,7 @@ def test_help_explains_the_options(capsys):
         (["--activation", "swish"], "--activation"),
         (["--optimizer", "lbfgs"], "--optimizer"),
         (["--samples", "2"], "--samples"),
+        (["--samples", "1000001"], "at most 1000000 points"),  # 10**8 was a MemoryError
         (["--lr", "inf"], "--lr"),
     ],
 )

@@ -22,7 +22,7 @@ from contextlib import ContextDecorator
 
 from . import engine
 from .engine import Value, _record
-from .ops import LEAF
+from .ops import CONST, LEAF
 
 __all__ = [
     "no_grad",
@@ -44,6 +44,7 @@ class _ThreadModes(threading.local):
         self.node_hooks: list = []
         self.decision_hooks: list = []
         self.anomaly: list = []
+        self.grad_disabled_before: list[int] = []  # one per enable_grad entered, innermost last
 
 
 _state = _ThreadModes()
@@ -146,14 +147,16 @@ class no_grad(ContextDecorator):
 class enable_grad(ContextDecorator):
     """Inside, operations record the graph again, even within ``no_grad``."""
 
+    # What it restores is kept per thread, innermost last, not on the instance: a decorator
+    # is one instance for every call, and a recursive call would overwrite its caller's
     def __enter__(self) -> enable_grad:
-        self._saved = _state.grad_disabled
+        _state.grad_disabled_before.append(_state.grad_disabled)
         _state.grad_disabled = 0
         _refresh()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        _state.grad_disabled = self._saved
+        _state.grad_disabled = _state.grad_disabled_before.pop()
         _refresh()
 
 
@@ -223,8 +226,12 @@ def _describe(op, inputs: Sequence[Value]) -> str:
 
 
 def check_backward(node: Value, node_grad, local_grads: Sequence) -> None:
-    """Raise if this node's backward is the first to produce nan or inf."""
-    if any(_not_finite(_number(g)) for g in local_grads) and not _not_finite(_number(node_grad)):
+    """Raise if this node's backward is the first to produce nan or inf, for an input that
+    is not a constant: x ** 2 at x = -2 hands the constant 2 a nan (log(-2)) that nothing
+    reads, as PyTorch, which gives a plain number no gradient at all, does not check."""
+    inputs = node._prev
+    checked = [g for g, x in zip(local_grads, inputs) if x._op is not CONST]
+    if any(_not_finite(_number(g)) for g in checked) and not _not_finite(_number(node_grad)):
         site = "<unknown: created outside detect_anomaly>"
         for mode in _state.anomaly:
             site = mode.sites.get(node, site)

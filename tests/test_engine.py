@@ -6,6 +6,7 @@ import gc
 import math
 import sys
 import threading
+import warnings
 import weakref
 from fractions import Fraction
 from pathlib import Path
@@ -348,6 +349,64 @@ def test_no_grad_records_nothing_as_context_and_decorator():
     assert update(x)._prev == ()
     assert micrograd.is_grad_enabled()
     assert (x * 2)._prev[0] is x
+
+
+def test_a_recursive_enable_grad_function_restores_each_callers_mode_as_torch_does():
+    # one decorator instance serves every call: it kept what to restore on itself, so the
+    # inner call overwrote the outer's, and after the block no graph was recorded any more
+    import torch
+
+    seen = []
+
+    def recursive(enable, is_enabled):
+        @enable()
+        def f(n):
+            if n:
+                f(n - 1)
+            seen.append(is_enabled())
+
+        return f
+
+    for enable, is_enabled, no in (
+        (enable_grad, micrograd.is_grad_enabled, no_grad),
+        (torch.enable_grad, torch.is_grad_enabled, torch.no_grad),
+    ):
+        with no():
+            recursive(enable, is_enabled)(2)
+            seen.append(is_enabled())
+        seen.append(is_enabled())
+    ours, theirs = seen[:5], seen[5:]
+    assert ours == theirs == [True, True, True, False, True]
+    assert (Value(1.0) * 2)._op is not LEAF  # a graph again
+
+
+def test_anomaly_mode_checks_the_gradients_of_values_not_of_plain_numbers_as_torch():
+    import torch
+
+    def torch_raises(exponent_is_tensor: bool) -> bool:
+        x = torch.tensor(-2.0, dtype=torch.float64, requires_grad=True)
+        e = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Anomaly Detection has been enabled", its trace
+            try:
+                with torch.autograd.detect_anomaly():
+                    (x ** (e if exponent_is_tensor else 2.0)).backward()
+            except RuntimeError:
+                return True
+        return False
+
+    def ours_raises(exponent_is_value: bool) -> bool:
+        x = Value(-2.0)
+        try:
+            with detect_anomaly():
+                (x ** (Value(2.0) if exponent_is_value else 2.0)).backward()
+        except FloatingPointError:
+            return True
+        return x.grad != -4.0
+
+    # x ** 2 at x = -2: the constant 2's d/de = log(-2) * ... is nan, and nothing reads it
+    assert [ours_raises(False), ours_raises(True)] == [torch_raises(False), torch_raises(True)]
+    assert torch_raises(True) and not torch_raises(False)
 
 
 def _inside_in_another_thread(context):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -148,12 +148,39 @@ def _check_probability(p) -> None:
         raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got {p}")
 
 
+def _check_bce_target(t) -> None:
+    number = _known(t)
+    if number is not None and not 0.0 <= number <= 1.0:  # torch refuses them too
+        raise ValueError(f"binary_cross_entropy: targets must be in [0, 1], got {number!r}")
+
+
+_HINGE_TARGETS = "hinge_loss: targets must be -1 or +1 (for 0/1 labels use y*2 - 1)"
+
+
+def check_data(loss_fn: Callable, targets=None, predictions=None) -> None:
+    """Raise the ValueError loss_fn raises on these targets or predictions (arrays of
+    numbers), all at once: micrograd.compile traces one sample, whose Values stand for every
+    sample's numbers, and cannot check them one by one as the eager loss does."""
+    if targets is not None:
+        t = np.asarray(targets, dtype=np.float64)
+        if loss_fn is hinge_loss and not np.isin(t, (-1.0, 1.0)).all():
+            raise ValueError(_HINGE_TARGETS)
+        if loss_fn is binary_cross_entropy:
+            for number in t[~((t >= 0.0) & (t <= 1.0))][:1].tolist():
+                _check_bce_target(number)
+    if predictions is not None and loss_fn is binary_cross_entropy:
+        p = np.asarray(predictions, dtype=np.float64)
+        for number in p[~((p >= 0.0) & (p <= 1.0))][:1].tolist():  # nan too, as eagerly
+            _check_probability(number)
+
+
 def binary_cross_entropy(probs, targets) -> Value:
     """mean(-(t * log(p) + (1 - t) * log(1 - p))), logs clamped at -100 as in PyTorch."""
     probs, targets = _batch("binary_cross_entropy", probs, targets)
     losses = []
     for p, t in zip(probs, targets):
         _check_probability(p)
+        _check_bce_target(t)
         losses.append(_binary_cross_entropy(p, t))
     return _mean(losses)
 
@@ -231,7 +258,7 @@ def hinge_loss(scores, targets) -> Value:
     """mean(max(0, 1 - y * score)) for labels y in {-1, +1}: karpathy/micrograd's demo loss."""
     scores, targets = _batch("hinge_loss", scores, targets)
     if any(_known(t) not in (-1.0, 1.0, None) for t in targets):
-        raise ValueError("hinge_loss: targets must be -1 or +1 (for 0/1 labels use y*2 - 1)")
+        raise ValueError(_HINGE_TARGETS)
     return _mean([_hinge(s, t) for s, t in zip(scores, targets)])
 
 

@@ -254,6 +254,7 @@ class CompiledSteps:
         targets = self._targets(y_batch)
         values = self._traced_values(X_batch, targets)
         outputs, grad_traced = self.compiled.value_and_grad(X_batch, targets, parameters=values)
+        F.check_data(self.loss_fn, predictions=outputs[:, 1:])  # before the step, as eagerly
         index, known, _ = self._index()
         if self._same_order:
             grad = grad_traced
@@ -277,6 +278,7 @@ class CompiledSteps:
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         targets = self._targets(y)
         outputs = self.compiled.forward(X, targets, parameters=self._traced_values(X, targets))
+        F.check_data(self.loss_fn, predictions=outputs[:, 1:])
         return self._loss(outputs), outputs[:, 1:]
 
     def finish(self) -> None:

@@ -128,6 +128,9 @@ def fit(
         _check_classes(model, y, "y")
         if validation is not None:
             _check_classes(model, validation[1], "validation_data: y")
+    F.check_data(loss_fn, targets=y)  # here, not at a step: compiled or not, before any
+    if validation is not None:
+        F.check_data(loss_fn, targets=validation[1])
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     steps = (CompiledSteps if compile else EagerSteps)(model, loss_fn, optimizer, l2)
     rng = np.random.RandomState(seed)

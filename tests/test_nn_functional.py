@@ -188,3 +188,13 @@ def test_penalties_match_torch(name):
 def test_bad_inputs_are_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("target", [2.0, -0.5, float("nan")])
+def test_binary_cross_entropy_refuses_targets_outside_0_1_as_torch(target):
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: targets must be in \[0, 1\]"):
+        nn.binary_cross_entropy([Value(0.3)], [target])
+    with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(
+            torch.tensor([0.3], dtype=torch.float64), torch.tensor([target], dtype=torch.float64)
+        )

@@ -518,6 +518,51 @@ def test_cross_entropy_targets_wider_than_the_outputs_are_refused_compiled_or_no
                progress=False, compile=compile_)  # fmt: skip
 
 
+def _numbers(model) -> list[float]:
+    return [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+@pytest.mark.parametrize(
+    "loss, y, validation_y, message",
+    [
+        ("hinge", [1.0, 0.0, 1.0, 0.0], None, r"hinge_loss: targets must be -1 or \+1"),
+        ("hinge", [1.0, -1.0, 1.0, -1.0], [0.0, 1.0], r"hinge_loss: targets must be -1 or \+1"),
+        ("binary_cross_entropy", [1.0, 0.0, 2.0, 0.0], None, r"targets must be in \[0, 1\]"),
+        ("binary_cross_entropy", [1.0, 0.0, 1.0, 0.0], [0.5, -0.5], "got -0.5"),
+    ],
+)
+def test_targets_the_loss_refuses_are_refused_before_any_step_compiled_or_not(
+    loss, y, validation_y, message, compile_
+):
+    # compiled, the traced target stands for every sample and its loss checked none of them:
+    # hinge trained on 0/1 labels; eagerly, bad validation targets raised after a step
+    model = nn.MLP(2, [3, 1], activation="sigmoid", rng=random.Random(2))
+    before = _numbers(model)
+    X = np.array([[0.5, -1.0], [1.0, 2.0], [-0.5, 0.3], [2.0, 1.0]])
+    validation = None if validation_y is None else (X[:2], np.array(validation_y))
+    with pytest.raises(ValueError, match=message):
+        nn.fit(model, X, np.array(y), loss=loss, epochs=2, progress=False, compile=compile_,
+               validation_data=validation)  # fmt: skip
+    assert _numbers(model) == before
+    if loss == "binary_cross_entropy" and validation_y is None:  # torch refuses them too
+        with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+            torch.nn.functional.binary_cross_entropy(torch.full((4,), 0.5), torch.tensor(y))
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+def test_probabilities_outside_0_1_are_refused_before_the_step_compiled_or_not(compile_):
+    model = nn.MLP(2, [3, 1], rng=random.Random(2))  # a linear output: not a probability
+    X = np.array([[5.0, -1.0], [1.0, 2.0]])
+    before = _numbers(model)
+    with pytest.raises(ValueError, match=r"probabilities must be in \[0, 1\]"):
+        nn.fit(model, X, np.array([1.0, 0.0]), loss="binary_cross_entropy", epochs=1,
+               progress=False, compile=compile_)  # fmt: skip
+    assert _numbers(model) == before
+    with pytest.raises(RuntimeError, match="input should be between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([1.0]))
+
+
 @pytest.mark.parametrize("compile_", [False, True])
 def test_accuracies_are_python_floats_and_an_overflowing_loss_is_inf_without_a_warning(
     compile_,

@@ -117,8 +117,9 @@ def remove_node_hook(hook: Callable) -> None:
 def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
     """Call ``hook(value, action, site)`` whenever code outside the engine, in this thread,
     takes a Python decision on a Value's number: compares it, tests its truth, converts it
-    with float(), detaches it or reads ``.data`` (``action`` says which, ``site`` is
-    'file:line'). The hook may raise to refuse the decision. micrograd.compile's tracer
+    with float(), detaches it or reads ``.data`` or ``.grad`` (``action`` says which,
+    ``site`` is 'file:line'). The engine's own reads (backward's, gradcheck's, a drawing's)
+    are not reported. The hook may raise to refuse the decision. micrograd.compile's tracer
     refuses them all."""
     _state.decision_hooks.append(hook)
     _refresh_decisions()

@@ -409,6 +409,30 @@ def test_anomaly_mode_checks_the_gradients_of_values_not_of_plain_numbers_as_tor
     assert torch_raises(True) and not torch_raises(False)
 
 
+def test_a_decision_hook_hears_the_users_reads_of_grad_not_the_engines_own():
+    x = Value(2.0)
+    y = (x * x).tanh() + x
+    heard = []
+
+    def refuse(value, action, site):
+        heard.append(action)
+        raise RuntimeError(f"refused {action}")
+
+    micrograd.add_decision_hook(refuse)
+    try:
+        y.backward()  # raised "refused reading .grad of at .../backward.py:100"
+        (dx,) = grad(y, [x])
+        gradcheck(lambda v: (v * v).tanh() + v, [1.5])
+        with pytest.raises(RuntimeError, match="refused reading .grad of"):
+            x.grad  # noqa: B018 (the read is the point)
+    finally:
+        micrograd.remove_decision_hook(refuse)
+    assert heard == ["reading .grad of"]
+    tx = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    ((tx * tx).tanh() + tx).backward()
+    assert x.grad == pytest.approx(tx.grad.item(), rel=1e-15) == dx
+
+
 def _inside_in_another_thread(context):
     """Start a thread that enters context and stays inside until the returned release() is
     called; returns once it is inside."""

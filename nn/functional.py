@@ -175,7 +175,9 @@ def check_data(loss_fn: Callable, targets=None, predictions=None) -> None:
 
 
 def binary_cross_entropy(probs, targets) -> Value:
-    """mean(-(t * log(p) + (1 - t) * log(1 - p))), logs clamped at -100 as in PyTorch."""
+    """mean(-(t * log(p) + (1 - t) * log(1 - p))), logs clamped at -100 as in PyTorch.
+    Its gradient is this clamped loss's own derivative, t/p and (1 - t)/(1 - p) apart; where
+    p(1 - p) < 1e-12 PyTorch's backward divides (p - t) by max(p(1 - p), 1e-12) instead."""
     probs, targets = _batch("binary_cross_entropy", probs, targets)
     losses = []
     for p, t in zip(probs, targets):

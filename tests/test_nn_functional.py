@@ -198,3 +198,22 @@ def test_binary_cross_entropy_refuses_targets_outside_0_1_as_torch(target):
         torch.nn.functional.binary_cross_entropy(
             torch.tensor([0.3], dtype=torch.float64), torch.tensor([target], dtype=torch.float64)
         )
+
+
+@pytest.mark.parametrize("p, t", [(2.0**-45, 0.0), (1e-20, 1.0), (2.0**-45, 0.5)])
+def test_binary_cross_entropy_gradient_near_0_and_1_is_the_clamped_losss_own(p, t):
+    """The difference from PyTorch the README states: torch's backward divides by
+    max(p(1 - p), 1e-12); ours is the derivative of the loss it computes, by finite
+    differences, where torch's is not."""
+    x = Value(p)
+    nn.binary_cross_entropy([x], [t]).backward()
+
+    def loss(q):
+        return -(t * max(math.log(q), -100.0) + (1 - t) * max(math.log1p(-q), -100.0))
+
+    step = p * 1e-6  # near 0, where floats are dense enough for finite differences
+    slope = (loss(p + step) - loss(p - step)) / (2 * step)
+    assert x.grad == pytest.approx(slope, rel=1e-6)
+    tp = torch.tensor([p], dtype=torch.float64, requires_grad=True)
+    TF.binary_cross_entropy(tp, torch.tensor([t], dtype=torch.float64)).backward()
+    assert tp.grad.item() != pytest.approx(slope, rel=1e-2)  # torch's clamp moves it

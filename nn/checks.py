@@ -71,6 +71,8 @@ def _as_float(value: object) -> float | None:
 def _check_init(owner: str, init: str | Callable) -> Callable:
     if callable(init):
         return init
+    if not isinstance(init, str):
+        raise TypeError(f"{owner}: init must be a name or a function, got {init!r}")
     if init not in INITS:
         known = ", ".join(repr(name) for name in INITS)
         raise ValueError(f"{owner}: unknown init {init!r}; expected one of {known}")

@@ -16,6 +16,7 @@ from micrograd import Value
 
 from .activations import ACTIVATIONS, _check_activation
 from .checks import _as_inputs, _check_init, _check_layer_sizes, _check_size
+from .init import INITS
 from .module import Module
 
 
@@ -45,7 +46,8 @@ class Neuron(Module):
         draw = _check_init("Neuron", init)
         rng = random if rng is None else rng
         self.w = [Value(draw(nin, fan_out, rng)) for _ in range(nin)]
-        self.b = Value(0.0)
+        # PyTorch draws a Linear's biases as its weights; other initialisations start them at 0
+        self.b = Value(draw(nin, fan_out, rng) if draw is INITS["pytorch"] else 0.0)
         self._act = ACTIVATIONS[self.activation]
 
     @property
@@ -99,6 +101,7 @@ class Layer(Module):
         nout = _check_size("Layer: nout", nout)
         activation = activation if activation is not None else ("relu" if nonlin else "linear")
         _check_activation("Layer", activation)
+        _check_init("Layer", init)
         self.neurons = [
             Neuron(nin, activation=activation, init=init, rng=rng, fan_out=nout)
             for _ in range(nout)

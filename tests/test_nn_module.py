@@ -155,6 +155,23 @@ def test_named_inits_follow_their_bounds(init, bound):
     assert all(n.b.data == 0.0 for n in layer.neurons)
 
 
+def test_init_pytorch_draws_weights_and_biases_as_torch_nn_linear():
+    # the biases stayed 0, where INITS says (and Conv2d does) that they are drawn as weights
+    torch.manual_seed(0)
+    theirs = torch.nn.Linear(16, 3000, dtype=torch.float64)
+    ours = nn.Layer(16, 3000, init="pytorch", rng=random.Random(0))
+    for name, numbers in (
+        ("weight", [w.data for n in ours.neurons for w in n.w]),
+        ("bias", [n.b.data for n in ours.neurons]),
+    ):
+        reference = getattr(theirs, name).detach().flatten()
+        bound = reference.abs().max().item()  # 1 / sqrt(16), filled by thousands of draws
+        assert max(map(abs, numbers)) <= 0.25 and bound <= 0.25
+        assert max(map(abs, numbers)) == pytest.approx(bound, rel=0.01)
+        spread = torch.tensor(numbers).std().item()
+        assert spread == pytest.approx(reference.std().item(), rel=0.05)
+
+
 def test_rng_is_used_instead_of_global_random():
     random.seed(11)
     before = random.random()
@@ -181,6 +198,13 @@ def test_rng_is_used_instead_of_global_random():
 def test_bad_arguments_are_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("make", [nn.Layer, nn.Neuron, nn.Conv2d])
+def test_an_init_neither_name_nor_function_is_a_type_error_naming_the_module(make):
+    args = (2, 3) if make is not nn.Neuron else (2,)
+    with pytest.raises(TypeError, match=f"^{make.__name__}: init must be a name or a function"):
+        make(*args, 3, init=3) if make is nn.Conv2d else make(*args, init=3)
 
 
 def test_zero_grad():

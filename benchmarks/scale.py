@@ -128,10 +128,12 @@ class _EpochClock:
 
 
 class _FitClock(nn.optim.LRScheduler):
-    """The clock as fit's scheduler: an LRScheduler that keeps every lr, so that compiled
-    fit runs it as it runs any LRScheduler, with nothing written back to the Values between
-    epochs (which another kind of scheduler, free to read them, costs). Its step() only
-    stamps the clock: the rates it would set are the ones they have."""
+    """The clock as fit's scheduler: an LRScheduler that keeps every lr and reads nothing
+    of the model (reads_model False), so that compiled fit runs it as it runs StepLR, with
+    nothing written back to the Values between epochs (which a scheduler free to read them
+    costs). Its step() only stamps the clock: the rates it would set are the ones they have."""
+
+    reads_model = False
 
     def __init__(self, optimizer) -> None:
         self.clock = _EpochClock()

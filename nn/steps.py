@@ -22,7 +22,7 @@ from micrograd import Value, no_grad
 
 from . import functional as F
 from .module import Module
-from .optim import LRScheduler, Optimizer
+from .optim import Optimizer
 from .optim.arrays import ArrayStep
 
 __all__ = ["CompiledSteps", "EagerSteps", "output_width", "per_sample_loss", "train_step"]
@@ -171,10 +171,12 @@ class CompiledSteps:
 
     def between_epochs(self, callback: Callable[[], None]) -> None:
         """callback() (a scheduler's step) where it sees what eager training would show it.
-        An LRScheduler only sets the groups' lr, which every array step reads: it runs as it
-        is. Anything else may read or change the parameters, their grads or the optimizer's
-        state: they are written back before it and read again after it."""
-        if isinstance(getattr(callback, "__self__", None), LRScheduler):
+        A scheduler whose reads_model is False (StepLR, LinearLR, ExponentialLR) only sets
+        the groups' lr, which every array step reads: it runs as it is. Anything else (a
+        LambdaLR, whose function may look at the model, anything with a step()) may read
+        or change the parameters, their grads or the optimizer's state: they are written
+        back before it and read again after it."""
+        if getattr(getattr(callback, "__self__", None), "reads_model", True) is False:
             callback()
             return
         self.finish()

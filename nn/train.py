@@ -107,9 +107,11 @@ def fit(
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
     SGD(lr=0.1); the scheduler, if any, steps once per epoch: an nn.optim.LRScheduler
-    (LambdaLR for a schedule of one's own), or anything with a step() method, which may read
-    and change the model as eager training leaves it, compiled or not (compiled, that costs
-    writing the numbers back into the Values and reading them again, each epoch). compile
+    (LambdaLR for a schedule of one's own), or anything with a step() method. A LambdaLR's
+    function or such a step() may read and change the model as eager training leaves it,
+    compiled or not (compiled, that costs writing the numbers back into the Values and
+    reading them again, each epoch, unless the scheduler's reads_model is False, as
+    StepLR's, LinearLR's and ExponentialLR's is). compile
     traces the loss of one sample with micrograd.compile and runs each batch with numpy,
     the optimizer stepping all parameters at once: the same numbers, much faster (see
     nn.steps). Every

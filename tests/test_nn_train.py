@@ -194,6 +194,33 @@ def test_a_scheduler_of_ones_own_reads_and_changes_parameters_as_in_torch(compil
     _assert_dense_is_torchs(model.layers[1], twin[-1])
 
 
+@pytest.mark.parametrize("compile", [False, True])
+def test_a_lambda_lr_reading_the_model_sees_each_epochs_numbers_as_in_torch(compile):
+    # compiled, a LambdaLR ran without the write-back other schedulers get: its function
+    # read the weights from before fit every epoch
+    X, y = nn.data.make_spirals(40, n_classes=3, seed=4)
+    model = nn.MLP(2, [6, 3], rng=random.Random(2))
+    twin = nn.to_torch(model)
+    first, seen, theirs_seen = model.parameters()[0], [], []
+    optimizer = optim.Adam(model.parameters(), lr=0.05)
+    schedule = optim.LambdaLR(optimizer, lambda epoch: seen.append(first.data) or 1.0)
+    nn.fit(model, X, y, loss="cross_entropy", epochs=3, optimizer=optimizer, scheduler=schedule,
+           shuffle=False, progress=False, compile=compile)  # fmt: skip
+    theirs = torch.optim.Adam(twin.parameters(), lr=0.05)
+    weight = twin[0].weight
+
+    def reading(epoch):
+        theirs_seen.append(weight[0, 0].item())
+        return 1.0
+
+    their_schedule = torch.optim.lr_scheduler.LambdaLR(theirs, reading)
+    for _ in range(3):
+        _torch_epochs(twin, X, y, theirs, 1, len(X), 0.0)
+        their_schedule.step()
+    assert len(set(seen)) == 4  # the start, then each epoch's
+    assert seen == pytest.approx(theirs_seen, rel=1e-12)
+
+
 def test_moons_reach_full_training_accuracy():
     X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
     model = nn.MLP(2, [16, 16, 1], rng=random.Random(1337))

@@ -21,6 +21,10 @@ class LRScheduler:
     # every setting state_dict() holds but base_lrs (whose rule needs the optimizer), with
     # what it may hold; a subclass adds its own
     _settings: dict[str, _Rule] = {"last_epoch": _COUNT}
+    # May step() read or change the model (its parameters, grads, optimizer state)? Then
+    # fit(compile=True) writes its numbers back into the Values before each step(), and
+    # reads them again after. A schedule of a formula of the epoch says False
+    reads_model: bool = True
 
     def __init__(self, optimizer: Optimizer, **settings) -> None:
         name = type(self).__name__
@@ -101,6 +105,8 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """lr *= gamma every step_size epochs (lr = base_lr * gamma ** (epoch // step_size))"""
 
+    reads_model = False
+
     _settings = {**LRScheduler._settings, "step_size": _integer(1), "gamma": _NON_NEGATIVE}
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
@@ -113,6 +119,8 @@ class StepLR(LRScheduler):
 class LinearLR(LRScheduler):
     """lr from base_lr * start to base_lr * end in total_iters epochs, by torch's steps: at
     epoch k, lr *= 1 + (end - start) / (total_iters * start + (k - 1) * (end - start))"""
+
+    reads_model = False
 
     _settings = {
         **LRScheduler._settings,
@@ -145,6 +153,8 @@ class LinearLR(LRScheduler):
 
 class ExponentialLR(LRScheduler):
     """lr *= gamma every epoch (lr = base_lr * gamma ** epoch)"""
+
+    reads_model = False
 
     _settings = {**LRScheduler._settings, "gamma": _NON_NEGATIVE}
 

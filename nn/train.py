@@ -17,7 +17,7 @@ from micrograd import Value
 
 from . import functional as F
 from .checks import _brief
-from .data import _non_negative, batches
+from .data import _generator, _non_negative, batches
 from .dense import Layer, Neuron, Sequential
 from .module import Module
 from .optim import SGD, LRScheduler, Optimizer
@@ -90,7 +90,7 @@ def fit(
     shuffle: bool = True,
     l2: float = 0.0,
     scheduler: LRScheduler | None = None,
-    seed: int | None = 0,
+    seed: int | np.random.RandomState | None = 0,
     progress: bool = True,
     compile: bool = False,
     validation_data: tuple | None = None,
@@ -118,8 +118,8 @@ def fit(
     loss in LOSSES traces; a loss of your own must not branch in Python on a value
     (micrograd.compiler.TracingError says where).
 
-    Every argument is checked before the first step: a bad one is a ValueError (TypeError
-    for a loss that is neither a name nor a callable) naming fit and the argument.
+    Every argument is checked before the first step: a bad one is a ValueError, or a
+    TypeError for one of the wrong type, naming fit and the argument.
     """
     loss_fn, threshold = _loss_and_threshold(loss)
     _check_counts(epochs, batch_size)
@@ -133,9 +133,11 @@ def fit(
     F.check_data(loss_fn, targets=y)  # here, not at a step: compiled or not, before any
     if validation is not None:
         F.check_data(loss_fn, targets=validation[1])
+    _check_training_options(optimizer, scheduler, shuffle=shuffle, progress=progress,
+                            compile=compile)  # fmt: skip
+    rng = _generator("fit", seed)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     steps = (CompiledSteps if compile else EagerSteps)(model, loss_fn, optimizer, l2)
-    rng = np.random.RandomState(seed)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if validation is not None:
         history.update(val_loss=[], val_accuracy=[])
@@ -166,6 +168,20 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+def _check_training_options(optimizer, scheduler, **flags) -> None:
+    """TypeError, naming fit and the argument, for what would fail only once training ran."""
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"fit: optimizer must be an nn.optim optimizer such as "
+            f"optim.Adam(model.parameters()), got {_brief(optimizer)}"
+        )
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"fit: scheduler must have a step() method, got {_brief(scheduler)}")
+    for name, flag in flags.items():
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
 
 
 def _loss_and_threshold(loss: str | Callable) -> tuple[Callable, float]:

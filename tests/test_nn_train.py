@@ -545,6 +545,41 @@ def test_cross_entropy_targets_wider_than_the_outputs_are_refused_compiled_or_no
                progress=False, compile=compile_)  # fmt: skip
 
 
+@pytest.mark.parametrize("compile_", [False, True])
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ({"seed": "a"}, "fit: seed must be None, an integer"),
+        ({"seed": -1}, "fit: seed must be None, an integer"),
+        ({"optimizer": "sgd"}, "fit: optimizer must be an nn.optim optimizer"),
+        ({"scheduler": object()}, r"fit: scheduler must have a step\(\) method"),
+        ({"shuffle": "no"}, "fit: shuffle must be True or False, got 'no'"),
+        ({"progress": 0}, "fit: progress must be True or False, got 0"),
+    ],
+)
+def test_options_of_the_wrong_type_are_refused_before_any_step(option, message, compile_):
+    # they raised numpy's or Python's own errors, a scheduler's after the first epoch had
+    # moved the model; "no" was taken for True
+    X, y = nn.data.make_moons(20, seed=0)
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    before = _numbers(model)
+    with pytest.raises(TypeError, match=message):
+        nn.fit(model, X, y * 2 - 1, epochs=2, compile=compile_, **{"progress": False, **option})
+    assert _numbers(model) == before
+    with pytest.raises(TypeError, match="fit: compile must be True or False, got 'no'"):
+        nn.fit(model, X, y * 2 - 1, epochs=2, compile="no", progress=False)
+
+
+def test_a_random_state_seeds_fits_shuffles_as_nn_data_takes_it():
+    X, y = nn.data.make_moons(20, seed=0)
+    runs = [
+        nn.fit(nn.MLP(2, [3, 1], rng=random.Random(0)), X, y * 2 - 1, epochs=3, batch_size=5,
+               progress=False, seed=seed)["loss"]
+        for seed in (np.random.RandomState(7), 7, 8)
+    ]  # fmt: skip
+    assert runs[0] == runs[1] != runs[2]
+
+
 def _numbers(model) -> list[float]:
     return [p.data for p in model.parameters()]
 

@@ -40,16 +40,42 @@ _THRESHOLDS = {"binary_cross_entropy": 0.5}  # outputs are probabilities, not sc
 def accuracy(outputs, targets, threshold: float = 0.0) -> float:
     """Fraction correct: argmax == target for multi-class outputs, else (output > threshold)
     == (target > 0) for labels in {0, 1} or {-1, +1}."""
-    outputs, targets = list(outputs), list(targets)
+    outputs, targets = _listed("outputs", outputs), _listed("targets", targets)
     if len(outputs) != len(targets):
         raise ValueError(f"accuracy: got {len(outputs)} outputs but {len(targets)} targets")
     if not outputs:
         raise ValueError("accuracy: no outputs")
     rows = [o if isinstance(o, (list, tuple, np.ndarray)) else [o] for o in outputs]
-    # a Value's number, or the number itself (numpy's numbers have a .data of their own)
-    numbers = np.array([[float(v.data if isinstance(v, Value) else v) for v in row]
-                        for row in rows])  # fmt: skip
-    return _correct(numbers, np.asarray(targets, dtype=np.float64), threshold) / len(outputs)
+    if len({len(row) for row in rows}) > 1:
+        raise ValueError("accuracy: every sample needs as many outputs, got rows of "
+                         f"{sorted({len(row) for row in rows})}")  # fmt: skip
+    numbers = np.array([[_number("outputs", v) for v in row] for row in rows])
+    labels = np.array([_number("targets", t) for t in targets])
+    width = numbers.shape[1]
+    whole = np.isfinite(labels) & (labels == np.round(labels))
+    if width > 1 and not whole.all():  # a class outside 0..width-1 is one no output is: wrong
+        raise ValueError(f"accuracy: class targets must be whole numbers, got "
+                         f"{labels[~whole][0].item()}")  # fmt: skip
+    if width == 1 and not (np.isin(labels, (0, 1)).all() or np.isin(labels, (-1, 1)).all()):
+        raise ValueError(f"accuracy: labels of one output must be 0/1 or -1/+1, got "
+                         f"{sorted(set(labels.tolist()))[:4]}")  # fmt: skip
+    return _correct(numbers, labels, threshold) / len(outputs)
+
+
+def _listed(name: str, xs) -> list:
+    if isinstance(xs, (Value, numbers.Real, str)):
+        raise TypeError(f"accuracy: {name} must be one entry per sample, got {_brief(xs)}")
+    return list(xs)
+
+
+def _number(name: str, x) -> float:
+    """A Value's number, or the number itself (numpy's numbers have a .data of their own)."""
+    number = x.data if isinstance(x, Value) else x
+    if isinstance(number, (bool, np.bool_)) and name == "targets":  # y > 0: labels 0/1
+        return float(number)
+    if isinstance(number, bool) or not isinstance(number, numbers.Real):
+        raise TypeError(f"accuracy: {name} must be numbers, got {_brief(x)}")
+    return float(number)
 
 
 def _correct(outputs: np.ndarray, targets: np.ndarray, threshold: float) -> int:

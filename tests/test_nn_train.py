@@ -274,6 +274,25 @@ def test_accuracy_agrees_with_sklearn():
 
 
 @pytest.mark.parametrize(
+    "outputs, targets, error, message",
+    [
+        ([[1.0, 2.0], [3.0, 1.0]], [1.7, 0], ValueError, "class targets must be whole numbers"),
+        ([0.5, -0.5], [2, 1], ValueError, "labels of one output must be 0/1 or -1/[+]1"),
+        ([[1.0, 2.0], [3.0, 1.0]], ["a", 0], TypeError, "targets must be numbers, got 'a'"),
+        ([[1.0, 2.0], [1.0, 2.0, 3.0]], [0, 1], ValueError, "every sample needs as many outputs"),
+        (0.5, [1], TypeError, "outputs must be one entry per sample"),
+    ],
+)
+def test_accuracy_refuses_targets_it_would_misread(outputs, targets, error, message):
+    # 1.7 counted as class 1, labels 1 and 2 both as positive; the rest were numpy's errors
+    with pytest.raises(error, match=f"^accuracy: {message}"):
+        nn.accuracy(outputs, targets)
+    assert nn.accuracy([0.5, -0.5, 0.2], np.array([True, False, False])) == accuracy_score(
+        [1, 0, 0], [1, 0, 1]
+    )  # labels y > 0, as bools
+
+
+@pytest.mark.parametrize(
     "case", ["plain", "ties", "signed zeros", "nan", "nan and a tie", "classes outside"]
 )
 def test_accuracy_over_classes_is_the_first_largest_scores(case):

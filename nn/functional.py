@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 import numpy as np
 
@@ -36,7 +36,14 @@ __all__ = [
 def _values(name: str, xs) -> list:
     if isinstance(xs, (Value, numbers.Real)):
         return [xs]
-    xs = list(xs)
+    if isinstance(xs, (str, bytes, Mapping, Set)):  # a dict would give its keys, a set any order
+        raise TypeError(f"{name}: expected a list, one entry per sample, got {_brief(xs)}")
+    try:
+        xs = list(xs)
+    except TypeError:
+        raise TypeError(
+            f"{name}: expected a list, one entry per sample, got {_brief(xs)}"
+        ) from None
     if not xs:
         raise ValueError(f"{name}: expected a non-empty list, got an empty one")
     return xs
@@ -46,12 +53,14 @@ def _as_values(name: str, xs) -> list[Value]:
     return [x if isinstance(x, Value) else Value(x) for x in _values(name, xs)]
 
 
-def _batch(name: str, preds, targets) -> tuple[list, list[float]]:
+def _batch(name: str, preds, targets) -> tuple[list[Value], list[float]]:
+    """(the predictions as Values, the targets as numbers or traced Values)."""
     preds, targets = _values(name, preds), _values(name, targets)
     if len(preds) != len(targets):
         raise ValueError(f"{name}: got {len(preds)} predictions but {len(targets)} targets")
     for p in preds:
         _check_prediction(name, p)
+    preds = [p if isinstance(p, Value) else Value(p) for p in preds]  # a loss is a Value
     # Targets may be numbers, numpy scalars or Values: micrograd.compile traces them per sample
     return preds, [t if isinstance(t, Value) else _target(name, t) for t in targets]
 
@@ -200,7 +209,6 @@ def _softplus(z: Value) -> Value:
 def binary_cross_entropy_with_logits(logits, targets) -> Value:
     """mean((1 - t) * x + log(1 + exp(-x))): BCE of sigmoid(x), stable for any logit x."""
     logits, targets = _batch("binary_cross_entropy_with_logits", logits, targets)
-    logits = [x if isinstance(x, Value) else Value(x) for x in logits]
     return _mean([_binary_cross_entropy_with_logits(x, t) for x, t in zip(logits, targets)])
 
 
@@ -215,9 +223,14 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
     logits, targets = _values("cross_entropy", logits), _values("cross_entropy", targets)
     if len(logits) != len(targets):
         raise ValueError(f"cross_entropy: got {len(logits)} samples but {len(targets)} targets")
-    losses = []
+    losses, width = [], None
     for row, target in zip(logits, targets):
         row = _as_values("cross_entropy", row)
+        if width is not None and len(row) != width:  # torch takes a rectangle of logits
+            raise ValueError(
+                f"cross_entropy: every sample needs as many logits, got {width} and {len(row)}"
+            )
+        width = len(row)
         if isinstance(target, (Sequence, np.ndarray)) and not isinstance(target, str):
             losses.append(_cross_entropy(row, target))
             continue
@@ -270,12 +283,29 @@ def _hinge(score, target) -> Value:
 
 def l1_penalty(parameters: Iterable[Value]) -> Value:
     """sum_i |p_i|"""
-    return sum(abs(p) for p in parameters)
+    return _penalty("l1_penalty", abs, parameters)
 
 
 def l2_penalty(parameters: Iterable[Value]) -> Value:
     """sum_i p_i**2 (karpathy/micrograd's demo adds 1e-4 times this to its loss)"""
-    return sum(p * p for p in parameters)
+    return _penalty("l2_penalty", lambda p: p * p, parameters)
+
+
+def _penalty(name: str, term: Callable, parameters) -> Value:
+    """sum(term(p) for p in parameters), from 0 as sum() starts (karpathy's demo's graph),
+    always a Value: Value(0.0) for no parameters."""
+    if isinstance(parameters, Value):
+        parameters = [parameters]
+    elif isinstance(parameters, (str, bytes, numbers.Real)) or not isinstance(parameters, Iterable):
+        raise TypeError(f"{name}: expected parameters (Values), got {_brief(parameters)}")
+    values = []
+    for p in parameters:
+        if isinstance(p, bool) or not isinstance(p, (Value, numbers.Real)):
+            raise TypeError(f"{name}: each parameter must be a Value or a number, got {_brief(p)}")
+        values.append(p if isinstance(p, Value) else Value(p))
+    if not values:
+        return Value(0.0)
+    return sum(term(p) for p in values)
 
 
 PER_SAMPLE: dict = {

@@ -217,3 +217,37 @@ def test_binary_cross_entropy_gradient_near_0_and_1_is_the_clamped_losss_own(p, 
     tp = torch.tensor([p], dtype=torch.float64, requires_grad=True)
     TF.binary_cross_entropy(tp, torch.tensor([t], dtype=torch.float64)).backward()
     assert tp.grad.item() != pytest.approx(slope, rel=1e-2)  # torch's clamp moves it
+
+
+def test_losses_of_plain_numbers_are_values_with_torchs_numbers():
+    # hinge_loss raised AttributeError ('float' object has no attribute 'relu'); mse_loss
+    # and the penalties returned floats, whose .backward() does not exist
+    scores, targets = [0.5, -2.0, 1.5], [1.0, 1.0, -1.0]
+    t_scores, t_targets = torch.tensor(scores, dtype=torch.float64), torch.tensor(targets)
+    cases = [
+        (nn.hinge_loss(scores, targets), torch.relu(1 - t_targets * t_scores).mean()),
+        (nn.mse_loss(scores, targets), TF.mse_loss(t_scores, t_targets.double())),
+        (nn.l1_penalty(scores), t_scores.abs().sum()),
+        (nn.l2_penalty(scores), (t_scores * t_scores).sum()),
+        (nn.l2_penalty([]), torch.zeros(())),
+        (nn.l2_penalty(Value(3.0)), torch.tensor(9.0)),
+    ]
+    for ours, theirs in cases:
+        assert isinstance(ours, Value)
+        assert ours.data == pytest.approx(theirs.item(), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: nn.mse_loss({1: 2}, [1.0]), TypeError, "mse_loss: expected a list"),  # its keys
+        (lambda: nn.mse_loss(None, [1.0]), TypeError, "mse_loss: expected a list"),
+        (lambda: nn.l2_penalty("ab"), TypeError, "l2_penalty: expected parameters"),
+        (lambda: nn.l1_penalty([None]), TypeError, "l1_penalty: each parameter must be"),
+        (lambda: nn.cross_entropy([[1.0, 2.0], [1.0, 2.0, 3.0]], [0, 2]), ValueError,
+         "cross_entropy: every sample needs as many logits, got 2 and 3"),
+    ],
+)  # fmt: skip
+def test_inputs_a_loss_would_misread_are_clear_errors_naming_it(call, error, message):
+    with pytest.raises(error, match=f"^{message}"):
+        call()

@@ -320,7 +320,10 @@ def compile(
     ``(sum(losses) / len(X)).backward()`` on the eager engine would (to about 1e-15). ``reduce``
     is "mean", "sum" or "none" (per-sample outputs; gradients of their sum). ``group`` lifts
     linear maps into matrix products and runs ops of one kind at one depth as a single numpy
-    call (False: one call per op). ``static`` lists arguments passed as plain numbers instead
+    call (False: one call per op). A matrix product's BLAS multiplies and adds in one step:
+    where a product of its sums passes float64's largest number (1.8e308), it may give inf
+    where the eager engine, rounding the product to inf first, gives nan, or a finite sum
+    where it gives inf. group=False forms every product as the eager engine does. ``static`` lists arguments passed as plain numbers instead
     of Values (class labels, say): one program is traced per distinct value. Usable as
     ``@compile`` or ``@compile(...)``.
     """

@@ -1034,3 +1034,16 @@ def test_a_batch_of_fractions_runs_as_value_takes_them_and_a_huge_integer_is_nam
     assert_all_same(step.forward(batch), [(Value(v) * 3.0).data for v in batch])
     with pytest.raises(ValueError, match="argument 0: a number too large for a float64"):
         step.forward([10**400])
+
+
+def test_a_sum_whose_products_overflow_is_eagers_with_group_false_as_documented():
+    """The documented difference: BLAS's fused multiply-add does not round 2 * 1e308 to inf
+    before adding -2e308 (the lifted product gives inf, not the eager nan); group=False
+    forms each product as the eager engine does."""
+    w0, w1 = Value(2.0), Value(2.0)
+    X = np.array([[1e308, -1e308], [1.0, 2.0]])
+    eager = [(w0 * float(a) + w1 * float(b)).data for a, b in X]
+    assert math.isnan(eager[0]) and eager[1] == 6.0
+    ungrouped = micrograd.compile(lambda x: w0 * x[0] + w1 * x[1], group=False, reduce="none")
+    outputs = ungrouped.forward(X)
+    assert math.isnan(outputs[0]) and outputs[1] == 6.0

@@ -323,9 +323,10 @@ def compile(
     call (False: one call per op). A matrix product's BLAS multiplies and adds in one step:
     where a product of its sums passes float64's largest number (1.8e308), it may give inf
     where the eager engine, rounding the product to inf first, gives nan, or a finite sum
-    where it gives inf. group=False forms every product as the eager engine does. ``static`` lists arguments passed as plain numbers instead
-    of Values (class labels, say): one program is traced per distinct value. Usable as
-    ``@compile`` or ``@compile(...)``.
+    where it gives inf. group=False forms every product as the eager engine does.
+    ``static`` lists arguments passed as plain numbers instead of Values (class labels,
+    say): one program is traced per distinct value. Usable as ``@compile`` or
+    ``@compile(...)``.
     """
     options = {"reduce": reduce, "group": group, "static": _static_positions(static)}
     if fn is None:

@@ -18,6 +18,7 @@ leaves only -0.0s behind, which the next pass, with a mark of its own, visits ag
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from numbers import Real
 from types import SimpleNamespace
 
 from . import lecture, modes, ops
@@ -147,6 +148,22 @@ def _wrong_count(node: Value, local_grads) -> TypeError:
     )
 
 
+def _check_rule_result(node: Value, local_grads, numbers) -> None:
+    name = node._op.name
+    if not isinstance(local_grads, (tuple, list)):
+        raise TypeError(
+            f"the derivative of op {name!r} returned {local_grads!r}; a rule returns a tuple "
+            "of gradients, one per input"
+        )
+    if numbers is FLOAT and any(
+        isinstance(g, bool) or not isinstance(g, Real) for g in local_grads
+    ):  # complex or text would land in a .grad
+        raise TypeError(
+            f"the derivative of op {name!r} returned {tuple(local_grads)!r}; on floats each "
+            "gradient must be one real number"
+        )
+
+
 def local_gradients(node: Value, node_grad, numbers=FLOAT) -> tuple:
     """What node hands each of its inputs: node_grad * d node / d input, by its op's rule
     (the chain rule at one node), on floats or on Values (numbers=VALUE)."""
@@ -160,6 +177,8 @@ def local_gradients(node: Value, node_grad, numbers=FLOAT) -> tuple:
         local_grads = op.derivative(numbers, node_grad, node._data, a._data)
     else:
         local_grads = op.derivative(numbers, node_grad, node._data, a._data, b._data)
+    if op.user_defined:  # the table's rules are tested; an op of one's own is checked here
+        _check_rule_result(node, local_grads, numbers)
     if len(local_grads) != op.arity:
         raise _wrong_count(node, local_grads)
     if numbers is VALUE:  # a rule may hand back a plain number (a 0): keep gradients Values

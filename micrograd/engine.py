@@ -265,7 +265,17 @@ def _shown(x):
 # ``.data`` is the ``_data`` slot under its public name, read and written at slot speed; while
 # decisions are watched it is a property that reports each read (see _watch_decisions).
 _DATA = Value.__dict__["_data"]
-Value.data = _DATA
+
+
+def _set_data(value: Value, x) -> None:
+    """v.data = x: a float64, as Value(x) makes it (an optimizer's step, weights copied from
+    a float32 array); anything else a TypeError (text, None), as in Value()."""
+    _DATA.__set__(value, x if type(x) is float else to_float(x, "Value.data"))
+
+
+# reads go straight to the slot (the getter is the slot's own, in C); writes are checked
+_CHECKED_DATA = property(_DATA.__get__, _set_data, doc="The number, a float64.")
+Value.data = _CHECKED_DATA
 
 
 # ---------------------------------------------------------------------------------------
@@ -340,7 +350,21 @@ def apply_op(op: Op, *inputs: Value | float) -> Value:
     if len(inputs) != op.arity:
         raise TypeError(f"{op.name}(): takes {op.arity} input(s), got {len(inputs)}")
     values = [_lift(x, op) for x in inputs]
-    return _apply(op, *values)
+    if not op.user_defined:
+        return _apply(op, *values)
+    inputs = [v._data for v in values]
+    try:
+        out = op.forward(FLOAT, *inputs)
+    except Exception as error:  # a ZeroDivisionError says nothing of which op raised it
+        error.add_note(f"(in the forward of op {op.name!r} on inputs {tuple(inputs)})")
+        raise
+    if isinstance(out, bool) or not isinstance(out, numbers.Real):  # a Value, complex, text
+        raise TypeError(
+            f"op {op.name!r}: its forward must return one real number, got {out!r} on inputs "
+            f"{tuple(inputs)}; write it with F's functions on the numbers it is given"
+        )
+    a, b = values if len(values) == 2 else (values[0], None)
+    return _node(float(out), a, b, op)
 
 
 def _lift(x: object, op: Op) -> Value:
@@ -394,7 +418,7 @@ def _read_reported(value: Value) -> float:
     return _DATA.__get__(value, Value)
 
 
-_REPORTED_DATA = property(_read_reported, _DATA.__set__, doc="The number (reads are reported).")
+_REPORTED_DATA = property(_read_reported, _set_data, doc="The number (reads are reported).")
 _GRAD = Value.__dict__["grad"]
 
 
@@ -413,7 +437,7 @@ def _watch_decisions(watchers: list) -> None:
     """Report decisions to these watchers from now on (none: stop watching): reads of .data
     and .grad too, through properties that stand in for the slots meanwhile."""
     _watchers[:] = watchers
-    Value.data = _REPORTED_DATA if watchers else _DATA
+    Value.data = _REPORTED_DATA if watchers else _CHECKED_DATA
     Value.grad = _REPORTED_GRAD if watchers else _GRAD
 
 

@@ -60,7 +60,9 @@ def plain_gradient(fn: Callable, point: Sequence[float]) -> list[float] | str:
         return [0.0] * len(xs)
     try:
         partials = grad(out, xs)
-    except ArithmeticError as error:  # ZeroDivisionError, OverflowError: float rules raise
+    # ZeroDivisionError, OverflowError: float rules raise; TypeError: the engine refused what
+    # an op of one's own returned (a complex gradient, say)
+    except (ArithmeticError, TypeError) as error:
         return f"backward() on floats raised {type(error).__name__}: {error}"
     for i, partial in enumerate(partials):
         if not isinstance(partial, (int, float)):

@@ -110,8 +110,14 @@ def add_node_hook(hook: Callable[[Value, tuple], None]) -> None:
 
 def remove_node_hook(hook: Callable) -> None:
     """Stop calling a hook added with add_node_hook."""
-    _state.node_hooks.remove(hook)
+    _forget(_state.node_hooks, hook, "remove_node_hook", "add_node_hook")
     _refresh()
+
+
+def _forget(hooks: list, hook: Callable, name: str, adder: str) -> None:
+    if hook not in hooks:
+        raise ValueError(f"{name}: {hook!r} was not added with {adder} in this thread")
+    hooks.remove(hook)
 
 
 def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
@@ -127,7 +133,7 @@ def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
 
 def remove_decision_hook(hook: Callable) -> None:
     """Stop calling a hook added with add_decision_hook."""
-    _state.decision_hooks.remove(hook)
+    _forget(_state.decision_hooks, hook, "remove_decision_hook", "add_decision_hook")
     _refresh_decisions()
 
 

@@ -733,3 +733,57 @@ def test_grad_with_create_graph_always_gives_values(name):
     x = Value(-1.0)
     (g,) = grad(x.relu(), [x], create_graph=True)
     assert isinstance(g, Value) and grad(g, [x]) == [0.0]
+
+
+def test_an_op_of_ones_own_is_checked_where_it_would_store_something_not_a_float():
+    # a forward's complex, text or Value was stored as the node's number, and backward ran on
+    # it; a derivative's None or complex failed far away, or landed in a .grad
+    square_root = Op("my_sqrt", 1, lambda F, a: a**0.5, lambda F, g, out, a: (g * 0.5 / out,))
+    with pytest.raises(TypeError, match="op 'my_sqrt': its forward must return one real number"):
+        square_root(-1.0)  # (-1.0) ** 0.5 is complex in Python
+    assert square_root(4.0).data == torch.sqrt(torch.tensor(4.0, dtype=torch.float64)).item()
+    with pytest.raises(ZeroDivisionError) as raised:
+        Op("inverse", 1, lambda F, a: 1 / a, lambda F, g, out, a: (-g * out * out,))(0.0)
+    assert raised.value.__notes__ == ["(in the forward of op 'inverse' on inputs (0.0,))"]
+    for derivative, shown in (
+        (lambda F, g, out, a: None, "returned None; a rule returns a tuple"),
+        (lambda F, g, out, a: (1j,), r"returned \(1j,\); on floats each gradient must be"),
+    ):
+        x = Value(2.0)
+        y = Op("odd", 1, lambda F, a: a * a, derivative)(x)
+        with pytest.raises(TypeError, match=f"the derivative of op 'odd' {shown}"):
+            y.backward()
+        assert x.grad == 0.0  # nothing landed
+
+
+@pytest.mark.parametrize(
+    "number, expected",
+    [(0.1, 0.1), (3, 3.0), (10**20, 1e20), (True, 1.0)],
+)
+def test_assigning_data_stores_a_float64_as_value_does(number, expected):
+    np = pytest.importorskip("numpy")
+    v = Value(0.0)
+    v.data = np.float32(number) if isinstance(number, float) else number
+    assert type(v.data) is float
+    assert v.data == (float(np.float32(number)) if isinstance(number, float) else expected)
+    # float32 arithmetic gave 0.3 for 0.1 * 3 + 1e-9; float64, as torch.float64:
+    v.data = np.float32(0.1)
+    t = torch.tensor(float(np.float32(0.1)), dtype=torch.float64)
+    assert (v * 3.0 + 1e-9).data == (t * 3.0 + 1e-9).item()
+
+
+@pytest.mark.parametrize(
+    "bad, error", [("abc", TypeError), (None, TypeError), (10**400, ValueError)]
+)
+def test_assigning_data_that_is_not_a_number_is_refused_naming_it(bad, error):
+    v = Value(1.5)
+    with pytest.raises(error, match="^Value.data: "):
+        v.data = bad
+    assert v.data == 1.5
+
+
+def test_removing_a_hook_never_added_names_the_function():
+    with pytest.raises(ValueError, match="remove_node_hook: .* was not added with add_node_hook"):
+        micrograd.remove_node_hook(print)
+    with pytest.raises(ValueError, match="remove_decision_hook: .* was not added"):
+        micrograd.remove_decision_hook(print)

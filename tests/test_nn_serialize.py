@@ -116,7 +116,8 @@ def test_failed_save_leaves_the_old_file_intact(tmp_path):
     broken.parameters()[4].data = float("nan")
     with pytest.raises(ValueError, match="is nan; only finite numbers"):
         broken.save(path)
-    broken.parameters()[4].data = True  # was "True; only finite values": True is finite
+    # by the slot (.data = True stores 1.0, as Value(True)); was "True; only finite values"
+    broken.parameters()[4]._data = True
     with pytest.raises(ValueError, match=r"is True; only finite numbers \(not bools\)"):
         broken.save(path)
     assert saved_bytes_and_mode(path) == old
@@ -349,7 +350,7 @@ def test_saving_a_parameter_too_large_for_a_float_keeps_the_old_file(tmp_path):
     nn.MLP(2, [3, 1]).save(path)
     old = saved_bytes_and_mode(path)
     broken = nn.MLP(2, [3, 1])
-    broken.parameters()[-1].data = 10**400
+    broken.parameters()[-1]._data = 10**400  # by the slot: .data = 10**400 is refused itself
     with pytest.raises(ValueError, match="save: parameter layers.1.neurons.0.b is an integer of"):
         broken.save(path)
     assert saved_bytes_and_mode(path) == old

@@ -263,6 +263,7 @@ def test_activations_standing_alone_become_activation_modules():
 @pytest.mark.parametrize("value", [10**400, None, "1.5"])
 def test_to_torch_names_the_layer_of_a_parameter_that_is_not_a_float(value):
     model = nn.MLP(2, [2, 1], rng=random.Random(0))
-    model.layers[1].neurons[0].w[0].data = value  # 10**400 was a bare OverflowError
+    # stored by the slot: w.data = value is refused itself now; 10**400 was a bare OverflowError
+    model.layers[1].neurons[0].w[0]._data = value
     with pytest.raises(ValueError, match="to_torch: the parameters of layers.1 must be numbers"):
         nn.to_torch(model)

@@ -44,8 +44,9 @@ def _log_softmax_line(step: LogSoftmaxStep) -> str:
 
 def plan_listing(plan) -> str:
     program = plan.program
+    steps = len(plan.steps)
     lines = [
-        f"# {len(program.instructions)} instructions, run as {len(plan.steps)} steps "
+        f"# {len(program.instructions)} instructions, run as {steps} step{'s' * (steps != 1)} "
         f"({sum(isinstance(s, LinearStep) for s in plan.steps)} of them matrix products)"
     ]
     for step in plan.steps:
@@ -55,11 +56,19 @@ def plan_listing(plan) -> str:
         if isinstance(step, LogSoftmaxStep):
             lines.append(_log_softmax_line(step))
             continue
-        outputs = [ins.output for ins in step.instructions] or ["(outputs)"]
-        arity = len(step.instructions[0].inputs) if step.instructions else 1
+        if not step.instructions:  # COPY: the function returns a parameter or a constant
+            lines.append(f"outputs = copy({step.count} returned parameter(s) or constant(s))")
+            continue
+        outputs = [ins.output for ins in step.instructions]
+        arity = len(step.instructions[0].inputs)
         columns = [[ins.inputs[k] for ins in step.instructions] for k in range(arity)]
         shown = columns if arity <= MANY_TERMS else columns[:2]
-        arguments = ", ".join(slots_text(slots) for slots in shown)
+        # an input's slots, one per output, bracketed where there are several, so
+        # that mul([v0, v2], [v1, v0]) reads as two inputs, not four
+        several = len(outputs) > 1
+        arguments = ", ".join(
+            f"[{slots_text(slots)}]" if several else slots_text(slots) for slots in shown
+        )
         if arity > MANY_TERMS:  # a sum over a model's parameters: its first terms and count
             arguments += f", ... ({arity} terms)"
         name = step.op.name if hasattr(step, "op") else "sum"

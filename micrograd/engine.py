@@ -239,7 +239,9 @@ class Value:
         backprop.backward(self, create_graph)
 
     def __reduce_ex__(self, protocol):
-        # copy, deepcopy and pickle all come here: a copy is a leaf of this moment's number
+        # copy, deepcopy and pickle all come here (and copy the graph behind the Value, so
+        # far as the recursion limit lets them); while tracing, a copy would hold this
+        # sample's number for every sample, so the tracer hears of it
         if _watchers:
             _decided(self, "copying or pickling")
         return super().__reduce_ex__(protocol)
@@ -350,21 +352,7 @@ def apply_op(op: Op, *inputs: Value | float) -> Value:
     if len(inputs) != op.arity:
         raise TypeError(f"{op.name}(): takes {op.arity} input(s), got {len(inputs)}")
     values = [_lift(x, op) for x in inputs]
-    if not op.user_defined:
-        return _apply(op, *values)
-    inputs = [v._data for v in values]
-    try:
-        out = op.forward(FLOAT, *inputs)
-    except Exception as error:  # a ZeroDivisionError says nothing of which op raised it
-        error.add_note(f"(in the forward of op {op.name!r} on inputs {tuple(inputs)})")
-        raise
-    if isinstance(out, bool) or not isinstance(out, numbers.Real):  # a Value, complex, text
-        raise TypeError(
-            f"op {op.name!r}: its forward must return one real number, got {out!r} on inputs "
-            f"{tuple(inputs)}; write it with F's functions on the numbers it is given"
-        )
-    a, b = values if len(values) == 2 else (values[0], None)
-    return _node(float(out), a, b, op)
+    return _apply(op, *values)
 
 
 def _lift(x: object, op: Op) -> Value:

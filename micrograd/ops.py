@@ -28,6 +28,9 @@ own needs only its row: ``SOFTPLUS = Op("softplus", 1, forward, derivative)``, t
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Real
+
+from .floatmath import FLOAT
 
 
 class Op(str):
@@ -50,7 +53,6 @@ class Op(str):
     inputs: tuple[str, ...]
     commutative: bool
     partials: tuple[str, ...] | None
-    user_defined: bool
 
     def __new__(
         cls,
@@ -87,6 +89,7 @@ class Op(str):
                     f"{len(partials)}"
                 )
         name = name or symbol
+        forward, derivative = _checked(name, forward, derivative)
         op = cls._make(symbol, arity, forward, derivative, doc, name, inputs, commutative)
         op.partials = partials
         return op
@@ -96,7 +99,6 @@ class Op(str):
         op = str.__new__(cls, symbol)
         op.name, op.arity, op.forward, op.derivative = name, arity, forward, derivative
         op.doc, op.inputs, op.commutative, op.partials = doc, inputs, commutative, None
-        op.user_defined = True  # its results are checked (the table's rows below are not)
         return op
 
     def __call__(self, *inputs):
@@ -123,6 +125,45 @@ class Op(str):
                 "by name when unpickled"
             )
         return (_op_named, (self.name,))
+
+
+def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callable, Callable]:
+    """An op's rules, checked where they run on floats: a forward returns one real number
+    (not a complex, text or Value, which would become the node's number), a derivative a
+    tuple of them; a rule that raises carries a note naming the op. The table's own rows
+    are tested instead, and run unwrapped (see below OPS)."""
+
+    def checked_forward(F, *inputs):
+        if F is not FLOAT:
+            return forward(F, *inputs)
+        try:
+            out = forward(F, *inputs)
+        except Exception as error:  # a ZeroDivisionError says nothing of which op raised it
+            error.add_note(f"(in the forward of op {name!r} on inputs {inputs})")
+            raise
+        if isinstance(out, bool) or not isinstance(out, Real):
+            raise TypeError(
+                f"op {name!r}: its forward must return one real number, got {out!r} on inputs "
+                f"{inputs}; write it with F's functions on the numbers it is given"
+            )
+        return float(out)  # an int or a numpy number: the node holds a float64
+
+    def checked_derivative(F, *arguments):
+        local_grads = derivative(F, *arguments)
+        if not isinstance(local_grads, (tuple, list)):
+            raise TypeError(
+                f"the derivative of op {name!r} returned {local_grads!r}; a rule returns a "
+                "tuple of gradients, one per input"
+            )
+        if F is FLOAT and any(isinstance(g, bool) or not isinstance(g, Real) for g in local_grads):
+            raise TypeError(  # a complex or text would land in a .grad
+                f"the derivative of op {name!r} returned {tuple(local_grads)!r}; on floats "
+                "each gradient must be one real number"
+            )
+        return local_grads
+
+    checked_forward.__wrapped__, checked_derivative.__wrapped__ = forward, derivative
+    return checked_forward, checked_derivative
 
 
 def _op_named(key: str) -> Op:
@@ -313,8 +354,8 @@ OPS: dict[str, Op] = {
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
 
 _BY_KEY: dict[str, Op] = {**OPS, "leaf": LEAF, "const": CONST}  # what a pickle names
-for _row in _BY_KEY.values():
-    _row.user_defined = False
+for _row in OPS.values():  # tested rules: run them as written, without _checked's wrappers
+    _row.forward, _row.derivative = _row.forward.__wrapped__, _row.derivative.__wrapped__
 
 
 def ops_name(op: Op) -> str:

@@ -787,3 +787,20 @@ def test_removing_a_hook_never_added_names_the_function():
         micrograd.remove_node_hook(print)
     with pytest.raises(ValueError, match="remove_decision_hook: .* was not added"):
         micrograd.remove_decision_hook(print)
+
+
+def test_a_cycle_made_by_hand_is_refused_not_walked():
+    # backward returned nonsense (x.grad 7.0 for a graph with no answer); ops never make one
+    x = Value(2.0)
+    a = x * 3.0
+    b = a + 1.0
+    a._b = b  # a's input is now b, whose input is a
+    for walk in (b.backward, lambda: micrograd.topological_order(b), lambda: grad(b, [x])):
+        with pytest.raises(ValueError, match="the graph has a cycle: node .* among its own"):
+            walk()
+    assert x.grad == 0.0
+    a._b = Value(3.0)  # undone by hand, the graph is walked as any other
+    b.backward()
+    tx = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (tx * 3.0 + 1.0).backward()
+    assert x.grad == tx.grad.item()

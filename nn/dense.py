@@ -9,6 +9,7 @@ bit-identical parameters and bit-identical forward passes.
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Callable, Sequence
 
@@ -162,6 +163,22 @@ class Sequential(Module):
         for module in self.layers:
             x = module(x)
         return x
+
+    # as torch.nn.Sequential: its modules counted, in order, by index (a slice: a Sequential)
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(
+                f"{type(self).__name__} indices must be integers or slices, got {index!r}"
+            )
+        return self.layers[index]
 
     def config(self) -> dict:
         """The constructor arguments, for saving (see nn.serialize). A module met again (tied

@@ -44,12 +44,19 @@ class Module:
         """The module's output for input x; every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define __call__(self, x)")
 
-    def named_parameters(self, prefix: str = "") -> list[tuple[str, Value]]:
-        """[(dotted name, parameter)] in a fixed order, e.g. ``layers.0.neurons.3.w.1``."""
+    def named_parameters(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> list[tuple[str, Value]]:
+        """[(dotted name, parameter)] in a fixed order, e.g. ``layers.0.neurons.3.w.1``. A
+        parameter met again (tied weights) is left out unless remove_duplicate is False, as
+        in torch: then every name is listed, as state_dict() holds them all."""
         found: list[tuple[str, Value]] = []
         for name, item in vars(self).items():
             _collect(f"{prefix}{name}", item, found)
-        return found
+        if not remove_duplicate:
+            return found
+        seen: set[int] = set()
+        return [(name, p) for name, p in found if not (id(p) in seen or seen.add(id(p)))]
 
     def parameters(self) -> list[Value]:
         """Every parameter once, in the order of named_parameters(): a module used twice
@@ -69,11 +76,11 @@ class Module:
 
     def state_dict(self) -> dict[str, float]:
         """{name: value} for every parameter, as plain floats."""
-        return {name: p.data for name, p in self.named_parameters()}
+        return {name: p.data for name, p in self.named_parameters(remove_duplicate=False)}
 
     def load_state_dict(self, state: dict[str, float]) -> None:
         """Set every parameter from state: all of them or, on any error, none of them."""
-        named = self.named_parameters()
+        named = self.named_parameters(remove_duplicate=False)
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
         known = dict(named)
@@ -204,7 +211,10 @@ def _collect(name: str, item: object, found: list) -> None:
     if isinstance(item, Value):
         found.append((name, item))
     elif isinstance(item, Module):
-        found.extend(item.named_parameters(prefix=f"{name}."))
+        if type(item).named_parameters is Module.named_parameters:  # every name, ties too
+            found.extend(item.named_parameters(prefix=f"{name}.", remove_duplicate=False))
+        else:  # a module's own named_parameters, as it wrote it
+            found.extend(item.named_parameters(prefix=f"{name}."))
     elif isinstance(item, (list, tuple)):
         for i, element in enumerate(item):
             _collect(f"{name}.{i}", element, found)

@@ -72,7 +72,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     architecture = model.config()
     _check_rebuilds(model, architecture)
     parameters = {}
-    for name, p in model.named_parameters():
+    for name, p in model.named_parameters(remove_duplicate=False):
         value = _as_float(p.data)
         if value is None or not math.isfinite(value):
             raise ValueError(
@@ -143,7 +143,10 @@ def _check_sharing(
 def _sharing(model: Module) -> list[int]:
     """For each of named_parameters(), where its Value first appears among them."""
     first: dict[int, int] = {}
-    return [first.setdefault(id(p), k) for k, (_, p) in enumerate(model.named_parameters())]
+    return [
+        first.setdefault(id(p), k)
+        for k, (_, p) in enumerate(model.named_parameters(remove_duplicate=False))
+    ]
 
 
 def _too_deep(operation: str, model: Module) -> str:

@@ -34,13 +34,22 @@ def _as_list(output) -> list:
 
 def train_step(
     model: Module,
-    loss_fn: Callable,
+    loss_fn: str | Callable,
     optimizer: Optimizer,
     X_batch: list[list[float]],
     y_batch: list,
     penalty: Callable[[], Value] | None = None,
 ) -> tuple[float, list]:
-    """One gradient step on one batch; returns (loss, the model's outputs) as plain floats."""
+    """One gradient step on one batch; returns (loss, the model's outputs) as plain floats.
+    loss_fn is a loss function or, as fit takes it, its name ("cross_entropy")."""
+    from .train import _loss_and_threshold  # train imports this module
+
+    loss_fn = _loss_and_threshold(loss_fn, "train_step")[0]
+    if penalty is not None and not callable(penalty):
+        raise TypeError(
+            "train_step: penalty must be a function of no arguments returning a Value, such as "
+            f"lambda: 1e-4 * l2_penalty(model.parameters()), got {penalty!r}"
+        )
     outputs = [model(row) for row in X_batch]
     loss = loss_fn(outputs, y_batch)
     if penalty is not None:

@@ -199,7 +199,7 @@ def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str
         elif isinstance(module, torch.nn.Conv2d):
             entries += [(f"{index}.weight", tuple(at)) for at in _indices(module.weight.shape)]
             entries += [(f"{index}.bias", (r,)) for r in range(module.out_channels)]
-    named = model.named_parameters()
+    named = model.named_parameters(remove_duplicate=False)
     if len(entries) != len(named):
         raise ValueError(
             f"parameter_pairs: the model has {len(named)} parameters, the torch model "

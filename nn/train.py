@@ -210,13 +210,13 @@ def _check_training_options(optimizer, scheduler, **flags) -> None:
             raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
 
 
-def _loss_and_threshold(loss: str | Callable) -> tuple[Callable, float]:
+def _loss_and_threshold(loss: str | Callable, owner: str = "fit") -> tuple[Callable, float]:
     if isinstance(loss, str):
         if loss not in LOSSES:
-            raise ValueError(f"fit: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
+            raise ValueError(f"{owner}: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
         return LOSSES[loss], _THRESHOLDS.get(loss, 0.0)
     if not callable(loss):
-        raise TypeError(f"fit: loss must be a name in LOSSES or a callable, got {loss!r}")
+        raise TypeError(f"{owner}: loss must be a name in LOSSES or a callable, got {loss!r}")
     return loss, 0.0
 
 

@@ -353,3 +353,46 @@ def test_from_config_names_where_an_invalid_module_is():
         nn.from_config(config)
     with pytest.raises(ValueError, match=r"invalid 'Sequential' module config: .*'modules'"):
         nn.from_config({"type": "Sequential", "modules": [good], "extra": 1})
+
+
+def test_sequential_counts_iterates_and_indexes_its_modules_as_torch():
+    model = nn.Sequential(
+        nn.Layer(2, 3, activation="linear"), nn.ReLU(), nn.Layer(3, 1, activation="linear")
+    )
+    theirs = nn.to_torch(model)
+    assert len(model) == len(theirs) == 3
+    assert [type(m).__name__ for m in model] == ["Layer", "ReLU", "Layer"]
+    assert model[0] is model.layers[0] and model[-1] is model.layers[2]
+    head = model[:2]  # a Sequential, as torch's slice is
+    assert type(head) is nn.Sequential and type(theirs[:2]) is torch.nn.Sequential
+    x = [0.5, -1.5]
+    expected = theirs[:2](torch.tensor(x, dtype=torch.float64)).tolist()
+    assert [v.data for v in head(x)] == pytest.approx(expected, rel=1e-15)
+    assert len(nn.MLP(2, [4, 4, 1])) == 3
+    with pytest.raises(TypeError, match="Sequential indices must be integers or slices"):
+        model["0"]
+
+
+def test_named_parameters_name_a_tied_parameter_once_as_torch_and_state_dict_every_time():
+    shared = nn.Layer(2, 2, activation="linear", rng=random.Random(0))
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    theirs = nn.to_torch(model)
+    ours = [name for name, _ in model.named_parameters()]
+    assert ours == [name for name, _ in model.named_parameters()][: len(model.parameters())]
+    assert len(ours) == len(model.parameters()) == 6  # was 12: each use of each
+    assert len(list(theirs.named_parameters())) == 2  # its weight and bias tensors, once
+    assert len(model.named_parameters(remove_duplicate=False)) == len(model.state_dict()) == 12
+    assert [p for _, p in model.named_parameters()] == model.parameters()
+
+
+def test_train_step_takes_a_loss_by_name_as_fit_does():
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    twin = nn.MLP(2, [3, 1], rng=random.Random(0))
+    X, y = [[0.5, 1.0], [-1.0, 2.0]], [1.0, -1.0]
+    by_name = nn.train_step(model, "hinge", nn.optim.SGD(model.parameters(), lr=0.1), X, y)
+    by_function = nn.train_step(twin, nn.hinge_loss, nn.optim.SGD(twin.parameters(), lr=0.1), X, y)
+    assert by_name == by_function
+    with pytest.raises(ValueError, match="^train_step: unknown loss 'hing'"):
+        nn.train_step(model, "hing", nn.optim.SGD(model.parameters()), X, y)
+    with pytest.raises(TypeError, match="^train_step: penalty must be a function"):
+        nn.train_step(model, "hinge", nn.optim.SGD(model.parameters()), X, y, penalty=0.1)

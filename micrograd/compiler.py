@@ -169,22 +169,25 @@ class CompiledFunction:
                     gradient[trace.parameter_index] += GS[trace.runner.parameters_at]
         return outputs, gradient
 
-    def trace(self, *batches) -> Program:
+    def trace(self, *batches, **named) -> Program:
         """Trace on the first sample of the batches (if not traced for their shapes yet)."""
+        _by_position(named)
         self._parts(batches)
         return self._trace().program
 
-    def forward(self, *batches, parameters: np.ndarray | None = None):
+    def forward(self, *batches, parameters: np.ndarray | None = None, **named):
         """The per-sample outputs, shape (batch,) or (batch, n) for a list of n; no gradients.
         parameters: their numbers in parameters() order (default: the Values')."""
+        _by_position(named)
         batch, parts = self._parts(batches)
         outputs, _ = self._run(parts, batch, None, self._values("forward", parameters))
         return outputs[0] if parts[0].trace.program.single_output else outputs.T
 
-    def value_and_grad(self, *batches, parameters: np.ndarray | None = None):
+    def value_and_grad(self, *batches, parameters: np.ndarray | None = None, **named):
         """(per-sample outputs, gradient): the outputs as forward() gives them, and the gradient
         of the reduced first output with respect to parameters(), as an array, touching no
         Value's .grad. parameters: as forward() takes them."""
+        _by_position(named)
         batch, parts = self._parts(batches)
         seed = 1.0 / batch if self.reduce == "mean" else 1.0
         values = self._values("value_and_grad", parameters)
@@ -192,9 +195,10 @@ class CompiledFunction:
         single = parts[0].trace.program.single_output
         return (outputs[0] if single else outputs.T), gradient
 
-    def __call__(self, *batches, backward: bool = True, create_graph: bool = False):
+    def __call__(self, *batches, backward: bool = True, create_graph: bool = False, **named):
         """Forward over the batch, reduce, and (by default) add the batch gradient to every
         parameter's .grad. Returns the reduced output: a float, or an array for reduce="none"."""
+        _by_position(named)
         if create_graph:
             raise NotImplementedError(
                 "micrograd.compile: create_graph (higher-order gradients) is not supported by "
@@ -283,6 +287,15 @@ class CompiledFunction:
         """The traced graph's output Value (a list for several), for micrograd.draw_dot."""
         program = self._trace().program
         return program.roots[0] if program.single_output else list(program.roots)
+
+
+def _by_position(named: dict) -> None:
+    if named:
+        given = ", ".join(f"{name}=" for name in named)
+        raise TypeError(
+            f"micrograd.compile: a compiled function takes its batches by position, in the "
+            f"order of the traced function's arguments, got {given}"
+        )
 
 
 def _not_a_number(x) -> bool:

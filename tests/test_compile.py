@@ -1048,3 +1048,14 @@ def test_a_sum_whose_products_overflow_is_eagers_with_group_false_as_documented(
     ungrouped = micrograd.compile(lambda x: w0 * x[0] + w1 * x[1], group=False, reduce="none")
     outputs = ungrouped.forward(X)
     assert math.isnan(outputs[0]) and outputs[1] == 6.0
+
+
+def test_batches_given_by_name_are_a_type_error_saying_they_go_by_position():
+    # "CompiledFunction.__call__() got an unexpected keyword argument 'x'" before
+    w = Value(2.0)
+    step = micrograd.compile(lambda x, y: (w * x[0] - y) ** 2)
+    X, Y = np.array([[1.0], [2.0]]), np.array([1.0, 3.0])
+    for call in (step, step.forward, step.value_and_grad, step.trace):
+        with pytest.raises(TypeError, match="takes its batches by position.* got x=, y="):
+            call(x=X, y=Y)
+    assert step(X, Y) == pytest.approx(((2.0 - 1.0) ** 2 + (4.0 - 3.0) ** 2) / 2)

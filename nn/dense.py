@@ -107,11 +107,9 @@ class Layer(Module):
             Neuron(nin, activation=activation, init=init, rng=rng, fan_out=nout)
             for _ in range(nout)
         ]
-
-    @property
-    def nin(self) -> int:
-        """How many inputs the layer reads."""
-        return len(self.neurons[0].w)
+        # how many inputs it reads: a plain attribute, which a subclass may set as karpathy's
+        # users set their own (a read-only property raised on `self.nin = nin`)
+        self.nin = nin
 
     @property
     def activation(self) -> str:

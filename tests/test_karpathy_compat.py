@@ -249,3 +249,25 @@ def test_a_value_set_from_numpy_numbers_prints_as_his_does():
     p.data -= np.float64(0.1) * 1.0  # np.float64(0.4) leaked into the repr
     p.grad = np.float64(0.25)
     assert repr(p) == "Value(data=0.4, grad=0.25)"
+
+
+def test_a_layer_subclass_may_keep_its_own_nin_as_his_users_write_it():
+    import random
+
+    from micrograd.nn import MLP, Layer
+
+    class Logged(Layer):  # his Layer has no nin: a subclass sets its own
+        def __init__(self, nin, nout, **kwargs):
+            self.nin = nin  # an AttributeError here: nin was a read-only property
+            super().__init__(nin, nout, **kwargs)
+            self.nout = nout
+
+    layer = Logged(3, 2, rng=random.Random(0))
+    assert (layer.nin, layer.nout, len(layer.parameters())) == (3, 2, 8)
+    model = MLP(3, [2, 1], rng=random.Random(0))
+    model.layers[0] = layer
+    x = [0.5, -1.0, 2.0]
+    hidden = [max(n.b.data + sum(w.data * v for w, v in zip(n.w, x)), 0.0) for n in layer.neurons]
+    out = model.layers[1].neurons[0]
+    by_hand = out.b.data + sum(w.data * h for w, h in zip(out.w, hidden))
+    assert model(x).data == pytest.approx(by_hand, rel=1e-15)

@@ -38,6 +38,9 @@ from .ops import CONST, LEAF, Op
 __all__ = ["Value", "apply_op"]
 
 
+_NO_CLOSURE: dict = {}  # what a Value without a __dict__ holds of closures
+
+
 class Value:
     """One float64 scalar and the graph of operations that produced it."""
 
@@ -70,8 +73,23 @@ class Value:
     @property
     def _backward(self):
         """karpathy's node._backward(): calling it hands this node's .grad to its inputs, by
-        its op's rule (the chain rule at one node)."""
-        return partial(lecture.step, self)
+        its op's rule (the chain rule at one node), or by the closure a node made the
+        lecture's way was given."""
+        closure = getattr(self, "__dict__", _NO_CLOSURE).get("_backward")
+        return closure if closure is not None else partial(lecture.step, self)
+
+    @_backward.setter
+    def _backward(self, closure) -> None:
+        # a node made the lecture's way is a ClosureNode, whose slot takes the closure; an
+        # instance of a subclass of one's own keeps it in its __dict__, as his Value does
+        try:
+            vars(self)["_backward"] = closure
+        except TypeError:  # no __dict__: Value itself, or a subclass with __slots__
+            raise AttributeError(
+                "a _backward closure is given to a node made the lecture's way, "
+                "Value(data, (a, b), op); this Value is a leaf or an op's result, whose rule "
+                "is its op's"
+            ) from None
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

@@ -271,3 +271,41 @@ def test_a_layer_subclass_may_keep_its_own_nin_as_his_users_write_it():
     out = model.layers[1].neurons[0]
     by_hand = out.b.data + sum(w.data * h for w, h in zip(out.w, hidden))
     assert model(x).data == pytest.approx(by_hand, rel=1e-15)
+
+
+def test_a_value_subclass_of_ones_own_makes_nodes_the_lectures_way():
+    # "property '_backward' of 'Lectured' object has no setter": only Value itself made
+    # closure nodes, so a subclass writing the lecture's ops could not give them closures
+    import torch
+
+    from micrograd import Value
+
+    class Lectured(Value):
+        def __add__(self, other):
+            out = Lectured(self.data + other.data, (self, other), "+")
+
+            def _backward():
+                self.grad += out.grad
+                other.grad += out.grad
+
+            out._backward = _backward
+            return out
+
+        def __mul__(self, other):
+            out = Lectured(self.data * other.data, (self, other), "*")
+
+            def _backward():
+                self.grad += other.data * out.grad
+                other.grad += self.data * out.grad
+
+            out._backward = _backward
+            return out
+
+    a, b = Lectured(1.5), Lectured(-2.0)
+    c = a * b + a
+    c.backward()
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (1.5, -2.0))
+    (ta * tb + ta).backward()
+    assert type(c) is Lectured and (a.grad, b.grad) == (ta.grad.item(), tb.grad.item())
+    with pytest.raises(AttributeError, match="a _backward closure is given to a node made"):
+        Value(1.0)._backward = lambda: None

@@ -20,7 +20,7 @@ from .engine import Value
 from .floatmath import FLOAT
 from .ops import Op
 
-__all__ = ["ClosureNode", "attach", "closure_gradients", "no_rule", "step"]
+__all__ = ["ClosureNode", "attach", "closure_gradients", "no_rule", "run_closure", "step"]
 
 
 class ClosureNode(Value):
@@ -103,6 +103,19 @@ def closure_gradients(node: Value, node_grad, numbers) -> tuple:
     if len(handed) < len(inputs):  # a + a: both shares arrived in the one input
         handed.append(0.0)
     return tuple(float(amount) for amount in handed)
+
+
+def run_closure(node: Value) -> None:
+    """node._backward() as karpathy's backward() calls it: on the inputs' own .grad, so
+    that a closure that sets instead of adds (the lecture's deliberate bug: self.grad =
+    out.grad) loses what another consumer handed, as it does in his engine."""
+    node._backward()
+    for x in (node._a, node._b):
+        if x is not None and (isinstance(x.grad, bool) or not isinstance(x.grad, (int, float))):
+            raise TypeError(
+                f"the _backward of op {node._op.name!r} left {x.grad!r} in an input's .grad; "
+                "it must add a number"
+            )
 
 
 def step(node: Value) -> None:

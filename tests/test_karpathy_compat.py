@@ -309,3 +309,36 @@ def test_a_value_subclass_of_ones_own_makes_nodes_the_lectures_way():
     assert type(c) is Lectured and (a.grad, b.grad) == (ta.grad.item(), tb.grad.item())
     with pytest.raises(AttributeError, match="a _backward closure is given to a node made"):
         Value(1.0)._backward = lambda: None
+
+
+def test_the_lectures_overwriting_bug_shows_in_backward_as_in_his_engine():
+    """The lecture's deliberate bug, a _backward that sets its inputs' grads instead of adding
+    to them, loses what another consumer handed. backward() ran closures on grads set aside
+    and added the shares itself, so the bug the lecture shows came out right here."""
+    import torch
+
+    from micrograd import Value, topological_order
+
+    def buggy_add(x, y):
+        out = Value(x.data + y.data, (x, y), "+")
+
+        def _backward():
+            x.grad = 1.0 * out.grad  # = where the fix has +=
+            y.grad = 1.0 * out.grad
+
+        out._backward = _backward
+        return out
+
+    def graph():
+        x = Value(2.0)
+        return x, buggy_add(x, Value(1.0)) + buggy_add(x, Value(5.0))  # x read twice
+
+    x, z = graph()
+    z.backward()
+    by_his_loop, z2 = graph()
+    z2.grad = 1.0
+    for node in reversed(topological_order(z2)):  # the lecture's own loop over _backward
+        node._backward()
+    tx = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    ((tx + 1.0) + (tx + 5.0)).backward()
+    assert x.grad == by_his_loop.grad == 1.0 and tx.grad.item() == 2.0  # the bug, shown

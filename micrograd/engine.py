@@ -16,7 +16,7 @@ Two points let modes (``micrograd.modes``) watch the engine without patching it:
 * every Python decision on a Value's number (a comparison, ``bool``, ``float``, ``detach``,
   reading ``.data``) is reported to the decision watchers, if there are any
   (``_watch_decisions``). The engine itself reads the number as ``_data``, which is never
-  watched; ``.data`` is the same slot under its public name.
+  watched; ``.data`` reads the same slot and writes it as a float64 (``_set_data``).
 
 How the pieces fit: ``micrograd.ops`` holds each op's forward and derivative; this module
 holds Value and how a node is made; ``micrograd.backward`` applies the chain rule.
@@ -282,8 +282,11 @@ def _shown(x):
     return x
 
 
-# ``.data`` is the ``_data`` slot under its public name, read and written at slot speed; while
-# decisions are watched it is a property that reports each read (see _watch_decisions).
+# ``.data`` is the ``_data`` slot under its public name: a property whose getter is the slot's
+# own (in C) and whose setter converts to a float64; while decisions are watched its getter
+# reports each read (see _watch_decisions). The library's own writes of numbers that are
+# floats already (optimizers, compiled training) go to ``_data``: the setter's check costs a
+# Python call, 10 times the slot's write.
 _DATA = Value.__dict__["_data"]
 
 
@@ -388,13 +391,20 @@ def _lift(x: object, op: Op) -> Value:
 _watchers: list = []  # decision hooks; empty unless a mode (tracing) watches
 
 
-_ENGINE_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+ENGINE_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+# nn, installed as micrograd/nn, is the engine's user: its decisions are reported as yours
+_NN_FOLDER = os.path.join(ENGINE_FOLDER, "nn", "")
+
+
+def in_engine(filename: str) -> bool:
+    """Is this code file the engine's own (micrograd's, not micrograd.nn's)?"""
+    return filename.startswith(ENGINE_FOLDER) and not filename.startswith(_NN_FOLDER)
 
 
 def _decided(value: Value, action: str, depth: int = 2) -> None:
     """Tell every watcher that the code calling a Value method took a decision on value."""
     frame = sys._getframe(depth)  # _decided <- the Value method (or .data) <- deciding code
-    if frame.f_code.co_filename.startswith(_ENGINE_FOLDER):
+    if in_engine(frame.f_code.co_filename):
         return  # the engine's own (backward's walk, gradcheck's float()) decide nothing of yours
     site = _site(frame)
     for watcher in list(_watchers):

@@ -13,7 +13,6 @@ decisions through ``_dispatch``), which find no hooks of their own there.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import threading
 import weakref
@@ -44,7 +43,6 @@ class _ThreadModes(threading.local):
         self.node_hooks: list = []
         self.decision_hooks: list = []
         self.anomaly: list = []
-        self.grad_disabled_before: list[int] = []  # one per enable_grad entered, innermost last
 
 
 _state = _ThreadModes()
@@ -154,16 +152,20 @@ class no_grad(ContextDecorator):
 class enable_grad(ContextDecorator):
     """Inside, operations record the graph again, even within ``no_grad``."""
 
-    # What it restores is kept per thread, innermost last, not on the instance: a decorator
-    # is one instance for every call, and a recursive call would overwrite its caller's
+    def _recreate_cm(self) -> enable_grad:
+        # as a decorator, a fresh instance for every call (ContextDecorator's hook, as torch
+        # clones its own): one instance kept what to restore, and a recursive call
+        # overwrote its caller's, so that after the no_grad block nothing was recorded
+        return type(self)()
+
     def __enter__(self) -> enable_grad:
-        _state.grad_disabled_before.append(_state.grad_disabled)
+        self._saved = _state.grad_disabled
         _state.grad_disabled = 0
         _refresh()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        _state.grad_disabled = _state.grad_disabled_before.pop()
+        _state.grad_disabled = self._saved
         _refresh()
 
 
@@ -175,13 +177,11 @@ def is_grad_enabled() -> bool:
 # ---------------------------------------------------------------------------------------
 # Anomaly mode
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
 
 def user_site() -> str:
-    """'file:line' of the innermost frame outside the micrograd engine's folder."""
+    """'file:line' of the innermost frame outside the micrograd engine's own code."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and engine.in_engine(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"

@@ -139,9 +139,10 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
         try:
             out = forward(F, *inputs)
         except Exception as error:  # a ZeroDivisionError says nothing of which op raised it
-            error.add_note(f"(in the forward of op {name!r} on inputs {inputs})")
+            if hasattr(error, "add_note"):  # Python 3.11 on; 3.10 raises it as it is
+                error.add_note(f"(in the forward of op {name!r} on inputs {inputs})")
             raise
-        if isinstance(out, bool) or not isinstance(out, Real):
+        if not isinstance(out, Real):  # a bool is 0 or 1, as Value(True) is
             raise TypeError(
                 f"op {name!r}: its forward must return one real number, got {out!r} on inputs "
                 f"{inputs}; write it with F's functions on the numbers it is given"
@@ -155,7 +156,7 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
                 f"the derivative of op {name!r} returned {local_grads!r}; a rule returns a "
                 "tuple of gradients, one per input"
             )
-        if F is FLOAT and any(isinstance(g, bool) or not isinstance(g, Real) for g in local_grads):
+        if F is FLOAT and not all(isinstance(g, Real) for g in local_grads):
             raise TypeError(  # a complex or text would land in a .grad
                 f"the derivative of op {name!r} returned {tuple(local_grads)!r}; on floats "
                 "each gradient must be one real number"

@@ -50,9 +50,7 @@ class Module:
         """[(dotted name, parameter)] in a fixed order, e.g. ``layers.0.neurons.3.w.1``. A
         parameter met again (tied weights) is left out unless remove_duplicate is False, as
         in torch: then every name is listed, as state_dict() holds them all."""
-        found: list[tuple[str, Value]] = []
-        for name, item in vars(self).items():
-            _collect(f"{prefix}{name}", item, found)
+        found = _named(self, prefix)
         if not remove_duplicate:
             return found
         seen: set[int] = set()
@@ -76,11 +74,11 @@ class Module:
 
     def state_dict(self) -> dict[str, float]:
         """{name: value} for every parameter, as plain floats."""
-        return {name: p.data for name, p in self.named_parameters(remove_duplicate=False)}
+        return {name: p.data for name, p in every_named_parameter(self)}
 
     def load_state_dict(self, state: dict[str, float]) -> None:
         """Set every parameter from state: all of them or, on any error, none of them."""
-        named = self.named_parameters(remove_duplicate=False)
+        named = every_named_parameter(self)
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
         known = dict(named)
@@ -197,6 +195,21 @@ def _direct_parameters(item: object) -> list[Value]:
     return []
 
 
+def every_named_parameter(module: Module, prefix: str = "") -> list[tuple[str, Value]]:
+    """[(name, parameter)] under every name, a tied parameter under each (as state_dict()
+    holds them); a module's own named_parameters, as it wrote it, if it has one."""
+    if type(module).named_parameters is not Module.named_parameters:
+        return module.named_parameters(prefix=prefix) if prefix else module.named_parameters()
+    return _named(module, prefix)
+
+
+def _named(module: Module, prefix: str) -> list[tuple[str, Value]]:
+    found: list[tuple[str, Value]] = []
+    for name, item in vars(module).items():
+        _collect(f"{prefix}{name}", item, found)
+    return found
+
+
 def _gather(item: object, found: list) -> None:
     if isinstance(item, Value):
         found.append(item)
@@ -211,10 +224,7 @@ def _collect(name: str, item: object, found: list) -> None:
     if isinstance(item, Value):
         found.append((name, item))
     elif isinstance(item, Module):
-        if type(item).named_parameters is Module.named_parameters:  # every name, ties too
-            found.extend(item.named_parameters(prefix=f"{name}.", remove_duplicate=False))
-        else:  # a module's own named_parameters, as it wrote it
-            found.extend(item.named_parameters(prefix=f"{name}."))
+        found.extend(every_named_parameter(item, f"{name}."))
     elif isinstance(item, (list, tuple)):
         for i, element in enumerate(item):
             _collect(f"{name}.{i}", element, found)

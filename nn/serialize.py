@@ -17,7 +17,7 @@ The file format (version 1) is one JSON object::
   ``Sequential(layer, act, layer)``) is ``{"same_as": "modules.0"}`` the second time: the path
   of its first entry, which loading gives back as the same module. Sharing that a file
   cannot say so (a part of an MLP or a layer) makes save refuse the model.
-* ``parameters`` maps every name of ``named_parameters()`` to its value, in that order (a tied
+* ``parameters`` maps every name of ``state_dict()`` to its value, in that order (a tied
   parameter under each of its names, as in PyTorch's ``state_dict()``).
   Floats are written as the shortest text that reads back to the same float64, so a
   save and load round trip is exact. Non-finite parameters (nan, inf) cannot be saved.
@@ -48,7 +48,7 @@ import re
 from micrograd.files import write_atomically
 
 from .checks import _as_float, _brief
-from .module import Module, from_config
+from .module import Module, every_named_parameter, from_config
 
 FORMAT = "micrograd.nn"
 VERSION = 1
@@ -72,7 +72,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     architecture = model.config()
     _check_rebuilds(model, architecture)
     parameters = {}
-    for name, p in model.named_parameters(remove_duplicate=False):
+    for name, p in every_named_parameter(model):
         value = _as_float(p.data)
         if value is None or not math.isfinite(value):
             raise ValueError(
@@ -141,12 +141,9 @@ def _check_sharing(
 
 
 def _sharing(model: Module) -> list[int]:
-    """For each of named_parameters(), where its Value first appears among them."""
+    """For each of state_dict()'s names, where its Value first appears among them."""
     first: dict[int, int] = {}
-    return [
-        first.setdefault(id(p), k)
-        for k, (_, p) in enumerate(model.named_parameters(remove_duplicate=False))
-    ]
+    return [first.setdefault(id(p), k) for k, (_, p) in enumerate(every_named_parameter(model))]
 
 
 def _too_deep(operation: str, model: Module) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from .activations import ACTIVATIONS, Activation, LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .dense import Layer, Neuron, Sequential
-from .module import Module
+from .module import Module, every_named_parameter
 
 __all__ = ["to_torch", "parameter_pairs"]
 
@@ -185,7 +185,7 @@ MODULE_NAMES = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid", LeakyReLU: "leak
 
 def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str, tuple]]:
     """[(our parameter's name, the Value, torch's parameter name, index in it)] for a model
-    and what to_torch made of it, in named_parameters() order: neuron j's weights are row j
+    and what to_torch made of it, in state_dict() order: neuron j's weights are row j
     of a Linear's weight and its bias entry j of the bias; a Conv2d's weight[r][c][i][j] is
     torch's weight[r, c, i, j]."""
     import torch
@@ -199,7 +199,7 @@ def parameter_pairs(model: Module, torch_model: Any) -> list[tuple[str, Any, str
         elif isinstance(module, torch.nn.Conv2d):
             entries += [(f"{index}.weight", tuple(at)) for at in _indices(module.weight.shape)]
             entries += [(f"{index}.bias", (r,)) for r in range(module.out_channels)]
-    named = model.named_parameters(remove_duplicate=False)
+    named = every_named_parameter(model)
     if len(entries) != len(named):
         raise ValueError(
             f"parameter_pairs: the model has {len(named)} parameters, the torch model "

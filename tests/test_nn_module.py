@@ -378,9 +378,10 @@ def test_named_parameters_name_a_tied_parameter_once_as_torch_and_state_dict_eve
     model = nn.Sequential(shared, nn.Tanh(), shared)
     theirs = nn.to_torch(model)
     ours = [name for name, _ in model.named_parameters()]
-    assert ours == [name for name, _ in model.named_parameters()][: len(model.parameters())]
-    assert len(ours) == len(model.parameters()) == 6  # was 12: each use of each
-    assert len(list(theirs.named_parameters())) == 2  # its weight and bias tensors, once
+    first_use = [f"layers.0.neurons.{j}.{p}" for j in (0, 1) for p in ("w.0", "w.1", "b")]
+    assert ours == first_use  # was 12 names: each parameter under both uses
+    # torch too names the shared tensors once, under their first use
+    assert [name for name, _ in theirs.named_parameters()] == ["0.weight", "0.bias"]
     assert len(model.named_parameters(remove_duplicate=False)) == len(model.state_dict()) == 12
     assert [p for _, p in model.named_parameters()] == model.parameters()
 
@@ -396,3 +397,24 @@ def test_train_step_takes_a_loss_by_name_as_fit_does():
         nn.train_step(model, "hing", nn.optim.SGD(model.parameters()), X, y)
     with pytest.raises(TypeError, match="^train_step: penalty must be a function"):
         nn.train_step(model, "hinge", nn.optim.SGD(model.parameters()), X, y, penalty=0.1)
+
+
+def test_a_module_with_a_named_parameters_of_its_own_saves_and_loads(tmp_path):
+    # state_dict() called self.named_parameters(remove_duplicate=False), which its own
+    # named_parameters(self, prefix="") does not take
+    class Scale(nn.Module):
+        def __init__(self):
+            self.factor = Value(2.0)
+
+        def __call__(self, x):
+            return x * self.factor
+
+        def named_parameters(self, prefix=""):
+            return [(f"{prefix}factor", self.factor)]
+
+    scale = Scale()
+    assert scale.state_dict() == {"factor": 2.0}
+    scale.load_state_dict({"factor": 3.0})
+    assert scale.factor.data == 3.0
+    model = nn.Sequential(nn.Layer(1, 1, activation="linear"), scale)
+    assert list(model.state_dict())[-1] == "layers.1.factor"

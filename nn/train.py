@@ -39,7 +39,8 @@ _THRESHOLDS = {"binary_cross_entropy": 0.5}  # outputs are probabilities, not sc
 
 def accuracy(outputs, targets, threshold: float = 0.0) -> float:
     """Fraction correct: argmax == target for multi-class outputs, else (output > threshold)
-    == (target > 0) for labels in {0, 1} or {-1, +1}."""
+    == (target > 0.5) for labels in {-1, +1} or in [0, 1] (0/1, or the probabilities of soft
+    labels, as binary cross-entropy takes them)."""
     outputs, targets = _listed("outputs", outputs), _listed("targets", targets)
     if len(outputs) != len(targets):
         raise ValueError(f"accuracy: got {len(outputs)} outputs but {len(targets)} targets")
@@ -56,8 +57,9 @@ def accuracy(outputs, targets, threshold: float = 0.0) -> float:
     if width > 1 and not whole.all():  # a class outside 0..width-1 is one no output is: wrong
         raise ValueError(f"accuracy: class targets must be whole numbers, got "
                          f"{labels[~whole][0].item()}")  # fmt: skip
-    if width == 1 and not (np.isin(labels, (0, 1)).all() or np.isin(labels, (-1, 1)).all()):
-        raise ValueError(f"accuracy: labels of one output must be 0/1 or -1/+1, got "
+    probabilities = ((labels >= 0) & (labels <= 1)).all()
+    if width == 1 and not (probabilities or np.isin(labels, (-1, 1)).all()):
+        raise ValueError(f"accuracy: labels of one output must be -1/+1 or in [0, 1], got "
                          f"{sorted(set(labels.tolist()))[:4]}")  # fmt: skip
     return _correct(numbers, labels, threshold) / len(outputs)
 
@@ -84,7 +86,8 @@ def _correct(outputs: np.ndarray, targets: np.ndarray, threshold: float) -> int:
         classes = targets.astype(np.int64)
         hits = _hits_by_columns(outputs, classes)
         return int(np.sum(np.argmax(outputs, axis=1) == classes) if hits is None else hits)
-    return int(np.count_nonzero((outputs[:, 0] > threshold) == (targets > 0)))
+    # > 0.5 parts -1 from +1 and 0 from 1 alike, and soft labels (0.2, 0.8) by their side
+    return int(np.count_nonzero((outputs[:, 0] > threshold) == (targets > 0.5)))
 
 
 def _hits_by_columns(outputs: np.ndarray, classes: np.ndarray) -> int | None:
@@ -144,8 +147,8 @@ def fit(
     loss in LOSSES traces; a loss of your own must not branch in Python on a value
     (micrograd.compiler.TracingError says where).
 
-    Every argument is checked before the first step: a bad one is a ValueError, or a
-    TypeError for one of the wrong type, naming fit and the argument.
+    Every argument is checked before the first step: a bad one is a TypeError or a
+    ValueError naming fit and the argument.
     """
     loss_fn, threshold = _loss_and_threshold(loss)
     _check_counts(epochs, batch_size)
@@ -197,16 +200,24 @@ def fit(
 
 
 def _check_training_options(optimizer, scheduler, **flags) -> None:
-    """TypeError, naming fit and the argument, for what would fail only once training ran."""
-    if optimizer is not None and not isinstance(optimizer, Optimizer):
+    """TypeError, naming fit and the argument, for what would fail only once training ran.
+    Eager training takes any optimizer with zero_grad() and step(), as karpathy's users
+    write one; compiled training steps nn.optim's rules on arrays."""
+    compiled = flags["compile"]
+    if optimizer is not None and (
+        not isinstance(optimizer, Optimizer)
+        if compiled
+        else not all(callable(getattr(optimizer, m, None)) for m in ("zero_grad", "step"))
+    ):
+        kind = "an nn.optim optimizer" if compiled else "an optimizer with zero_grad() and step()"
         raise TypeError(
-            f"fit: optimizer must be an nn.optim optimizer such as "
-            f"optim.Adam(model.parameters()), got {_brief(optimizer)}"
+            f"fit: optimizer must be {kind}, such as optim.Adam(model.parameters()), got "
+            f"{_brief(optimizer)}"
         )
     if scheduler is not None and not callable(getattr(scheduler, "step", None)):
         raise TypeError(f"fit: scheduler must have a step() method, got {_brief(scheduler)}")
     for name, flag in flags.items():
-        if not isinstance(flag, (bool, np.bool_)):
+        if not (isinstance(flag, (bool, np.bool_)) or (type(flag) is int and flag in (0, 1))):
             raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
 
 

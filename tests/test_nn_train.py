@@ -277,7 +277,7 @@ def test_accuracy_agrees_with_sklearn():
     "outputs, targets, error, message",
     [
         ([[1.0, 2.0], [3.0, 1.0]], [1.7, 0], ValueError, "class targets must be whole numbers"),
-        ([0.5, -0.5], [2, 1], ValueError, "labels of one output must be 0/1 or -1/[+]1"),
+        ([0.5, -0.5], [2, 1], ValueError, "labels of one output must be -1/[+]1 or in"),
         ([[1.0, 2.0], [3.0, 1.0]], ["a", 0], TypeError, "targets must be numbers, got 'a'"),
         ([[1.0, 2.0], [1.0, 2.0, 3.0]], [0, 1], ValueError, "every sample needs as many outputs"),
         (0.5, [1], TypeError, "outputs must be one entry per sample"),
@@ -287,9 +287,22 @@ def test_accuracy_refuses_targets_it_would_misread(outputs, targets, error, mess
     # 1.7 counted as class 1, labels 1 and 2 both as positive; the rest were numpy's errors
     with pytest.raises(error, match=f"^accuracy: {message}"):
         nn.accuracy(outputs, targets)
-    assert nn.accuracy([0.5, -0.5, 0.2], np.array([True, False, False])) == accuracy_score(
-        [1, 0, 0], [1, 0, 1]
-    )  # labels y > 0, as bools
+
+
+def test_accuracy_reads_bool_and_soft_labels_by_their_side_as_fit_does():
+    probs = [0.9, 0.3, 0.6, 0.2]
+    assert nn.accuracy(probs, np.array([True, False, False, False]), threshold=0.5) == (
+        accuracy_score([1, 0, 0, 0], [1, 0, 1, 0])
+    )
+    soft = [0.8, 0.2, 0.3, 0.6]  # soft labels: 0.2 counted as positive before, by > 0
+    assert nn.accuracy(probs, soft, threshold=0.5) == accuracy_score([1, 0, 0, 1], [1, 0, 1, 0])
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]])
+    model = nn.MLP(2, [3, 1], output_activation="sigmoid", rng=random.Random(0))
+    still = optim.SGD(model.parameters(), lr=0.0)  # the outputs stay those of the epoch
+    history = nn.fit(model, X, np.array(soft), loss="binary_cross_entropy", epochs=1,
+                     progress=False, shuffle=False, optimizer=still)  # fmt: skip
+    outputs = [model(row.tolist()).data for row in X]
+    assert history["accuracy"] == [nn.accuracy(outputs, soft, threshold=0.5)]
 
 
 @pytest.mark.parametrize(
@@ -570,10 +583,10 @@ def test_cross_entropy_targets_wider_than_the_outputs_are_refused_compiled_or_no
     [
         ({"seed": "a"}, "fit: seed must be None, an integer"),
         ({"seed": -1}, "fit: seed must be None, an integer"),
-        ({"optimizer": "sgd"}, "fit: optimizer must be an nn.optim optimizer"),
+        ({"optimizer": "sgd"}, "fit: optimizer must be an"),
         ({"scheduler": object()}, r"fit: scheduler must have a step\(\) method"),
         ({"shuffle": "no"}, "fit: shuffle must be True or False, got 'no'"),
-        ({"progress": 0}, "fit: progress must be True or False, got 0"),
+        ({"progress": 2}, "fit: progress must be True or False, got 2"),
     ],
 )
 def test_options_of_the_wrong_type_are_refused_before_any_step(option, message, compile_):
@@ -587,6 +600,33 @@ def test_options_of_the_wrong_type_are_refused_before_any_step(option, message, 
     assert _numbers(model) == before
     with pytest.raises(TypeError, match="fit: compile must be True or False, got 'no'"):
         nn.fit(model, X, y * 2 - 1, epochs=2, compile="no", progress=False)
+
+
+def test_eager_fit_takes_an_optimizer_of_ones_own_as_karpathys_users_write_one():
+    X, y = nn.data.make_moons(20, seed=0)
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    twin = nn.MLP(2, [3, 1], rng=random.Random(0))
+
+    class PlainSGD:  # zero_grad() and step(), and nothing of nn.optim
+        def __init__(self, parameters, lr):
+            self.parameters, self.lr = parameters, lr
+
+        def zero_grad(self):
+            for p in self.parameters:
+                p.grad = 0.0
+
+        def step(self):
+            for p in self.parameters:
+                p.data -= self.lr * p.grad
+
+    ours = nn.fit(model, X, y * 2 - 1, epochs=3, progress=0, shuffle=1,
+                  optimizer=PlainSGD(model.parameters(), 0.1))  # fmt: skip
+    theirs = nn.fit(twin, X, y * 2 - 1, epochs=3, progress=False, shuffle=True,
+                    optimizer=optim.SGD(twin.parameters(), lr=0.1))  # fmt: skip
+    assert ours["loss"] == pytest.approx(theirs["loss"], rel=1e-12)
+    with pytest.raises(TypeError, match="fit: optimizer must be an nn.optim optimizer"):
+        nn.fit(model, X, y * 2 - 1, epochs=1, progress=False, compile=True,
+               optimizer=PlainSGD(model.parameters(), 0.1))  # fmt: skip
 
 
 def test_a_random_state_seeds_fits_shuffles_as_nn_data_takes_it():

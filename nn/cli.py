@@ -256,10 +256,19 @@ def main(argv: list[str] | None = None) -> int:
             _drop_stdout()  # quietly, as a command killed by SIGPIPE does
             return 128 + SIGPIPE
         except OSError as error:  # a full disk, a folder taken away: one line, not a traceback
-            _drop_stdout()
             print(f"micrograd demo: {error}", file=sys.stderr)
+            if not _writable(sys.stdout):  # stdout itself failed (/dev/full)
+                _drop_stdout()
             return 1
     return 0
+
+
+def _writable(stream) -> bool:
+    try:
+        stream.flush()
+    except OSError:
+        return False
+    return True
 
 
 def _drop_stdout() -> None:
@@ -268,7 +277,9 @@ def _drop_stdout() -> None:
         stdout = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # not a file (main() called in a notebook)
         return
-    os.dup2(os.open(os.devnull, os.O_WRONLY), stdout)
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, stdout)
+    os.close(nowhere)
 
 
 def _resolve_defaults(args: argparse.Namespace, demo_parser: argparse.ArgumentParser) -> None:

@@ -443,3 +443,19 @@ def test_the_final_accuracy_predicts_as_pytorch_does(outputs, compiled):
     predicted = demo_module._predict(model, X, n_classes, compiled)
     assert predicted.tolist() == expected.tolist()
     assert len(set(expected.tolist())) == n_classes  # every class predicted somewhere
+
+
+def test_a_failed_picture_is_one_line_and_leaves_the_callers_stdout_alone(
+    tmp_path, capsys, monkeypatch
+):
+    # any OSError sent the caller's stdout (a file here) to /dev/null for good
+    def full_disk(args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sys.modules["micrograd.nn.cli"], "demo", full_disk)
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert main(["demo", *SMALL, "--out", str(tmp_path)]) == 1
+        print("after main", file=stdout)
+    assert (tmp_path / "stdout.txt").read_text() == "after main\n"
+    assert capsys.readouterr().err == "micrograd demo: [Errno 28] No space left on device\n"

@@ -22,7 +22,7 @@ from typing import Any
 from micrograd import Value
 
 from .checks import _check_init, _check_size
-from .init import INITS
+from .init import initial_bias
 from .module import Module
 
 __all__ = ["AvgPool2d", "Conv2d", "Flatten", "MaxPool2d"]
@@ -132,9 +132,7 @@ class Conv2d(Module):
              for _ in range(self.in_channels)]
             for _ in range(self.out_channels)
         ]  # fmt: skip
-        # PyTorch draws the biases as the weights; other initialisations start them at 0
-        pytorch = draw is INITS["pytorch"]
-        self.bias = [Value(draw(fan_in, fan_out, rng) if pytorch else 0.0) for _ in self.weight]
+        self.bias = [Value(initial_bias(draw, fan_in, fan_out, rng)) for _ in self.weight]
 
     def __call__(self, x) -> list[list[list[Value]]]:
         """One feature map per filter: [out_channels][out_height][out_width]."""

@@ -17,7 +17,7 @@ from micrograd import Value
 
 from .activations import ACTIVATIONS, _check_activation
 from .checks import _as_inputs, _check_init, _check_layer_sizes, _check_size
-from .init import INITS
+from .init import initial_bias
 from .module import Module
 
 
@@ -47,8 +47,7 @@ class Neuron(Module):
         draw = _check_init("Neuron", init)
         rng = random if rng is None else rng
         self.w = [Value(draw(nin, fan_out, rng)) for _ in range(nin)]
-        # PyTorch draws a Linear's biases as its weights; other initialisations start them at 0
-        self.b = Value(draw(nin, fan_out, rng) if draw is INITS["pytorch"] else 0.0)
+        self.b = Value(initial_bias(draw, nin, fan_out, rng))
         self._act = ACTIVATIONS[self.activation]
 
     @property

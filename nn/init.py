@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["INITS"]
+__all__ = ["INITS", "initial_bias"]
 
 
 def _uniform(fan_in: int, fan_out: int, rng) -> float:
@@ -41,3 +41,9 @@ INITS: dict[str, Callable[[int, int, Any], float]] = {
     "pytorch": _pytorch,  # U(-a, a), a = 1 / sqrt(fan_in): torch.nn.Linear's and Conv2d's
 }
 """Weight initialisations by name: ``init(fan_in, fan_out, rng) -> float``."""
+
+
+def initial_bias(draw: Callable, fan_in: int, fan_out: int, rng) -> float:
+    """A bias's first value: PyTorch draws a Linear's and a Conv2d's biases as their weights
+    (init "pytorch"); every other initialisation starts them at 0, as karpathy's does."""
+    return draw(fan_in, fan_out, rng) if draw is INITS["pytorch"] else 0.0

@@ -71,7 +71,7 @@ class ArrayStep:
         """p.data (and p.grad) from the arrays, and the optimizer's per-parameter state."""
         grads = grad.tolist() if grad is not None else None
         for k, (p, value) in enumerate(zip(self.parameters, theta.tolist())):
-            p.data = value
+            p._data = value  # a float64 from tolist(): the slot, without .data's check
             if grads is not None:
                 p.grad = grads[k]
         for group, state in zip(self.optimizer.param_groups, self.states):

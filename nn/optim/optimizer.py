@@ -121,7 +121,9 @@ class Optimizer:
                 for p in group["params"]:
                     grad = -p.grad if group.get("maximize") else p.grad
                     state = self.state.setdefault(p, {})
-                    p.data = self._update(FLOATS, p.data, grad, group, state)
+                    # the slot itself: FLOATS' arithmetic on a float64 gives one, and the
+                    # checked .data setter would double a small model's step
+                    p._data = self._update(FLOATS, p._data, grad, group, state)
 
     def _update(self, F, param, grad, group: dict, state: dict):
         """param's new value from its gradient and its state (updated in place): written once

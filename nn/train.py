@@ -140,15 +140,16 @@ def fit(
     function or such a step() may read and change the model as eager training leaves it,
     compiled or not (compiled, that costs writing the numbers back into the Values and
     reading them again, each epoch, unless the scheduler's reads_model is False, as
-    StepLR's, LinearLR's and ExponentialLR's is). compile
-    traces the loss of one sample with micrograd.compile and runs each batch with numpy,
-    the optimizer stepping all parameters at once: the same numbers, much faster (see
-    nn.steps). Every
-    loss in LOSSES traces; a loss of your own must not branch in Python on a value
+    StepLR's, LinearLR's and ExponentialLR's is). compile traces the loss of one sample
+    with micrograd.compile and runs each batch with numpy, the optimizer stepping all
+    parameters at once: the same numbers but for rounding, much faster (see nn.steps; Adam's
+    division can magnify a rounding difference over many steps). Every loss in LOSSES
+    traces; a loss of your own must not branch in Python on a value
     (micrograd.compiler.TracingError says where).
 
     Every argument is checked before the first step: a bad one is a TypeError or a
-    ValueError naming fit and the argument.
+    ValueError naming fit (or the loss that refuses a target) and the argument. X's width is
+    checked against a first dense layer's; a convolution checks its images as it runs.
     """
     loss_fn, threshold = _loss_and_threshold(loss)
     _check_counts(epochs, batch_size)

@@ -147,7 +147,8 @@ plt.show()
 
 # %% [markdown]
 # One neuron can only make one S-shaped step, so it cannot follow two full waves; two neurons make
-# a bump; with four the curve is already close, and sixteen leave an error too small to see.
+# a bump; with four the curve is already close, and sixteen follow it closely but near the
+# ends of the range, where the last bend is still shallower than the wave's.
 #
 # ## Looking inside
 #

@@ -199,7 +199,8 @@ print(f"after 5 Adam steps, all {ours.size} parameters agree to 1e-12: {in_locks
 
 # %% [markdown]
 # That used the other direction, `nn.from_torch`: it turns a `torch.nn.Sequential` of `Linear`
-# layers and activations into one of our models, weights included. It is how you could inspect,
+# layers and activations (and `Conv2d`, pooling and `Flatten`) into one of our models, weights
+# included. It is how you could inspect,
 # draw or step through a small PyTorch network with this library:
 
 # %%
@@ -214,8 +215,8 @@ print(f"PyTorch: {trained_elsewhere(torch.tensor(x)).item():.15f}")
 print(f"ours:    {ours(x).data:.15f}")
 
 # %% [markdown]
-# Anything that is not a `Linear` layer or a supported activation is refused with an explanation
-# rather than converted wrongly:
+# Anything else (a `Dropout`, a `Linear` subclass with a forward of its own, a convolution
+# with dilation) is refused with an explanation rather than converted wrongly:
 
 # %%
 try:

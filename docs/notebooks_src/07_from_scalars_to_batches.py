@@ -428,8 +428,8 @@ print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 #   this is `vmap`, batching by the compiler instead of by hand.
 # * Independent operations of the same kind can be fused into one array operation; for an MLP
 #   that rediscovers the matrix products a framework would have written by hand, and at the
-#   size of the digits network it trains within 5% of PyTorch's time (a smaller MLP and a
-#   CNN, faster; the demo's moons, twice as fast).
+#   size of the digits network it trains within about 20% of PyTorch's time (a smaller MLP
+#   and a CNN, faster; the demo's moons, about 1.7 times as fast).
 # * The price: the program cannot contain Python decisions on values. Choices must be written
 #   as operations (`relu`, `abs`, a mask), or as static arguments. This is the same rule that
 #   `jax.jit` and `torch.compile` impose, for the same reason.

@@ -138,12 +138,12 @@ def _state(step: int, now: int) -> str:
 
 
 def caption(frame: Frame) -> str:
-    """What this step does, as the chain rule in symbols and numbers. For c = a * b with
-    c.grad = 5 and b = 3: 'Step 1: c = a * b, and c.grad = 5.000. The chain rule: dc/da = b
-    = 3.000, so a.grad += 5.000 × 3.000 = 15.00; dc/db = a = ...'. Each local derivative
-    is the op row's formula (Op.partials) in the inputs' names; an input that already had a
-    gradient shows the sum it accumulates. Constants (the 2 of 2 * x) are left out: their
-    gradients are never used."""
+    """What this step does, as the chain rule in symbols and numbers. For c = a * b, a later
+    step than the root's, with c.grad = 5 and b = 3: 'Step 3: c = a * b, and c.grad = 5.000.
+    The chain rule: dc/da = b = 3.000, so a.grad += 5.000 × 3.000 = 15.00; dc/db = a = ...'.
+    Each local derivative is the op row's formula (Op.partials) in the inputs' names; an
+    input that already had a gradient shows the sum it accumulates. Constants (the 2 of
+    2 * x) are left out: their gradients are never used."""
     graph, node = frame.graph, frame.node
     before = {len(graph.nodes) - 1: 1.0}  # what each node had received before this step
     for edges in islice(frame.walk.sent, frame.step):

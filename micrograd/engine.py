@@ -159,6 +159,10 @@ class Value:
     def __abs__(self) -> Value:
         return _apply(ops.ABS, self)
 
+    def abs(self) -> Value:
+        """|self|, as abs(self): torch.Tensor's method name too"""
+        return _apply(ops.ABS, self)
+
     # -- functions ----------------------------------------------------------------------
 
     def exp(self) -> Value:

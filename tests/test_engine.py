@@ -825,3 +825,13 @@ def test_the_engines_own_code_is_micrograds_but_not_nns_in_either_layout():
     assert not engine.in_engine(
         os.path.join(os.path.dirname(engine.ENGINE_FOLDER.rstrip(os.sep)), "nn", "train.py")
     )
+
+
+def test_abs_is_a_method_too_as_on_torchs_tensors():
+    x = Value(-1.5)
+    y = x.abs() * 3.0
+    y.backward()
+    tx = torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)
+    (tx.abs() * 3.0).backward()
+    assert (y.data, x.grad) == ((tx.abs() * 3.0).item(), tx.grad.item())
+    assert y._prev[0]._op is abs(x)._op  # the same op as abs(x)

@@ -203,8 +203,11 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
             a.grad += g * b._data
             b.grad += g * a._data
             continue
-        if fast and op.derivative is None:  # made the lecture's way: his backward's call
-            lecture.run_closure(node)
+        if op.derivative is None and numbers is FLOAT and observe is None:  # made the
+            # lecture's way: called as his backward calls it, anomaly mode or not (a mode must
+            # not change the numbers: a closure that sets grads instead of adding them
+            # gives here what it gives in his engine)
+            lecture.run_closure(node, mark)
             continue
         local_grads = local_gradients(node, g, numbers)
         if observe is not None:

@@ -85,10 +85,12 @@ class Value:
         try:
             vars(self)["_backward"] = closure
         except TypeError:  # no __dict__: Value itself, or a subclass with __slots__
+            kind = type(self).__name__
             raise AttributeError(
-                "a _backward closure is given to a node made the lecture's way, "
-                "Value(data, (a, b), op); this Value is a leaf or an op's result, whose rule "
-                "is its op's"
+                f"{kind}: a _backward closure is held by a node made the lecture's way, "
+                f"Value(data, (a, b), op), and this {kind} has no room for one (a leaf or an "
+                "op's result takes its op's rule; a subclass with __slots__ needs a "
+                "'_backward' slot)"
             ) from None
 
     def __repr__(self) -> str:

@@ -5,9 +5,13 @@ then sets ``out._backward`` to a closure that adds to its inputs' ``.grad``; it 
 the graph itself, calling ``node._backward()`` in reversed topological order.
 
 * Such a node is a ``ClosureNode``: a Value with one more slot, for the closure, so that
-  ordinary nodes keep their size. Its op has no rule in the table (``derivative is None``).
-* ``backward()``, ``grad()`` and the drawings call the closure, with the inputs' ``.grad``
-  set aside meanwhile, so that what it hands each input is known exactly.
+  ordinary nodes keep their size (an instance of a subclass of one's own keeps its closure in
+  its ``__dict__``). Its op has no rule in the table (``derivative is None``).
+* ``backward()`` and ``grad()`` call the closure on the inputs' own ``.grad``, as his
+  ``backward()`` does, so that a closure that sets instead of adding (the lecture's
+  deliberate bug) loses what another consumer handed, as in his engine. The drawings call it
+  with the inputs' ``.grad`` set aside meanwhile, so that what it hands each input is known
+  exactly.
 * ``create_graph`` and ``micrograd.compile`` need a rule written against ``F`` (on Values, on
   arrays), which a closure is not: they refuse such a node, saying so.
 * Every other node answers ``node._backward()`` with its op's rule (``step``).
@@ -15,7 +19,7 @@ the graph itself, calling ``node._backward()`` in reversed topological order.
 
 from __future__ import annotations
 
-from . import backward
+from . import backward, modes
 from .engine import Value
 from .floatmath import FLOAT
 from .ops import Op
@@ -95,27 +99,38 @@ def closure_gradients(node: Value, node_grad, numbers) -> tuple:
         for x, grad in saved:
             x.grad = grad
     for amount in handed:
-        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
-            raise TypeError(
-                f"the _backward of op {node._op.name!r} left {amount!r} in an input's .grad; "
-                "it must add a number"
-            )
+        _check_left(node, amount)
     if len(handed) < len(inputs):  # a + a: both shares arrived in the one input
         handed.append(0.0)
     return tuple(float(amount) for amount in handed)
 
 
-def run_closure(node: Value) -> None:
+def _check_left(node: Value, amount) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+        raise TypeError(
+            f"the _backward of op {node._op.name!r} left {amount!r} in an input's .grad; "
+            "it must add a number"
+        )
+
+
+def run_closure(node: Value, mark: float) -> None:
     """node._backward() as karpathy's backward() calls it: on the inputs' own .grad, so
     that a closure that sets instead of adds (the lecture's deliberate bug: self.grad =
-    out.grad) loses what another consumer handed, as it does in his engine."""
+    out.grad) loses what another consumer handed, as it does in his engine. mark is the
+    walk's marker of an inner input no gradient has reached yet: -0.0 (a float) there
+    before the call, so that one the closure leaves alone holds a plain number, as it would
+    have received one. In anomaly mode, an input whose finite .grad the closure made nan or
+    inf, from a finite node.grad, is named as other ops' gradients are."""
+    inputs = [x for x in (node._a, node._b) if x is not None]
+    for x in inputs:
+        if x.grad is mark:
+            x.grad = -0.0
+    before = [x.grad for x in inputs]
     node._backward()
-    for x in (node._a, node._b):
-        if x is not None and (isinstance(x.grad, bool) or not isinstance(x.grad, (int, float))):
-            raise TypeError(
-                f"the _backward of op {node._op.name!r} left {x.grad!r} in an input's .grad; "
-                "it must add a number"
-            )
+    for x in inputs:
+        _check_left(node, x.grad)
+    if modes.anomaly_detected():
+        modes.check_backward(node, node.grad, [x.grad for x in inputs], before)
 
 
 def step(node: Value) -> None:

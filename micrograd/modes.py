@@ -43,6 +43,8 @@ class _ThreadModes(threading.local):
         self.node_hooks: list = []
         self.decision_hooks: list = []
         self.anomaly: list = []
+        # per enable_grad instance (gone with it), one entry per entry into it, innermost last
+        self.grad_disabled_before: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 _state = _ThreadModes()
@@ -152,20 +154,21 @@ class no_grad(ContextDecorator):
 class enable_grad(ContextDecorator):
     """Inside, operations record the graph again, even within ``no_grad``."""
 
-    def _recreate_cm(self) -> enable_grad:
-        # as a decorator, a fresh instance for every call (ContextDecorator's hook, as torch
-        # clones its own): one instance kept what to restore, and a recursive call
-        # overwrote its caller's, so that after the no_grad block nothing was recorded
-        return type(self)()
-
+    # What it restores is kept per thread and per instance, innermost last, not on the
+    # instance alone: a decorator is one instance for every call (a recursive call overwrote
+    # its caller's, and after the no_grad block nothing was recorded), and one instance may
+    # be entered twice, or in two threads at once
     def __enter__(self) -> enable_grad:
-        self._saved = _state.grad_disabled
+        _state.grad_disabled_before.setdefault(self, []).append(_state.grad_disabled)
         _state.grad_disabled = 0
         _refresh()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        _state.grad_disabled = self._saved
+        saved = _state.grad_disabled_before.get(self)
+        if not saved:
+            raise RuntimeError("enable_grad: left (__exit__) without being entered in this thread")
+        _state.grad_disabled = saved.pop()
         _refresh()
 
 
@@ -232,12 +235,19 @@ def _describe(op, inputs: Sequence[Value]) -> str:
     return f"op {op.name!r} on inputs ({shown})"
 
 
-def check_backward(node: Value, node_grad, local_grads: Sequence) -> None:
+def check_backward(node: Value, node_grad, local_grads: Sequence, before=None) -> None:
     """Raise if this node's backward is the first to produce nan or inf, for an input that
     is not a constant: x ** 2 at x = -2 hands the constant 2 a nan (log(-2)) that nothing
-    reads, as PyTorch, which gives a plain number no gradient at all, does not check."""
+    reads, as PyTorch, which gives a plain number no gradient at all, does not check. For a
+    lecture node's closure, local_grads are the inputs' .grad after it and before their
+    .grad before it: only an input it turned from finite to nan or inf counts."""
     inputs = node._prev
-    checked = [g for g, x in zip(local_grads, inputs) if x._op is not CONST]
+    before = before if before is not None else [0.0] * len(inputs)
+    checked = [
+        g
+        for g, x, was in zip(local_grads, inputs, before)
+        if x._op is not CONST and not _not_finite(_number(was))
+    ]
     if any(_not_finite(_number(g)) for g in checked) and not _not_finite(_number(node_grad)):
         site = "<unknown: created outside detect_anomaly>"
         for mode in _state.anomaly:

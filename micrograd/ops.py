@@ -156,7 +156,7 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
                 f"the derivative of op {name!r} returned {local_grads!r}; a rule returns a "
                 "tuple of gradients, one per input"
             )
-        if F is FLOAT and not all(isinstance(g, Real) for g in local_grads):
+        if F is FLOAT and not all(isinstance(g, Real) and type(g) is not bool for g in local_grads):
             raise TypeError(  # a complex or text would land in a .grad
                 f"the derivative of op {name!r} returned {tuple(local_grads)!r}; on floats "
                 "each gradient must be one real number"

@@ -835,3 +835,36 @@ def test_abs_is_a_method_too_as_on_torchs_tensors():
     (tx.abs() * 3.0).backward()
     assert (y.data, x.grad) == ((tx.abs() * 3.0).item(), tx.grad.item())
     assert y._prev[0]._op is abs(x)._op  # the same op as abs(x)
+
+
+def test_one_enable_grad_entered_twice_restores_each_level_as_torch():
+    again = enable_grad()
+    seen = []
+    with no_grad():
+        with again:
+            with no_grad():
+                with again:
+                    seen.append(micrograd.is_grad_enabled())
+                seen.append(micrograd.is_grad_enabled())
+            seen.append(micrograd.is_grad_enabled())
+        seen.append(micrograd.is_grad_enabled())
+    theirs = []
+    again_t = torch.enable_grad()
+    with torch.no_grad():
+        with again_t:
+            with torch.no_grad():
+                with again_t:
+                    theirs.append(torch.is_grad_enabled())
+                theirs.append(torch.is_grad_enabled())
+            theirs.append(torch.is_grad_enabled())
+        theirs.append(torch.is_grad_enabled())
+    assert seen == theirs == [True, False, True, False]
+    with pytest.raises(RuntimeError, match="enable_grad: left .* without being entered"):
+        enable_grad().__exit__(None, None, None)
+
+
+def test_a_derivative_of_ones_own_handing_a_bool_is_refused():
+    step = Op("step", 1, lambda F, a: a, lambda F, g, out, a: (a > 0,))
+    x = Value(2.0)
+    with pytest.raises(TypeError, match="on floats each gradient must be one real number"):
+        step(x * 1.0).backward()

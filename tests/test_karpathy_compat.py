@@ -254,7 +254,7 @@ def test_a_value_set_from_numpy_numbers_prints_as_his_does():
 def test_a_layer_subclass_may_keep_its_own_nin_as_his_users_write_it():
     import random
 
-    from micrograd.nn import MLP, Layer
+    from micrograd.nn import MLP, Layer, Neuron
 
     class Logged(Layer):  # his Layer has no nin: a subclass sets its own
         def __init__(self, nin, nout, **kwargs):
@@ -264,6 +264,13 @@ def test_a_layer_subclass_may_keep_its_own_nin_as_his_users_write_it():
 
     layer = Logged(3, 2, rng=random.Random(0))
     assert (layer.nin, layer.nout, len(layer.parameters())) == (3, 2, 8)
+
+    class Plain(Layer):  # his users' own __init__, which never calls Layer's
+        def __init__(self, nin, nout):
+            self.neurons = [Neuron(nin, rng=random.Random(k)) for k in range(nout)]
+
+    plain = Plain(2, 3)
+    assert plain.nin == 2 and len(plain([1.0, 2.0])) == 3  # no nin was set: its neurons'
     model = MLP(3, [2, 1], rng=random.Random(0))
     model.layers[0] = layer
     x = [0.5, -1.0, 2.0]
@@ -307,8 +314,14 @@ def test_a_value_subclass_of_ones_own_makes_nodes_the_lectures_way():
     ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (1.5, -2.0))
     (ta * tb + ta).backward()
     assert type(c) is Lectured and (a.grad, b.grad) == (ta.grad.item(), tb.grad.item())
-    with pytest.raises(AttributeError, match="a _backward closure is given to a node made"):
+    with pytest.raises(AttributeError, match="Value: a _backward closure is held by a node"):
         Value(1.0)._backward = lambda: None
+
+    class Slotted(Value):
+        __slots__ = ()
+
+    with pytest.raises(AttributeError, match="a subclass with __slots__ needs a '_backward'"):
+        Slotted(1.0, (a,), "f")
 
 
 def test_the_lectures_overwriting_bug_shows_in_backward_as_in_his_engine():
@@ -317,6 +330,7 @@ def test_the_lectures_overwriting_bug_shows_in_backward_as_in_his_engine():
     and added the shares itself, so the bug the lecture shows came out right here."""
     import torch
 
+    import micrograd
     from micrograd import Value, topological_order
 
     def buggy_add(x, y):
@@ -342,3 +356,11 @@ def test_the_lectures_overwriting_bug_shows_in_backward_as_in_his_engine():
     tx = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
     ((tx + 1.0) + (tx + 5.0)).backward()
     assert x.grad == by_his_loop.grad == 1.0 and tx.grad.item() == 2.0  # the bug, shown
+    watched, z3 = graph()
+    with micrograd.detect_anomaly():  # a debugging mode gave 2.0: it changed the numbers
+        z3.backward()
+    assert watched.grad == 1.0
+    inner = Value(3.0) * 2.0
+    silent = Value(inner.data + 1.0, (inner,), "f")  # given no closure: it hands nothing on
+    silent.backward()
+    assert type(inner.grad) is float and inner.grad == 0.0  # not the walk's marker

@@ -106,9 +106,17 @@ class Layer(Module):
             Neuron(nin, activation=activation, init=init, rng=rng, fan_out=nout)
             for _ in range(nout)
         ]
-        # how many inputs it reads: a plain attribute, which a subclass may set as karpathy's
-        # users set their own (a read-only property raised on `self.nin = nin`)
-        self.nin = nin
+
+    @property
+    def nin(self) -> int:
+        """How many inputs the layer reads: its first neuron's, unless set (a subclass may
+        set its own, as karpathy's users write them; his Layer has none)."""
+        given = vars(self).get("_nin")
+        return given if given is not None else len(self.neurons[0].w)
+
+    @nin.setter
+    def nin(self, value: int) -> None:
+        vars(self)["_nin"] = value
 
     @property
     def activation(self) -> str:

@@ -9,6 +9,7 @@ each find one place per architecture: the module's own class.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from inspect import signature
 from typing import Any
 
 from micrograd import Value
@@ -198,9 +199,12 @@ def _direct_parameters(item: object) -> list[Value]:
 def every_named_parameter(module: Module, prefix: str = "") -> list[tuple[str, Value]]:
     """[(name, parameter)] under every name, a tied parameter under each (as state_dict()
     holds them); a module's own named_parameters, as it wrote it, if it has one."""
-    if type(module).named_parameters is not Module.named_parameters:
-        return module.named_parameters(prefix=prefix) if prefix else module.named_parameters()
-    return _named(module, prefix)
+    own = module.named_parameters
+    if type(module).named_parameters is Module.named_parameters:
+        return _named(module, prefix)
+    # its own, as it wrote it: maybe a generator, as torch's is; every name where it can say
+    every = {"remove_duplicate": False} if "remove_duplicate" in signature(own).parameters else {}
+    return list(own(prefix=prefix, **every) if prefix else own(**every))
 
 
 def _named(module: Module, prefix: str) -> list[tuple[str, Value]]:

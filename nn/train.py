@@ -40,7 +40,7 @@ _THRESHOLDS = {"binary_cross_entropy": 0.5}  # outputs are probabilities, not sc
 def accuracy(outputs, targets, threshold: float = 0.0) -> float:
     """Fraction correct: argmax == target for multi-class outputs, else (output > threshold)
     == (target > 0.5) for labels in {-1, +1} or in [0, 1] (0/1, or the probabilities of soft
-    labels, as binary cross-entropy takes them)."""
+    labels, as binary cross-entropy takes them; a soft label of exactly 0.5 is negative)."""
     outputs, targets = _listed("outputs", outputs), _listed("targets", targets)
     if len(outputs) != len(targets):
         raise ValueError(f"accuracy: got {len(outputs)} outputs but {len(targets)} targets")

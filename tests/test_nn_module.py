@@ -418,3 +418,19 @@ def test_a_module_with_a_named_parameters_of_its_own_saves_and_loads(tmp_path):
     assert scale.factor.data == 3.0
     model = nn.Sequential(nn.Layer(1, 1, activation="linear"), scale)
     assert list(model.state_dict())[-1] == "layers.1.factor"
+
+
+def test_a_named_parameters_of_ones_own_written_as_a_generator_loads_as_torchs_would():
+    # dict() used the generator up: load_state_dict loaded nothing and said nothing
+    class Scale(nn.Module):
+        def __init__(self):
+            self.factor = Value(2.0)
+
+        def named_parameters(self, prefix=""):
+            yield (f"{prefix}factor", self.factor)  # torch's named_parameters is a generator
+
+    scale = Scale()
+    scale.load_state_dict({"factor": 3.0})
+    assert scale.factor.data == 3.0 and scale.state_dict() == {"factor": 3.0}
+    with pytest.raises(ValueError, match="missing"):
+        scale.load_state_dict({})

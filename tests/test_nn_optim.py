@@ -855,3 +855,14 @@ def test_zero_grad_refuses_set_to_none_which_a_value_cannot_hold():
     opt.zero_grad(set_to_none=False)
     with pytest.raises(ValueError, match="set_to_none must be False"):
         opt.zero_grad(set_to_none=True)
+
+
+def test_a_numpy_learning_rate_leaves_the_parameters_float64():
+    # the step wrote its float32 result into the slot: the model computed in float32 after
+    p = Value(0.5)
+    p.grad = 0.25
+    optim.SGD([p], lr=np.float32(0.1)).step()
+    tp = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+    tp.grad = torch.tensor([0.25], dtype=torch.float64)
+    torch.optim.SGD([tp], lr=np.float32(0.1)).step()
+    assert type(p.data) is float and p.data == tp.item()  # float64 arithmetic, as torch's

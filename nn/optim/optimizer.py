@@ -3,6 +3,7 @@ state_dict()/load_state_dict() in torch.optim's layout."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from types import SimpleNamespace
 
@@ -79,6 +80,7 @@ class Optimizer:
         for field, rule in self._settings.items():
             if field in group:
                 rule.check(owner, field, group[field])
+                group[field] = _plain(group[field])
 
     def _check_state(self, owner: str, entry: dict) -> None:
         """Raise TypeError or ValueError unless entry holds only fields this optimizer keeps,
@@ -121,9 +123,10 @@ class Optimizer:
                 for p in group["params"]:
                     grad = -p.grad if group.get("maximize") else p.grad
                     state = self.state.setdefault(p, {})
-                    # the slot itself: FLOATS' arithmetic on a float64 gives one, and the
-                    # checked .data setter would double a small model's step
-                    p._data = self._update(FLOATS, p._data, grad, group, state)
+                    # the slot itself, the checked .data setter doubling a small model's
+                    # step; a numpy lr or grad makes a numpy number, stored as a float64
+                    value = self._update(FLOATS, p._data, grad, group, state)
+                    p._data = value if type(value) is float else float(value)
 
     def _update(self, F, param, grad, group: dict, state: dict):
         """param's new value from its gradient and its state (updated in place): written once
@@ -321,3 +324,13 @@ def _restored(saved, like):
 
 def _plain(value):
     return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _plain(value):
+    """A numpy number (lr=np.float32(0.1)) as the Python float torch computes with: in its
+    own type, each step would round in float32 and leave a numpy number in .data."""
+    if isinstance(value, tuple):  # betas
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (bool, int, float)) or not isinstance(value, numbers.Real):
+        return value
+    return float(value)

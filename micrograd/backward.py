@@ -162,11 +162,18 @@ def _wrong_count(node: Value, local_grads) -> TypeError:
     )
 
 
-def local_gradients(node: Value, node_grad, numbers=FLOAT) -> tuple:
+def local_gradients(node: Value, node_grad, numbers=FLOAT, walk_mark=None) -> tuple | None:
     """What node hands each of its inputs: node_grad * d node / d input, by its op's rule
-    (the chain rule at one node), on floats or on Values (numbers=VALUE)."""
+    (the chain rule at one node), on floats or on Values (numbers=VALUE). With walk_mark (a
+    walk on floats that nobody observes), a node made the lecture's way runs its closure on
+    its inputs' own grads instead, as karpathy's backward calls it, anomaly mode or not (a
+    mode must not change the numbers: a closure that sets grads instead of adding them gives
+    what it gives in his engine), and None is returned."""
     op, a, b = node._op, node._a, node._b
     if op.derivative is None:  # made the lecture's way: its rule is the node's own closure
+        if walk_mark is not None:
+            lecture.run_closure(node, walk_mark)
+            return None
         local_grads = lecture.closure_gradients(node, node_grad, numbers)
     elif numbers is VALUE:
         inputs = (a,) if b is None else (a, b)
@@ -187,7 +194,8 @@ def local_gradients(node: Value, node_grad, numbers=FLOAT) -> tuple:
 def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = None) -> None:
     """The chain rule along order (each node after its inputs), from its root back: every
     node's gradient, complete once all its consumers are done, is handed to its inputs."""
-    fast = numbers is FLOAT and observe is None and not modes.anomaly_detected()
+    plain = numbers is FLOAT and observe is None  # floats, nobody watching the steps
+    fast = plain and not modes.anomaly_detected()
     ADD, MUL = ops.ADD, ops.MUL
     for node in reversed(order):
         op, g, a, b = node._op, node.grad, node._a, node._b
@@ -203,13 +211,9 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
             a.grad += g * b._data
             b.grad += g * a._data
             continue
-        if op.derivative is None and numbers is FLOAT and observe is None:  # made the
-            # lecture's way: called as his backward calls it, anomaly mode or not (a mode must
-            # not change the numbers: a closure that sets grads instead of adding them
-            # gives here what it gives in his engine)
-            lecture.run_closure(node, mark)
+        local_grads = local_gradients(node, g, numbers, mark if plain else None)
+        if local_grads is None:  # a lecture node's closure ran on the grads themselves
             continue
-        local_grads = local_gradients(node, g, numbers)
         if observe is not None:
             observe(node, g, local_grads)
         known = a.grad

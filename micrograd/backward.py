@@ -196,6 +196,7 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
     node's gradient, complete once all its consumers are done, is handed to its inputs."""
     plain = numbers is FLOAT and observe is None  # floats, nobody watching the steps
     fast = plain and not modes.anomaly_detected()
+    walk_mark = mark if plain else None  # lecture closures run on the grads themselves
     ADD, MUL = ops.ADD, ops.MUL
     for node in reversed(order):
         op, g, a, b = node._op, node.grad, node._a, node._b
@@ -211,7 +212,7 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
             a.grad += g * b._data
             b.grad += g * a._data
             continue
-        local_grads = local_gradients(node, g, numbers, mark if plain else None)
+        local_grads = local_gradients(node, g, numbers, walk_mark)
         if local_grads is None:  # a lecture node's closure ran on the grads themselves
             continue
         if observe is not None:

@@ -125,11 +125,12 @@ def run_closure(node: Value, mark: float) -> None:
     for x in inputs:
         if x.grad is mark:
             x.grad = -0.0
-    before = [x.grad for x in inputs]
+    watched = modes.anomaly_detected()
+    before = [x.grad for x in inputs] if watched else None
     node._backward()
     for x in inputs:
         _check_left(node, x.grad)
-    if modes.anomaly_detected():
+    if watched:
         modes.check_backward(node, node.grad, [x.grad for x in inputs], before)
 
 

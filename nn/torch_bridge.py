@@ -109,7 +109,14 @@ def to_torch(model: Module) -> Any:
     """
     import torch
 
-    return torch.nn.Sequential(*_torch_modules(model, "", {}))
+    converted = torch.nn.Sequential(*_torch_modules(model, "", {}))
+    if model.num_parameters() != sum(p.numel() for p in converted.parameters()):
+        raise ValueError(  # torch would hold copies of what ours shares, which train apart
+            f"to_torch: this {type(model).__name__} shares parameters within its modules (a "
+            "Neuron or a Value used in two places); torch ties only whole modules, so only a "
+            "whole module used again (Sequential(layer, act, layer)) converts"
+        )
+    return converted
 
 
 def _torch_modules(module: Module, where: str, made: dict[int, list]) -> list:

@@ -50,6 +50,7 @@ def from_torch(module: Any) -> Module:
     import torch
 
     items = list(module) if type(module) is torch.nn.Sequential else [module]
+    _check_ties(items)
     uses: dict[int, set[str]] = {}  # each Linear's activations after it, by the Linear's id
     for index, item in enumerate(items):
         if type(item) is torch.nn.Linear:
@@ -90,6 +91,21 @@ def from_torch(module: Any) -> Module:
         if not tied:
             return _assemble(modules)
     return Sequential(*modules)
+
+
+def _check_ties(items: list) -> None:
+    """Refuse a torch parameter held by two different modules (b.weight = a.weight): ours tie
+    whole modules only, so each would get a copy of its own, and the two would train apart."""
+    holder: dict[int, int] = {}  # id of each parameter: the index of the module holding it
+    for index, item in enumerate(items):
+        for parameter in item.parameters():
+            first = holder.setdefault(id(parameter), index)
+            if first != index and items[first] is not item:
+                raise ValueError(
+                    f"from_torch: {type(item).__name__} at index {index} shares a parameter "
+                    f"with the {type(items[first]).__name__} at index {first}; only a whole "
+                    "module used again (tied weights) converts, as one of ours used again"
+                )
 
 
 def _activation_after(items: list, index: int) -> tuple[str, int]:
@@ -164,16 +180,21 @@ def _pair(value) -> tuple[int, int]:
 
 
 def _layer_from_linear(linear: Any, activation: str, index: int) -> Layer:
+    if linear.bias is None:  # ours would have a bias of 0 that trains
+        raise ValueError(
+            f"from_torch: Linear at index {index} has no bias; only a Linear with a bias "
+            "converts (our neurons each have one, which training would move)"
+        )
     try:
         layer = Layer(linear.in_features, linear.out_features, activation=activation, init="zeros")
     except ValueError as error:  # Linear(0, 2)
         raise ValueError(f"from_torch: Linear at index {index}: {error}") from None
     weight = linear.weight.detach().double().tolist()
-    bias = linear.bias.detach().double().tolist() if linear.bias is not None else None
+    bias = linear.bias.detach().double().tolist()
     for i, neuron in enumerate(layer.neurons):
         for w, value in zip(neuron.w, weight[i]):
             w.data = value
-        neuron.b.data = bias[i] if bias is not None else 0.0
+        neuron.b.data = bias[i]
     return layer
 
 

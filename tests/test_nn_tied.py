@@ -180,3 +180,38 @@ def test_a_bad_reference_in_a_file_is_a_value_error(tmp_path, modules):
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match=r"bad.json: a module config at modules\.\d.*same_as"):
         nn.load(path)
+
+
+def test_to_torch_keeps_a_layer_used_twice_in_an_mlp_tied():
+    model = mlp_with_a_layer_used_twice()
+    twin = nn.to_torch(model)
+    assert twin[0] is twin[2]
+    train(model)
+    train_torch(twin)
+    assert_same_parameters(model, twin)
+
+
+def neuron_in_two_layers() -> nn.Module:
+    first = nn.Layer(3, 3, activation="tanh", rng=random.Random(8))
+    second = nn.Layer(3, 3, activation="tanh", rng=random.Random(9))
+    second.neurons[1] = first.neurons[0]
+    return nn.Sequential(first, second, nn.Layer(3, 1, rng=random.Random(10)))
+
+
+def test_to_torch_refuses_parameters_shared_within_modules():
+    # torch ties whole modules: the copies of the shared neuron trained apart, silently
+    model = neuron_in_two_layers()
+    with pytest.raises(ValueError, match="to_torch: this Sequential shares parameters within"):
+        nn.to_torch(model)
+
+
+def test_from_torch_refuses_a_parameter_shared_by_two_modules():
+    # each Linear became a Layer of its own: the tied weight was two parameters that trained
+    # apart, where torch trains one
+    first = torch.nn.Linear(3, 3, dtype=torch.float64)
+    second = torch.nn.Linear(3, 3, dtype=torch.float64)
+    second.weight = first.weight
+    twin = torch.nn.Sequential(first, torch.nn.Tanh(), second)
+    with pytest.raises(ValueError, match="Linear at index 2 shares a parameter with the Linear "
+                       "at index 0"):  # fmt: skip
+        nn.from_torch(twin)

@@ -98,9 +98,8 @@ def test_from_torch_mixed_activations_and_single_linear():
     model = nn.from_torch(mixed)
     assert isinstance(model, nn.Sequential) and not isinstance(model, nn.MLP)
     compare(model, mixed, [0.5, -2.0])
-    single = torch.nn.Linear(2, 3, bias=False, dtype=torch.float64)
+    single = torch.nn.Linear(2, 3, dtype=torch.float64)
     converted = nn.from_torch(single)
-    assert all(n.b.data == 0.0 for n in converted.layers[0].neurons)
     x = torch.tensor([0.5, -2.0], dtype=torch.float64)
     assert [v.data for v in converted([0.5, -2.0])] == pytest.approx(single(x).tolist(), rel=1e-12)
 
@@ -128,6 +127,10 @@ class Negated(torch.nn.Conv2d):
          "unsupported module Dropout at index 1"),
         (torch.nn.Conv1d(1, 1, 3), TypeError, "unsupported module Conv1d at index 0"),
         (torch.nn.Conv2d(1, 2, 3, dilation=2), ValueError, "only dilation 1"),
+        # converted with a bias of 0 that then trained, where torch's model has none
+        (torch.nn.Linear(2, 3, bias=False), ValueError, "Linear at index 0 has no bias"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1, bias=False)),
+         ValueError, "Linear at index 1 has no bias"),
         (torch.nn.MaxPool2d(2, padding=1), ValueError, "only padding 0"),
         (torch.nn.Flatten(0), ValueError, r"only Flatten\(\)"),
         (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(0.2)), ValueError,

@@ -303,7 +303,8 @@ def log_softmaxes(instructions: list[Instruction], uses: list[int], kinds) -> li
 def _log_softmax_at(log, made, subtractions, uses, kinds) -> LogSoftmax | None:
     """The LogSoftmax whose l is this log instruction, if the pattern holds whole."""
     total = made.get(log.inputs[0])
-    if total is None or total.op not in (SUM, ADD) or uses[total.output] != 1:
+    # by identity: an op of one's own may have the symbol "+", and `in` would compare symbols
+    if total is None or (total.op is not SUM and total.op is not ADD) or uses[total.output] != 1:
         return None
     exps = [made.get(term) for term in total.inputs]
     if any(e is None or e.op is not EXP or uses[e.output] != 1 for e in exps):

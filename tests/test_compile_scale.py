@@ -18,7 +18,7 @@ from oracle import same
 import micrograd
 from micrograd import Value, nn, runner
 from micrograd.arraymath import ARRAY
-from micrograd.ops import EXP, LOG, MAXIMUM, STOP_GRADIENT
+from micrograd.ops import EXP, LOG, MAXIMUM, STOP_GRADIENT, Op
 from micrograd.runner import LinearStep, LogSoftmaxStep, OpStep, SumStep
 
 torch.set_default_dtype(torch.float64)
@@ -908,3 +908,29 @@ def test_a_pooling_step_of_blocks_against_plain_rows_hands_each_its_gradient(oth
     assert same(loss, t_loss.item())
     for p, tp in zip([*W[0], *W[1], *w2], [*t_W[0], *t_W[1], *t_w2]):
         assert same(p.grad, tp.grad.item(), rel=1e-11)
+
+
+def test_an_op_of_ones_own_named_plus_is_not_taken_for_the_sum_of_a_log_softmax():
+    # Op is a str: `op in (SUM, ADD)` compared symbols, and this op, in a log-softmax's
+    # place, ran as the fused log-softmax (0.78 for w's gradient, where it is 1.54)
+    weighted = Op("+", 2, lambda F, a, b: a + 3.0 * b, lambda F, g, out, a, b: (g, 3.0 * g),
+                  name="weighted_add")  # fmt: skip
+    w = Value(0.7)
+
+    def f(x0, x1):
+        z0, z1 = x0 * w, x1 * w
+        shift = z0.maximum(z1).stop_gradient()
+        d0, d1 = z0 - shift, z1 - shift
+        return d0 - weighted(d0.exp(), d1.exp()).log()
+
+    rows = np.array([[0.3, -1.2], [2.0, 0.5], [-0.4, 0.9]])
+    step = micrograd.compile(f, reduce="sum")
+    total = step(rows[:, 0], rows[:, 1])
+    x = torch.tensor(rows)
+    t_w = torch.tensor(0.7, requires_grad=True)
+    z = x * t_w
+    d = z - z.max(dim=1, keepdim=True).values.detach()
+    theirs = (d[:, 0] - torch.log(d[:, 0].exp() + 3.0 * d[:, 1].exp())).sum()
+    theirs.backward()
+    assert same(total, theirs.item(), rel=1e-12)
+    assert same(w.grad, t_w.grad.item(), rel=1e-12)

@@ -134,8 +134,14 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
     are tested instead, and run unwrapped (see below OPS)."""
 
     def checked_forward(F, *inputs):
-        if F is not FLOAT:
-            return forward(F, *inputs)
+        if F is not FLOAT:  # arrays (micrograd.compile): a real array or number
+            out = forward(F, *inputs)
+            if _kind(out) not in (*_REAL_KINDS, "b"):
+                raise TypeError(
+                    f"op {name!r}: its forward must return real numbers, got {out!r} on "
+                    "arrays; write it with F's functions on the numbers it is given"
+                )
+            return out
         try:
             out = forward(F, *inputs)
         except Exception as error:  # a ZeroDivisionError says nothing of which op raised it
@@ -150,21 +156,67 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
         return float(out)  # an int or a numpy number: the node holds a float64
 
     def checked_derivative(F, *arguments):
-        local_grads = derivative(F, *arguments)
+        try:
+            local_grads = derivative(F, *arguments)
+        except Exception as error:  # as in the forward: name the op that raised
+            if hasattr(error, "add_note"):
+                error.add_note(f"(in the derivative of op {name!r})")
+            raise
         if not isinstance(local_grads, (tuple, list)):
             raise TypeError(
                 f"the derivative of op {name!r} returned {local_grads!r}; a rule returns a "
                 "tuple of gradients, one per input"
             )
-        if F is FLOAT and not all(isinstance(g, Real) and type(g) is not bool for g in local_grads):
-            raise TypeError(  # a complex or text would land in a .grad
-                f"the derivative of op {name!r} returned {tuple(local_grads)!r}; on floats "
-                "each gradient must be one real number"
+        where = _where(F, arguments[1])
+        if not all(_is_gradient(g, where) for g in local_grads):
+            raise TypeError(  # a complex or text would land in a .grad, None become nan
+                f"the derivative of op {name!r} returned {tuple(local_grads)!r}; {where} each "
+                f"gradient must be {_GRADIENTS[where]}"
             )
         return local_grads
 
     checked_forward.__wrapped__, checked_derivative.__wrapped__ = forward, derivative
     return checked_forward, checked_derivative
+
+
+_GRADIENTS = {
+    "on floats": "one real number",
+    "on Values": "a Value or a real number",
+    "on arrays": "real numbers (an array, or one number for all)",
+}
+
+
+def _where(F, node_grad) -> str:
+    """Which numbers a rule runs on: floats, Values (create_graph) or arrays (compile)."""
+    if F is FLOAT:
+        return "on floats"
+    return "on Values" if _kind(node_grad) == "V" else "on arrays"
+
+
+def _is_gradient(g, where: str) -> bool:
+    """Whether a rule's g is a gradient there (see _GRADIENTS)."""
+    kind = _kind(g)
+    if where == "on arrays":
+        return kind in _REAL_KINDS
+    return (kind == "V" and where == "on Values") or (kind in _REAL_KINDS and isinstance(g, Real))
+
+
+_REAL_KINDS = ("i", "u", "f")  # numpy's kinds of real numbers; bool ("b") is no gradient
+
+
+def _kind(x) -> str:
+    """numpy's kind of x's numbers ("f", "i", "c", "U", ...): a Python int or float is
+    "i" or "f", a bool "b", a Value "V" (a gradient on Values), anything else ""."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and hasattr(dtype, "kind"):  # numpy arrays and numbers
+        return dtype.kind
+    if isinstance(x, bool):
+        return "b"
+    if isinstance(x, Real):
+        return "i" if isinstance(x, int) else "f"
+    from .engine import Value  # the engine imports this module
+
+    return "V" if isinstance(x, Value) else ""
 
 
 def _op_named(key: str) -> Op:

@@ -230,6 +230,18 @@ def _rule_failed(op, which: str, error: Exception) -> TypeError:
     )
 
 
+def _broadcast(op, local, shape: tuple) -> np.ndarray:
+    """A gradient a rule gave as a number or a broadcast, at the shape of the step's rows."""
+    try:
+        return np.broadcast_to(local, shape)
+    except ValueError:
+        raise ValueError(
+            f"micrograd.compile: the derivative of op {op.name!r} returned a gradient of shape "
+            f"{np.shape(local)} for arrays of shape {shape}; a rule on arrays returns one "
+            "number per sample (or one number for all), as F's functions give them"
+        ) from None
+
+
 def _wrong_count(op, local_grads, inputs: int) -> TypeError:
     return TypeError(
         f"the derivative of op {op.name!r} returned {len(local_grads)} gradients for "
@@ -335,7 +347,7 @@ class OpStep:
         ):
             if wanted and written is None:
                 if getattr(local, "shape", None) != shape:  # a rule may give a broadcast or a
-                    local = np.broadcast_to(local, shape)  # number
+                    local = _broadcast(self.op, local, shape)  # number
                 if len(shape) == 3 and not blocked:  # the step ran in blocks, these rows not
                     local = local.reshape(self.count, shape[-1])
                 source.add(G, GS, local)

@@ -23,6 +23,7 @@ from oracle import same
 
 import micrograd
 from micrograd import Value, nn
+from micrograd.ops import Op
 from micrograd.runner import LinearStep
 
 GROUPINGS = [pytest.param(True, id="grouped"), pytest.param(False, id="one-op-per-call")]
@@ -1062,3 +1063,41 @@ def test_batches_given_by_name_are_a_type_error_saying_they_go_by_position():
         with pytest.raises(TypeError, match="takes its batches by position.* got x=, y="):
             call(x=X, y=Y)
     assert step(X, Y) == pytest.approx(((2.0 - 1.0) ** 2 + (4.0 - 3.0) ** 2) / 2)
+
+
+@pytest.mark.parametrize(
+    "gradient",
+    [None, "1", True, 1j, np.array([True, True, True]), np.ones(3, dtype=complex)],
+    ids=["None", "text", "bool", "complex", "bools", "complexes"],
+)
+def test_a_derivative_of_ones_own_handing_what_is_no_gradient_is_refused_everywhere(gradient):
+    # compiled, None gave the parameter's gradient nan, "1" and True counted as 1, a complex
+    # lost its imaginary part with a warning; create_graph took "1" and True as 1.0
+    op = Op("odd", 1, lambda F, a: a * 1.0, lambda F, g, out, a: (gradient,))
+    w = Value(2.0)
+    step = micrograd.compile(lambda x: op(x * w), reduce="sum")
+    with pytest.raises(TypeError, match=r"the derivative of op 'odd' returned .*; on arrays each "
+                       "gradient must be real numbers"):  # fmt: skip
+        step(np.array([1.0, 2.0, 3.0]))
+    assert w.grad == 0.0
+    with pytest.raises(TypeError, match="on Values each gradient must be a Value or a real number"):
+        op(Value(1.0) * w).backward(create_graph=True)
+    with pytest.raises(TypeError, match="on floats each gradient must be one real number"):
+        op(Value(1.0) * w).backward()
+
+
+def test_a_rule_of_ones_own_giving_arrays_of_the_wrong_kind_or_shape_is_refused():
+    w = Value(2.0)
+    too_long = Op("long", 1, lambda F, a: a * 1.0, lambda F, g, out, a: (np.ones(7),))
+    with pytest.raises(ValueError, match=r"derivative of op 'long' returned a gradient of shape "
+                       r"\(7,\) for arrays of shape"):  # fmt: skip
+        micrograd.compile(lambda x: too_long(x * w), reduce="sum")(np.array([1.0, 2.0, 3.0]))
+    complex_forward = Op(  # real on the floats traced, complex on arrays: stored as its real part
+        "root",
+        1,
+        lambda F, a: a * 1.0 if isinstance(a, float) else a + 0j,
+        lambda F, g, out, a: (g,),
+    )
+    with pytest.raises(TypeError, match="op 'root': its forward must return real numbers"):
+        micrograd.compile(lambda x: complex_forward(x * w), reduce="sum").forward(np.ones(3))
+    assert w.grad == 0.0

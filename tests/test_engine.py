@@ -747,6 +747,13 @@ def test_an_op_of_ones_own_is_checked_where_it_would_store_something_not_a_float
         Op("inverse", 1, lambda F, a: 1 / a, lambda F, g, out, a: (-g * out * out,))(0.0)
     if sys.version_info >= (3, 11):  # notes are 3.11's; 3.10 raises the error as it is
         assert raised.value.__notes__ == ["(in the forward of op 'inverse' on inputs (0.0,))"]
+    inverse = Op(
+        "inverse", 1, lambda F, a: 1 / a if a else math.inf, lambda F, g, out, a: (-g / a / a,)
+    )
+    with pytest.raises(ZeroDivisionError) as raised:
+        inverse(Value(0.0) * 1.0).backward()
+    if sys.version_info >= (3, 11):
+        assert raised.value.__notes__ == ["(in the derivative of op 'inverse')"]
     step = Op("step", 1, lambda F, a: a > 0, lambda F, g, out, a: (g * 0.0,))  # a bool: 0 or 1
     assert [step(v).data for v in (2.0, -2.0)] == [1.0, 0.0]
     assert type(step(2.0).data) is float

@@ -8,7 +8,7 @@ import reprlib
 from collections.abc import Callable, Sequence
 from itertools import product
 
-from .backward import grad
+from .backward import grad, walked
 from .engine import Value
 
 
@@ -28,17 +28,34 @@ def _derivatives(fn: Callable[..., Value], point: Sequence[float], order: int) -
     divided back by SEED)."""
     xs = [Value(x) for x in point]
     level: dict[tuple[int, ...], object] = {(): _scalar(fn(*xs)) * SEED}
-    for _ in range(order):
+    for depth in range(order):
         deeper = {}
         for index, value in level.items():
             if isinstance(value, Value):
-                partials = grad(value, xs, create_graph=True)
+                partials = gradients(value, xs, depth, order, "gradcheck")
             else:  # a plain number: it does not depend on the inputs
                 partials = [0.0] * len(xs)
             for i, partial in enumerate(partials):
                 deeper[index + (i,)] = partial
         level = deeper
     return {index: float(value) / SEED for index, value in level.items()}
+
+
+def gradients(value: Value, xs: list[Value], depth: int, order: int, owner: str) -> list:
+    """d value / d x for x in xs, the depth-th of order differentiations: as Values
+    (create_graph), so that they can be differentiated again and the rules' Value path is
+    checked, except the last one of a graph with a node made the lecture's way, whose
+    _backward closure gives numbers only. Before the last, such a node is refused, naming
+    the order that would check it."""
+    if any(node._op.derivative is None for node in walked(value)):
+        if depth < order - 1:
+            raise TypeError(
+                f"{owner}: order={order} needs derivatives of derivatives, which a node made "
+                "the lecture's way (a _backward closure) cannot give; check it with order=1, "
+                "or write its op as an Op row (micrograd.ops)"
+            )
+        return grad(value, xs)
+    return grad(value, xs, create_graph=True)
 
 
 def _plain_gradient(fn: Callable[..., Value], point: Sequence[float]) -> list[float]:
@@ -176,11 +193,22 @@ def gradcheck(
 
 
 def _hint(analytic: float, numeric: float) -> str:
+    """What the mismatch suggests, where it suggests something."""
     if math.isnan(analytic) or math.isnan(numeric):
-        return "A nan agrees with nothing: check at a point where f is defined."
+        return (
+            "A nan agrees with nothing: check at a point where f and its neighbours at "
+            "+-eps are defined."
+        )
+    ratio = analytic / numeric if numeric else math.nan
+    if any(math.isclose(ratio, factor, rel_tol=1e-3) for factor in (1 / SEED, SEED)):
+        return (
+            f"The derivatives are of {SEED} * f, divided back, so that each rule meets a "
+            f"gradient g other than 1, and this is {ratio:.3g} times the true number: a rule "
+            f"that ignores g gives {1 / SEED:g} times it, one that squares g {SEED:g} times."
+        )
     return (
-        f"The derivatives are of {SEED} * f, divided back, so that each rule meets a "
-        "gradient g other than 1: a rule that ignores g gives -1/2 of the true number."
+        "A wrong rule, or a point within eps of a kink, or where the finite difference "
+        "itself loses its digits (a large |x|, a small eps): try another point or eps."
     )
 
 

@@ -20,7 +20,6 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 
-from .backward import grad
 from .engine import Value
 from .gradcheck import (
     SEED,
@@ -28,6 +27,7 @@ from .gradcheck import (
     _is_number,
     check_tolerances,
     gradcheck,
+    gradients,
     input_names,
     plain_gradient,
 )
@@ -95,10 +95,14 @@ def _our_derivatives(fn: Callable, point: Sequence[float], order: int) -> dict:
     xs = [Value(x) for x in point]
     level: dict[tuple, object] = {(): _one_output(fn(*xs), "micrograd.testing")}
     found = {(): level[()]}
-    for _ in range(order):
+    for depth in range(order):
         deeper = {}
         for index, value in level.items():
-            partials = grad(value, xs, create_graph=True) if isinstance(value, Value) else None
+            partials = (
+                gradients(value, xs, depth, order, "micrograd.testing")
+                if isinstance(value, Value)
+                else None
+            )
             for i in range(len(xs)):
                 deeper[index + (i,)] = partials[i] if partials else 0.0
         found |= deeper

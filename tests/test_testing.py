@@ -310,3 +310,44 @@ def test_a_model_with_an_output_too_many_is_caught():
     first = (lambda outs: sum((o[0] for o in outs), Value(0.0)), lambda out: out[:, 0].sum())
     with pytest.raises(AssertionError, match="number of outputs of sample 0 +ours 3 +torch 2"):
         assert_module_matches_torch(model, [[0.5, -1.0], [1.0, 2.0]], loss=first)  # passed
+
+
+def lecture_tanh(x: Value, factor: float = 1.0) -> Value:
+    """tanh made the lecture's way; factor 2 makes its closure wrong."""
+    t = math.tanh(x.data)
+    out = Value(t, (x,), "tanh")
+
+    def _backward():
+        x.grad += factor * (1 - t * t) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_a_node_made_the_lectures_way_is_checked_at_first_order():
+    # both refused it at any order, saying create_graph (higher derivatives) cannot use it
+    assert gradcheck(lambda x: lecture_tanh(x) * 3, [0.5], order=1)
+    assert_matches_torch(lambda x: lecture_tanh(x) * 3, 0.5, order=1,
+                         torch_fn=lambda x: torch.tanh(x) * 3)  # fmt: skip
+    with pytest.raises(GradcheckError, match=r"d\^1 f .* is 4\.71\d+ analytically but 2\.35\d+"):
+        gradcheck(lambda x: lecture_tanh(x, factor=2.0) * 3, [0.5], order=1)
+    with pytest.raises(AssertionError, match=r"df/dx0 +1 +4\.71\d+ +2\.35\d+"):
+        assert_matches_torch(lambda x: lecture_tanh(x, factor=2.0) * 3, 0.5, order=1,
+                             torch_fn=lambda x: torch.tanh(x) * 3)  # fmt: skip
+    for check in (
+        lambda: gradcheck(lambda x: lecture_tanh(x) * 3, [0.5], order=2),
+        lambda: assert_matches_torch(lambda x: lecture_tanh(x) * 3, 0.5,
+                                     torch_fn=lambda x: torch.tanh(x) * 3),
+    ):  # fmt: skip
+        with pytest.raises(TypeError, match="order=2 needs derivatives of derivatives.*order=1"):
+            check()
+
+
+def test_gradchecks_hint_names_a_rule_that_ignores_g_only_when_the_ratio_says_so():
+    ignores_g = Op("tanh", 1, lambda F, a: F.tanh(a), lambda F, g, out, a: (1 - out * out,))
+    with pytest.raises(GradcheckError, match="-0.5 times the true number: a rule that ignores g"):
+        gradcheck(ignores_g, [0.5], order=1)
+    doubled = Op("tanh", 1, lambda F, a: F.tanh(a), lambda F, g, out, a: (2 * g * (1 - out * out),))
+    with pytest.raises(GradcheckError) as raised:
+        gradcheck(doubled, [0.5], order=1)
+    assert "ignores g" not in str(raised.value) and "A wrong rule" in str(raised.value)

@@ -866,3 +866,35 @@ def test_a_numpy_learning_rate_leaves_the_parameters_float64():
     tp.grad = torch.tensor([0.25], dtype=torch.float64)
     torch.optim.SGD([tp], lr=np.float32(0.1)).step()
     assert type(p.data) is float and p.data == tp.item()  # float64 arithmetic, as torch's
+
+
+def test_loaded_numpy_state_steps_in_float64_and_saves_as_json():
+    # a momentum buffer loaded as np.float32 made every later step round in float32, and
+    # state_dict() then held numbers json.dump refuses
+    p = Value(1.0)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    saved = opt.state_dict()
+    saved["state"] = {0: {"momentum_buffer": np.float32(0.1)}}
+    saved["param_groups"][0]["lr"] = np.float32(0.1)
+    opt.load_state_dict(saved)
+    tp = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    theirs = torch.optim.SGD([tp], lr=0.1, momentum=0.9)
+    theirs.step()  # makes the buffer, then set as ours was loaded
+    with torch.no_grad():
+        tp.fill_(1.0)
+    theirs.state[tp]["momentum_buffer"] = torch.tensor(
+        [float(np.float32(0.1))], dtype=torch.float64
+    )
+    theirs.param_groups[0]["lr"] = float(np.float32(0.1))
+    for _ in range(3):
+        p.grad = 1 / 3
+        tp.grad = torch.tensor([1 / 3], dtype=torch.float64)
+        opt.step()
+        theirs.step()
+    assert type(p.data) is float and p.data == tp.item()
+    json.dumps(opt.state_dict())
+    adam = optim.Adam([Value(1.0)])
+    state = adam.state_dict()
+    state["state"] = {0: {"step": np.int64(2), "exp_avg": np.float32(0.5), "exp_avg_sq": 0.25}}
+    adam.load_state_dict(state)
+    assert json.loads(json.dumps(adam.state_dict()))["state"]["0"]["step"] == 2

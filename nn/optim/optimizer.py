@@ -201,7 +201,7 @@ class Optimizer:
                     raise ValueError(
                         f"{owner} has {key} = {saved[key]!r}, where this has {ours[key]!r}"
                     )
-            group = {key: _restored(value, like=ours[key]) for key, value in saved.items()}
+            group = {key: _plain(_restored(value, like=ours[key])) for key, value in saved.items()}
             group["params"] = ours["params"]
             groups.append(group)
         if not isinstance(state_dict["state"], dict):
@@ -233,7 +233,7 @@ class Optimizer:
             missing = sorted(self._required_state(group) - set(entry)) if entry else []
             if missing:  # step() would start them afresh, mid-run
                 raise ValueError(f"{owner} lacks {', '.join(missing)}, which step() keeps")
-            state[p] = dict(entry)
+            state[p] = {key: _plain(value) for key, value in entry.items()}
         return groups, state
 
     def _required_state(self, group: dict) -> set[str]:
@@ -323,14 +323,11 @@ def _restored(saved, like):
 
 
 def _plain(value):
-    return list(value) if isinstance(value, (list, tuple)) else value
-
-
-def _plain(value):
-    """A numpy number (lr=np.float32(0.1)) as the Python float torch computes with: in its
-    own type, each step would round in float32 and leave a numpy number in .data."""
+    """A numpy number (lr=np.float32(0.1), a loaded momentum buffer) as the Python number
+    torch computes with: in its own type, each step would round in float32 and leave a
+    numpy number in .data (and in state_dict(), which json.dump refuses)."""
     if isinstance(value, tuple):  # betas
         return tuple(_plain(v) for v in value)
     if isinstance(value, (bool, int, float)) or not isinstance(value, numbers.Real):
         return value
-    return float(value)
+    return int(value) if isinstance(value, numbers.Integral) else float(value)

@@ -4,6 +4,7 @@ are given: a list, or the channels of an image."""
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 
 from micrograd import Value
@@ -31,11 +32,23 @@ def _check_activation(owner: str, activation: str) -> str:
     return activation
 
 
-def _apply(function: Callable, x):
-    """function on every number of x, keeping x's nesting (a list, channels of rows)."""
+def _apply(function: Callable, x, owner: str):
+    """function on every number of x, keeping x's nesting (a list, channels of rows; a numpy
+    array as its nested lists, as the layers take it)."""
+    if getattr(x, "ndim", 0) > 0 and hasattr(x, "tolist"):
+        x = x.tolist()
     if isinstance(x, (list, tuple)):
-        return [_apply(function, item) for item in x]
-    return function(x if isinstance(x, Value) else Value(x))
+        return [_apply(function, item, owner) for item in x]
+    if isinstance(x, Value):
+        return function(x)
+    try:
+        number = Value(x)
+    except TypeError:
+        raise TypeError(
+            f"{owner}: expected numbers or Values (a list of them, or channels of rows), got "
+            f"{reprlib.repr(x)}"
+        ) from None
+    return function(number)
 
 
 class Activation(Module):
@@ -44,7 +57,7 @@ class Activation(Module):
     name = "linear"
 
     def __call__(self, x):
-        return _apply(ACTIVATIONS[self.name], x)
+        return _apply(ACTIVATIONS[self.name], x, type(self).__name__)
 
     def config(self) -> dict:
         """The constructor arguments, for saving (see nn.serialize)."""

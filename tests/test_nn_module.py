@@ -434,3 +434,17 @@ def test_a_named_parameters_of_ones_own_written_as_a_generator_loads_as_torchs_w
     assert scale.factor.data == 3.0 and scale.state_dict() == {"factor": 3.0}
     with pytest.raises(ValueError, match="missing"):
         scale.load_state_dict({})
+
+
+def test_activation_modules_take_numpy_arrays_as_the_layers_do():
+    # nn.Tanh() of an array was "Value(): expected a number", naming neither Tanh nor arrays
+    x = np.array([[0.5, -2.0], [1.5, -0.25]])
+    ours = nn.Tanh()(x)
+    theirs = torch.tanh(torch.tensor(x))
+    np.testing.assert_allclose([[v.data for v in row] for row in ours], theirs, rtol=1e-15)
+    assert nn.ReLU()(np.float64(-2.0)).data == 0.0
+    model = nn.Sequential(nn.Sigmoid(), nn.Layer(2, 1, activation="linear"))
+    assert model(np.array([0.5, -2.0])).data == model([0.5, -2.0]).data
+    for bad in ("a", [1.0, None], {"a": 1}):
+        with pytest.raises(TypeError, match="Tanh: expected numbers or Values"):
+            nn.Tanh()(bad)

@@ -78,9 +78,17 @@ def _noise(owner: str, noise: object) -> float | None:
     return float(noise)
 
 
-def _finish(X, y, generator, shuffle: bool, noise: float | None):
+def _flag(owner: str, name: str, value: object) -> bool:
+    """A yes-or-no argument: True or False (numpy's too, or 1 or 0), else a TypeError; any
+    other value would read as yes or no by its truth ("no" as yes)."""
+    if isinstance(value, (bool, np.bool_)) or (type(value) is int and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"{owner}: {name} must be True or False, got {reprlib.repr(value)}")
+
+
+def _finish(X, y, generator, shuffle: bool, noise: float | None, owner: str):
     """Shuffle, then add Gaussian noise: scikit-learn's order of draws."""
-    if shuffle:
+    if _flag(owner, "shuffle", shuffle):
         order = np.arange(len(X))
         generator.shuffle(order)
         X, y = X[order], y[order]
@@ -103,7 +111,7 @@ def make_moons(n_samples: int = 100, noise: float | None = None, seed=None, shuf
         ]
     ).T
     y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
-    return _finish(X, y, generator, shuffle, noise)
+    return _finish(X, y, generator, shuffle, noise, "make_moons")
 
 
 def make_circles(
@@ -129,7 +137,7 @@ def make_circles(
         ]
     ).T
     y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
-    return _finish(X, y, generator, shuffle, noise)
+    return _finish(X, y, generator, shuffle, noise, "make_circles")
 
 
 def make_blobs(
@@ -163,7 +171,7 @@ def make_blobs(
         ]
     )
     y = np.repeat(np.arange(k, dtype=np.intp), sizes)
-    return _finish(X, y, generator, shuffle, None)
+    return _finish(X, y, generator, shuffle, None, "make_blobs")
 
 
 def _centers(centers: object) -> int | np.ndarray:
@@ -228,7 +236,7 @@ def make_spirals(
         points.append(np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]))
     X = np.vstack(points)
     y = np.repeat(np.arange(n_classes, dtype=np.intp), sizes)
-    return _finish(X, y, generator, shuffle, None)
+    return _finish(X, y, generator, shuffle, None, "make_spirals")
 
 
 def make_xor(n_samples: int = 4, noise: float = 0.0, seed=None, shuffle: bool = False):
@@ -239,7 +247,7 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, seed=None, shuffle: bool = 
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     X = corners[np.arange(n_samples) % 4]
     y = (X[:, 0] != X[:, 1]).astype(np.intp)
-    return _finish(X, y, generator, shuffle, noise if noise else None)
+    return _finish(X, y, generator, shuffle, noise if noise else None, "make_xor")
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +288,7 @@ def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = True
     n = len(y)
     n_test = _test_count(test_size, n)
     generator = _generator("train_test_split", seed)
-    if stratify:
+    if _flag("train_test_split", "stratify", stratify):
         if y.dtype.kind in "fc" and np.isnan(y).any():  # y == nan never holds: dropped
             raise ValueError(
                 f"train_test_split: y holds nan (sample {int(np.flatnonzero(np.isnan(y))[0])}),"
@@ -318,7 +326,14 @@ def _test_count(test_size: object, n: int) -> int:
 
 def _stratified_test(y: np.ndarray, n_test: int, generator) -> np.ndarray:
     """The positions of n_test samples, each class in its share (see train_test_split)."""
-    classes, counts = np.unique(y, return_counts=True)
+    try:
+        classes, counts = np.unique(y, return_counts=True)
+    except TypeError:  # None, or numbers and text mixed: labels that do not sort
+        kinds = sorted({type(label).__name__ for label in y.tolist()})
+        raise TypeError(
+            f"train_test_split: stratify needs labels of one kind that sort, got labels of "
+            f"types {', '.join(kinds)}; give every sample such a label, or pass stratify=False"
+        ) from None
     exact = counts * n_test / len(y)
     share = np.floor(exact).astype(np.intp)
     # the samples left over: to the largest remainders, on a tie the larger (then first) class
@@ -349,7 +364,7 @@ def batches(
     size = len(X) if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
-    if not shuffle:  # slices: views of the data, no copy
+    if not _flag("batches", "shuffle", shuffle):  # slices: views of the data, no copy
         for start in range(0, len(X), size):
             yield X[start : start + size], y[start : start + size]
         return

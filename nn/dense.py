@@ -183,6 +183,11 @@ class Sequential(Module):
             raise TypeError(
                 f"{type(self).__name__} indices must be integers or slices, got {index!r}"
             )
+        if not -len(self.layers) <= index < len(self.layers):
+            raise IndexError(
+                f"{type(self).__name__} index {index} is out of range for its "
+                f"{len(self.layers)} modules"
+            )
         return self.layers[index]
 
     def config(self) -> dict:

@@ -17,7 +17,7 @@ from micrograd import Value
 
 from . import functional as F
 from .checks import _brief
-from .data import _generator, _non_negative, batches
+from .data import _flag, _generator, _non_negative, batches
 from .dense import Layer, Neuron, Sequential
 from .module import Module
 from .optim import SGD, LRScheduler, Optimizer
@@ -217,9 +217,8 @@ def _check_training_options(optimizer, scheduler, **flags) -> None:
         )
     if scheduler is not None and not callable(getattr(scheduler, "step", None)):
         raise TypeError(f"fit: scheduler must have a step() method, got {_brief(scheduler)}")
-    for name, flag in flags.items():
-        if not (isinstance(flag, (bool, np.bool_)) or (type(flag) is int and flag in (0, 1))):
-            raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
+    for name, value in flags.items():
+        _flag("fit", name, value)
 
 
 def _loss_and_threshold(loss: str | Callable, owner: str = "fit") -> tuple[Callable, float]:

@@ -271,3 +271,33 @@ def test_the_split_keeps_images_whole_and_unstratified_splits_too():
 def test_bad_split_arguments_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=f"train_test_split: .*{message}"):
         call()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [  # "no" is true: the data was shuffled, or stratified, silently
+        (lambda: data.make_moons(10, shuffle="no"), "make_moons: shuffle must be True or False"),
+        (lambda: data.make_xor(shuffle=None), "make_xor: shuffle must be True or False"),
+        (lambda: list(data.batches([[1.0], [2.0]], [1, 2], shuffle="yes")),
+         "batches: shuffle must be True or False"),
+        (lambda: data.train_test_split(np.ones((10, 2)), np.arange(10) % 2, stratify="no"),
+         "train_test_split: stratify must be True or False"),
+        # numpy's "'<' not supported between instances of 'str' and 'int'" before
+        (lambda: data.train_test_split(np.ones((10, 2)), np.array([1, "a"] * 5, dtype=object)),
+         "train_test_split: stratify needs labels of one kind that sort, got labels of types "
+         "int, str"),
+        (lambda: data.train_test_split(np.ones((10, 2)), np.array([1, None] * 5, dtype=object)),
+         "NoneType, int"),
+    ],
+)  # fmt: skip
+def test_yes_or_no_arguments_and_unsortable_labels_are_type_errors(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_yes_or_no_arguments_take_numpys_bools_and_0_or_1():
+    X, y = data.make_moons(10, shuffle=np.bool_(False))
+    assert np.array_equal(X, data.make_moons(10, shuffle=0)[0])
+    assert len(list(data.batches(X, y, 5, shuffle=1, seed=0))) == 2
+    labels = np.array(["a", "b"] * 5, dtype=object)  # text of one kind sorts: it stratifies
+    assert sorted(data.train_test_split(X, labels)[3].tolist()) == ["a", "b"]

@@ -371,6 +371,11 @@ def test_sequential_counts_iterates_and_indexes_its_modules_as_torch():
     assert len(nn.MLP(2, [4, 4, 1])) == 3
     with pytest.raises(TypeError, match="Sequential indices must be integers or slices"):
         model["0"]
+    for index in (3, -4):  # a bare "list index out of range" before
+        with pytest.raises(IndexError, match=f"Sequential index {index} is out of range for its 3"):
+            model[index]
+    with pytest.raises(IndexError):
+        theirs[3]  # torch's is an IndexError too
 
 
 def test_named_parameters_name_a_tied_parameter_once_as_torch_and_state_dict_every_time():

@@ -78,6 +78,13 @@ def _create_temporary(folder: str, operation: str, suffix: str) -> tuple[int, st
             return os.open(temporary, flags, 0o666), temporary
         except FileExistsError:
             continue
+        except PermissionError as error:  # it named the temporary, which the user never chose
+            raise PermissionError(
+                error.errno,
+                f"{operation}: no permission to create a file in this folder (the new file is "
+                "written there, then renamed over the old one)",
+                folder,
+            ) from None
     raise FileExistsError(errno.EEXIST, f"{operation}: no free temporary file name", folder)
 
 

@@ -472,3 +472,24 @@ def test_load_into_is_as_strict_as_load_about_types(tmp_path, change):
     with pytest.raises(ValueError):  # == took true for 1 and 2.0 for 2: this loaded
         model.load(path)
     assert model.state_dict() == state
+
+
+def test_a_folder_save_may_not_write_in_is_named_with_save_not_the_temporary(tmp_path, monkeypatch):
+    # the PermissionError named '/dir/.tmp-7de5....json', a file the user never chose (the
+    # folder is refused by os.open here: as root, the suite's usual user, chmod refuses nothing)
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1]).save(path)
+    old = saved_bytes_and_mode(path)
+    opened = os.open
+
+    def refuse(name, *args, **kwargs):
+        if os.path.basename(name).startswith(".tmp-"):
+            raise PermissionError(13, "Permission denied", name)
+        return opened(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(PermissionError, match="save: no permission to create a file in this "
+                       "folder") as raised:  # fmt: skip
+        nn.MLP(2, [3, 1]).save(path)
+    assert raised.value.filename == str(tmp_path) and ".tmp-" not in str(raised.value)
+    assert saved_bytes_and_mode(path) == old

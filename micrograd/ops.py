@@ -69,13 +69,19 @@ class Op(str):
     ) -> Op:
         if not isinstance(symbol, str) or not symbol:
             raise TypeError(f"Op: the symbol must be a non-empty string, got {symbol!r}")
-        if arity not in (1, 2) or isinstance(arity, bool):
+        if type(arity) is not int or arity not in (1, 2):  # 1.0 == 1, and True too
             raise ValueError(f"Op({symbol!r}): a scalar op takes 1 or 2 inputs, got {arity!r}")
         if not callable(forward) or not callable(derivative):
             raise TypeError(f"Op({symbol!r}): forward and derivative must be functions")
         inputs = tuple(inputs) if inputs is not None else ("a", "b")[:arity]
         if len(inputs) != arity:
             raise ValueError(f"Op({symbol!r}): {arity} inputs need {arity} names, got {inputs!r}")
+        if not all(isinstance(n, str) and n for n in inputs) or len(set(inputs)) != arity:
+            raise ValueError(f"Op({symbol!r}): inputs must be distinct names, got {inputs!r}")
+        if "out" in inputs:  # partials and captions read "out" as the op's result
+            raise ValueError(f"Op({symbol!r}): 'out' names the op's result, not an input")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"Op({symbol!r}): name must be a non-empty string, got {name!r}")
         if partials is not None:
             if isinstance(partials, str) or not all(isinstance(f, str) for f in partials):
                 raise TypeError(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import reprlib
 from collections.abc import Callable, Sequence
 
 from .engine import Value
@@ -86,6 +87,11 @@ def _one_output(out: object, owner: str) -> object:
         raise TypeError(
             f"{owner}: the function must return one number (a Value or a tensor), got a "
             f"{type(out).__name__} of {len(out)}; check each output on its own"
+        )
+    if not (isinstance(out, Value) or _is_number(out) or hasattr(out, "requires_grad")):
+        raise TypeError(  # None, text, an array: float() of it said nothing of the function
+            f"{owner}: the function must return one number (a Value or a tensor), got "
+            f"{reprlib.repr(out)}"
         )
     return out
 
@@ -218,7 +224,7 @@ def assert_matches_torch(
     ours = _our_derivatives(fn, point, order)
     try:
         theirs = _torch_derivatives(torch_fn or fn, point, order)
-    except TypeError as error:
+    except (TypeError, AttributeError) as error:  # a tensor has no .leaky_relu, say
         if torch_fn is not None:
             raise
         raise TypeError(
@@ -261,8 +267,16 @@ def check_op(
     listing every mismatch."""
     if not isinstance(op, Op) or op.arity not in (1, 2):
         raise TypeError(f"check_op: expected an Op of one or two inputs, got {op!r}")
+    if op.derivative is None:  # the op of a node made the lecture's way
+        raise TypeError(
+            f"check_op: op {op.name!r} has no rules (a node made the lecture's way holds its "
+            "own closure); check such a function with gradcheck or assert_matches_torch, "
+            "order=1"
+        )
     check_tolerances("check_op", rtol=rtol)
-    points = [_as_point(p) for p in (points or _default_points(op.arity))]
+    if points is not None and not len(points):
+        raise ValueError("check_op: points is empty; leave it out for the awkward grid")
+    points = [_as_point(p) for p in (_default_points(op.arity) if points is None else points)]
     excused = known_difference or _nothing
     sections: dict[str, list[str]] = {"the op": [], "finite differences": [], "PyTorch": []}
     built = op(*[Value(0.5) for _ in range(op.arity)])
@@ -326,15 +340,14 @@ def _compiled_mismatches(
     problems = []
     for point, output in zip(points, outputs):
         t_scales = [torch.tensor(1.0, dtype=torch.float64, requires_grad=True) for _ in point]
-        t_out = torch_fn(*[s * x for s, x in zip(t_scales, point)])
-        if t_out.requires_grad:  # else no gradient reaches the scales (a detach): 0
-            t_out.backward()
+        t_out = _one_output(torch_fn(*[s * x for s, x in zip(t_scales, point)]), "check_op")
+        if getattr(t_out, "requires_grad", False):  # else no gradient reaches the scales
+            t_out.backward()  # (a detach, a plain number): 0
+        value = t_out.item() if hasattr(t_out, "item") else float(t_out)
         # zeros' signs aside: scale * x terms summed become a matrix product, whose sum
         # starts from +0.0 (as torch.nn.Linear's does), so -0.0 + -0.0 reads +0.0 there
-        if not agree(output, t_out.item(), rtol, 0.0) and not excused(
-            point, (), output, t_out.item()
-        ):
-            problems.append(f"compiled, at {point}: value ours {output!r}, torch {t_out.item()!r}")
+        if not agree(output, value, rtol, 0.0) and not excused(point, (), output, value):
+            problems.append(f"compiled, at {point}: value ours {output!r}, torch {value!r}")
         for s in scales:
             s.grad = 0.0
         step([point])

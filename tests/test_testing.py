@@ -9,6 +9,7 @@ import subprocess
 import sys
 import unittest
 
+import numpy as np
 import pytest
 import torch
 from micrograd.nn.testing import assert_module_matches_torch
@@ -351,3 +352,42 @@ def test_gradchecks_hint_names_a_rule_that_ignores_g_only_when_the_ratio_says_so
     with pytest.raises(GradcheckError) as raised:
         gradcheck(doubled, [0.5], order=1)
     assert "ignores g" not in str(raised.value) and "A wrong rule" in str(raised.value)
+
+
+SQUARE_OF_ONES_OWN = Op("sq", 1, lambda F, a: a * a, lambda F, g, out, a: (2 * a * g,))
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [  # each was accepted: arity 1.0 failed later on slices, "out" broke the captions
+        (lambda: Op("q", 1.0, lambda F, a: a, lambda F, g, o, a: (g,)), ValueError,
+         "a scalar op takes 1 or 2 inputs, got 1.0"),
+        (lambda: Op("q", 2, lambda F, a, b: a, lambda F, g, o, a, b: (g, g), inputs=("a", "a")),
+         ValueError, "inputs must be distinct names"),
+        (lambda: Op("q", 2, lambda F, a, b: a, lambda F, g, o, a, b: (g, g),
+                    inputs=("out", "b")), ValueError, "'out' names the op's result"),
+        (lambda: Op("q", 1, lambda F, a: a, lambda F, g, o, a: (g,), name=5), TypeError,
+         "name must be a non-empty string"),
+        (lambda: check_op(SQUARE_OF_ONES_OWN, torch.square, points=[]), ValueError,
+         "check_op: points is empty"),  # it ran the default grid
+        (lambda: check_op(Value(0.5, (Value(0.5),), "tanh")._op, torch.tanh), TypeError,
+         "check_op: op 'tanh' has no rules .* order=1"),  # 'NoneType' is not callable
+        (lambda: assert_matches_torch(lambda x: x.leaky_relu(0.1), 0.5), TypeError,
+         "did not run on torch tensors .* pass torch_fn="),  # a bare AttributeError
+        (lambda: assert_matches_torch(lambda x: None, 0.5, torch_fn=lambda x: x), TypeError,
+         "the function must return one number .*, got None"),
+        (lambda: assert_matches_torch(lambda x: np.ones(2), 0.5, torch_fn=lambda x: x),
+         TypeError, r"got array\(\[1\., 1\.\]\)"),  # "could not convert string to float"
+    ],
+)  # fmt: skip
+def test_ops_and_checks_refuse_what_they_would_misread(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_check_op_reports_a_torch_function_giving_a_plain_number():
+    # its compiled part read t_out.requires_grad: an AttributeError, not the report
+    with pytest.raises(
+        AssertionError, match=r"(?s)check_op\(sq\): .* problem.*at \(0.0,\): sq: ours.*compiled, at"
+    ):
+        check_op(SQUARE_OF_ONES_OWN, lambda x: 1.0)

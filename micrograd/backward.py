@@ -202,7 +202,7 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
         op, g, a, b = node._op, node.grad, node._a, node._b
         if op is ops.STOP_GRADIENT:  # it hands nothing on: its input is not in order
             if observe is not None:
-                observe(node, g, (0.0,))  # a frame still shows where the gradient stops
+                observe(node, g, (0.0,), None)  # a frame still shows where the gradient stops
             continue
         if fast and op is ADD:  # + and * are most of every graph: their rows, inline
             a.grad += g
@@ -215,8 +215,14 @@ def _walk(order: list[Value], numbers, mark: _Mark, observe: Callable | None = N
         local_grads = local_gradients(node, g, numbers, walk_mark)
         if local_grads is None:  # a lecture node's closure ran on the grads themselves
             continue
+        if observe is not None and op.derivative is None and numbers is FLOAT:
+            # watched, a lecture closure runs on the grads themselves too, after its shares
+            # were measured apart: one that sets instead of adds shows as it behaves
+            lecture.run_closure(node, mark)
+            observe(node, g, local_grads, (a.grad,) if b is None else (a.grad, b.grad))
+            continue
         if observe is not None:
-            observe(node, g, local_grads)
+            observe(node, g, local_grads, None)
         known = a.grad
         a.grad = local_grads[0] if known is mark else known + local_grads[0]
         if b is not None:
@@ -252,7 +258,9 @@ def _backward(root: Value, numbers, seed) -> None:
 
 def walk_aside(root: Value, numbers=FLOAT, observe: Callable | None = None) -> dict:
     """{node: d root / d node} for every node reachable from root, leaving every .grad as it
-    was; observe(node, grad, local_grads) sees each step of the walk, in order."""
+    was; observe(node, grad, local_grads, held) sees each step of the walk, in order: held is
+    None, or for a node made the lecture's way, what its inputs' .grad hold after its
+    closure ran on them (local_grads being what it hands each, measured apart)."""
     refuse_while_tracing("taking gradients (grad(), a drawing's backward steps)", _TRACED_GRADIENTS)
     saved: list = []
     mark = _Mark(-0.0)

@@ -368,3 +368,45 @@ def test_a_failed_save_of_a_drawing_keeps_the_old_file(tmp_path, monkeypatch, sa
         writer(out, path)  # path.write_text had emptied the old file first
     assert path.read_text() == "the old drawing"
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_the_step_through_shows_the_lectures_overwriting_bug_as_backward_gives_it(tmp_path):
+    """Closures that set their inputs' grads instead of adding: backward() gives a.grad 3
+    (the 1 that d's add handed is lost), and so must the last frame; the frames added the
+    closures' shares and showed 4, a correct gradient the engine never produced. The caption
+    says what the closure did. His loop over _backward is the oracle, with torch's 4 beside."""
+    from micrograd import Value, topological_order
+
+    def mul(x, y):
+        out = Value(x.data * y.data, (x, y), "*")
+
+        def _backward():
+            x.grad = y.data * out.grad  # = where the fix has +=
+            y.grad = x.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def graph():
+        a, b = Value(2.0, label="a"), Value(3.0, label="b")
+        return a, b, mul(a, b) + a
+
+    a, b, d = graph()
+    frames = list(backward_steps(d))
+    last = frames[-1].grads
+    index = frames[-1].graph.index
+    his_a, his_b, his_d = graph()
+    his_d.grad = 1.0
+    for node in reversed(topological_order(his_d)):  # the lecture's own loop
+        node._backward()
+    assert last[index[a]] == his_a.grad == 3.0 and last[index[b]] == his_b.grad == 2.0
+    ta = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (ta * 3.0 + ta).backward()
+    assert ta.grad.item() == 4.0  # what the closure should have given
+    text = steps.caption(frames[-1])
+    assert "a.grad += 1.000 × 3.000 = 3.000, but its _backward closure left a.grad = 3.000" in text
+    assert "the 1.000 it held is lost (adding gives 4.000)" in text
+    assert "(by its _backward closure)" in text
+    assert a.grad == 0.0 and b.grad == 0.0  # the frames changed no .grad
+    page = save_backward_html(d, tmp_path / "page.html").read_text()
+    assert "it sets instead of adding" in page

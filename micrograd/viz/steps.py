@@ -20,12 +20,15 @@ from .stepper import stepper_html
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """Gradient ``amount`` sent from node ``target`` to its input number ``slot``, ``source``."""
+    """Gradient ``amount`` sent from node ``target`` to its input number ``slot``, ``source``.
+    ``held``: for a node made the lecture's way, what the source's .grad holds after its
+    closure ran, which is not the sum when the closure sets instead of adds (else None)."""
 
     source: int
     target: int
     slot: int
     amount: float
+    held: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +76,13 @@ class Frame:
 
 
 def _receive(grads: dict[int, float], edges: tuple[Edge, ...]) -> None:
-    """Add what edges carry to their sources' gradients (they accumulate, as in backward)."""
+    """Add what edges carry to their sources' gradients (they accumulate, as in backward),
+    or, from a lecture closure, take what it left there."""
     for edge in edges:
-        grads[edge.source] = grads.get(edge.source, 0.0) + edge.amount
+        if edge.held is not None:
+            grads[edge.source] = edge.held
+        else:
+            grads[edge.source] = grads.get(edge.source, 0.0) + edge.amount
 
 
 def step_count(graph: Graph) -> int:
@@ -95,19 +102,17 @@ def backward_steps(root, params: object = None) -> Iterator[Frame]:
 def _frames(graph: Graph) -> Iterator[Frame]:
     """The frames of backward's own walk (micrograd.backward.walk_aside), step by step."""
     steps: list[tuple] = []
-    walk_aside(
-        graph.root, observe=lambda node, grad, local_grads: steps.append((node, grad, local_grads))
-    )
+    walk_aside(graph.root, observe=lambda *step: steps.append(step))
     walk = Walk(graph, [])
-    for node, _, amounts in steps:
+    for node, _, amounts, held in steps:
         i = graph.index[node]
         walk.sent.append(
             tuple(
-                Edge(j, i, slot, float(amount))
+                Edge(j, i, slot, float(amount), None if held is None else float(held[slot]))
                 for slot, (j, amount) in enumerate(zip(graph.inputs(i), amounts))
             )
         )
-    for step, ((node, node_grad, _), edges) in enumerate(zip(steps, walk.sent)):
+    for step, ((node, node_grad, _, _), edges) in enumerate(zip(steps, walk.sent)):
         yield Frame(step, graph.index[node], node, node_grad, edges, walk)
 
 
@@ -165,17 +170,32 @@ def caption(frame: Frame) -> str:
             # a formula that is a number ("1") as it is; the others with their value (a
             # label "inf" substituted for b is no number)
             derivative += written if _is_number(partial) else f"{written} = {fmt(local)}"
-        else:  # an op without formulas: its rule's number only
-            derivative += f"{fmt(local)} (by the op's derivative rule)"
+        else:  # an op without formulas: its rule's (or closure's) number only
+            by = (
+                "its _backward closure"
+                if node._op.derivative is None
+                else "the op's derivative rule"
+            )
+            derivative += f"{fmt(local)} (by {by})"
         sum_ = f"{name}.grad += {fmt(frame.grad)} × {fmt(local)} = {fmt(edge.amount)}"
-        if edge.source in before:  # a repeated input: the gradients add up
-            total = before[edge.source] + edge.amount
+        total = before.get(edge.source, 0.0) + edge.amount
+        if edge.held is not None and not _same(edge.held, total):  # the lecture's bug
+            sum_ += (
+                f", but its _backward closure left {name}.grad = {fmt(edge.held)}: it sets "
+                f"instead of adding, so the {fmt(before.get(edge.source, 0.0))} it held is "
+                f"lost (adding gives {fmt(total)})"
+            )
+        elif edge.source in before:  # a repeated input: the gradients add up
             sum_ += f", now {fmt(before[edge.source])} + {fmt(edge.amount)} = {fmt(total)}"
-        before[edge.source] = before.get(edge.source, 0.0) + edge.amount
+        _receive(before, (edge,))
         parts.append(f"{derivative}, so {sum_}")
     if not parts:
         return f"{head} Its inputs are constants: nothing to send."
     return f"{head} The chain rule: " + "; ".join(parts) + "."
+
+
+def _same(x: float, y: float) -> bool:
+    return x == y or (x != x and y != y)  # nan is nan
 
 
 def _is_number(text: str) -> bool:

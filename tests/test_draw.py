@@ -11,6 +11,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 import torch
 
@@ -388,3 +389,37 @@ def test_a_label_assigned_later_is_drawn_printable(label, tmp_path):
     shown = {5: "5", "a\x00b": "a\\x00b", "tab\there": "tab\\there", "\ud800": "\\ud800"}
     assert shown.get(label, label) in texts
     assert draw_dot(y).source.count("v0") >= 1
+
+
+@NEEDS_DOT
+def test_backslashes_in_labels_and_symbols_are_drawn_as_written(tmp_path):
+    # Graphviz read them as its escapes: C:\Name drew as C:v1ame, \N as the node's name
+    label = "C:\\Name \\N \\G \\E \\\\"
+    a = micrograd.Value(2.0, label=label)
+    out = a * 3.0
+    lecture = micrograd.Value(out.data, (out,), "\\N")  # a lecture node's symbol
+    tree = ET.parse(save_svg(lecture, tmp_path / "graph.svg"))
+    texts = [t.text for t in tree.iter(f"{SVG}text")]
+    assert label in texts and "\\N" in texts
+
+
+def test_numbers_a_user_set_are_drawn_or_refused_by_name():
+    # a numpy .grad: "could not convert string to float: <memory at ...>" (its .data is a
+    # buffer); 10**400 a bare OverflowError; None made to_json raise
+    x = micrograd.Value(2.0)
+    y = x * 3.0
+    y.backward()
+    x.grad = np.float64(2.5)
+
+    def drawn_grad():
+        (leaf,) = [node for node in to_json(y)["nodes"] if node["kind"] == "leaf"]
+        return leaf["grad"]
+
+    assert drawn_grad() == 2.5 and "2.500" in draw_dot(y).source
+    x.grad = 10**400
+    assert drawn_grad() == "inf"
+    x.grad = None
+    assert drawn_grad() is None and "grad ?" in draw_dot(y).source
+    x.grad = "abc"
+    with pytest.raises(TypeError, match="drawing: a .data or .grad must be a number .* 'abc'"):
+        draw_dot(y)

@@ -4,6 +4,7 @@ computes n products and n sums per sample, plus one node for a non-linear activa
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import shutil
@@ -145,3 +146,15 @@ def test_the_model_says_how_its_parameters_group_not_their_names():
         "first half",
         "second half",
     }
+
+
+@pytest.mark.parametrize("grad", [1e200, 1e-200])
+def test_a_collapsed_box_gives_the_norm_of_large_and_tiny_gradients(grad):
+    # the sum of squares overflowed (a bare OverflowError) or read 0.000
+    model, loss = mlp_loss()
+    loss.backward()
+    for p in model.parameters():
+        p.grad = grad
+    source = draw_dot(loss, params=model, group="layer", collapse=True).source
+    expected = math.sqrt(48) * grad  # layers.0: 16 neurons of 2 weights and a bias
+    assert f"‖grad of params‖ {expected:#.4g}" in source

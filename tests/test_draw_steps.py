@@ -410,3 +410,23 @@ def test_the_step_through_shows_the_lectures_overwriting_bug_as_backward_gives_i
     assert a.grad == 0.0 and b.grad == 0.0  # the frames changed no .grad
     page = save_backward_html(d, tmp_path / "page.html").read_text()
     assert "it sets instead of adding" in page
+
+
+def test_frames_too_many_nodes_in_all_are_refused_after_the_first_is_built(monkeypatch):
+    # the first frame tells what every frame draws: 10,000 steps were all built, which took
+    # minutes (each frame reads every edge), before the refusal
+    x = micrograd.Value(1.0)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    drawn = []
+    draw = steps._draw
+    monkeypatch.setattr(steps, "_draw", lambda *a, **k: drawn.append(1) or draw(*a, **k))
+    with pytest.raises(ValueError, match="10000 steps of .* nodes each are more than 100,000"):
+        steps.step_through(y, max_frames=20_000, max_depth=3)
+    assert len(drawn) == 1
+
+
+def test_draw_step_of_a_value_says_it_draws_frames():
+    with pytest.raises(TypeError, match="draw_step: expected a Frame, .* got Value; draw_dot"):
+        draw_step(micrograd.Value(1.0) * 2.0)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import html
+import math
 
-from .graph import fmt, grad_text, printable
+from .graph import fmt, grad_text, html_text, number
 from .groups import parameter_groups
 
 
@@ -28,9 +28,10 @@ def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dic
         members = [i for i in sorted(boxed) if groups[i] == name]
         params = [i for i in members if graph.kinds[i] == "param"]
         outputs = [i for i in members if i == root or any(groups[t] != name for t in consumers[i])]
-        norm = sum(_grad_value(grads[i]) ** 2 for i in params) ** 0.5
+        # hypot: a sum of squares overflowed past 1e154 and read 0 below 1e-154
+        norm = math.hypot(*(_grad_value(grads[i]) for i in params))
         rows = [
-            f"<B>{html.escape(printable(name))}</B>",
+            f"<B>{html_text(name)}</B>",
             f"{len(params)} params · {len(members)} nodes",
             f"‖grad of params‖ {fmt(norm)}",
         ]
@@ -53,4 +54,4 @@ def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dic
 
 
 def _grad_value(grad) -> float:
-    return 0.0 if grad is None else float(getattr(grad, "data", grad))
+    return 0.0 if grad is None else number(grad)

@@ -22,7 +22,7 @@ import html
 from collections.abc import Mapping
 
 from .boxes import box_ids, boxes
-from .graph import Graph, fmt, grad_text, index_graph, local_grads, printable
+from .graph import Graph, fmt, grad_text, html_text, index_graph, local_grads, printable
 from .groups import node_groups
 from .render import MAX_NODES, check_size, digraph
 
@@ -126,7 +126,7 @@ def build(
         dot.node(name, **entries)
     for number, (name, entries) in enumerate(clusters.items()):
         with dot.subgraph(name=f"cluster_{number}") as cluster:
-            title = html.escape(printable(name))
+            title = html_text(name)
             cluster.attr(label=f"<<B>{title}</B>>", style="rounded,filled", fillcolor="#f9fafb")
             cluster.attr(color="#9ca3af", fontsize="11", labeljust="l")
             for node_name, attrs in entries:
@@ -160,9 +160,9 @@ def _value_attrs(graph: Graph, i: int, grad, is_current: bool, numbered: bool) -
     if graph.kinds[i] == "const":  # its gradient is never used; a nan there only confuses
         cells = f"<TD>{fmt(node.data)}</TD>"
     if node.label:
-        cells = f"<TD><B>{html.escape(printable(node.label))}</B></TD>" + cells
+        cells = f"<TD><B>{html_text(node.label)}</B></TD>" + cells
     elif graph.param_names.get(node):  # an unlabelled parameter is known by its model name
-        cells = f"<TD><I>{html.escape(printable(graph.param_names[node]))}</I></TD>" + cells
+        cells = f"<TD><I>{html_text(graph.param_names[node])}</I></TD>" + cells
     if numbered:
         cells = f'<TD><FONT COLOR="#6b7280">#{i}</FONT></TD>' + cells
     table = (
@@ -185,7 +185,7 @@ def _plain_text(text: str):
 
 
 def _op_attrs(graph: Graph, i: int, is_current: bool) -> dict:
-    symbol = html.escape(printable(graph.nodes[i]._op))
+    symbol = html_text(graph.nodes[i]._op)
     color = CURRENT if is_current else "#6b7280"
     return {
         "label": f"<{symbol}>",
@@ -259,7 +259,7 @@ def _edge_label(slot_name: str | None, amount: float | None, state: str | None) 
     carries back, coloured by state (see build)."""
     parts = []
     if slot_name is not None:
-        parts.append(f'<FONT COLOR="#6b7280">{html.escape(printable(slot_name))}</FONT>')
+        parts.append(f'<FONT COLOR="#6b7280">{html_text(slot_name)}</FONT>')
     if amount is not None:
         bold = state == "sent"
         text = f"<B>{fmt(amount)}</B>" if bold else fmt(amount)

@@ -3,7 +3,9 @@ with a kind (root, parameter, input, constant, ...) and, for models, the module 
 
 from __future__ import annotations
 
+import html
 import math
+import reprlib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -82,8 +84,18 @@ def _kind(node: Value, root: Value, param_names: dict, params_known: bool) -> st
 
 
 def number(x: object) -> float:
-    """The float in x: a grad may be a Value after backward(create_graph=True)."""
-    return float(getattr(x, "data", x))
+    """The float in x: a grad may be a Value after backward(create_graph=True), or a number
+    a user set (a numpy one: its .data is a buffer, not the number); an int past float's
+    range is an infinity, as it would print."""
+    value = x.data if isinstance(x, Value) else x
+    try:
+        return float(value)
+    except OverflowError:  # 10**400
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"drawing: a .data or .grad must be a number to be drawn, got {reprlib.repr(value)}"
+        ) from None
 
 
 def fmt(x: object) -> str:
@@ -99,6 +111,13 @@ def printable(text: object) -> str:
     text = text if isinstance(text, str) else str(text)
     return "".join(f"\\u{ord(c):04x}" if _noncharacter(c) else repr(c)[1:-1]
                    if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)  # fmt: skip
+
+
+def html_text(text: object) -> str:
+    """text inside a Graphviz HTML label, as it reads: printable, escaped for HTML, and each
+    backslash doubled, since Graphviz reads a backslash there as one of its own escapes
+    (C:\\Name drew as C:v1ame, \\N being the node's name), even written as &#92;."""
+    return html.escape(printable(text)).replace("\\", "\\\\")
 
 
 def _noncharacter(c: str) -> bool:
@@ -128,7 +147,9 @@ def local_grads(node: Value, grad: float) -> tuple[float, ...]:
     return local_gradients(node, number(grad))
 
 
-def _json_float(x: object) -> float | str:
+def _json_float(x: object) -> float | str | None:
+    if x is None:  # a .grad set to None: drawn as ?, not known
+        return None
     value = number(x)
     return value if math.isfinite(value) else str(value)  # strict JSON has no nan/inf
 

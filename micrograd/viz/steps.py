@@ -120,6 +120,11 @@ def draw_step(frame: Frame, rankdir: str = "LR", **options):
     """A Digraph of the graph at this frame: known gradients shown (others as ?), the node
     being processed outlined in red, the edges it just sent gradient along in red, and each
     Value numbered #i as in the frames (options: those of draw_dot)."""
+    if not isinstance(frame, Frame):  # a Value, say: 'Value' object has no attribute 'grads'
+        raise TypeError(
+            f"draw_step: expected a Frame, one of backward_steps(root), got "
+            f"{type(frame).__name__}; draw_dot(root) draws a Value"
+        )
     return _draw(frame, frame.grads, rankdir, **options)
 
 
@@ -264,7 +269,9 @@ def _stepper(root, params, max_frames: int, keys: str, caller: str, **options) -
         frames.append(frame)
         dots.append(_draw(frame, running, refuse=True, **options))  # too big: refused at once
         total += dots[-1].drawn_nodes
-        if limited and total > MAX_FRAME_NODES:  # before any layout
+        # every frame draws the same nodes: the first tells what all of them will cost, before
+        # the rest are built (a chain of 10,000 steps took 7 minutes to be refused)
+        if limited and max(total, count * dots[0].drawn_nodes) > MAX_FRAME_NODES:
             raise ValueError(
                 f"{caller}: {count} steps of {dots[-1].drawn_nodes} nodes each are more than "
                 f"{MAX_FRAME_NODES:,} nodes for Graphviz to lay out, one frame at a time "

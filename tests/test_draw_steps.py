@@ -430,3 +430,23 @@ def test_frames_too_many_nodes_in_all_are_refused_after_the_first_is_built(monke
 def test_draw_step_of_a_value_says_it_draws_frames():
     with pytest.raises(TypeError, match="draw_step: expected a Frame, .* got Value; draw_dot"):
         draw_step(micrograd.Value(1.0) * 2.0)
+
+
+@pytest.mark.parametrize("option", ["foo", "current", "refuse", "flow"])
+def test_an_unknown_drawing_option_is_named_with_the_function_given_it(tmp_path, option):
+    # save_svg said "build() got an unexpected keyword", and took build's own current= or
+    # gave "multiple values for keyword argument"
+    from micrograd.draw import save_svg
+
+    root = micrograd.Value(2.0) * 3.0
+    (frame,) = backward_steps(root)
+    calls = {
+        "save_svg": lambda: save_svg(root, tmp_path / "x.svg", **{option: 1}),
+        "draw_step": lambda: draw_step(frame, **{option: 1}),
+        "save_backward_html": lambda: save_backward_html(root, tmp_path / "x.html", **{option: 1}),
+        "step_through": lambda: steps.step_through(root, **{option: 1}),
+    }
+    for caller, call in calls.items():
+        with pytest.raises(TypeError, match=f"{caller}: unexpected option '{option}'; the drawing"):
+            call()
+    assert not list(tmp_path.iterdir())

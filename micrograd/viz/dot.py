@@ -36,6 +36,21 @@ STYLES = {  # kind: (fill, border, table style, border width, legend text)
 }
 CURRENT = "#dc2626"  # the node and edges of the current backward step
 RANKDIRS = ("LR", "RL", "TB", "BT")
+OPTIONS = ("rankdir", "edge_grads", "legend", "group", "collapse", "max_depth", "max_nodes")
+"""draw_dot's options, which save_svg and the steppers pass on to it."""
+
+
+def check_options(caller: str, options: Mapping) -> None:
+    """A TypeError naming caller for an option draw_dot does not take (build() would name
+    itself, or take one of its own, such as current=)."""
+    unknown = [name for name in options if name not in OPTIONS]
+    if unknown:
+        raise TypeError(
+            f"{caller}: unexpected option {unknown[0]!r}; the drawing options are "
+            f"{', '.join(OPTIONS)}"
+        )
+
+
 FONT = "Helvetica"
 _CELL = 'WIDTH="78" ALIGN="LEFT"'  # fixed minimum widths keep a layout still across frames
 

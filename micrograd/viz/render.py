@@ -121,9 +121,10 @@ def save_svg(
     """Write draw_dot(root, params=params, **draw_options) to path as an SVG file; returns
     the path. A drawing of more than max_nodes nodes (counted after max_depth and collapse)
     is refused, ValueError, before any DOT is written: Graphviz would take minutes."""
-    from .dot import build
+    from .dot import build, check_options
     from .graph import index_graph
 
+    check_options("save_svg", draw_options)
     graph = index_graph(root, params)
     grads = [node.grad for node in graph.nodes]
     # draw_dot's build, told to refuse before it writes DOT: 50,000 nodes of DOT take seconds

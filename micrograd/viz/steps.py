@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..backward import walk_aside, walked
 from ..files import write_atomically
-from .dot import MAX_NODES, build
+from .dot import MAX_NODES, build, check_options
 from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
 from .stepper import stepper_html
@@ -125,6 +125,7 @@ def draw_step(frame: Frame, rankdir: str = "LR", **options):
             f"draw_step: expected a Frame, one of backward_steps(root), got "
             f"{type(frame).__name__}; draw_dot(root) draws a Value"
         )
+    check_options("draw_step", options)
     return _draw(frame, frame.grads, rankdir, **options)
 
 
@@ -252,6 +253,7 @@ def _stepper(root, params, max_frames: int, keys: str, caller: str, **options) -
     with more than max_frames steps before building any frame."""
     if type(max_frames) is not int or max_frames < 1:
         raise ValueError(f"{caller}: max_frames must be an integer >= 1, got {max_frames!r}")
+    check_options(caller, options)
     graph = index_graph(root, params)
     count = step_count(graph)
     if not count:

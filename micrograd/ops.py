@@ -133,17 +133,22 @@ class Op(str):
         return (_op_named, (self.name,))
 
 
+class RuleError(TypeError):
+    """A rule of one's own returned what is not a number or gradient where it ran."""
+
+
 def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callable, Callable]:
-    """An op's rules, checked where they run on floats: a forward returns one real number
-    (not a complex, text or Value, which would become the node's number), a derivative a
-    tuple of them; a rule that raises carries a note naming the op. The table's own rows
+    """An op's rules, checked wherever they run: on floats a forward returns one real number
+    (not a complex, text or Value, which would become the node's number), on arrays real
+    numbers; a derivative returns a tuple of gradients as _GRADIENTS says, else a RuleError
+    naming the op; a rule that raises carries a note naming the op. The table's own rows
     are tested instead, and run unwrapped (see below OPS)."""
 
     def checked_forward(F, *inputs):
         if F is not FLOAT:  # arrays (micrograd.compile): a real array or number
             out = forward(F, *inputs)
-            if _kind(out) not in (*_REAL_KINDS, "b"):
-                raise TypeError(
+            if type(out) is not float and _kind(out) not in (*_REAL_KINDS, "b"):
+                raise RuleError(
                     f"op {name!r}: its forward must return real numbers, got {out!r} on "
                     "arrays; write it with F's functions on the numbers it is given"
                 )
@@ -155,7 +160,7 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
                 error.add_note(f"(in the forward of op {name!r} on inputs {inputs})")
             raise
         if not isinstance(out, Real):  # a bool is 0 or 1, as Value(True) is
-            raise TypeError(
+            raise RuleError(
                 f"op {name!r}: its forward must return one real number, got {out!r} on inputs "
                 f"{inputs}; write it with F's functions on the numbers it is given"
             )
@@ -169,23 +174,24 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
                 error.add_note(f"(in the derivative of op {name!r})")
             raise
         if not isinstance(local_grads, (tuple, list)):
-            raise TypeError(
+            raise RuleError(
                 f"the derivative of op {name!r} returned {local_grads!r}; a rule returns a "
                 "tuple of gradients, one per input"
             )
         where = _where(F, arguments[1])
-        if not all(_is_gradient(g, where) for g in local_grads):
-            raise TypeError(  # a complex or text would land in a .grad, None become nan
-                f"the derivative of op {name!r} returned {tuple(local_grads)!r}; {where} each "
-                f"gradient must be {_GRADIENTS[where]}"
-            )
+        for g in local_grads:
+            if type(g) is not float and not _is_gradient(g, where):
+                raise RuleError(  # a complex or text would land in a .grad, None become nan
+                    f"the derivative of op {name!r} returned {tuple(local_grads)!r}; {where} "
+                    f"each gradient must be {_GRADIENTS[where]}"
+                )
         return local_grads
 
     checked_forward.__wrapped__, checked_derivative.__wrapped__ = forward, derivative
     return checked_forward, checked_derivative
 
 
-_GRADIENTS = {
+_GRADIENTS = {  # a float is one everywhere (on arrays, one number for all samples)
     "on floats": "one real number",
     "on Values": "a Value or a real number",
     "on arrays": "real numbers (an array, or one number for all)",
@@ -196,15 +202,19 @@ def _where(F, node_grad) -> str:
     """Which numbers a rule runs on: floats, Values (create_graph) or arrays (compile)."""
     if F is FLOAT:
         return "on floats"
-    return "on Values" if _kind(node_grad) == "V" else "on arrays"
+    return "on Values" if isinstance(node_grad, _value_class()) else "on arrays"
 
 
 def _is_gradient(g, where: str) -> bool:
-    """Whether a rule's g is a gradient there (see _GRADIENTS)."""
+    """Whether a rule's g (not a float: those always are) is a gradient there (see
+    _GRADIENTS). A 0-d array counts as one number on Values, whose rules make it a
+    constant, but not on floats, where it would land in a .grad."""
+    if where == "on Values" and isinstance(g, _value_class()):
+        return True
     kind = _kind(g)
-    if where == "on arrays":
+    if where == "on arrays" or (where == "on Values" and getattr(g, "ndim", None) == 0):
         return kind in _REAL_KINDS
-    return (kind == "V" and where == "on Values") or (kind in _REAL_KINDS and isinstance(g, Real))
+    return kind in _REAL_KINDS and isinstance(g, Real)
 
 
 _REAL_KINDS = ("i", "u", "f")  # numpy's kinds of real numbers; bool ("b") is no gradient
@@ -212,17 +222,28 @@ _REAL_KINDS = ("i", "u", "f")  # numpy's kinds of real numbers; bool ("b") is no
 
 def _kind(x) -> str:
     """numpy's kind of x's numbers ("f", "i", "c", "U", ...): a Python int or float is
-    "i" or "f", a bool "b", a Value "V" (a gradient on Values), anything else ""."""
+    "i" or "f", a bool "b", anything else ""."""
     dtype = getattr(x, "dtype", None)
     if dtype is not None and hasattr(dtype, "kind"):  # numpy arrays and numbers
         return dtype.kind
     if isinstance(x, bool):
         return "b"
-    if isinstance(x, Real):
+    if isinstance(x, (int, float)):
         return "i" if isinstance(x, int) else "f"
-    from .engine import Value  # the engine imports this module
+    return "f" if isinstance(x, Real) and not isinstance(x, _value_class()) else ""
 
-    return "V" if isinstance(x, Value) else ""
+
+def _value_class() -> type:
+    """micrograd.engine.Value, which imports this module: looked up when first needed."""
+    global _VALUE
+    if _VALUE is None:
+        from .engine import Value
+
+        _VALUE = Value
+    return _VALUE
+
+
+_VALUE: type | None = None
 
 
 def _op_named(key: str) -> Op:

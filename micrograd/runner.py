@@ -18,7 +18,7 @@ import numpy as np
 
 from .arraymath import ARRAY, BIG
 from .kernels import _NEGATIVE_ZERO, Kernel, _bits, _has_negative_zero, kernel_of
-from .ops import EXP, LOG, STOP_GRADIENT, SUB
+from .ops import EXP, LOG, STOP_GRADIENT, SUB, RuleError
 
 __all__ = [
     "LinearStep", "LogSoftmaxStep", "OpStep", "RowSet", "Runner", "StaticSet", "SumStep",
@@ -313,6 +313,8 @@ class OpStep:
         if kernel is None:
             try:
                 out[...] = self.op.forward(ARRAY, *values)
+            except RuleError:  # says what the rule returned: as it is
+                raise
             except (TypeError, ValueError) as error:
                 raise _rule_failed(self.op, "forward", error) from error
             return None
@@ -337,6 +339,8 @@ class OpStep:
             inputs, out = self._gather(V, S, False), V[self.out]
             try:
                 local_grads = self.op.derivative(ARRAY, g, out, *inputs)
+            except RuleError:  # says what the rule returned: as it is
+                raise
             except (TypeError, ValueError) as error:
                 raise _rule_failed(self.op, "derivative", error) from error
         if len(local_grads) != len(self.sources):

@@ -81,7 +81,9 @@ def _noise(owner: str, noise: object) -> float | None:
 def _flag(owner: str, name: str, value: object) -> bool:
     """A yes-or-no argument: True or False (numpy's too, or 1 or 0), else a TypeError; any
     other value would read as yes or no by its truth ("no" as yes)."""
-    if isinstance(value, (bool, np.bool_)) or (type(value) is int and value in (0, 1)):
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, numbers.Integral) and value in (0, 1)
+    ):
         return bool(value)
     raise TypeError(f"{owner}: {name} must be True or False, got {reprlib.repr(value)}")
 

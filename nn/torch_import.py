@@ -50,7 +50,6 @@ def from_torch(module: Any) -> Module:
     import torch
 
     items = list(module) if type(module) is torch.nn.Sequential else [module]
-    _check_ties(items)
     uses: dict[int, set[str]] = {}  # each Linear's activations after it, by the Linear's id
     for index, item in enumerate(items):
         if type(item) is torch.nn.Linear:
@@ -80,6 +79,7 @@ def from_torch(module: Any) -> Module:
         index += 1
     if not modules:
         raise ValueError("from_torch: the module holds no Linear layer or other module")
+    _check_ties(items)  # once every module is one ours can represent
     tied = len(made) < sum(not isinstance(m, Activation) for m in modules)  # one used twice
     if all(isinstance(m, Layer) for m in modules):
         for before, after in zip(modules, modules[1:]):

@@ -5,6 +5,7 @@ highlighting; and huge graphs: refused before any frame is built, frames in line
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -450,3 +451,29 @@ def test_an_unknown_drawing_option_is_named_with_the_function_given_it(tmp_path,
         with pytest.raises(TypeError, match=f"{caller}: unexpected option '{option}'; the drawing"):
             call()
     assert not list(tmp_path.iterdir())
+
+
+def test_a_lecture_closure_that_adds_twice_into_one_input_is_not_called_a_setter():
+    # it rounds (before + g) + g where the caption added before + (g + g): the exact compare
+    # called a right closure's 0.9600000000000001 "sets instead of adding"
+    from micrograd import Value
+
+    def add(x, y):
+        out = Value(x.data + y.data, (x, y), "+")
+
+        def _backward():
+            x.grad += out.grad
+            y.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    a = Value(1.0, label="a")
+    b = add(a, a)
+    c = a * 0.9 + b * 0.03
+    frames = list(backward_steps(c))
+    text = " ".join(steps.caption(frame) for frame in frames)
+    assert "sets instead of adding" not in text
+    ta = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    (ta * 0.9 + (ta + ta) * 0.03).backward()
+    assert math.isclose(frames[-1].grads[frames[-1].graph.index[a]], ta.grad.item(), rel_tol=1e-15)

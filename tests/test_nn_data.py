@@ -301,3 +301,10 @@ def test_yes_or_no_arguments_take_numpys_bools_and_0_or_1():
     assert len(list(data.batches(X, y, 5, shuffle=1, seed=0))) == 2
     labels = np.array(["a", "b"] * 5, dtype=object)  # text of one kind sorts: it stratifies
     assert sorted(data.train_test_split(X, labels)[3].tolist()) == ["a", "b"]
+
+
+def test_numpy_integers_0_and_1_are_yes_and_no_as_pythons():
+    X, y = data.make_moons(10, shuffle=np.int64(0))
+    assert np.array_equal(X, data.make_moons(10, shuffle=False)[0])
+    with pytest.raises(TypeError, match=r"shuffle must be True or False, got np.int64\(2\)"):
+        data.make_moons(10, shuffle=np.int64(2))

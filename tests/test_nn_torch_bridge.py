@@ -129,6 +129,8 @@ class Negated(torch.nn.Conv2d):
         (torch.nn.Conv2d(1, 2, 3, dilation=2), ValueError, "only dilation 1"),
         # converted with a bias of 0 that then trained, where torch's model has none
         (torch.nn.Linear(2, 3, bias=False), ValueError, "Linear at index 0 has no bias"),
+        (torch.nn.Sequential(*[torch.nn.Sequential(torch.nn.Linear(2, 2))] * 2), TypeError,
+         "unsupported module Sequential at index 0"),  # not "shares a parameter"
         (torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1, bias=False)),
          ValueError, "Linear at index 1 has no bias"),
         (torch.nn.MaxPool2d(2, padding=1), ValueError, "only padding 0"),

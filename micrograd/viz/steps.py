@@ -3,6 +3,7 @@ step), a stepper inside a notebook, and one HTML page."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -201,7 +202,9 @@ def caption(frame: Frame) -> str:
 
 
 def _same(x: float, y: float) -> bool:
-    return x == y or (x != x and y != y)  # nan is nan
+    """x is y but for rounding: a closure that adds twice into one input (a + a) rounds
+    (before + g) + g, where the caption adds before + (g + g)."""
+    return x == y or (x != x and y != y) or math.isclose(x, y, rel_tol=1e-9)
 
 
 def _is_number(text: str) -> bool:

@@ -338,8 +338,10 @@ def compile(
     where the eager engine, rounding the product to inf first, gives nan, or a finite sum
     where it gives inf. group=False forms every product as the eager engine does.
     ``static`` lists arguments passed as plain numbers instead of Values (class labels,
-    say): one program is traced per distinct value. Usable as ``@compile`` or
-    ``@compile(...)``.
+    say): one program is traced per distinct value. fn's Python runs once, at the trace: a
+    decision on a traced number is a TracingError naming the line, while a random draw or
+    a counter is taken once and a printed Value shows the first sample. Usable as
+    ``@compile`` or ``@compile(...)``.
     """
     options = {"reduce": reduce, "group": group, "static": _static_positions(static)}
     if fn is None:

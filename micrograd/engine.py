@@ -408,13 +408,15 @@ def in_engine(filename: str) -> bool:
 
 
 def _decided(value: Value, action: str, depth: int = 2) -> None:
-    """Tell every watcher that the code calling a Value method took a decision on value."""
+    """Tell every watcher that the code calling a Value method took a decision on value, and
+    whether that code is the engine's own (backward's walk, gradcheck's float(), a drawing's
+    read), which only a watcher that asks for them hears (the tracer: an engine function
+    called inside a traced function reads one sample's number too)."""
     frame = sys._getframe(depth)  # _decided <- the Value method (or .data) <- deciding code
-    if in_engine(frame.f_code.co_filename):
-        return  # the engine's own (backward's walk, gradcheck's float()) decide nothing of yours
+    own = in_engine(frame.f_code.co_filename)
     site = _site(frame)
     for watcher in list(_watchers):
-        watcher(value, action, site)
+        watcher(value, action, site, own)
 
 
 _LIBRARIES = tuple(
@@ -422,12 +424,25 @@ _LIBRARIES = tuple(
 )
 
 
+def _passed_through(frame) -> bool:
+    """Code a site looks past to the line that called it: the libraries', micrograd's own
+    (micrograd.nn's too, wherever its folder is: accuracy() called in your function decides
+    on your line)."""
+    module = frame.f_globals.get("__name__", "")
+    return (
+        frame.f_code.co_filename.startswith(_LIBRARIES)
+        or module == "micrograd"
+        or module.startswith("micrograd.")
+    )
+
+
 def _site(frame) -> str:
-    """'file:line' of the deciding code; for a library's code (copy.copy, np.clip), the line
-    of the nearest caller outside the libraries, then the library's: 'file:line (in ...)'."""
+    """'file:line' of the deciding code; for a library's or micrograd's code (copy.copy,
+    np.clip, nn.accuracy), the line of the nearest caller outside them, then theirs:
+    'file:line (in ...)'."""
     here = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     caller = frame
-    while caller is not None and caller.f_code.co_filename.startswith(_LIBRARIES):
+    while caller is not None and _passed_through(caller):
         caller = caller.f_back
     if caller is None or caller is frame:
         return here

@@ -65,10 +65,12 @@ def _record_in_mode(data: float, a: Value | None, b: Value | None, op) -> Value:
     return node
 
 
-def _dispatch(value: Value, action: str, site: str) -> None:
-    """The engine's one decision watcher while any thread watches: this thread's hooks."""
+def _dispatch(value: Value, action: str, site: str, own: bool) -> None:
+    """The engine's one decision watcher while any thread watches: this thread's hooks; the
+    engine's own decisions (own) only to a hook that asks for them (engine_decisions)."""
     for hook in list(_state.decision_hooks):
-        hook(value, action, site)
+        if not own or getattr(hook, "engine_decisions", False):
+            hook(value, action, site)
 
 
 def _settle(threads: set[int], on: bool, use: Callable[[bool], None]) -> None:
@@ -124,9 +126,10 @@ def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
     """Call ``hook(value, action, site)`` whenever code outside the engine, in this thread,
     takes a Python decision on a Value's number: compares it, tests its truth, converts it
     with float(), detaches it or reads ``.data`` or ``.grad`` (``action`` says which,
-    ``site`` is 'file:line'). The engine's own reads (backward's, gradcheck's, a drawing's)
-    are not reported. The hook may raise to refuse the decision. micrograd.compile's tracer
-    refuses them all."""
+    ``site`` is 'file:line', of your line that called micrograd's or a library's code that
+    decided). The engine's own reads (backward's, gradcheck's, a drawing's) are reported
+    only to a hook whose ``engine_decisions`` attribute is True. The hook may raise to
+    refuse the decision. micrograd.compile's tracer refuses them all, the engine's too."""
     _state.decision_hooks.append(hook)
     _refresh_decisions()
 

@@ -17,7 +17,7 @@ from . import lecture
 from .backward import topological_order
 from .engine import Value
 from .ops import CONST, LEAF, STOP_GRADIENT
-from .tracing import trace
+from .tracing import TracingError, trace
 
 __all__ = ["Instruction", "Program", "build_program"]
 
@@ -122,9 +122,13 @@ def _roots(result: object) -> list[Value]:
     return roots
 
 
-def _operations(roots: list[Value], recorded: list[Value]) -> tuple[list[Value], list[Value]]:
+def _operations(
+    roots: list[Value], recorded: list[Value], inputs: set[Value]
+) -> tuple[list[Value], list[Value]]:
     """(the op nodes the roots depend on, in creation order; the leaves they read). Nodes made
-    before tracing and captured by the function come first, in topological order."""
+    before tracing and captured by the function come first, in topological order. An op
+    node the trace did not record that reads the inputs was made in another thread, where
+    no decision on them was checked: refused."""
     made_now = set(recorded)
     reachable = set(roots)
     captured: list[Value] = []  # op nodes made before tracing
@@ -139,6 +143,14 @@ def _operations(roots: list[Value], recorded: list[Value]) -> tuple[list[Value],
     before: dict[Value, None] = {}
     for node in captured:
         before.update(dict.fromkeys(n for n in topological_order(node) if n not in before))
+    elsewhere = next((n for n in before if n in inputs), None)
+    if elsewhere is not None:
+        raise TracingError(
+            f"micrograd.compile: an op on input {elsewhere.label} was made outside this "
+            "trace, in another thread, where Python's decisions on its number are not "
+            "watched (and would be baked in for every sample): compute on the inputs in the "
+            "thread that calls the compiled function"
+        )
     operations = [n for n in before if n._a is not None]
     operations += [n for n in recorded if n in reachable and n._a is not None]
     leaves = [n for n in before if n._a is None]
@@ -171,7 +183,8 @@ def build_program(
     arguments = [static[k] if k in static else next(remaining) for k in range(len(all_names))]
     result, recorded = trace(fn, arguments)
     roots = _roots(result)
-    operations, leaves = _operations(roots, recorded)
+    inputs = {leaf for found in leaves_per_argument for leaf in found}
+    operations, leaves = _operations(roots, recorded, inputs)
     return _numbered(
         operations, leaves, leaves_per_argument, roots, isinstance(result, Value),
         static={all_names[k]: value for k, value in sorted(static.items())},

@@ -94,6 +94,10 @@ class _Tracer:
         if value._op is not CONST:
             raise _refuse(action, site)
 
+    # the engine's own reads too: a drawing's or a rule's, called inside the traced function
+    # on a traced Value, read one sample's number as much as the function's own code would
+    on_decision.engine_decisions = True
+
 
 def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
     """fn(*arguments), with data-dependent control flow refused, and the nodes it made in

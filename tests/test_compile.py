@@ -1127,3 +1127,44 @@ def test_a_derivative_of_ones_own_handing_any_real_number_is_taken_everywhere(gr
         y = op(x)
         y.backward()
         assert x.grad == 3.0
+
+
+def test_micrograds_own_functions_called_on_a_traced_value_are_refused_at_your_line():
+    # their reads were the engine's own, so unreported: FLOAT.exp(x[1]) took the first
+    # sample's exp for every row, to_json handed its number out
+    from micrograd.floatmath import FLOAT
+
+    w = Value(0.7)
+    rows = np.array([[1.5, -0.5], [0.5, 3.0], [2.5, 1.0]])
+    functions = [
+        lambda x: x[0] * w * FLOAT.exp(x[1]),
+        lambda x: x[0] * w + micrograd.ops.RELU.forward(FLOAT, x[1]),
+        lambda x: x[0] * w * micrograd.to_json(x[1])["nodes"][-1]["data"],
+        lambda x: x[0] * w * nn.accuracy([x[1]], [1.0]),  # nn's line named after yours
+    ]
+    for fn in functions:
+        at_your_line = re.escape(__file__) + r":\d+ \(in .*(micrograd|nn)"
+        with pytest.raises(micrograd.compiler.TracingError, match=at_your_line):
+            micrograd.compile(fn)(rows)
+
+
+def test_ops_on_the_inputs_made_in_another_thread_are_refused():
+    # the decision hooks are the tracing thread's: the worker's branch on x[1] went unseen,
+    # and its first sample's choice was replayed for all (outputs -1.05, 0.35, -1.75 where
+    # the eager engine gives -1.05, -0.35, 1.75)
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = Value(0.7)
+
+    def f(x):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: x[0] * w if x[1] > 0 else -x[0] * w).result()
+
+    rows = np.array([[1.5, -0.5], [0.5, 3.0], [2.5, 1.0]])
+    refused = "an op on input x.0. was made outside this trace, in another thread"
+    with pytest.raises(micrograd.compiler.TracingError, match=refused):
+        micrograd.compile(f)(rows)
+    squared = w * w  # made before tracing, from no input: captured, as before
+    assert micrograd.compile(lambda x: x[0] * squared).forward(rows).tolist() == [
+        r * squared.data for r in rows[:, 0]
+    ]

@@ -336,7 +336,9 @@ def compile(
     call (False: one call per op). A matrix product's BLAS multiplies and adds in one step:
     where a product of its sums passes float64's largest number (1.8e308), it may give inf
     where the eager engine, rounding the product to inf first, gives nan, or a finite sum
-    where it gives inf. group=False forms every product as the eager engine does.
+    where it gives inf. group=False forms every product as the eager engine does; sums past
+    1.8e308, such as a gradient's over the batch, may overflow differently either way, as
+    their terms are added in another order.
     ``static`` lists arguments passed as plain numbers instead of Values (class labels,
     say): one program is traced per distinct value. fn's Python runs once, at the trace: a
     decision on a traced number is a TracingError naming the line, while a random draw or

@@ -1054,6 +1054,24 @@ def test_a_sum_whose_products_overflow_is_eagers_with_group_false():
     assert not math.isfinite(grouped[0]) and grouped[1] == 6.0  # -inf or nan, by the CPU
 
 
+def test_a_gradient_summed_past_the_largest_float_overflows_in_its_own_order():
+    """The documented difference of sums: eager adds each sample's two terms first (1e308 -
+    1e308 = 0, the true gradient), compile each term over the batch first (1e308 + 1e308 =
+    inf, then inf - inf = nan), grouped or not, as torch does on the whole batch. Every term
+    is finite; only the order differs."""
+    w = Value(1.0)
+    fn = lambda x: w * x[0] * 1e308 + w * x[1] * -1e308  # noqa: E731
+    X = np.ones((2, 2))
+    for row in X.tolist():
+        fn(row).backward()
+    tw = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    (tw * torch.ones(2) * 1e308 + tw * torch.ones(2) * -1e308).sum().backward()
+    assert w.grad == 0.0 and not math.isfinite(tw.grad.item())
+    for group in (True, False):
+        _, gradient = micrograd.compile(fn, reduce="sum", group=group).value_and_grad(X)
+        assert not math.isfinite(gradient[0])
+
+
 def test_batches_given_by_name_are_a_type_error_saying_they_go_by_position():
     # "CompiledFunction.__call__() got an unexpected keyword argument 'x'" before
     w = Value(2.0)

@@ -66,11 +66,16 @@ def as_image(owner: str, x: Any, channels: int | None = None) -> list[list[list]
         planes.append(rows)
     height, width = len(planes[0]), len(planes[0][0])
     for c, rows in enumerate(planes):
-        shape = (len(rows), {len(row) for row in rows})
-        if shape != (height, {width}):
+        lengths = [len(row) for row in rows]
+        short = next((r for r, n in enumerate(lengths) if n != width), None)
+        if len(rows) != height or short is not None:
+            where = (
+                f"channel {c} has {len(rows)} rows" if len(rows) != height
+                else f"row {short} of channel {c} has {lengths[short]} numbers"
+            )  # fmt: skip
             raise ValueError(
-                f"{owner}: ragged image: channel 0 is {height}x{width}, channel {c} has "
-                f"{len(rows)} rows of {sorted(shape[1])} numbers"
+                f"{owner}: ragged image: its first row is {width} numbers and its first "
+                f"channel {height} rows, but {where}"
             )
         if not all(_is_number(v) for row in rows for v in row):
             if any(isinstance(v, (list, tuple)) for row in rows for v in row):

@@ -235,7 +235,12 @@ ZEROS = np.zeros((1, 4, 4))
     "module, image, message",
     [
         (nn.Conv2d(1, 2, 3), [[1.0, 2.0]], r"Conv2d: .*channel 0 is a list of numbers, not of"),
-        (nn.Conv2d(1, 2, 3), [[[1.0] * 4] * 3 + [[1.0] * 3]], "Conv2d: ragged image"),
+        (nn.Conv2d(1, 2, 3), [[[1.0] * 4] * 3 + [[1.0] * 3]],
+         "Conv2d: ragged image: its first row is 4 numbers .* but row 3 of channel 0 has 3"),
+        # said "channel 0 is 3x4, channel 1 has 3 rows of [4] numbers"
+        (nn.Conv2d(2, 2, 3), [[[1.0] * 4] * 3, [[1.0] * 4] * 2],
+         "ragged image: its first row is 4 numbers and its first channel 3 rows, but channel "
+         "1 has 2 rows"),
         (nn.Conv2d(2, 2, 3), ZEROS, r"Conv2d: expected 2 channels, got an image of 1 \(1x4x4\)"),
         (nn.Conv2d(1, 2, 5), ZEROS, "Conv2d: the kernel 5x5 is larger than the input 4x4"),
         (nn.Conv2d(1, 2, 7, padding=1), ZEROS, "larger than the padded input 6x6"),

@@ -67,8 +67,13 @@ def test_a_tied_model_saved_and_loaded_trains_as_in_torch(tmp_path):
     assert_same_parameters(loaded, twin)
 
 
-def test_a_tied_model_trains_as_its_torch_copy():
-    model = tied_model()
+@pytest.mark.parametrize(
+    "make",
+    [lambda: tied_model(), lambda: mlp_with_a_layer_used_twice()],
+    ids=["a layer twice in a Sequential", "a layer twice in an MLP"],
+)
+def test_a_tied_model_trains_as_its_torch_copy(make):
+    model = make()
     twin = nn.to_torch(model)
     assert twin[0] is twin[2]
     train(model)
@@ -180,15 +185,6 @@ def test_a_bad_reference_in_a_file_is_a_value_error(tmp_path, modules):
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match=r"bad.json: a module config at modules\.\d.*same_as"):
         nn.load(path)
-
-
-def test_to_torch_keeps_a_layer_used_twice_in_an_mlp_tied():
-    model = mlp_with_a_layer_used_twice()
-    twin = nn.to_torch(model)
-    assert twin[0] is twin[2]
-    train(model)
-    train_torch(twin)
-    assert_same_parameters(model, twin)
 
 
 def neuron_in_two_layers() -> nn.Module:

@@ -19,7 +19,7 @@ from .checks import _as_float, _brief
 
 
 class Module:
-    """A tree of parameters: attributes that are Values, Modules or lists of them."""
+    """A tree of parameters: attributes that are Values, Modules or containers of them."""
 
     registry: dict[str, type] = {}  # every module class, by name (see from_config)
 
@@ -48,9 +48,12 @@ class Module:
     def named_parameters(
         self, prefix: str = "", remove_duplicate: bool = True
     ) -> list[tuple[str, Value]]:
-        """[(dotted name, parameter)] in a fixed order, e.g. ``layers.0.neurons.3.w.1``. A
-        parameter met again (tied weights) is left out unless remove_duplicate is False, as
-        in torch: then every name is listed, as state_dict() holds them all."""
+        """[(dotted name, parameter)] in a fixed order, e.g. ``layers.0.neurons.3.w.1``, each
+        after prefix and a dot if prefix is given, as torch's. A parameter met again (tied
+        weights) is left out unless remove_duplicate is False, as in torch: then every name
+        is listed, as state_dict() holds them all. Parameters are the Values a module holds
+        in its attributes (slots too), in lists, tuples and dicts of them (a dict's keys
+        name them), and in its modules."""
         found = _named(self, prefix)
         if not remove_duplicate:
             return found
@@ -64,7 +67,7 @@ class Module:
         # The same walk as named_parameters() without building names: training loops call
         # this every step, and the names cost more than the walk.
         found: list[Value] = []
-        for item in vars(self).values():
+        for _, item in _attributes(self):
             _gather(item, found)
         return list(dict.fromkeys(found))
 
@@ -127,9 +130,9 @@ class Module:
                 continue
             # a module with units of its own is a layer itself; a Neuron's layer its parent
             unit = owner if level == "neuron" or finer is not None else parent
-            for item in vars(module).values():
+            for _, item in _attributes(module):
                 for parameter in _direct_parameters(item):
-                    groups[parameter] = unit or "(model)"
+                    groups.setdefault(parameter, unit or "(model)")  # a tied one: its first
         return groups
 
     def _units(self, name: str) -> dict[Value, str] | None:
@@ -168,13 +171,15 @@ class Module:
         load_into(self, path)
 
     def _children(self) -> Iterator[tuple[str, Module]]:
-        for name, item in vars(self).items():
+        """(name, module) of every module it holds itself, at any depth of its containers."""
+        pending = list(reversed(_attributes(self)))
+        while pending:
+            name, item = pending.pop()
             if isinstance(item, Module):
                 yield name, item
-            elif isinstance(item, (list, tuple)):
-                for i, child in enumerate(item):
-                    if isinstance(child, Module):
-                        yield f"{name}.{i}", child
+            else:
+                inside = _contents(item) or []
+                pending.extend((f"{name}.{key}", element) for key, element in reversed(inside))
 
     def _summary(self) -> str:
         return f"{type(self).__name__}()"
@@ -187,13 +192,35 @@ class Module:
 GROUP_LEVELS = ("neuron", "layer")
 
 
+def _attributes(module: Module) -> list[tuple[str, object]]:
+    """(name, value) of module's attributes: its __dict__'s, then its slots' that are set."""
+    found = list(vars(module).items()) if hasattr(module, "__dict__") else []
+    for cls in type(module).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot not in ("__dict__", "__weakref__") and hasattr(module, slot):
+                found.append((slot, getattr(module, slot)))
+    return found
+
+
+def _contents(item: object) -> list[tuple[str, object]] | None:
+    """(name, element) of a container attribute: a list or tuple by index, a dict by key, a
+    numpy array of objects by index; None for anything else (a number, a module, text)."""
+    if isinstance(item, (list, tuple)):
+        return [(str(i), element) for i, element in enumerate(item)]
+    if isinstance(item, dict):
+        return [(str(key), element) for key, element in item.items()]
+    if getattr(getattr(item, "dtype", None), "kind", None) == "O" and item.ndim > 0:
+        return _contents(item.tolist())
+    return None
+
+
 def _direct_parameters(item: object) -> list[Value]:
-    """The Values an attribute holds itself (a Value, or a list of them), not its modules'."""
+    """The Values an attribute holds itself (a Value, or containers of them), not its
+    modules'."""
     if isinstance(item, Value):
         return [item]
-    if isinstance(item, (list, tuple)):
-        return [v for element in item for v in _direct_parameters(element)]
-    return []
+    return [v for _, element in _contents(item) or [] for v in _direct_parameters(element)]
 
 
 def every_named_parameter(module: Module, prefix: str = "") -> list[tuple[str, Value]]:
@@ -203,14 +230,17 @@ def every_named_parameter(module: Module, prefix: str = "") -> list[tuple[str, V
     if type(module).named_parameters is Module.named_parameters:
         return _named(module, prefix)
     # its own, as it wrote it: maybe a generator, as torch's is; every name where it can say
-    every = {"remove_duplicate": False} if "remove_duplicate" in signature(own).parameters else {}
+    takes = signature(own).parameters
+    every = {"remove_duplicate": False} if "remove_duplicate" in takes else {}
+    if prefix and "prefix" not in takes:  # torch's way of naming it inside another module
+        return [(f"{prefix}.{name}", p) for name, p in own(**every)]
     return list(own(prefix=prefix, **every) if prefix else own(**every))
 
 
 def _named(module: Module, prefix: str) -> list[tuple[str, Value]]:
     found: list[tuple[str, Value]] = []
-    for name, item in vars(module).items():
-        _collect(f"{prefix}{name}", item, found)
+    for name, item in _attributes(module):
+        _collect(f"{prefix}.{name}" if prefix else name, item, found)
     return found
 
 
@@ -219,8 +249,8 @@ def _gather(item: object, found: list) -> None:
         found.append(item)
     elif isinstance(item, Module):
         found.extend(item.parameters())
-    elif isinstance(item, (list, tuple)):
-        for element in item:
+    else:
+        for _, element in _contents(item) or []:
             _gather(element, found)
 
 
@@ -228,10 +258,10 @@ def _collect(name: str, item: object, found: list) -> None:
     if isinstance(item, Value):
         found.append((name, item))
     elif isinstance(item, Module):
-        found.extend(every_named_parameter(item, f"{name}."))
-    elif isinstance(item, (list, tuple)):
-        for i, element in enumerate(item):
-            _collect(f"{name}.{i}", element, found)
+        found.extend(every_named_parameter(item, name))
+    else:
+        for key, element in _contents(item) or []:
+            _collect(f"{name}.{key}", element, found)
 
 
 def _ours(cls: type) -> bool:

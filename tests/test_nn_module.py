@@ -415,7 +415,7 @@ def test_a_module_with_a_named_parameters_of_its_own_saves_and_loads(tmp_path):
             return x * self.factor
 
         def named_parameters(self, prefix=""):
-            return [(f"{prefix}factor", self.factor)]
+            return [(f"{prefix}.factor" if prefix else "factor", self.factor)]  # torch's way
 
     scale = Scale()
     assert scale.state_dict() == {"factor": 2.0}
@@ -432,7 +432,8 @@ def test_a_named_parameters_of_ones_own_written_as_a_generator_loads_as_torchs_w
             self.factor = Value(2.0)
 
         def named_parameters(self, prefix=""):
-            yield (f"{prefix}factor", self.factor)  # torch's named_parameters is a generator
+            # torch's named_parameters is a generator, and joins prefix and name with a dot
+            yield (f"{prefix}.factor" if prefix else "factor", self.factor)
 
     scale = Scale()
     scale.load_state_dict({"factor": 3.0})
@@ -453,3 +454,80 @@ def test_activation_modules_take_numpy_arrays_as_the_layers_do():
     for bad in ("a", [1.0, None], {"a": 1}):
         with pytest.raises(TypeError, match="Tanh: expected numbers or Values"):
             nn.Tanh()(bad)
+
+
+class Holder(nn.Module):
+    """Values and modules kept every way a module of one's own keeps them."""
+
+    __slots__ = ("scale",)  # beside the __dict__ nn.Module gives it
+
+    def __init__(self):
+        self.scale = Value(1.5)  # a slot
+        self.layer = nn.Layer(2, 1, activation="linear", rng=random.Random(3))
+        self.extra = {"bias": Value(0.25), "more": [Value(-0.5)]}
+        self.weights = np.array([Value(0.2), Value(-0.1)], dtype=object)
+        self.blocks = [[nn.Neuron(2, nonlin=False, rng=random.Random(4))]]
+
+    def __call__(self, x):
+        inner = self.layer(x) * self.scale + self.extra["bias"] + self.extra["more"][0]
+        return inner + sum(w * xi for w, xi in zip(self.weights, x)) + self.blocks[0][0](x)
+
+
+def test_values_in_slots_dicts_object_arrays_and_nested_lists_are_parameters():
+    # only attributes in __dict__, lists and tuples were walked: scale, bias, more and the
+    # weights were left out of parameters(), state_dict() and zero_grad(), silently, and
+    # fit never trained them
+    model = Holder()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == [
+        "layer.neurons.0.w.0", "layer.neurons.0.w.1", "layer.neurons.0.b", "extra.bias",
+        "extra.more.0", "weights.0", "weights.1", "blocks.0.0.w.0", "blocks.0.0.w.1",
+        "blocks.0.0.b", "scale",
+    ]  # fmt: skip
+    assert model.num_parameters() == 11 == len(model.state_dict())
+    t = {
+        name: torch.tensor(p.data, dtype=torch.float64, requires_grad=True)
+        for name, p in model.named_parameters()
+    }
+    x = [0.5, -2.0]
+    model(x).backward()
+    layer = (
+        t["layer.neurons.0.w.0"] * x[0] + t["layer.neurons.0.w.1"] * x[1] + t["layer.neurons.0.b"]
+    )
+    block = t["blocks.0.0.w.0"] * x[0] + t["blocks.0.0.w.1"] * x[1] + t["blocks.0.0.b"]
+    weights = t["weights.0"] * x[0] + t["weights.1"] * x[1]
+    (layer * t["scale"] + t["extra.bias"] + t["extra.more.0"] + weights + block).backward()
+    for name, p in model.named_parameters():
+        assert p.grad == pytest.approx(t[name].grad.item(), rel=1e-15), name
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+    assert [name for name, _ in model._children()] == ["layer", "blocks.0.0"]
+
+
+def test_named_parameters_joins_a_prefix_with_a_dot_as_torch():
+    model = nn.Sequential(nn.Layer(2, 1, activation="linear"))
+    theirs = nn.to_torch(model)
+    assert [n for n, _ in model.named_parameters(prefix="model")][:2] == [
+        "model.layers.0.neurons.0.w.0",
+        "model.layers.0.neurons.0.w.1",
+    ]  # "modellayers.0..." before
+    assert [n for n, _ in theirs.named_parameters(prefix="model")] == ["model.0.weight",
+                                                                      "model.0.bias"]  # fmt: skip
+
+    class Scale(nn.Module):  # torch's way: no prefix argument of its own
+        def __init__(self):
+            self.factor = Value(2.0)
+
+        def named_parameters(self):
+            return [("factor", self.factor)]
+
+    outer = nn.Sequential(Scale())
+    assert outer.state_dict() == {"layers.0.factor": 2.0}  # a TypeError before
+
+
+def test_a_tied_layer_is_grouped_under_its_first_name_as_its_parameters_are_named():
+    # its box took the last name (layers.2) while its parameters were named layers.0.*
+    shared = nn.Layer(2, 2, rng=random.Random(1))
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    assert set(model.parameter_groups("layer").values()) == {"layers.0"}
+    assert {name.split(".neurons")[0] for name, _ in model.named_parameters()} == {"layers.0"}

@@ -9,6 +9,7 @@ each find one place per architecture: the module's own class.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import cache
 from inspect import signature
 from typing import Any
 
@@ -194,13 +195,23 @@ GROUP_LEVELS = ("neuron", "layer")
 
 def _attributes(module: Module) -> list[tuple[str, object]]:
     """(name, value) of module's attributes: its __dict__'s, then its slots' that are set."""
+    slots = _slot_names(type(module))
     found = list(vars(module).items()) if hasattr(module, "__dict__") else []
-    for cls in type(module).__mro__:
-        slots = cls.__dict__.get("__slots__", ())
-        for slot in (slots,) if isinstance(slots, str) else slots:
-            if slot not in ("__dict__", "__weakref__") and hasattr(module, slot):
-                found.append((slot, getattr(module, slot)))
+    if slots:
+        found += [(slot, getattr(module, slot)) for slot in slots if hasattr(module, slot)]
     return found
+
+
+@cache
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """The slots cls and its bases declare, but __dict__ and __weakref__ (once per class:
+    parameters() is called every step)."""
+    names = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        names += [s for s in ((slots,) if isinstance(slots, str) else slots)
+                  if s not in ("__dict__", "__weakref__")]  # fmt: skip
+    return tuple(names)
 
 
 def _contents(item: object) -> list[tuple[str, object]] | None:

@@ -21,6 +21,8 @@ import numpy as np
 from micrograd import Value, no_grad
 
 from . import functional as F
+from .activations import Activation
+from .dense import MLP, Layer, Neuron, Sequential
 from .module import Module
 from .optim import Optimizer
 from .optim.arrays import ArrayStep
@@ -29,7 +31,10 @@ __all__ = ["CompiledSteps", "EagerSteps", "output_width", "per_sample_loss", "tr
 
 
 def _as_list(output) -> list:
-    return output if isinstance(output, list) else [output]
+    """A model's output as a list: its outputs (a list or tuple of them), or the one."""
+    if isinstance(output, list):
+        return output
+    return list(output) if isinstance(output, tuple) else [output]
 
 
 def train_step(
@@ -67,8 +72,9 @@ def _samples(X: np.ndarray) -> list:
     return X.reshape(len(X), -1).tolist() if X.ndim <= 2 else X.tolist()
 
 
-def _floats(output: Value | list[Value]) -> float | list[float]:
-    return [v.data for v in output] if isinstance(output, list) else output.data
+def first_sample(X: np.ndarray):
+    """X's first sample as the model takes it (see _samples)."""
+    return _samples(X[:1])[0]
 
 
 class EagerSteps:
@@ -101,14 +107,28 @@ class EagerSteps:
         pass
 
 
-def output_width(model) -> int | None:
-    """How many outputs model gives, when it is a module whose last layer says so."""
-    if hasattr(model, "neurons"):
+def output_width(model, sample=None) -> int | None:
+    """How many outputs model gives: as its last layer says, for nn's own Neuron, Layer and
+    Sequential (an MLP) computing as theirs do; else, for a module of one's own, as its
+    output for sample says (run once, without a graph); None when neither can tell. The
+    attribute names of a module of one's own say nothing to go by (its layers[-1] may be
+    8 neurons wide before a head of 3)."""
+    call = type(model).__call__
+    if isinstance(model, Layer) and call is Layer.__call__:
         return len(model.neurons)
-    if hasattr(model, "w") and hasattr(model, "b"):
+    if isinstance(model, Neuron) and call is Neuron.__call__:
         return 1
-    layers = getattr(model, "layers", None)
-    return output_width(layers[-1]) if layers else None
+    if isinstance(model, Sequential) and call in (Sequential.__call__, MLP.__call__):
+        # nn's activation modules keep the width of what comes before them
+        kept = [m for m in model.layers if type(m).__call__ is not Activation.__call__]
+        width = output_width(kept[-1]) if kept else None
+        if width is not None:
+            return width
+    if sample is None:
+        return None
+    with no_grad():
+        output = model(sample)
+    return len(output) if isinstance(output, (list, tuple)) else 1
 
 
 def per_sample_loss(model: Module, loss_fn: Callable, classes: int | None) -> Callable:
@@ -143,11 +163,22 @@ def _traced_term(loss_fn: Callable, classes: int | None) -> Callable | None:
 class CompiledSteps:
     """The loss of one sample traced once, each batch run with numpy (see the module)."""
 
-    def __init__(self, model: Module, loss_fn: Callable, optimizer: Optimizer, l2: float):
+    def __init__(
+        self,
+        model: Module,
+        loss_fn: Callable,
+        optimizer: Optimizer,
+        l2: float,
+        classes: int | None = None,
+    ):
+        """classes: the model's outputs, for cross_entropy (fit reads them, see
+        output_width)."""
         import micrograd
 
         self.model, self.loss_fn, self.l2 = model, loss_fn, l2
-        classes = output_width(model) if loss_fn is F.cross_entropy else None
+        if loss_fn is F.cross_entropy and classes is None:
+            classes = output_width(model)
+        classes = classes if loss_fn is F.cross_entropy else None
         self.traced_targets = _traced_term(loss_fn, classes) is not None
         self.classes = classes if self.traced_targets else None
         static = () if self.traced_targets else (1,)

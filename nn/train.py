@@ -21,7 +21,7 @@ from .data import _flag, _generator, _non_negative, batches
 from .dense import Layer, Neuron, Sequential
 from .module import Module
 from .optim import SGD, LRScheduler, Optimizer
-from .steps import CompiledSteps, EagerSteps, output_width, train_step
+from .steps import CompiledSteps, EagerSteps, first_sample, output_width, train_step
 
 __all__ = ["fit", "accuracy", "train_step", "LOSSES"]
 
@@ -156,10 +156,12 @@ def fit(
     l2 = _non_negative("fit", "l2", l2)
     X, y = _checked_data(model, X, y)
     validation = _checked_validation(model, X, validation_data)
+    classes = None
     if loss_fn is F.cross_entropy:
-        _check_classes(model, y, "y")
+        classes = output_width(model, first_sample(X))
+        _check_classes(model, classes, y, "y")
         if validation is not None:
-            _check_classes(model, validation[1], "validation_data: y")
+            _check_classes(model, classes, validation[1], "validation_data: y")
     F.check_data(loss_fn, targets=y)  # here, not at a step: compiled or not, before any
     if validation is not None:
         F.check_data(loss_fn, targets=validation[1])
@@ -167,7 +169,10 @@ def fit(
                             compile=compile)  # fmt: skip
     rng = _generator("fit", seed)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
-    steps = (CompiledSteps if compile else EagerSteps)(model, loss_fn, optimizer, l2)
+    if compile:
+        steps = CompiledSteps(model, loss_fn, optimizer, l2, classes)
+    else:
+        steps = EagerSteps(model, loss_fn, optimizer, l2)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if validation is not None:
         history.update(val_loss=[], val_accuracy=[])
@@ -293,8 +298,9 @@ def _checked_validation(model: Module, X: np.ndarray, validation_data) -> tuple 
     return X_val, y_val
 
 
-def _check_classes(model: Module, y: np.ndarray, name: str) -> None:
-    """cross_entropy's targets: class indices, integers from 0 to the model's outputs - 1.
+def _check_classes(model: Module, classes: int | None, y: np.ndarray, name: str) -> None:
+    """cross_entropy's targets: class indices, integers from 0 to classes - 1 (the model's
+    outputs, None if they cannot be told).
     Checked before the first step, in both modes: compiled training reads them as one-hot
     rows, where -1 would silently be the last class and 1.5 class 1."""
     if y.dtype.kind not in "iu":  # floats, bools, strings; objects may still be integers
@@ -304,7 +310,6 @@ def _check_classes(model: Module, y: np.ndarray, name: str) -> None:
             raise ValueError(
                 f"fit: {name} must hold class indices (integers) for cross_entropy, got {got}"
             )
-    classes = output_width(model)
     outside = (y < 0) if classes is None else (y < 0) | (y >= classes)
     if outside.any():
         k = int(np.argmax(outside))

@@ -573,7 +573,8 @@ class _FirstThree(nn.Module):
 def test_cross_entropy_targets_wider_than_the_outputs_are_refused_compiled_or_not(compile_):
     X, y = nn.data.make_blobs(12, centers=3, seed=5)
     y[::4] = 3
-    with pytest.raises(ValueError, match="cross_entropy: .*(out of range|needs 3 of them)"):
+    # refused before any step: fit reads its width from its output, not from layers[-1]
+    with pytest.raises(ValueError, match="fit: y holds class 3 .* _FirstThree gives 3 outputs"):
         nn.fit(_FirstThree(random.Random(3)), X, y, loss="cross_entropy", epochs=1,
                progress=False, compile=compile_)  # fmt: skip
 
@@ -699,3 +700,41 @@ def test_accuracies_are_python_floats_and_an_overflowing_loss_is_inf_without_a_w
     assert history["loss"] == [math.inf]
     assert type(history["accuracy"][0]) is float
     assert type(nn.accuracy([0.5, -0.5], [1, -1])) is float
+
+
+class HeadNet(nn.Module):
+    """A module of one's own: hidden layers in a list named layers, a head of 3 beside
+    them, its output a tuple."""
+
+    def __init__(self):
+        self.layers = [nn.Layer(2, 8, rng=random.Random(1)), nn.Layer(8, 8, rng=random.Random(2))]
+        self.head = nn.Layer(8, 3, activation="linear", rng=random.Random(3))
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return tuple(self.head(x))
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_reads_a_module_of_ones_owns_width_from_its_output_and_takes_a_tuple(compile):
+    # its width was read from layers[-1] (8): compiled fit refused 3 classes as "needs 3
+    # of them, got 8"; a tuple output failed after the step (eager) or as "got list"
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = np.arange(30) % 3
+    model = HeadNet()
+    torch_layers = [nn.to_torch(layer) for layer in [*model.layers, model.head]]
+    history = nn.fit(model, X, y, loss="cross_entropy", epochs=3, shuffle=False,
+                     optimizer=nn.optim.SGD(model.parameters(), lr=0.1), progress=False,
+                     compile=compile)  # fmt: skip
+    twin = torch.nn.Sequential(*torch_layers)
+    optimizer = torch.optim.SGD(twin.parameters(), lr=0.1)
+    inputs, targets = torch.tensor(X), torch.tensor(y)
+    theirs = []
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(twin(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        theirs.append(loss.item())
+    np.testing.assert_allclose(history["loss"], theirs, rtol=1e-12)

@@ -15,7 +15,7 @@ from typing import Any
 from .activations import ACTIVATIONS, Activation, LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .dense import Layer, Neuron, Sequential
-from .module import Module, every_named_parameter
+from .module import Module, _ours, every_named_parameter
 
 __all__ = ["to_torch", "parameter_pairs"]
 
@@ -104,8 +104,8 @@ def to_torch(model: Module) -> Any:
 
     Each neuron's activation must name a function torch has, agree with its layer's other
     neurons, and be the function the neuron computes with (a ValueError names the module
-    otherwise). Limit: only that function is checked; a forward pass changed some other way
-    (a Neuron subclass overriding _forward, a patched Value method) converts by its name.
+    otherwise). A subclass of nn's modules with a __call__ or _forward of its own is a
+    TypeError (its own forward would be lost); a patched Value method goes unseen.
     """
     import torch
 
@@ -131,6 +131,12 @@ def _torch_modules(module: Module, where: str, made: dict[int, list]) -> list:
 def _new_torch_modules(module: Module, where: str, made: dict[int, list]) -> list:
     import torch
 
+    own = _computes_its_own_way(module)
+    if own is not None:  # converted by its class's name, its own forward would be lost
+        raise TypeError(
+            f"to_torch: {where or 'the model'} is a {type(module).__name__} with a {own} of "
+            f"its own; to_torch converts what nn's modules compute, not a forward of one's own"
+        )
     if isinstance(module, Sequential):
         return [
             m for i, child in enumerate(module.layers)
@@ -164,6 +170,19 @@ def _new_torch_modules(module: Module, where: str, made: dict[int, list]) -> lis
         "expected Neuron, Layer, MLP, Sequential, Conv2d, MaxPool2d, AvgPool2d, Flatten or an "
         "activation module"
     )
+
+
+def _computes_its_own_way(module: Module) -> str | None:
+    """The method (__call__ or _forward) by which an instance of a subclass of nn's modules
+    computes otherwise than its nn class, or None."""
+    kind = type(module)
+    library = next((cls for cls in kind.__mro__ if _ours(cls)), None)
+    if library is None or library is kind:
+        return None
+    for name in ("__call__", "_forward"):
+        if getattr(kind, name, None) is not getattr(library, name, None):
+            return name
+    return None
 
 
 def _copy(parameter: Any, values: list, where: str) -> None:

@@ -272,3 +272,25 @@ def test_to_torch_names_the_layer_of_a_parameter_that_is_not_a_float(value):
     model.layers[1].neurons[0].w[0]._data = value
     with pytest.raises(ValueError, match="to_torch: the parameters of layers.1 must be numbers"):
         nn.to_torch(model)
+
+
+def test_to_torch_refuses_a_subclass_computing_its_own_way():
+    # converted by its class: a residual Sequential gave torch outputs [-0.037, -0.104]
+    # where ours are [0.263, -0.604]
+    class Residual(nn.Sequential):
+        def __call__(self, x):
+            return [o + xi for o, xi in zip(super().__call__(x), x)]
+
+    class Doubling(nn.Layer):
+        def _forward(self, x):
+            return [2 * v for v in super()._forward(x)]
+
+    class Renamed(nn.Layer):  # computes as a Layer does: converts
+        pass
+
+    with pytest.raises(TypeError, match="to_torch: the model is a Residual with a __call__"):
+        nn.to_torch(Residual(nn.Layer(2, 2)))
+    with pytest.raises(TypeError, match="layers.0 is a Doubling with a _forward of its own"):
+        nn.to_torch(nn.Sequential(Doubling(2, 2)))
+    model = nn.Sequential(Renamed(2, 2, activation="tanh", rng=random.Random(0)))
+    compare(model, nn.to_torch(model), [0.5, -1.0])

@@ -128,19 +128,38 @@ def _cycle(node: Value) -> ValueError:
     )
 
 
-def _restore(saved: list) -> None:
-    for node, old_grad in saved:
-        node.grad = old_grad
+class GradsPutBack:
+    """``with GradsPutBack() as saved:`` gives a list for (node, its .grad) pairs (a sort
+    fills it as it marks nodes); on leaving, every one is put back, however the block ends.
+    The putting back finishes even if something interrupts it (a Ctrl-C), then raises
+    that: no grad keeps a mark or a walk's number. It is __exit__'s own loop, not a call
+    (a Ctrl-C may land as any function starts)."""
+
+    def __enter__(self) -> list:
+        self.saved: list = []
+        return self.saved
+
+    def __exit__(self, *exc_info) -> None:
+        interrupted = None
+        while True:
+            try:
+                saved = self.saved
+                while saved:  # last first; a node is let go only once it is put back
+                    node, old_grad = saved[-1]
+                    node.grad = old_grad
+                    saved.pop()
+                break
+            except BaseException as error:  # finish, then raise it
+                interrupted = error
+        if interrupted is not None:
+            raise interrupted
 
 
 def topological_order(root: Value) -> list[Value]:
     """Every node reachable from root, each after all of its inputs (root last); no .grad
     is changed."""
-    saved: list = []
-    try:
+    with GradsPutBack() as saved:
         return _sort(root, _Mark(-0.0), with_leaves=True, saved=saved, through_stops=True)
-    finally:
-        _restore(saved)
 
 
 def walked(root: Value) -> list[Value]:
@@ -148,11 +167,8 @@ def walked(root: Value) -> list[Value]:
     root reaches other than through a stop_gradient. No .grad changes."""
     if root._a is None:
         return []  # a leaf: nothing to walk
-    saved: list = []
-    try:
+    with GradsPutBack() as saved:
         return _sort(root, _Mark(-0.0), saved=saved)
-    finally:
-        _restore(saved)
 
 
 def _wrong_count(node: Value, local_grads) -> TypeError:
@@ -262,15 +278,12 @@ def walk_aside(root: Value, numbers=FLOAT, observe: Callable | None = None) -> d
     None, or for a node made the lecture's way, what its inputs' .grad hold after its
     closure ran on them (local_grads being what it hands each, measured apart)."""
     refuse_while_tracing("taking gradients (grad(), a drawing's backward steps)", _TRACED_GRADIENTS)
-    saved: list = []
     mark = _Mark(-0.0)
-    try:
+    with GradsPutBack() as saved:
         everything = _sort(root, mark, with_leaves=True, saved=saved)  # leaves marked too
         root.grad = _constant(1.0) if numbers is VALUE else 1.0
         _walk([node for node in everything if node._a is not None], numbers, mark, observe)
         return {node: node.grad for node in everything}
-    finally:
-        _restore(saved)
 
 
 def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = False) -> list:

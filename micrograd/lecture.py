@@ -89,16 +89,13 @@ def closure_gradients(node: Value, node_grad, numbers) -> tuple:
     if numbers is not FLOAT:
         raise no_rule(node._op)
     inputs = [node._a] if node._b is None else [node._a, node._b]
-    saved = [(x, x.grad) for x in dict.fromkeys([node, *inputs])]
-    try:
+    with backward.GradsPutBack() as saved:  # all of them, however the closure ends
+        saved += [(x, x.grad) for x in dict.fromkeys([node, *inputs])]
         for x in inputs:
             x.grad = -0.0  # the additive identity: x + -0.0 is exactly x
         node.grad = node_grad
         node._backward()
         handed = [x.grad for x in dict.fromkeys(inputs)]
-    finally:
-        for x, grad in saved:
-            x.grad = grad
     for amount in handed:
         _check_left(node, amount)
     if len(handed) < len(inputs):  # a + a: both shares arrived in the one input

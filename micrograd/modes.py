@@ -86,6 +86,16 @@ def _settle(threads: set[int], on: bool, use: Callable[[bool], None]) -> None:
             return
 
 
+def _surely(refresh: Callable[[], None]) -> None:
+    """refresh(), made again if something interrupts it (a Ctrl-C lands anywhere), then the
+    interrupt raised: the engine's recorder and watchers always fit the modes."""
+    try:
+        refresh()
+    except BaseException:
+        refresh()
+        raise
+
+
 def _refresh() -> None:
     _settle(
         _recording,
@@ -106,14 +116,20 @@ def add_node_hook(hook: Callable[[Value, tuple], None]) -> None:
     """Call ``hook(node, inputs)`` for every op this thread makes from now on, with the node
     it made and the Values it was applied to (under no_grad the node is a new leaf, inputs
     are still given)."""
-    _state.node_hooks.append(hook)
-    _refresh()
+    try:
+        _state.node_hooks.append(hook)
+        _refresh()
+    except BaseException:  # interrupted: as if never added
+        if hook in _state.node_hooks:
+            _state.node_hooks.remove(hook)
+        _surely(_refresh)
+        raise
 
 
 def remove_node_hook(hook: Callable) -> None:
     """Stop calling a hook added with add_node_hook."""
     _forget(_state.node_hooks, hook, "remove_node_hook", "add_node_hook")
-    _refresh()
+    _surely(_refresh)
 
 
 def _forget(hooks: list, hook: Callable, name: str, adder: str) -> None:
@@ -130,14 +146,25 @@ def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
     decided). The engine's own reads (backward's, gradcheck's, a drawing's) are reported
     only to a hook whose ``engine_decisions`` attribute is True. The hook may raise to
     refuse the decision. micrograd.compile's tracer refuses them all, the engine's too."""
-    _state.decision_hooks.append(hook)
-    _refresh_decisions()
+    try:
+        _state.decision_hooks.append(hook)
+        _refresh_decisions()
+    except BaseException:  # interrupted: as if never added
+        if hook in _state.decision_hooks:
+            _state.decision_hooks.remove(hook)
+        _surely(_refresh_decisions)
+        raise
 
 
 def remove_decision_hook(hook: Callable) -> None:
     """Stop calling a hook added with add_decision_hook."""
     _forget(_state.decision_hooks, hook, "remove_decision_hook", "add_decision_hook")
-    _refresh_decisions()
+    _surely(_refresh_decisions)
+
+
+# Entering and leaving a mode is all or nothing, even if a Ctrl-C lands mid-way: a with
+# block whose __enter__ raises is never left, so a half-entered mode would stay for good (a
+# fit interrupted inside the optimizer's no_grad, then run again, trained nothing).
 
 
 class no_grad(ContextDecorator):
@@ -145,13 +172,20 @@ class no_grad(ContextDecorator):
     Use as ``with no_grad():`` or as a decorator."""
 
     def __enter__(self) -> no_grad:
-        _state.grad_disabled += 1
-        _refresh()
-        return self
+        before = _state.grad_disabled
+        try:
+            _state.grad_disabled = before + 1
+            _refresh()
+            return self  # inside: a Ctrl-C even here undoes it
+        except BaseException:
+            _state.grad_disabled = before
+            _surely(_refresh)
+            raise
 
     def __exit__(self, *exc_info) -> None:
-        _state.grad_disabled -= 1
-        _refresh()
+        # never below 0: an enable_grad inside, whose exit an interrupt stopped, left it 0
+        _state.grad_disabled = max(0, _state.grad_disabled - 1)
+        _surely(_refresh)
 
 
 class enable_grad(ContextDecorator):
@@ -162,17 +196,25 @@ class enable_grad(ContextDecorator):
     # its caller's, and after the no_grad block nothing was recorded), and one instance may
     # be entered twice, or in two threads at once
     def __enter__(self) -> enable_grad:
-        _state.grad_disabled_before.setdefault(self, []).append(_state.grad_disabled)
-        _state.grad_disabled = 0
-        _refresh()
-        return self
+        saved = _state.grad_disabled_before.setdefault(self, [])
+        depth, before = len(saved), _state.grad_disabled
+        try:
+            saved.append(before)
+            _state.grad_disabled = 0
+            _refresh()
+            return self
+        except BaseException:
+            del saved[depth:]
+            _state.grad_disabled = before
+            _surely(_refresh)
+            raise
 
     def __exit__(self, *exc_info) -> None:
         saved = _state.grad_disabled_before.get(self)
         if not saved:
             raise RuntimeError("enable_grad: left (__exit__) without being entered in this thread")
         _state.grad_disabled = saved.pop()
-        _refresh()
+        _surely(_refresh)
 
 
 def is_grad_enabled() -> bool:
@@ -210,6 +252,10 @@ class detect_anomaly(ContextDecorator):
         self.sites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _check(self, node: Value, inputs: tuple) -> None:
+        if self not in _state.anomaly:  # left, but an interrupt kept its hook: it goes
+            if self._check in _state.node_hooks:
+                remove_node_hook(self._check)
+            return
         site = user_site()
         self.sites[node] = site
         if _not_finite(node._data) and not any(_not_finite(x._data) for x in inputs):
@@ -219,13 +265,20 @@ class detect_anomaly(ContextDecorator):
             )
 
     def __enter__(self) -> detect_anomaly:
-        _state.anomaly.append(self)
-        add_node_hook(self._check)
-        return self
+        try:
+            _state.anomaly.append(self)
+            add_node_hook(self._check)  # all or nothing itself
+            return self
+        except BaseException:
+            if self in _state.anomaly:
+                _state.anomaly.remove(self)
+            if self._check in _state.node_hooks:
+                remove_node_hook(self._check)
+            raise
 
     def __exit__(self, *exc_info) -> None:
+        _state.anomaly.remove(self)  # first: its check, were it left behind, does nothing
         remove_node_hook(self._check)
-        _state.anomaly.remove(self)
 
 
 def anomaly_detected() -> bool:

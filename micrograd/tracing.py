@@ -11,6 +11,7 @@ every node in the order it was made.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -84,14 +85,22 @@ class _Tracer:
 
     def __init__(self) -> None:
         self.recorded: list[Value] = []
+        self.active = True  # False once its trace is over: a hook left behind goes
 
     def on_node(self, node: Value, inputs: tuple) -> None:
+        if not self.active:  # left behind by an interrupted trace: gone from now on
+            with contextlib.suppress(ValueError):
+                remove_node_hook(self.on_node)
+            return
         if node._a is None and any(x._op is not CONST for x in inputs):  # made under no_grad
             raise _refuse("using no_grad on", user_site())
         self.recorded.append(node)
 
     def on_decision(self, value: Value, action: str, site: str) -> None:
-        if value._op is not CONST:
+        if not self.active:  # as on_node
+            with contextlib.suppress(ValueError):
+                remove_decision_hook(self.on_decision)
+        elif value._op is not CONST:
             raise _refuse(action, site)
 
     # the engine's own reads too: a drawing's or a rule's, called inside the traced function
@@ -103,14 +112,23 @@ def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
     """fn(*arguments), with data-dependent control flow refused, and the nodes it made in
     creation order (a topological order of its graph)."""
     tracer = _Tracer()
-    add_node_hook(tracer.on_node)
-    add_decision_hook(tracer.on_decision)
-    _active.tracers.append(tracer)
     try:
+        add_node_hook(tracer.on_node)
+        add_decision_hook(tracer.on_decision)
+        _active.tracers.append(tracer)
         with enable_grad():  # a trace started under no_grad must still record the graph
             result = fn(*arguments)
         return result, tracer.recorded
     finally:
-        _active.tracers.remove(tracer)
-        remove_decision_hook(tracer.on_decision)
-        remove_node_hook(tracer.on_node)
+        # first what no Ctrl-C can stop halfway (an attribute, a list's own methods): were
+        # a hook's removal below interrupted, it would stay, doing nothing (every decision
+        # was refused after one, while is_tracing() said False)
+        tracer.active = False
+        if tracer in _active.tracers:
+            _active.tracers.remove(tracer)
+        for remove, hook in (
+            (remove_decision_hook, tracer.on_decision),
+            (remove_node_hook, tracer.on_node),
+        ):
+            with contextlib.suppress(ValueError):  # never added: interrupted before
+                remove(hook)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from micrograd import Value, no_grad
+from micrograd import Value, enable_grad, no_grad
 
 from . import functional as F
 from .activations import Activation
@@ -86,10 +86,13 @@ class EagerSteps:
         self.penalty = (lambda: l2 * F.l2_penalty(params)) if l2 else None
 
     def run(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, outputs = train_step(
-            self.model, self.loss_fn, self.optimizer, _samples(X_batch), y_batch.tolist(),
-            self.penalty,
-        )  # fmt: skip
+        # with gradients on, whatever the thread was in: inside no_grad (or a no_grad a
+        # Ctrl-C left behind) every step would silently train nothing
+        with enable_grad():
+            loss, outputs = train_step(
+                self.model, self.loss_fn, self.optimizer, _samples(X_batch), y_batch.tolist(),
+                self.penalty,
+            )  # fmt: skip
         return loss, np.array(outputs)
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

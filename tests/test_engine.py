@@ -875,3 +875,119 @@ def test_a_derivative_of_ones_own_handing_a_bool_is_refused():
     x = Value(2.0)
     with pytest.raises(TypeError, match="on floats each gradient must be one real number"):
         step(x * 1.0).backward()
+
+
+def interrupted_at_each_line(run, functions):
+    """run() again and again, a KeyboardInterrupt raised at its k-th chance, for k = 1, 2,
+    ... until a run is not interrupted; after each run, yields whether it was. Chances are
+    where CPython delivers a Ctrl-C (its eval breaker) in functions: as one starts (its
+    first line), and at each turn of a loop (a line not after the one before). Spared: an
+    __exit__'s start, where a Ctrl-C stops a with block's exit before any of its code
+    runs, the one place no code can guard (torch's no_grad has it too)."""
+    codes = {f.__code__ for f in functions}
+    k = 0
+    while True:
+        k += 1
+        count, last = 0, {}
+
+        def local(frame, event, arg, k=k, last=last):
+            nonlocal count
+            if event != "line":
+                return local
+            before = last.get(frame)  # the frame itself: a new one may reuse a freed one's id
+            last[frame] = frame.f_lineno
+            if before is None and frame.f_code.co_name == "__exit__":
+                return local
+            if before is None or frame.f_lineno <= before:  # a start, or a loop's turn
+                count += 1
+                if count == k:
+                    raise KeyboardInterrupt
+            return local
+
+        sys.settrace(lambda frame, event, arg: local if frame.f_code in codes else None)
+        try:
+            run()
+            interrupted = False
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            sys.settrace(None)
+        yield interrupted
+        if not interrupted:
+            return
+
+
+def assert_recording_as_ever():
+    """No mode left behind: grad on, no anomaly mode, no trace; ops record graphs, Python
+    decides on numbers, a nan is just a number (a hook an interrupt left may stay, idle)."""
+    from micrograd import modes
+    from micrograd.tracing import is_tracing
+
+    assert micrograd.is_grad_enabled() and not modes.anomaly_detected()
+    assert not is_tracing()
+    x = Value(2.0)
+    y = x * 3.0
+    assert y._prev == (x, y._b) and float(y) == 6.0 and (x > 1.0)
+    assert math.isnan((Value(-1.0).log()).data)  # no anomaly check raising
+    # a hook an interrupt left behind has removed itself, at its first call since
+    assert not modes._state.node_hooks and not modes._state.decision_hooks
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["no_grad", "enable_grad in no_grad", "detect_anomaly", "compile's trace", "grad()"],
+)
+def test_a_ctrl_c_anywhere_in_entering_or_leaving_a_mode_leaves_none_behind(name):
+    """A Ctrl-C inside no_grad's __enter__ left grad disabled for good (a with block whose
+    __enter__ raises is never left: fit interrupted inside the optimizer's no_grad, run again,
+    trained nothing); inside compile's setting up of its hooks, every later decision was
+    refused; inside grad()'s putting back of the grads, leaves kept grad()'s numbers."""
+    from micrograd import backward, modes, tracing
+
+    x, w = Value(0.5), Value(-1.5)
+    y = (x * w).tanh() * x
+
+    def enter_no_grad():
+        with no_grad():
+            pass
+
+    def enable_in_no_grad():
+        with no_grad():
+            with enable_grad():
+                pass
+
+    def anomaly():
+        with detect_anomaly():
+            pass
+
+    def trace():
+        micrograd.compile(lambda v: v[0] * w)(np.ones((2, 1)))
+
+    def gradients():
+        x.grad, w.grad = 100.0, -7.0
+        grad(y, [x])
+
+    run, functions = {
+        "no_grad": (enter_no_grad, [no_grad.__enter__, no_grad.__exit__]),
+        "enable_grad in no_grad": (enable_in_no_grad, [enable_grad.__enter__,
+                                                       enable_grad.__exit__, no_grad.__exit__]),
+        "detect_anomaly": (anomaly, [detect_anomaly.__enter__, detect_anomaly.__exit__]),
+        "compile's trace": (trace, [tracing.trace]),
+        "grad()": (gradients, [backward.GradsPutBack.__exit__, backward._sort, backward._walk]),
+    }[name]  # fmt: skip
+    functions += [
+        modes._refresh, modes._refresh_decisions, modes._settle, modes._surely,
+        modes.add_node_hook, modes.remove_node_hook, modes.add_decision_hook,
+        modes.remove_decision_hook, modes._forget,
+    ]  # fmt: skip
+    runs = 0
+    for interrupted in interrupted_at_each_line(run, functions):
+        runs += interrupted
+        assert_recording_as_ever()
+        if name == "grad()":
+            assert (x.grad, w.grad) == (100.0, -7.0)  # as they were, interrupted or not
+            assert all(type(node.grad) is float for node in micrograd.topological_order(y))
+    assert runs > 3  # interrupts did land
+    tx = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    ((tx * -1.5).tanh() * tx).backward()
+    assert grad(y, [x])[0] == pytest.approx(tx.grad.item(), rel=1e-15)

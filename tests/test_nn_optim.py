@@ -898,3 +898,46 @@ def test_loaded_numpy_state_steps_in_float64_and_saves_as_json():
     state["state"] = {0: {"step": np.int64(2), "exp_avg": np.float32(0.5), "exp_avg_sq": 0.25}}
     adam.load_state_dict(state)
     assert json.loads(json.dumps(adam.state_dict()))["state"]["0"]["step"] == 2
+
+
+@pytest.mark.parametrize(
+    "name, settings",
+    [("SGD", {"momentum": 0.9}), ("Adam", {}), ("RMSprop", {})],
+)
+def test_a_step_with_a_grad_that_is_no_number_moves_nothing(name, settings):
+    # parameter 0 moved and state was kept for parameter 1 before its None failed: SGD kept
+    # a momentum buffer of None and failed every step after; Adam counted a step it never
+    # took, and a retry stepped parameter 0 twice
+    ps = [Value(1.0), Value(2.0), Value(3.0)]
+    for p in ps:
+        p.grad = 0.5
+    opt = getattr(optim, name)(ps, lr=0.1, **settings)
+    ps[1].grad = None
+    with pytest.raises(TypeError, match=r"step: parameter 1 of group 0 has grad None, not a"):
+        opt.step()
+    assert [p.data for p in ps] == [1.0, 2.0, 3.0] and opt.state_dict()["state"] == {}
+    ps[1].grad = 0.5
+    opt.step()
+    twin = [torch.tensor([v], dtype=torch.float64, requires_grad=True) for v in (1.0, 2.0, 3.0)]
+    for t in twin:
+        t.grad = torch.tensor([0.5], dtype=torch.float64)
+    getattr(torch.optim, name)(twin, lr=0.1, **settings).step()
+    assert [p.data for p in ps] == pytest.approx([t.item() for t in twin], rel=1e-14)
+
+
+def test_a_grad_that_is_a_value_steps_by_its_number_and_keeps_no_graph():
+    # backward(create_graph=True) leaves Values in .grad: the step kept them (and their
+    # graphs) in its state, which json.dump then refused
+    x = Value(1.5)
+    y = x * x * x
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    opt = optim.SGD([x], lr=0.1, momentum=0.9)
+    opt.step()
+    tx = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    (tx**3).backward()
+    torch_opt = torch.optim.SGD([tx], lr=0.1, momentum=0.9)
+    torch_opt.step()
+    assert x.data == pytest.approx(tx.item(), rel=1e-15)
+    state = json.loads(json.dumps(opt.state_dict()))["state"]["0"]
+    assert state["momentum_buffer"] == pytest.approx(torch_opt.state[tx]["momentum_buffer"].item())

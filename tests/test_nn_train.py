@@ -15,6 +15,7 @@ import torch
 from micrograd.nn import optim
 from sklearn.metrics import accuracy_score
 
+import micrograd
 from micrograd import nn
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "karpathy_reference.json").read_text())
@@ -734,6 +735,28 @@ def test_fit_reads_a_module_of_ones_owns_width_from_its_output_and_takes_a_tuple
     for _ in range(3):
         optimizer.zero_grad()
         loss = torch.nn.functional.cross_entropy(twin(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        theirs.append(loss.item())
+    np.testing.assert_allclose(history["loss"], theirs, rtol=1e-12)
+
+
+def test_fit_trains_inside_no_grad_as_anywhere_else():
+    # inside no_grad (or a no_grad a Ctrl-C left behind) every eager step silently trained
+    # nothing: a constant loss, parameters unchanged
+    X = np.random.default_rng(1).normal(size=(12, 2))
+    y = X[:, 0] - 2 * X[:, 1]
+    model = nn.Layer(2, 1, activation="linear", rng=random.Random(0))
+    twin = nn.to_torch(model)
+    with micrograd.no_grad():
+        history = nn.fit(model, X, y, loss="mse", epochs=3, shuffle=False, progress=False,
+                         optimizer=nn.optim.SGD(model.parameters(), lr=0.1))  # fmt: skip
+        assert not micrograd.is_grad_enabled()
+    optimizer = torch.optim.SGD(twin.parameters(), lr=0.1)
+    theirs = []
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss = ((twin(torch.tensor(X))[:, 0] - torch.tensor(y)) ** 2).mean()
         loss.backward()
         optimizer.step()
         theirs.append(loss.item())

@@ -7,9 +7,10 @@ import numbers
 from collections.abc import Iterable
 from types import SimpleNamespace
 
-from micrograd import Value, enable_grad, no_grad
+from micrograd import Value, enable_grad
 from micrograd.floatmath import fdiv, fsqrt
 
+from ..checks import _brief
 from .rules import _NON_NEGATIVE, _is_real, _Rule
 
 
@@ -109,7 +110,9 @@ class Optimizer:
 
     def step(self, closure=None):
         """Update every parameter from its grad, without recording a graph. closure, if
-        given, is called first (with gradients recorded) and its loss returned, as in torch."""
+        given, is called first (with gradients recorded) and its loss returned, as in torch.
+        Every grad is checked first: one that is not a number fails the step before any
+        parameter or state has moved."""
         loss = None
         if closure is not None:
             with enable_grad():
@@ -118,15 +121,34 @@ class Optimizer:
         return loss
 
     def _step(self) -> None:
-        with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    grad = -p.grad if group.get("maximize") else p.grad
-                    state = self.state.setdefault(p, {})
-                    # the slot itself, the checked .data setter doubling a small model's
-                    # step; a numpy lr or grad makes a numpy number, stored as a float64
-                    value = self._update(FLOATS, p._data, grad, group, state)
-                    p._data = value if type(value) is float else float(value)
+        # every grad read and checked first: one that is no number fails the step before any
+        # parameter or state moved (a half-applied step left state its own load refused)
+        grads = [self._grads(number, group) for number, group in enumerate(self.param_groups)]
+        for group, group_grads in zip(self.param_groups, grads):
+            maximize = group.get("maximize")
+            for p, grad in zip(group["params"], group_grads):
+                state = self.state.setdefault(p, {})
+                # the slot itself, the checked .data setter doubling a small model's step; a
+                # numpy lr makes a numpy number, stored as a float64
+                value = self._update(FLOATS, p._data, -grad if maximize else grad, group, state)
+                p._data = value if type(value) is float else float(value)
+
+    def _grads(self, number: int, group: dict) -> list[float]:
+        """The group's grads as floats: a Value's (backward(create_graph=True)) its number,
+        as torch steps a detached grad, so that no state holds a graph; anything but a real
+        number is a TypeError naming the parameter."""
+        grads = [p.grad for p in group["params"]]
+        if set(map(type, grads)) == {float}:  # the usual case, checked at C speed
+            return grads
+        for k, g in enumerate(grads):
+            plain = g._data if isinstance(g, Value) else g
+            if isinstance(plain, bool) or not isinstance(plain, numbers.Real):
+                raise TypeError(
+                    f"{type(self).__name__}.step: parameter {k} of group {number} has grad "
+                    f"{_brief(g)}, not a number"
+                )
+            grads[k] = float(plain)
+        return grads
 
     def _update(self, F, param, grad, group: dict, state: dict):
         """param's new value from its gradient and its state (updated in place): written once

@@ -132,7 +132,8 @@ def test_linear_schedule_is_karpathys_demo_schedule():
 
 def _both_schedules(make, setup=lambda opt: None, epochs=12):
     """The lrs ours and torch's schedulers set, epoch by epoch, from make(module, optimizer)
-    on an optimizer of two groups; setup(optimizer) runs after epoch 4 (an lr set by hand)."""
+    on an optimizer of two groups, and what each scheduler's get_last_lr() says; setup(
+    optimizer) runs after epoch 4 (an lr set by hand)."""
     runs = []
     for module in (optim, torch.optim):
         params = (
@@ -150,6 +151,7 @@ def _both_schedules(make, setup=lambda opt: None, epochs=12):
             if epoch == 4:
                 setup(opt)
             lrs.append([group["lr"] for group in opt.param_groups])
+            lrs.append([scheduler.get_last_lr() for scheduler in schedulers])
         runs.append(lrs)
     return runs
 
@@ -165,9 +167,17 @@ def _both_schedules(make, setup=lambda opt: None, epochs=12):
          lambda opt: opt.param_groups[0].update(lr=1.0)),
         (lambda m, opt: [m.LambdaLR(opt, [lambda e: 0.9**e, lambda e: 1 / (1 + e)])],
          lambda opt: None),
+        # a LambdaLR after another starts from the first lr (initial_lr), not from what the
+        # LinearLR made of it: lrs 14.8 times torch's at worst over 30 steps
+        (lambda m, opt: [m.LinearLR(opt, 0.5, 1.0, 10), m.LambdaLR(opt, lambda e: 0.9**e)],
+         lambda opt: None),
+        (lambda m, opt: [m.ExponentialLR(opt, 0.9), m.LambdaLR(opt, lambda e: 1 / (1 + e))],
+         lambda opt: opt.param_groups[1].update(lr=0.5)),
     ],
 )  # fmt: skip
 def test_schedules_chain_and_go_on_from_an_lr_set_by_hand_as_torchs(make, setup):
+    # get_last_lr() is each scheduler's own last lrs (it read the groups': after a chain
+    # or a hand, another's)
     ours, theirs = _both_schedules(make, setup)
     assert ours == theirs
 
@@ -675,7 +685,18 @@ def test_linear_factors_torch_refuses_we_refuse(start_factor, end_factor):
 @pytest.mark.parametrize(
     "make, error, message",
     [
-        (lambda opt: optim.StepLR([Value(1.0)], step_size=3), TypeError, "not an Optimizer"),
+        (
+            lambda opt: optim.StepLR([Value(1.0)], step_size=3),
+            TypeError,
+            "StepLR: expected an nn.optim Optimizer, got a list",
+        ),
+        # an AttributeError ('NoneType' has no param_groups) before the optimizer was checked
+        (lambda opt: optim.LambdaLR(None, [abs]), TypeError, "LambdaLR: expected an nn.optim"),
+        (
+            lambda opt: optim.StepLR(torch.optim.SGD([torch.zeros(1)], lr=0.1), 2),
+            TypeError,
+            "StepLR: expected an nn.optim Optimizer, got a torch.optim.sgd.SGD",
+        ),  # not its whole repr
         (lambda opt: optim.LambdaLR(opt, lr_lambda=3), TypeError, "lr_lambda"),
         (lambda opt: optim.LambdaLR(opt, lambda epoch: "x"), TypeError, r"lr_lambda\(0\)"),
         (lambda opt: optim.LambdaLR(opt, lambda epoch: -1.0), ValueError, r"lr_lambda\(0\)"),
@@ -941,3 +962,28 @@ def test_a_grad_that_is_a_value_steps_by_its_number_and_keeps_no_graph():
     assert x.data == pytest.approx(tx.item(), rel=1e-15)
     state = json.loads(json.dumps(opt.state_dict()))["state"]["0"]
     assert state["momentum_buffer"] == pytest.approx(torch_opt.state[tx]["momentum_buffer"].item())
+
+
+def test_an_optimizers_state_with_a_schedulers_initial_lr_loads_as_torchs():
+    # the first scheduler keeps each group's first lr in it, as torch's: a state saved then
+    # has initial_lr, and loads into an optimizer made afresh, before its scheduler or not
+    ps = [Value(1.0)]
+    opt = optim.SGD(ps, lr=0.1, momentum=0.9)
+    optim.LinearLR(opt, 0.5, 1.0, 4)
+    ps[0].grad = 0.25
+    opt.step()
+    saved = json.loads(json.dumps(opt.state_dict()))
+    tp = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    topt = torch.optim.SGD([tp], lr=0.1, momentum=0.9)
+    torch.optim.lr_scheduler.LinearLR(topt, 0.5, 1.0, 4)
+    assert (
+        saved["param_groups"][0]["initial_lr"] == topt.state_dict()["param_groups"][0]["initial_lr"]
+    )
+    fresh = optim.SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["initial_lr"] == 0.1 and fresh.param_groups[0]["lr"] == 0.05
+    again = optim.SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    optim.StepLR(again, 2)
+    del saved["param_groups"][0]["initial_lr"]  # saved before any scheduler: loads too
+    again.load_state_dict(saved)
+    assert again.param_groups[0]["initial_lr"] == 0.1

@@ -37,7 +37,8 @@ class Optimizer:
     """Base class: param_groups, per-parameter state, step() and zero_grad()."""
 
     # every setting of a param group, with what it may hold; a subclass adds its own
-    _settings: dict[str, _Rule] = {"lr": _NON_NEGATIVE}
+    # initial_lr: a group's lr when a scheduler first took it, kept by schedulers (as torch's)
+    _settings: dict[str, _Rule] = {"lr": _NON_NEGATIVE, "initial_lr": _NON_NEGATIVE}
     # every field of a parameter's state that step() keeps, with what it may hold; a
     # subclass that keeps state lists it here, or load_state_dict refuses that state
     _state_fields: dict[str, _Rule] = {}
@@ -204,9 +205,11 @@ class Optimizer:
         groups = []
         for number, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
             owner = f"{name}: group {number}"
-            if not isinstance(saved, dict) or set(saved) != set(ours):
-                missing = sorted(set(ours) - set(saved)) if isinstance(saved, dict) else "all"
-                extra = sorted(set(saved) - set(ours)) if isinstance(saved, dict) else []
+            # initial_lr is a scheduler's, in either or neither, as in torch
+            keys, saved_keys = set(ours) - {"initial_lr"}, set(saved) - {"initial_lr"}
+            if not isinstance(saved, dict) or saved_keys != keys:
+                missing = sorted(keys - saved_keys) if isinstance(saved, dict) else "all"
+                extra = sorted(saved_keys - keys) if isinstance(saved, dict) else []
                 raise ValueError(
                     f"{owner} has other settings than this optimizer's "
                     f"(missing {missing}, unexpected {extra})"
@@ -223,7 +226,11 @@ class Optimizer:
                     raise ValueError(
                         f"{owner} has {key} = {saved[key]!r}, where this has {ours[key]!r}"
                     )
-            group = {key: _plain(_restored(value, like=ours[key])) for key, value in saved.items()}
+            group = {
+                key: _plain(_restored(value, like=ours.get(key))) for key, value in saved.items()
+            }
+            if "initial_lr" in ours:  # a scheduler's, made before the load: it stays
+                group.setdefault("initial_lr", ours["initial_lr"])
             group["params"] = ours["params"]
             groups.append(group)
         if not isinstance(state_dict["state"], dict):

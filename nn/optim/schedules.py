@@ -11,6 +11,15 @@ from .rules import _COUNT, _NON_NEGATIVE, _integer, _is_real, _real, _Rule
 # Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step().
 
 
+def _check_optimizer(name: str, optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        kind = type(optimizer)
+        shown = (
+            kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        )
+        raise TypeError(f"{name}: expected an nn.optim Optimizer, got a {shown}")
+
+
 class LRScheduler:
     """Sets each group's lr at each epoch (the count of scheduler.step() calls): to
     lr_at(initial lr, epoch), or, where a schedule defines factor(epoch), to its lr as it is
@@ -27,12 +36,16 @@ class LRScheduler:
     reads_model: bool = True
 
     def __init__(self, optimizer: Optimizer, **settings) -> None:
+        _check_optimizer(type(self).__name__, optimizer)
         name = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: {optimizer!r} is not an Optimizer")
         self.optimizer = optimizer
-        settings.update(base_lrs=[group["lr"] for group in optimizer.param_groups], last_epoch=0)
+        # each group's first lr, kept in the group as torch keeps it: a second scheduler on
+        # the optimizer starts from it too, not from what the first made of it
+        initial = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+        settings.update(base_lrs=initial, last_epoch=0)
         self._check(name, settings)
+        for group, lr in zip(optimizer.param_groups, initial):
+            group["initial_lr"] = lr
         vars(self).update(settings)
         self._apply(0)
 
@@ -67,8 +80,9 @@ class LRScheduler:
         self._apply(self.last_epoch + 1)
 
     def get_last_lr(self) -> list[float]:
-        """The learning rate of each group, as last set."""
-        return [group["lr"] for group in self.optimizer.param_groups]
+        """The learning rate of each group as this scheduler last set it (another scheduler
+        chained after it, or a hand, may have set another since), as torch's."""
+        return list(self._last_lr)
 
     def _apply(self, epoch: int) -> None:
         # every rate first, so that an lr_lambda that raises leaves all as they were
@@ -76,6 +90,7 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self.last_epoch = epoch
+        self._last_lr = lrs
 
     def state_dict(self) -> dict:
         """The schedule's position and settings as plain data (a LambdaLR's function is not
@@ -83,7 +98,7 @@ class LRScheduler:
         return {
             key: list(value) if isinstance(value, list) else value
             for key, value in vars(self).items()
-            if key not in ("optimizer", "lr_lambda")
+            if key not in ("optimizer", "lr_lambda", "_last_lr")
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -100,6 +115,7 @@ class LRScheduler:
             # a value of the wrong kind is bad data here, not a bad call: one error type
             raise ValueError(str(error)) from None
         vars(self).update({key: _plain(value) for key, value in state_dict.items()})
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 class StepLR(LRScheduler):
@@ -170,6 +186,7 @@ class LambdaLR(LRScheduler):
     them: one per param group). A closed form, as torch's: it sets lr, whatever it was."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda) -> None:
+        _check_optimizer("LambdaLR", optimizer)  # before its groups are counted
         lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else None
         if lambdas is not None and len(lambdas) != len(optimizer.param_groups):
             raise ValueError(

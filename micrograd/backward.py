@@ -149,8 +149,11 @@ class GradsPutBack:
                     node.grad = old_grad
                     saved.pop()
                 break
-            except BaseException as error:  # finish, then raise it
+            except KeyboardInterrupt as error:  # finish, then raise it
                 interrupted = error
+            except Exception as error:  # a grad that refuses to be set: skip it, and say so
+                interrupted = interrupted or error
+                self.saved.pop()
         if interrupted is not None:
             raise interrupted
 

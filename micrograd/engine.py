@@ -414,9 +414,8 @@ def _decided(value: Value, action: str, depth: int = 2) -> None:
     called inside a traced function reads one sample's number too)."""
     frame = sys._getframe(depth)  # _decided <- the Value method (or .data) <- deciding code
     own = in_engine(frame.f_code.co_filename)
-    site = _site(frame)
     for watcher in list(_watchers):
-        watcher(value, action, site, own)
+        watcher(value, action, frame, own)  # the site from frame, only for a hook that hears
 
 
 _LIBRARIES = tuple(

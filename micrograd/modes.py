@@ -65,12 +65,18 @@ def _record_in_mode(data: float, a: Value | None, b: Value | None, op) -> Value:
     return node
 
 
-def _dispatch(value: Value, action: str, site: str, own: bool) -> None:
+def _dispatch(value: Value, action: str, frame, own: bool) -> None:
     """The engine's one decision watcher while any thread watches: this thread's hooks; the
-    engine's own decisions (own) only to a hook that asks for them (engine_decisions)."""
+    engine's own decisions (own) only to a hook whose engine_decisions holds the action.
+    The site ('file:line') is worked out once, and only for a hook that hears it (an
+    engine's walk reads every node's .grad: five times the walk's time, to be dropped)."""
+    site = None
     for hook in list(_state.decision_hooks):
-        if not own or getattr(hook, "engine_decisions", False):
-            hook(value, action, site)
+        if own and action not in getattr(hook, "engine_decisions", ()):
+            continue
+        if site is None:
+            site = engine._site(frame)
+        hook(value, action, site)
 
 
 def _settle(threads: set[int], on: bool, use: Callable[[bool], None]) -> None:
@@ -144,8 +150,9 @@ def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
     with float(), detaches it or reads ``.data`` or ``.grad`` (``action`` says which,
     ``site`` is 'file:line', of your line that called micrograd's or a library's code that
     decided). The engine's own reads (backward's, gradcheck's, a drawing's) are reported
-    only to a hook whose ``engine_decisions`` attribute is True. The hook may raise to
-    refuse the decision. micrograd.compile's tracer refuses them all, the engine's too."""
+    only to a hook whose ``engine_decisions`` attribute holds the action. The hook may raise
+    to refuse the decision. micrograd.compile's tracer refuses them all, and the engine's
+    but its reads of .grad (a walk's marks, not numbers: backward() itself is refused)."""
     try:
         _state.decision_hooks.append(hook)
         _refresh_decisions()

@@ -80,6 +80,16 @@ def refuse_while_tracing(action: str, instead: str) -> None:
         )
 
 
+class _AllBut:
+    """Every action but these: `in` it is True for any other."""
+
+    def __init__(self, *actions: str) -> None:
+        self.actions = actions
+
+    def __contains__(self, action: object) -> bool:
+        return action not in self.actions
+
+
 class _Tracer:
     """The two hooks: every node in creation order; every decision refused."""
 
@@ -104,8 +114,10 @@ class _Tracer:
             raise _refuse(action, site)
 
     # the engine's own reads too: a drawing's or a rule's, called inside the traced function
-    # on a traced Value, read one sample's number as much as the function's own code would
-    on_decision.engine_decisions = True
+    # on a traced Value, read one sample's number as much as the function's own code would;
+    # not its reads of .grad: a sort's marks (topological_order of a traced graph is fine),
+    # and the walks that read gradients refuse themselves (refuse_while_tracing)
+    on_decision.engine_decisions = _AllBut("reading .grad of")
 
 
 def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:

@@ -20,7 +20,7 @@ from .checks import _as_float, _brief
 
 
 class Module:
-    """A tree of parameters: attributes that are Values, Modules or containers of them."""
+    """A tree of parameters: attributes that are Values, Modules or lists of them."""
 
     registry: dict[str, type] = {}  # every module class, by name (see from_config)
 
@@ -53,8 +53,8 @@ class Module:
         after prefix and a dot if prefix is given, as torch's. A parameter met again (tied
         weights) is left out unless remove_duplicate is False, as in torch: then every name
         is listed, as state_dict() holds them all. Parameters are the Values a module holds
-        in its attributes (slots too), in lists, tuples and dicts of them (a dict's keys
-        name them), and in its modules."""
+        in its attributes (slots too), at any depth of lists, tuples and numpy arrays of
+        objects, and in its modules; not in a dict, as torch's plain dicts are not."""
         found = _named(self, prefix)
         if not remove_duplicate:
             return found
@@ -68,8 +68,11 @@ class Module:
         # The same walk as named_parameters() without building names: training loops call
         # this every step, and the names cost more than the walk.
         found: list[Value] = []
-        for _, item in _attributes(self):
+        for item in vars(self).values():
             _gather(item, found)
+        for slot in _slot_names(type(self)):  # most modules have none
+            if hasattr(self, slot):
+                _gather(getattr(self, slot), found)
         return list(dict.fromkeys(found))
 
     def zero_grad(self) -> None:
@@ -209,21 +212,30 @@ def _slot_names(cls: type) -> tuple[str, ...]:
     names = []
     for klass in cls.__mro__:
         slots = klass.__dict__.get("__slots__", ())
-        names += [s for s in ((slots,) if isinstance(slots, str) else slots)
-                  if s not in ("__dict__", "__weakref__")]  # fmt: skip
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            private = slot.startswith("__") and not slot.endswith("__")  # Python mangles it
+            names.append(f"_{klass.__name__.lstrip('_')}{slot}" if private else slot)
     return tuple(names)
 
 
-def _contents(item: object) -> list[tuple[str, object]] | None:
-    """(name, element) of a container attribute: a list or tuple by index, a dict by key, a
-    numpy array of objects by index; None for anything else (a number, a module, text)."""
+def _elements(item: object) -> list | tuple | None:
+    """The elements of a container attribute: a list, a tuple, a numpy array of objects (as
+    nested lists); None for anything else. A dict is none, as torch's plain dicts are not
+    walked (hold parameters in a list, or a Module): walking one made a vocabulary of
+    100,000 words cost every step, and a dict naming its owner looped forever."""
     if isinstance(item, (list, tuple)):
-        return [(str(i), element) for i, element in enumerate(item)]
-    if isinstance(item, dict):
-        return [(str(key), element) for key, element in item.items()]
+        return item
     if getattr(getattr(item, "dtype", None), "kind", None) == "O" and item.ndim > 0:
-        return _contents(item.tolist())
+        return item.tolist()
     return None
+
+
+def _contents(item: object) -> list[tuple[str, object]] | None:
+    """(name, element) of a container attribute, by index (see _elements)."""
+    elements = _elements(item)
+    return None if elements is None else [(str(i), e) for i, e in enumerate(elements)]
 
 
 def _direct_parameters(item: object) -> list[Value]:
@@ -231,7 +243,7 @@ def _direct_parameters(item: object) -> list[Value]:
     modules'."""
     if isinstance(item, Value):
         return [item]
-    return [v for _, element in _contents(item) or [] for v in _direct_parameters(element)]
+    return [v for element in _elements(item) or () for v in _direct_parameters(element)]
 
 
 def every_named_parameter(module: Module, prefix: str = "") -> list[tuple[str, Value]]:
@@ -256,12 +268,13 @@ def _named(module: Module, prefix: str) -> list[tuple[str, Value]]:
 
 
 def _gather(item: object, found: list) -> None:
+    # no names: parameters() runs every step (zero_grad), and names cost more than the walk
     if isinstance(item, Value):
         found.append(item)
     elif isinstance(item, Module):
         found.extend(item.parameters())
     else:
-        for _, element in _contents(item) or []:
+        for element in _elements(item) or ():
             _gather(element, found)
 
 

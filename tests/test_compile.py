@@ -1186,3 +1186,24 @@ def test_ops_on_the_inputs_made_in_another_thread_are_refused():
     assert micrograd.compile(lambda x: x[0] * squared).forward(rows).tolist() == [
         r * squared.data for r in rows[:, 0]
     ]
+
+
+def test_the_graphs_shape_may_be_read_while_tracing_but_not_its_numbers():
+    # a sort's marks in .grad are no number: topological_order inside the traced function
+    # is fine (it was refused once the engine's own reads reached the tracer); a drawing's
+    # numbers are not
+    w = Value(0.7)
+
+    def f(x):
+        y = x[0] * w
+        assert len(micrograd.topological_order(y)) == 3
+        return y
+
+    assert micrograd.compile(f).forward(np.array([[2.0], [3.0]])).tolist() == [
+        2.0 * w.data,
+        3.0 * w.data,
+    ]
+    with pytest.raises(micrograd.compiler.TracingError, match="reading .data of"):
+        micrograd.compile(lambda x: x[0] * micrograd.to_json(x[0] * w)["nodes"][0]["data"])(
+            np.ones((2, 1))
+        )

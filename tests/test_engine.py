@@ -904,6 +904,7 @@ def interrupted_at_each_line(run, functions):
                     raise KeyboardInterrupt
             return local
 
+        tracing = sys.gettrace()  # coverage's or a debugger's, put back after
         sys.settrace(lambda frame, event, arg: local if frame.f_code in codes else None)
         try:
             run()
@@ -911,7 +912,7 @@ def interrupted_at_each_line(run, functions):
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            sys.settrace(None)
+            sys.settrace(tracing)
         yield interrupted
         if not interrupted:
             return

@@ -122,20 +122,26 @@ def add_node_hook(hook: Callable[[Value, tuple], None]) -> None:
     """Call ``hook(node, inputs)`` for every op this thread makes from now on, with the node
     it made and the Values it was applied to (under no_grad the node is a new leaf, inputs
     are still given)."""
-    try:
-        _state.node_hooks.append(hook)
-        _refresh()
-    except BaseException:  # interrupted: as if never added
-        if hook in _state.node_hooks:
-            _state.node_hooks.remove(hook)
-        _surely(_refresh)
-        raise
+    _add(_state.node_hooks, hook, _refresh)
 
 
 def remove_node_hook(hook: Callable) -> None:
     """Stop calling a hook added with add_node_hook."""
     _forget(_state.node_hooks, hook, "remove_node_hook", "add_node_hook")
     _surely(_refresh)
+
+
+def _add(hooks: list, hook: Callable, refresh: Callable[[], None]) -> None:
+    """hook appended to hooks and the engine refreshed, all or nothing: a Ctrl-C mid-way
+    takes it out again."""
+    count = len(hooks)
+    try:
+        hooks.append(hook)
+        refresh()
+    except BaseException:
+        del hooks[count:]
+        _surely(refresh)
+        raise
 
 
 def _forget(hooks: list, hook: Callable, name: str, adder: str) -> None:
@@ -153,14 +159,7 @@ def add_decision_hook(hook: Callable[[Value, str, str], None]) -> None:
     only to a hook whose ``engine_decisions`` attribute holds the action. The hook may raise
     to refuse the decision. micrograd.compile's tracer refuses them all, and the engine's
     but its reads of .grad (a walk's marks, not numbers: backward() itself is refused)."""
-    try:
-        _state.decision_hooks.append(hook)
-        _refresh_decisions()
-    except BaseException:  # interrupted: as if never added
-        if hook in _state.decision_hooks:
-            _state.decision_hooks.remove(hook)
-        _surely(_refresh_decisions)
-        raise
+    _add(_state.decision_hooks, hook, _refresh_decisions)
 
 
 def remove_decision_hook(hook: Callable) -> None:

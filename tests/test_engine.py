@@ -979,7 +979,7 @@ def test_a_ctrl_c_anywhere_in_entering_or_leaving_a_mode_leaves_none_behind(name
     functions += [
         modes._refresh, modes._refresh_decisions, modes._settle, modes._surely,
         modes.add_node_hook, modes.remove_node_hook, modes.add_decision_hook,
-        modes.remove_decision_hook, modes._forget,
+        modes.remove_decision_hook, modes._forget, modes._add,
     ]  # fmt: skip
     runs = 0
     for interrupted in interrupted_at_each_line(run, functions):

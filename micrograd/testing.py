@@ -3,7 +3,8 @@
 * ``assert_matches_torch(fn, *inputs)`` runs one function on Values and on float64 tensors
   (``Value`` and ``torch.Tensor`` share ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``,
   ``sqrt``, ``sin``, ``cos``, ``abs`` and the operators) and compares the value, every first
-  derivative and, with ``order=2``, the Hessian.
+  derivative and, to ``order=2`` (the default), the Hessian; ``order=1`` for a node made
+  the lecture's way, whose closure gives no derivatives of derivatives.
 * ``check_op(op, torch_fn)`` runs on any op, yours too, everything the built-in ops pass: a
   grid of awkward points against PyTorch to second order, central finite differences to
   second order at smooth points, and micrograd.compile against PyTorch over the grid.

@@ -20,7 +20,8 @@ from .checks import _as_float, _brief
 
 
 class Module:
-    """A tree of parameters: attributes that are Values, Modules or lists of them."""
+    """A tree of parameters: attributes (slots too) that are Values, Modules or lists,
+    tuples and numpy object arrays of them, at any depth; not dicts, as torch's."""
 
     registry: dict[str, type] = {}  # every module class, by name (see from_config)
 

@@ -105,7 +105,9 @@ def to_torch(model: Module) -> Any:
     Each neuron's activation must name a function torch has, agree with its layer's other
     neurons, and be the function the neuron computes with (a ValueError names the module
     otherwise). A subclass of nn's modules with a __call__ or _forward of its own is a
-    TypeError (its own forward would be lost); a patched Value method goes unseen.
+    TypeError (its own forward would be lost); a patched Value method goes unseen. A model
+    sharing a Neuron or Value otherwise than by using a whole module again is a ValueError:
+    torch ties whole modules only, and the copies would train apart.
     """
     import torch
 

@@ -46,7 +46,8 @@ def from_torch(module: Any) -> Module:
     module (a Linear with the activation after it is one Layer). A torch module used more
     than once (tied weights) becomes one of ours used as often: a Sequential then, as an MLP
     cannot say so; a tied Linear followed by different activations is a Layer without its
-    own, each activation a module after it."""
+    own, each activation a module after it. A Linear or Conv2d without a bias, and a
+    parameter two modules share, are refused: ours would train a bias of 0, or two copies."""
     import torch
 
     items = list(module) if type(module) is torch.nn.Sequential else [module]

@@ -1,9 +1,11 @@
 """Optimizers and learning-rate schedules, with PyTorch's names, arguments and defaults.
 
 An optimizer holds ``param_groups`` (dicts with ``"params"`` and the hyperparameters, as in
-``torch.optim``) and per-parameter state. ``step()`` updates each parameter's ``.data``
-from its ``.grad`` with float arithmetic in the order PyTorch uses, under ``no_grad`` so an
-update never records a graph. A schedule sets ``group["lr"]`` each time it steps.
+``torch.optim``) and per-parameter state. ``step()`` first reads every ``.grad`` as a
+float (one that is no number fails the step before anything moves; a Value's, after
+``create_graph``, by its number), then updates each parameter's ``.data`` with float
+arithmetic in the order PyTorch uses, so an update never records a graph, whatever the
+mode. A schedule sets ``group["lr"]`` each time it steps.
 
 Every setting has one rule (a ``_Rule`` in the class's ``_settings``, PyTorch's where PyTorch
 has one), checked by the constructor and by ``load_state_dict`` alike, so a loaded state is

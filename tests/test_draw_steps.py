@@ -456,20 +456,12 @@ def test_an_unknown_drawing_option_is_named_with_the_function_given_it(tmp_path,
 def test_a_lecture_closure_that_adds_twice_into_one_input_is_not_called_a_setter():
     # it rounds (before + g) + g where the caption added before + (g + g): the exact compare
     # called a right closure's 0.9600000000000001 "sets instead of adding"
+    from lecture_ops import lecture_plus
+
     from micrograd import Value
 
-    def add(x, y):
-        out = Value(x.data + y.data, (x, y), "+")
-
-        def _backward():
-            x.grad += out.grad
-            y.grad += out.grad
-
-        out._backward = _backward
-        return out
-
     a = Value(1.0, label="a")
-    b = add(a, a)
+    b = lecture_plus(a, a)
     c = a * 0.9 + b * 0.03
     frames = list(backward_steps(c))
     text = " ".join(steps.caption(frame) for frame in frames)

@@ -45,47 +45,14 @@ def test_it_imported_this_engine_not_the_release(tmp_path):
 
 # -- the lecture's own way of adding ops: Value(data, children, op) and a _backward closure --
 
-import math  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from lecture_ops import lecture_exp, lecture_tanh, lecture_times  # noqa: E402
 from oracle import same, tensors  # noqa: E402
 
 import micrograd  # noqa: E402
 from micrograd import Value, grad  # noqa: E402
-
-
-def lecture_tanh(x: Value) -> Value:
-    """tanh added the way the lecture adds it: the forward by hand, then a closure."""
-    t = (math.exp(2 * x.data) - 1) / (math.exp(2 * x.data) + 1)
-    out = Value(t, (x,), "tanh")
-
-    def _backward():
-        x.grad += (1 - t**2) * out.grad
-
-    out._backward = _backward
-    return out
-
-
-def lecture_exp(x: Value) -> Value:
-    out = Value(math.exp(x.data), (x,), "exp")
-
-    def _backward():
-        x.grad += out.data * out.grad
-
-    out._backward = _backward
-    return out
-
-
-def lecture_times(a: Value, b: Value) -> Value:
-    out = Value(a.data * b.data, (a, b), "*")
-
-    def _backward():
-        a.grad += b.data * out.grad
-        b.grad += a.data * out.grad
-
-    out._backward = _backward
-    return out
 
 
 def lecture_neuron():

@@ -12,6 +12,7 @@ import unittest
 import numpy as np
 import pytest
 import torch
+from lecture_ops import lecture_tanh
 from micrograd.nn.testing import assert_module_matches_torch
 
 from micrograd import Op, Value, nn
@@ -313,18 +314,6 @@ def test_a_model_with_an_output_too_many_is_caught():
     # which a torch copy of nn's Layer would not compute
     with pytest.raises(TypeError, match="to_torch: the model is a OneMore with a __call__ of"):
         assert_module_matches_torch(model, [[0.5, -1.0], [1.0, 2.0]], loss=first)
-
-
-def lecture_tanh(x: Value, factor: float = 1.0) -> Value:
-    """tanh made the lecture's way; factor 2 makes its closure wrong."""
-    t = math.tanh(x.data)
-    out = Value(t, (x,), "tanh")
-
-    def _backward():
-        x.grad += factor * (1 - t * t) * out.grad
-
-    out._backward = _backward
-    return out
 
 
 def test_a_node_made_the_lectures_way_is_checked_at_first_order():

@@ -179,9 +179,10 @@ class CompiledSteps:
         import micrograd
 
         self.model, self.loss_fn, self.l2 = model, loss_fn, l2
-        if loss_fn is F.cross_entropy and classes is None:
+        if loss_fn is not F.cross_entropy:
+            classes = None
+        elif classes is None:
             classes = output_width(model)
-        classes = classes if loss_fn is F.cross_entropy else None
         self.traced_targets = _traced_term(loss_fn, classes) is not None
         self.classes = classes if self.traced_targets else None
         static = () if self.traced_targets else (1,)

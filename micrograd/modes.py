@@ -170,7 +170,7 @@ def remove_decision_hook(hook: Callable) -> None:
 
 # Entering and leaving a mode is all or nothing, even if a Ctrl-C lands mid-way: a with
 # block whose __enter__ raises is never left, so a half-entered mode would stay for good (a
-# fit interrupted inside the optimizer's no_grad, then run again, trained nothing).
+# fit interrupted inside a no_grad, then run again, trained nothing).
 
 
 class no_grad(ContextDecorator):

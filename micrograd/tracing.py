@@ -133,8 +133,9 @@ def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
         return result, tracer.recorded
     finally:
         # first what no Ctrl-C can stop halfway (an attribute, a list's own methods): were
-        # a hook's removal below interrupted, it would stay, doing nothing (every decision
-        # was refused after one, while is_tracing() said False)
+        # a hook's removal below interrupted, the hook would stay only until its next call,
+        # doing nothing then but take itself away (every decision was refused after one,
+        # while is_tracing() said False)
         tracer.active = False
         if tracer in _active.tracers:
             _active.tracers.remove(tracer)

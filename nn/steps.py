@@ -103,8 +103,8 @@ class EagerSteps:
                 loss = loss + self.penalty()
         return loss.data, np.array([[v.data for v in _as_list(out)] for out in outputs])
 
-    def between_epochs(self, callback: Callable[[], None]) -> None:
-        callback()
+    def between_epochs(self, callback: Callable[..., None], *arguments) -> None:
+        callback(*arguments)
 
     def finish(self) -> None:
         pass
@@ -213,19 +213,19 @@ class CompiledSteps:
         self.other_grads = np.array([p.grad for p in self.others], dtype=np.float64)
         self._traces = -1  # the index below, the trace's numbers the optimizer does not move
 
-    def between_epochs(self, callback: Callable[[], None]) -> None:
-        """callback() (a scheduler's step) where it sees what eager training would show it.
-        A scheduler whose reads_model is False (StepLR, LinearLR, ExponentialLR) only sets
-        the groups' lr, which every array step reads: it runs as it is. Anything else (a
-        LambdaLR, whose function may look at the model, anything with a step()) may read
-        or change the parameters, their grads or the optimizer's state: they are written
-        back before it and read again after it."""
+    def between_epochs(self, callback: Callable[..., None], *arguments) -> None:
+        """callback(*arguments) (a scheduler's step) where it sees what eager training would
+        show it. A scheduler whose reads_model is False (all of nn.optim's but LambdaLR)
+        only sets the groups' lr, which every array step reads: it runs as it is. Anything
+        else (a LambdaLR, whose function may look at the model, anything with a step())
+        may read or change the parameters, their grads or the optimizer's state: they are
+        written back before it and read again after it."""
         if getattr(getattr(callback, "__self__", None), "reads_model", True) is False:
-            callback()
+            callback(*arguments)
             return
         self.finish()
         try:
-            callback()
+            callback(*arguments)
         finally:  # what it changed before an interrupt counts too
             self.arrays.read_state()
             self._read()

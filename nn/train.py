@@ -20,7 +20,7 @@ from .checks import _brief
 from .data import _flag, _generator, _non_negative, batches
 from .dense import Layer, Neuron, Sequential
 from .module import Module
-from .optim import SGD, LRScheduler, Optimizer
+from .optim import SGD, LRScheduler, Optimizer, ReduceLROnPlateau
 from .steps import CompiledSteps, EagerSteps, first_sample, output_width, train_step
 
 __all__ = ["fit", "accuracy", "train_step", "LOSSES"]
@@ -135,12 +135,14 @@ def fit(
 
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
-    SGD(lr=0.1); the scheduler, if any, steps once per epoch: an nn.optim.LRScheduler
-    (LambdaLR for a schedule of one's own), or anything with a step() method. A LambdaLR's
-    function or such a step() may read and change the model as eager training leaves it,
-    compiled or not (compiled, that costs writing the numbers back into the Values and
-    reading them again, each epoch, unless the scheduler's reads_model is False, as
-    StepLR's, LinearLR's and ExponentialLR's is). compile traces the loss of one sample
+    SGD(lr=0.1); the scheduler, if any, steps once per epoch, after the validation: an
+    nn.optim.LRScheduler (LambdaLR for a schedule of one's own; a ReduceLROnPlateau, of
+    mode "min", is given the epoch's val_loss, or its loss without validation_data), or
+    anything with a step() method. A LambdaLR's function or such a step() may read and
+    change the model as eager training leaves it, compiled or not (compiled, that costs
+    writing the numbers back into the Values and reading them again, each epoch, unless
+    the scheduler's reads_model is False, as every nn.optim schedule's but LambdaLR's
+    is). compile traces the loss of one sample
     with micrograd.compile and runs each batch with numpy, the optimizer stepping all
     parameters at once: the same numbers but for rounding, much faster (see nn.steps; Adam's
     division can magnify a rounding difference over many steps). Every loss in LOSSES
@@ -176,6 +178,7 @@ def fit(
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if validation is not None:
         history.update(val_loss=[], val_accuracy=[])
+    watched = "loss" if validation is None else "val_loss"  # what a ReduceLROnPlateau sees
     bar = _progress_bar(epochs, progress)
     try:
         for _ in range(epochs):
@@ -184,8 +187,6 @@ def fit(
                 batch_loss, outputs = steps.run(X_batch, y_batch)
                 losses.append((batch_loss, len(y_batch)))
                 correct += _correct(outputs, y_batch, threshold)
-            if scheduler is not None:
-                steps.between_epochs(scheduler.step)
             history["loss"].append(_mean_loss(losses))
             history["accuracy"].append(correct / len(y))
             if validation is not None:
@@ -193,6 +194,10 @@ def fit(
                 history["val_loss"].append(val_loss)
                 val_correct = _correct(val_outputs, validation[1], threshold)
                 history["val_accuracy"].append(val_correct / len(validation[1]))
+            if isinstance(scheduler, ReduceLROnPlateau):
+                steps.between_epochs(scheduler.step, history[watched][-1])
+            elif scheduler is not None:
+                steps.between_epochs(scheduler.step)
             if bar is not None:
                 # shown with the next update(1), not drawn now: a redraw every epoch passed
                 # by tqdm's mininterval (104 MB of stderr for a million epochs)
@@ -222,6 +227,11 @@ def _check_training_options(optimizer, scheduler, **flags) -> None:
         )
     if scheduler is not None and not callable(getattr(scheduler, "step", None)):
         raise TypeError(f"fit: scheduler must have a step() method, got {_brief(scheduler)}")
+    if isinstance(scheduler, ReduceLROnPlateau) and scheduler.mode != "min":
+        raise ValueError(
+            "fit: steps a ReduceLROnPlateau with the epoch's loss, which should fall; "
+            f"its mode must be 'min', not {scheduler.mode!r}"
+        )
     for name, value in flags.items():
         _flag("fit", name, value)
 

@@ -107,6 +107,12 @@ SCHEDULES = {
     "linear-default": lambda m, opt: m.LinearLR(opt),
     "exponential": lambda m, opt: m.ExponentialLR(opt, gamma=0.9),
     "lambda": lambda m, opt: m.LambdaLR(opt, lambda epoch: 1 / (1 + epoch)),
+    # a milestone given twice decays twice; one at 0 at once (torch counts them, any order)
+    "multistep": lambda m, opt: m.MultiStepLR(opt, milestones=[12, 4, 4, 0], gamma=0.5),
+    "multistep-none": lambda m, opt: m.MultiStepLR(opt, milestones=[]),
+    # down to eta_min at 7, up again to 14 (where the recursive ratio would be 0 / 0), ...
+    "cosine": lambda m, opt: m.CosineAnnealingLR(opt, T_max=7, eta_min=0.01),
+    "cosine-1": lambda m, opt: m.CosineAnnealingLR(opt, T_max=1),
 }
 
 
@@ -173,6 +179,8 @@ def _both_schedules(make, setup=lambda opt: None, epochs=12):
          lambda opt: None),
         (lambda m, opt: [m.ExponentialLR(opt, 0.9), m.LambdaLR(opt, lambda e: 1 / (1 + e))],
          lambda opt: opt.param_groups[1].update(lr=0.5)),
+        (lambda m, opt: [m.CosineAnnealingLR(opt, 5, 0.001), m.MultiStepLR(opt, [3, 8])],
+         lambda opt: opt.param_groups[0].update(lr=1.0)),
     ],
 )  # fmt: skip
 def test_schedules_chain_and_go_on_from_an_lr_set_by_hand_as_torchs(make, setup):
@@ -589,6 +597,18 @@ SCHEDULE_MAKERS = {  # each with good settings, any of which a test may replace
     ),
     "ExponentialLR": lambda opt, **kw: optim.ExponentialLR(opt, **{"gamma": 0.9, **kw}),
     "LambdaLR": lambda opt, **kw: optim.LambdaLR(opt, **{"lr_lambda": lambda e: 0.5**e, **kw}),
+    "MultiStepLR": lambda opt, **kw: optim.MultiStepLR(
+        opt, **{"milestones": [2, 5], "gamma": 0.5, **kw}
+    ),
+    "CosineAnnealingLR": lambda opt, **kw: optim.CosineAnnealingLR(
+        opt, **{"T_max": 4, "eta_min": 0.01, **kw}
+    ),
+}
+MAKERS = {  # ReduceLROnPlateau has no base_lrs, and state of its own: tables of its own below
+    **SCHEDULE_MAKERS,
+    "ReduceLROnPlateau": lambda opt, **kw: optim.ReduceLROnPlateau(
+        opt, **{"patience": 1, "cooldown": 1, **kw}
+    ),
 }
 FACTOR_BAD = ["x", None, True, NAN, INF, HUGE]
 SCHEDULE_SETTINGS_BAD = {
@@ -600,23 +620,56 @@ SCHEDULE_SETTINGS_BAD = {
     ),
     "ExponentialLR": dict(gamma=[*FACTOR_BAD, -0.5]),
     "LambdaLR": dict(),
+    "MultiStepLR": dict(
+        milestones=[[-1], [1.5], [2, "3"], [True], "25", 3, None], gamma=[*FACTOR_BAD, -0.5]
+    ),
+    "CosineAnnealingLR": dict(
+        T_max=[0, -1, 2.5, 4.0, "4", True, None], eta_min=[*FACTOR_BAD, -0.01]
+    ),
 }
 # last_epoch counts scheduler.step() calls; base_lrs holds one rate per param group (two here)
 COMMON_BAD = dict(
     last_epoch=[-1, "x", 1.5, True, None, HUGE],
     base_lrs=[[], [0.3], [0.3, 0.3, 0.3], [0.3, "x"], [0.3, -0.1], [NAN, 0.3], "0.3", 0.3, None],
 )
+PLATEAU_ARGUMENTS_BAD = dict(
+    mode=["x", "MIN", None, 1],
+    factor=[*FACTOR_BAD, -0.1, 1.0, 1.5],
+    patience=[-1, 1.5, "3", True, None],
+    threshold=[*FACTOR_BAD, -1e-4],
+    threshold_mode=["relative", None, 1],
+    cooldown=[-1, 2.5, True, None],
+    eps=[*FACTOR_BAD, -1e-8],
+    min_lr=[*FACTOR_BAD, -0.1, [0.1], [0.1, 0.1, 0.1], [0.1, "x"], [0.1, -0.1]],
+)
+PLATEAU_STATE_BAD = {  # the state: min_lrs for min_lr, and what step() keeps
+    **{field: bad for field, bad in PLATEAU_ARGUMENTS_BAD.items() if field != "min_lr"},
+    "min_lrs": [[0.1, "x"], [0.1, -0.1], [NAN, 0.1], 0.1, None],
+    "default_min_lr": ["x", True, NAN, INF, -0.1],
+    "best": ["x", None, True, HUGE],
+    "num_bad_epochs": [-1, 1.5, True, None],
+    "cooldown_counter": [-1, 1.5, True, None],
+    "last_epoch": COMMON_BAD["last_epoch"],
+}
 
 
 def _scheduled(kind):
     """An optimizer of two param groups and a schedule of it after three epochs."""
     params = [Value(1.0), Value(-1.0)]
     opt = optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.2}], lr=0.3)
-    scheduler = SCHEDULE_MAKERS[kind](opt)
-    for _ in range(3):
+    scheduler = MAKERS[kind](opt)
+    for epoch in range(3):
         _run(opt, params, [[0.5, -0.5]])
-        scheduler.step()
+        _step(scheduler, epoch)
     return opt, scheduler, params
+
+
+def _step(scheduler, epoch: int) -> None:
+    """scheduler.step(), given a plateau's metric: it falls, then rises, and falls again."""
+    if isinstance(scheduler, optim.ReduceLROnPlateau):
+        scheduler.step([1.0, 0.5, 0.8, 0.9, 1.0, 0.2, 0.3][epoch % 7])
+    else:
+        scheduler.step()
 
 
 def _assert_schedule_load_is_refused(kind, field, value):
@@ -629,9 +682,9 @@ def _assert_schedule_load_is_refused(kind, field, value):
         scheduler.load_state_dict(bad)
     assert scheduler.state_dict() == before
     assert scheduler.get_last_lr() == lrs_before
-    for _ in range(4):
-        scheduler.step()
-        twin.step()
+    for epoch in range(3, 7):
+        _step(scheduler, epoch)
+        _step(twin, epoch)
         assert scheduler.get_last_lr() == twin.get_last_lr()
     assert scheduler.state_dict() == twin.state_dict()
 
@@ -648,25 +701,42 @@ COMMON_CASES = [
     for field, values in COMMON_BAD.items()
     for value in values
 ]
+PLATEAU_CASES = [
+    ("ReduceLROnPlateau", field, value)
+    for field, values in PLATEAU_ARGUMENTS_BAD.items()
+    for value in values
+]
+PLATEAU_STATE_CASES = [
+    ("ReduceLROnPlateau", field, value)
+    for field, values in PLATEAU_STATE_BAD.items()
+    for value in values
+]
 
 
-@pytest.mark.parametrize("kind", SCHEDULE_MAKERS)
+@pytest.mark.parametrize("kind", MAKERS)
 def test_every_schedule_setting_has_bad_values_in_the_tables(kind):
     _, scheduler, _ = _scheduled(kind)
-    assert set(scheduler.state_dict()) == set(SCHEDULE_SETTINGS_BAD[kind]) | set(COMMON_BAD)
-
-
-@pytest.mark.parametrize("kind, field, value", SCHEDULE_CASES, ids=_ids(SCHEDULE_CASES))
-def test_a_schedule_constructor_refuses_a_bad_setting_naming_it(kind, field, value):
-    opt = optim.SGD([Value(1.0)], lr=0.3)
-    with pytest.raises((TypeError, ValueError), match=f"{kind}: invalid {field}"):
-        SCHEDULE_MAKERS[kind](opt, **{field: value})
-    assert opt.param_groups[0]["lr"] == 0.3
+    if kind == "ReduceLROnPlateau":
+        assert set(scheduler.state_dict()) == set(PLATEAU_STATE_BAD)
+    else:
+        assert set(scheduler.state_dict()) == set(SCHEDULE_SETTINGS_BAD[kind]) | set(COMMON_BAD)
 
 
 @pytest.mark.parametrize(
-    "kind, field, value", SCHEDULE_CASES + COMMON_CASES, ids=_ids(SCHEDULE_CASES + COMMON_CASES)
+    "kind, field, value", SCHEDULE_CASES + PLATEAU_CASES, ids=_ids(SCHEDULE_CASES + PLATEAU_CASES)
 )
+def test_a_schedule_constructor_refuses_a_bad_setting_naming_it(kind, field, value):
+    opt = optim.SGD([{"params": [Value(1.0)]}, {"params": [Value(2.0)]}], lr=0.3)
+    with pytest.raises((TypeError, ValueError), match=f"{kind}: invalid {field}"):
+        MAKERS[kind](opt, **{field: value})
+    assert [group["lr"] for group in opt.param_groups] == [0.3, 0.3]
+    assert all("initial_lr" not in group for group in opt.param_groups)
+
+
+LOAD_CASES = SCHEDULE_CASES + COMMON_CASES + PLATEAU_STATE_CASES
+
+
+@pytest.mark.parametrize("kind, field, value", LOAD_CASES, ids=_ids(LOAD_CASES))
 def test_a_schedule_refuses_a_bad_state_and_changes_nothing(kind, field, value):
     _assert_schedule_load_is_refused(kind, field, value)
 
@@ -707,6 +777,133 @@ def test_bad_schedule_arguments_are_clear_errors(make, error, message):
     with pytest.raises(error, match=message):
         make(opt)
     assert opt.param_groups[0]["lr"] == 0.3
+
+
+PLATEAU_METRICS = {
+    # falls, stalls, rises, falls within the threshold: bad epochs, then a reduction
+    "noisy": [1.0, 0.8, 0.8, 0.79995, 0.9, 0.7, 0.7, 0.7, 0.71, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+    # nan is never better, so it counts as a bad epoch; the infinities compare as numbers
+    "nan": [1.0, NAN, NAN, NAN, 0.5, INF, -INF, NAN, -INF, -INF, -INF, -INF],
+    "negative": [-1.0, -1.0001, -1.00015, -1.1, -1.1, -1.1, -2.0, -2.0, -2.0],
+}
+PLATEAU_SETTINGS = [
+    {},
+    {"patience": 0},
+    {"patience": 1, "cooldown": 2, "factor": 0.5},
+    {"patience": 0, "threshold_mode": "abs", "threshold": 0.05},
+    {"patience": 0, "mode": "max"},
+    {"patience": 1, "mode": "max", "threshold_mode": "abs", "threshold": 0.0},
+    {"patience": 0, "min_lr": [0.1, 0.02]},  # reaches the floors, then stops
+    {"patience": 0, "factor": 0.9, "eps": 0.01},  # a change of eps or less is not made
+]
+
+
+@pytest.mark.parametrize("metrics", PLATEAU_METRICS)
+@pytest.mark.parametrize("settings", PLATEAU_SETTINGS, ids=str)
+def test_plateau_schedules_agree_with_torch_step_by_step(settings, metrics):
+    runs = []
+    for module in (optim, torch.optim):
+        params = (
+            [Value(0.0), Value(0.0)]
+            if module is optim
+            else [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
+        )
+        opt = module.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.05}], lr=0.3)
+        maker = optim if module is optim else torch.optim.lr_scheduler
+        scheduler = maker.ReduceLROnPlateau(opt, **settings)
+        seen = []
+        for epoch, metric in enumerate(PLATEAU_METRICS[metrics] * 2):
+            scheduler.step(metric)
+            if epoch == 9:
+                opt.param_groups[1]["lr"] = 0.04  # set by hand: it goes on from there
+            state = [scheduler.best, scheduler.num_bad_epochs, scheduler.cooldown_counter]
+            seen.append(([g["lr"] for g in opt.param_groups], scheduler.get_last_lr(), state))
+        runs.append(seen)
+    ours, theirs = runs
+    assert repr(ours) == repr(theirs)  # nan equal to nan, each number to the bit
+    assert len({repr(lrs) for lrs, _, _ in theirs}) > 1 or settings.get("eps")
+
+
+def test_a_plateau_schedule_takes_a_values_or_a_numpy_numbers_metric():
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    scheduler = optim.ReduceLROnPlateau(opt, patience=0)
+    scheduler.step(Value(2.0) * 0.5)  # a loss
+    scheduler.step(np.float32(1.5))  # worse: 0.3 * 0.1
+    scheduler.step(np.array(0.5))
+    assert scheduler.best == 0.5 and opt.param_groups[0]["lr"] == pytest.approx(0.03)
+
+
+@pytest.mark.parametrize("metric", ["1.0", None, True, [1.0], np.array([1.0]), 1j])
+def test_a_plateau_schedule_refuses_a_metric_that_is_no_number_and_changes_nothing(metric):
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    scheduler = optim.ReduceLROnPlateau(opt, patience=0)
+    scheduler.step(1.0)
+    before = scheduler.state_dict()
+    with pytest.raises(TypeError, match="ReduceLROnPlateau.step: expected the epoch's metric"):
+        scheduler.step(metric)
+    assert scheduler.state_dict() == before
+
+
+def test_a_param_group_added_later_gets_the_one_min_lr_as_torchs():
+    runs = []
+    for module in (optim, torch.optim):
+        make = (lambda: Value(0.0)) if module is optim else lambda: torch.zeros(1).requires_grad_()
+        opt = module.SGD([make()], lr=1.0)
+        maker = optim if module is optim else torch.optim.lr_scheduler
+        scheduler = maker.ReduceLROnPlateau(opt, patience=0, factor=0.5, min_lr=0.2)
+        opt.add_param_group({"params": [make()], "lr": 0.3})
+        for metric in [1.0, 1.0, 1.0, 1.0]:
+            scheduler.step(metric)
+        runs.append(([g["lr"] for g in opt.param_groups], scheduler.min_lrs))
+    assert runs[0] == runs[1]  # [0.25, 0.2], both floors 0.2
+
+
+def test_a_param_group_added_to_per_group_min_lrs_is_refused_changing_nothing():
+    # torch raises a RuntimeError at the reduction too; here a ValueError, lrs untouched
+    opt = optim.SGD([Value(0.0)], lr=1.0)
+    scheduler = optim.ReduceLROnPlateau(opt, patience=0, min_lr=[0.1])
+    opt.add_param_group({"params": [Value(0.0)], "lr": 0.3})
+    scheduler.step(1.0)
+    before = scheduler.state_dict()
+    with pytest.raises(ValueError, match="ReduceLROnPlateau.step: 1 min_lrs for 2 param groups"):
+        scheduler.step(1.0)
+    assert scheduler.state_dict() == before
+    assert [g["lr"] for g in opt.param_groups] == [1.0, 0.3]
+
+
+@pytest.mark.parametrize("min_lrs", [[0.1], [0.1, 0.1, 0.1]])
+def test_a_plateau_state_with_a_min_lr_per_group_must_have_one_per_group(min_lrs):
+    opt = optim.SGD([{"params": [Value(0.0)]}, {"params": [Value(0.0)]}], lr=1.0)
+    scheduler = optim.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])
+    before = scheduler.state_dict()
+    with pytest.raises(ValueError, match=r"invalid min_lrs .*one .* per param group \(2\)"):
+        scheduler.load_state_dict({**before, "min_lrs": min_lrs})
+    assert scheduler.state_dict() == before
+
+
+def test_a_plateau_schedule_saved_as_json_goes_on_as_before():
+    made = []
+    for _ in range(2):
+        opt = optim.SGD([Value(0.0)], lr=1.0)
+        made.append((opt, optim.ReduceLROnPlateau(opt, patience=1, cooldown=1, factor=0.5)))
+    (opt, scheduler), (twin_opt, twin) = made
+    metrics = [1.0, 1.0, 1.0, 0.5, 0.6, 0.6, 0.6, 0.6, 0.4, 0.4, 0.4, 0.4]
+    for metric in metrics[:5]:
+        scheduler.step(metric)
+    twin.load_state_dict(json.loads(json.dumps(scheduler.state_dict())))
+    twin_opt.load_state_dict(json.loads(json.dumps(opt.state_dict())))
+    for metric in metrics[5:]:
+        scheduler.step(metric)
+        twin.step(metric)
+        assert twin.get_last_lr() == scheduler.get_last_lr()
+    assert twin.state_dict() == scheduler.state_dict()
+    theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    their_scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        theirs, patience=1, cooldown=1, factor=0.5
+    )
+    for metric in metrics:
+        their_scheduler.step(metric)
+    assert twin.get_last_lr() == their_scheduler.get_last_lr() == [0.125]
 
 
 def test_a_lambda_that_fails_in_step_changes_nothing():

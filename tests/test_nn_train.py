@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F_torch
 from micrograd.nn import optim
 from sklearn.metrics import accuracy_score
 
@@ -220,6 +221,51 @@ def test_a_lambda_lr_reading_the_model_sees_each_epochs_numbers_as_in_torch(comp
         their_schedule.step()
     assert len(set(seen)) == 4  # the start, then each epoch's
     assert seen == pytest.approx(theirs_seen, rel=1e-12)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+@pytest.mark.parametrize("validate", [False, True])
+def test_fit_steps_a_plateau_schedule_with_the_epochs_loss_as_torchs_loop(compile, validate):
+    # the lr a ReduceLROnPlateau leaves after each epoch, given the loss (val_loss with
+    # validation data), against torch's scheduler given torch's own losses
+    X, y = nn.data.make_spirals(60, n_classes=3, seed=4)
+    X_val, y_val = X[40:], y[40:]
+    X, y = X[:40], y[:40]
+    model = nn.MLP(2, [6, 3], rng=random.Random(2))
+    twin = nn.to_torch(model)
+    optimizer = optim.SGD(model.parameters(), lr=5.0, momentum=0.9)
+    schedule = optim.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    lrs = []
+    for _ in range(14):  # one epoch a call: the schedule's state carries over
+        nn.fit(model, X, y, loss="cross_entropy", epochs=1, optimizer=optimizer,
+               scheduler=schedule, shuffle=False, progress=False, compile=compile,
+               validation_data=(X_val, y_val) if validate else None)  # fmt: skip
+        lrs.append(optimizer.param_groups[0]["lr"])
+    theirs = torch.optim.SGD(twin.parameters(), lr=5.0, momentum=0.9)
+    their_schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs, factor=0.5, patience=0)
+    their_lrs = []
+    for _ in range(14):
+        loss = _torch_epochs(twin, X, y, theirs, 1, len(X), 0.0)[-1]
+        if validate:
+            with torch.no_grad():
+                loss = F_torch.cross_entropy(twin(torch.tensor(X_val)), torch.tensor(y_val))
+        their_schedule.step(float(loss))
+        their_lrs.append(theirs.param_groups[0]["lr"])
+    assert lrs == their_lrs
+    assert len(set(their_lrs)) >= 2  # it reduced
+    ours = model.state_dict()
+    for name, value in nn.from_torch(twin).state_dict().items():
+        assert ours[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_fit_refuses_a_plateau_schedule_that_would_watch_the_loss_rise():
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    schedule = optim.ReduceLROnPlateau(optimizer, mode="max")
+    with pytest.raises(ValueError, match="fit: steps a ReduceLROnPlateau.*mode must be 'min'"):
+        nn.fit(model, [[0.0, 1.0]], [1.0], loss="mse", optimizer=optimizer, scheduler=schedule,
+               progress=False)  # fmt: skip
+    assert schedule.last_epoch == 0
 
 
 def test_moons_reach_full_training_accuracy():

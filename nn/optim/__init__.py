@@ -16,7 +16,16 @@ raised before anything changes.
 
 from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
 from .optimizer import Optimizer
-from .schedules import ExponentialLR, LambdaLR, LinearLR, LRScheduler, StepLR
+from .schedules import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 
 __all__ = [
     "Optimizer",
@@ -27,7 +36,10 @@ __all__ = [
     "Adagrad",
     "LRScheduler",
     "StepLR",
+    "MultiStepLR",
     "LinearLR",
     "ExponentialLR",
+    "CosineAnnealingLR",
     "LambdaLR",
+    "ReduceLROnPlateau",
 ]

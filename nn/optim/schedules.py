@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from micrograd import Value
 
 from .optimizer import Optimizer, _plain
-from .rules import _COUNT, _NON_NEGATIVE, _integer, _is_real, _real, _Rule
+from .rules import _COUNT, _NON_NEGATIVE, _STATE, _integer, _is_integer, _is_real, _real, _Rule
 
 # ---------------------------------------------------------------------------------------
 # Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step().
@@ -22,10 +28,10 @@ def _check_optimizer(name: str, optimizer) -> None:
 
 class LRScheduler:
     """Sets each group's lr at each epoch (the count of scheduler.step() calls): to
-    lr_at(initial lr, epoch), or, where a schedule defines factor(epoch), to its lr as it is
-    now times that factor, as torch.optim's schedulers do. Those then chain (two schedulers
-    on one optimizer multiply their factors) and build on an lr set by hand, and their
-    numbers are torch's to the bit."""
+    lr_at(initial lr, epoch), or, where a schedule defines next_lr(lr, initial lr, epoch),
+    from its lr as it is now, as torch.optim's schedulers do. Those then chain (two
+    schedulers on one optimizer apply one after the other) and build on an lr set by hand,
+    and their numbers are torch's to the bit."""
 
     # every setting state_dict() holds but base_lrs (whose rule needs the optimizer), with
     # what it may hold; a subclass adds its own
@@ -68,12 +74,13 @@ class LRScheduler:
 
     def _lrs(self, epoch: int) -> list[float]:
         """Each group's lr at epoch."""
-        if self.factor is not None:
-            factor = self.factor(epoch)
-            return [group["lr"] * factor for group in self.optimizer.param_groups]
+        if self.next_lr is not None:
+            groups = self.optimizer.param_groups
+            return [self.next_lr(g["lr"], base, epoch) for g, base in zip(groups, self.base_lrs)]
         return [self.lr_at(base_lr, epoch) for base_lr in self.base_lrs]
 
-    factor = None  # factor(epoch): the lr now times it (torch's recursive form), if defined
+    # next_lr(lr, base_lr, epoch): the lr at epoch from the lr now (torch's recursive form)
+    next_lr = None
 
     def step(self) -> None:
         """Advance one epoch and set the new learning rates."""
@@ -128,8 +135,39 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer, step_size=step_size, gamma=gamma)
 
-    def factor(self, epoch: int) -> float:
-        return self.gamma if epoch and epoch % self.step_size == 0 else 1.0
+    def next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch and epoch % self.step_size == 0 else lr
+
+
+class MultiStepLR(LRScheduler):
+    """lr *= gamma at each milestone epoch (gamma ** n at one given n times), so
+    lr = base_lr * gamma ** (the number of milestones <= epoch)"""
+
+    reads_model = False
+
+    _settings = {
+        **LRScheduler._settings,
+        "milestones": _Rule(
+            "a list of integers >= 0 (the epochs at which lr *= gamma)",
+            lambda value: isinstance(value, (list, tuple)) and all(map(_is_integer, value)),
+            lambda value: all(epoch >= 0 for epoch in value),
+        ),
+        "gamma": _NON_NEGATIVE,
+    }
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1) -> None:
+        # any iterable of epochs, in any order, as torch's (which counts them): kept sorted
+        if isinstance(milestones, Counter):
+            milestones = list(milestones.elements())
+        elif isinstance(milestones, Iterable) and not isinstance(milestones, (str, bytes)):
+            milestones = list(milestones)
+        if isinstance(milestones, list) and all(map(_is_integer, milestones)):
+            milestones.sort()
+        super().__init__(optimizer, milestones=milestones, gamma=gamma)
+
+    def next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
+        times = self.milestones.count(epoch)
+        return lr * self.gamma**times if times else lr
 
 
 class LinearLR(LRScheduler):
@@ -156,15 +194,15 @@ class LinearLR(LRScheduler):
             optimizer, start_factor=start_factor, end_factor=end_factor, total_iters=total_iters
         )
 
-    def factor(self, epoch: int) -> float:
+    def next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
         # with start 1.0, end 0.1 and 100 iterations this is karpathy/micrograd's demo
         # schedule 1.0 - 0.9 * k / 100, to 1e-15 (each step rounds, as torch's)
         if epoch == 0:
-            return self.start_factor
+            return lr * self.start_factor
         if epoch > self.total_iters:
-            return 1.0
+            return lr
         change = self.end_factor - self.start_factor
-        return 1.0 + change / (self.total_iters * self.start_factor + (epoch - 1) * change)
+        return lr * (1.0 + change / (self.total_iters * self.start_factor + (epoch - 1) * change))
 
 
 class ExponentialLR(LRScheduler):
@@ -177,8 +215,30 @@ class ExponentialLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer, gamma=gamma)
 
-    def factor(self, epoch: int) -> float:
-        return self.gamma if epoch else 1.0
+    def next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch else lr
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2: down from
+    base_lr to eta_min in T_max epochs, then up again, and so on, as torch's (whose
+    recursive steps, from the lr now, it takes)"""
+
+    reads_model = False
+
+    _settings = {**LRScheduler._settings, "T_max": _integer(1), "eta_min": _NON_NEGATIVE}
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        super().__init__(optimizer, T_max=T_max, eta_min=eta_min)
+
+    def next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
+        T, low = self.T_max, self.eta_min
+        if epoch == 0:
+            return lr
+        if (epoch - 1 - T) % (2 * T) == 0:  # just past a low point, where the ratio is 0/0
+            return lr + (base_lr - low) * (1 - math.cos(math.pi / T)) / 2
+        now, before = math.cos(math.pi * epoch / T), math.cos(math.pi * (epoch - 1) / T)
+        return (1 + now) / (1 + before) * (lr - low) + low
 
 
 class LambdaLR(LRScheduler):
@@ -208,3 +268,141 @@ class LambdaLR(LRScheduler):
         if not isinstance(self.lr_lambda, (list, tuple)):
             return super()._lrs(epoch)
         return [self.lr_at(b, epoch, f) for b, f in zip(self.base_lrs, self.lr_lambda)]
+
+
+_MODE = _Rule("'min' or 'max'", lambda value: isinstance(value, str), lambda v: v in ("min", "max"))
+_THRESHOLD_MODE = _Rule(
+    "'rel' or 'abs'", lambda value: isinstance(value, str), lambda v: v in ("rel", "abs")
+)
+
+
+def _min_lrs(groups: int) -> _Rule:
+    return _Rule(
+        f"a list of one finite real number >= 0 per param group ({groups})",
+        lambda value: isinstance(value, (list, tuple)) and all(map(_is_real, value)),
+        lambda value: len(value) == groups and all(_NON_NEGATIVE.holds(lr) for lr in value),
+    )
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """lr = max(lr * factor, min_lr) once the metric given to step(metric) has not improved
+    for more than patience epochs in a row, then cooldown epochs before bad ones count
+    again. Improved, with mode "min": below best * (1 - threshold) (threshold_mode "rel")
+    or below best - threshold ("abs"); with mode "max": above best * (1 + threshold) or
+    best + threshold. A change of eps or less is not made. As torch's, step by step."""
+
+    reads_model = False
+
+    _settings = {
+        "last_epoch": _COUNT,
+        "mode": _MODE,
+        "factor": _real(" in [0, 1)", lambda x: 0 <= x < 1),
+        "patience": _COUNT,
+        "threshold": _NON_NEGATIVE,
+        "threshold_mode": _THRESHOLD_MODE,
+        "cooldown": _COUNT,
+        "eps": _NON_NEGATIVE,
+        "default_min_lr": _Rule(
+            "None or a finite real number >= 0",
+            lambda value: value is None or _is_real(value),
+            lambda value: value is None or _NON_NEGATIVE.holds(value),
+        ),
+        # the state: the best metric so far (an infinity before the first), the bad epochs
+        # in a row, the cooldown epochs left
+        "best": _STATE,
+        "num_bad_epochs": _COUNT,
+        "cooldown_counter": _COUNT,
+    }
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
+        name = "ReduceLROnPlateau"
+        _check_optimizer(name, optimizer)
+        self.optimizer = optimizer
+        groups = len(optimizer.param_groups)
+        one = not isinstance(min_lr, (list, tuple))
+        (_NON_NEGATIVE if one else _min_lrs(groups)).check(name, "min_lr", min_lr)
+        _MODE.check(name, "mode", mode)
+        settings = dict(
+            mode=mode, factor=factor, patience=patience, threshold=threshold,
+            threshold_mode=threshold_mode, cooldown=cooldown, eps=eps,
+            min_lrs=[min_lr] * groups if one else list(min_lr),
+            default_min_lr=min_lr if one else None,  # for a param group added later
+            last_epoch=0, best=math.inf if mode == "min" else -math.inf,
+            num_bad_epochs=0, cooldown_counter=0,
+        )  # fmt: skip
+        self._check(name, settings)
+        vars(self).update(settings)
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _check(self, owner: str, settings: dict) -> None:
+        for field, rule in self._settings.items():
+            rule.check(owner, field, settings[field])
+        groups = len(self.optimizer.param_groups)
+        min_lrs = settings["min_lrs"]
+        if settings["default_min_lr"] is not None and isinstance(min_lrs, (list, tuple)):
+            groups = len(min_lrs)  # one min_lr for all: step() gives a group added its own
+        _min_lrs(groups).check(owner, "min_lrs", min_lrs)
+
+    def step(self, metric) -> None:  # type: ignore[override]
+        """One epoch more, whose metric (a real number, or a Value: a loss) was metric."""
+        current = _metric(metric)
+        improved = self._is_better(current, self.best)
+        bad = 0 if improved else self.num_bad_epochs + 1
+        cooldown = self.cooldown_counter
+        if cooldown > 0:
+            cooldown, bad = cooldown - 1, 0  # bad epochs in a cooldown do not count
+        groups = self.optimizer.param_groups
+        if bad > self.patience:
+            min_lrs = self.min_lrs
+            if len(min_lrs) != len(groups):  # a param group added since
+                if self.default_min_lr is None:
+                    raise ValueError(
+                        f"ReduceLROnPlateau.step: {len(min_lrs)} min_lrs for {len(groups)} "
+                        "param groups; set scheduler.min_lrs to one per group"
+                    )
+                min_lrs = [self.default_min_lr] * len(groups)
+            lrs = [max(group["lr"] * self.factor, low) for group, low in zip(groups, min_lrs)]
+            for group, lr in zip(groups, lrs):
+                if group["lr"] - lr > self.eps:
+                    group["lr"] = lr
+            self.min_lrs, cooldown, bad = min_lrs, self.cooldown, 0
+        if improved:
+            self.best = current
+        self.num_bad_epochs, self.cooldown_counter = bad, cooldown
+        self.last_epoch += 1
+        self._last_lr = [group["lr"] for group in groups]
+
+    def _is_better(self, metric: float, best: float) -> bool:
+        if self.mode == "min":
+            if self.threshold_mode == "rel":
+                return metric < best * (1.0 - self.threshold)
+            return metric < best - self.threshold
+        if self.threshold_mode == "rel":
+            return metric > best * (self.threshold + 1.0)
+        return metric > best + self.threshold
+
+
+def _metric(metric) -> float:
+    """metric as a float: a real number (not a bool), a Value's number or a 0-d array's."""
+    if isinstance(metric, Value):
+        return metric.data
+    if _is_real(metric) or (isinstance(metric, np.ndarray) and metric.shape == ()):
+        try:
+            return float(metric)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(
+        f"ReduceLROnPlateau.step: expected the epoch's metric (a loss, say) as a real "
+        f"number or a Value, got {metric!r}"
+    )

@@ -171,6 +171,8 @@ def check_data(loss_fn: Callable, targets=None, predictions=None) -> None:
     numbers), all at once: micrograd.compile traces one sample, whose Values stand for every
     sample's numbers, and cannot check them one by one as the eager loss does."""
     if targets is not None:
+        if loss_fn in _NUMBER_TARGETS:
+            _check_numbers(loss_fn.__name__, np.asarray(targets))
         t = np.asarray(targets, dtype=np.float64)
         if loss_fn is hinge_loss and not np.isin(t, (-1.0, 1.0)).all():
             raise ValueError(_HINGE_TARGETS)
@@ -181,6 +183,16 @@ def check_data(loss_fn: Callable, targets=None, predictions=None) -> None:
         p = np.asarray(predictions, dtype=np.float64)
         for number in p[~((p >= 0.0) & (p <= 1.0))][:1].tolist():  # nan too, as eagerly
             _check_probability(number)
+
+
+def _check_numbers(name: str, targets: np.ndarray) -> None:
+    """The TypeError the loss raises at the first target that is no real number (a bool, a
+    string, a complex, None), for all at once: compiled, they would be read as floats."""
+    if targets.dtype.kind in "iuf":
+        return
+    for t in targets.ravel().tolist():
+        if not isinstance(t, Value):
+            _target(name, t)
 
 
 def binary_cross_entropy(probs, targets) -> Value:
@@ -279,6 +291,10 @@ def hinge_loss(scores, targets) -> Value:
 
 def _hinge(score, target) -> Value:
     return (1 + -target * score).relu()
+
+
+# the losses whose target is one real number per sample
+_NUMBER_TARGETS = (mse_loss, hinge_loss, binary_cross_entropy, binary_cross_entropy_with_logits)
 
 
 def l1_penalty(parameters: Iterable[Value]) -> Value:

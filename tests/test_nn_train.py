@@ -721,6 +721,37 @@ def test_targets_the_loss_refuses_are_refused_before_any_step_compiled_or_not(
 
 
 @pytest.mark.parametrize("compile_", [False, True])
+@pytest.mark.parametrize(
+    "loss, y, shown",
+    [
+        ("mse", np.array([1.5, None, 0.0, 1.0], dtype=object), "None"),
+        ("hinge", np.array(["1", "-1", "1", "-1"]), "'1'"),
+        ("binary_cross_entropy_with_logits", np.array(["1", "0", "1", "0"]), "'1'"),
+        ("mse", np.array([1 + 0j, 2, 0, 1]), r"\(1\+0j\)"),
+        ("binary_cross_entropy", np.array([True, False, True, False]), "True"),
+        ("mse", np.array([1.0, 0.0, 1.0, True], dtype=object), "True"),
+    ],
+)
+def test_targets_that_are_no_numbers_are_refused_before_any_step_compiled_or_not(
+    loss, y, shown, compile_
+):
+    # compiled, they were read as floats: None as nan (every parameter nan after one step),
+    # "1" as 1.0, a complex as its real part, True as 1.0 where the loss refuses a bool
+    model = nn.MLP(2, [3, 1], activation="sigmoid", rng=random.Random(2))
+    before = _numbers(model)
+    X = np.array([[0.5, -1.0], [1.0, 2.0], [-0.5, 0.3], [2.0, 1.0]])
+    name = nn.train.LOSSES[loss].__name__
+    with pytest.raises(TypeError, match=f"^{name}: targets must be numbers, got {shown}$"):
+        nn.fit(model, X, y, loss=loss, epochs=2, progress=False, compile=compile_)
+    assert _numbers(model) == before
+    good = np.array([1.0, -1.0, 1.0, -1.0] if loss == "hinge" else [1.0, 0.0, 1.0, 0.0])
+    with pytest.raises(TypeError, match=f"^{name}: targets must be numbers, got {shown}$"):
+        nn.fit(model, X, good, loss=loss, epochs=2, progress=False, compile=compile_,
+               validation_data=(X, y))  # fmt: skip
+    assert _numbers(model) == before
+
+
+@pytest.mark.parametrize("compile_", [False, True])
 def test_probabilities_outside_0_1_are_refused_before_the_step_compiled_or_not(compile_):
     model = nn.MLP(2, [3, 1], rng=random.Random(2))  # a linear output: not a probability
     X = np.array([[5.0, -1.0], [1.0, 2.0]])

@@ -231,8 +231,10 @@ def _binary_cross_entropy_with_logits(x: Value, t) -> Value:
 def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value:
     """mean(-log_softmax(logits_n)[target_n]): logits one list per sample; a target is a
     class index, or (as in torch.nn.functional.cross_entropy) the class probabilities, for
-    mean(-sum_k p_nk * log_softmax(logits_n)_k): a one-hot row gives the index's loss."""
-    logits, targets = _values("cross_entropy", logits), _values("cross_entropy", targets)
+    mean(-sum_k p_nk * log_softmax(logits_n)_k): a one-hot row gives the index's loss. One
+    sample's flat row of logits with one class index is that sample's loss, as torch's
+    unbatched input."""
+    logits, targets = _one_row(logits, targets), _values("cross_entropy", targets)
     if len(logits) != len(targets):
         raise ValueError(f"cross_entropy: got {len(logits)} samples but {len(targets)} targets")
     losses, width = [], None
@@ -255,6 +257,22 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
             raise ValueError(f"cross_entropy: target {target} out of range for {len(row)} classes")
         losses.append(-log_softmax(row)[int(target)])
     return _mean(losses)
+
+
+def _one_row(logits, targets) -> list:
+    """logits as a list of rows: a flat row of numbers with a class index is one sample's
+    (torch reads a 1-D input so); with a list of targets it would be a batch of one-class
+    samples, whose loss is always 0, and is refused."""
+    logits = _values("cross_entropy", logits)
+    if len(logits) < 2 or not all(isinstance(x, (Value, numbers.Real)) for x in logits):
+        return logits
+    if isinstance(targets, (numbers.Number, Value)):  # one target: checked as any
+        return [logits]
+    raise ValueError(
+        f"cross_entropy: got a flat list of {len(logits)} logits, one sample's; give its "
+        "class index alone, cross_entropy(row, k), or the batch as a list of rows, "
+        "cross_entropy([row, ...], [k, ...])"
+    )
 
 
 def _cross_entropy(row: list[Value], target) -> Value:

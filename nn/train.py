@@ -161,6 +161,12 @@ def fit(
     classes = None
     if loss_fn is F.cross_entropy:
         classes = output_width(model, first_sample(X))
+        if classes == 1:  # softmax over one output is 1: the loss is 0, and nothing learns
+            raise ValueError(
+                f"fit: cross_entropy needs a model of one output per class (2 or more); "
+                f"{type(model).__name__} gives 1: for two classes, use "
+                "binary_cross_entropy_with_logits"
+            )
         _check_classes(model, classes, y, "y")
         if validation is not None:
             _check_classes(model, classes, validation[1], "validation_data: y")

@@ -65,6 +65,28 @@ def test_cross_entropy_matches_torch():
     assert_grads(ours_in, theirs_in)
 
 
+@pytest.mark.parametrize("row", LOGITS)
+@pytest.mark.parametrize("index", [0, 2])
+def test_cross_entropy_of_one_flat_row_and_a_class_index_is_torchs_unbatched_loss(row, index):
+    ours_in = [Value(x) for x in row]
+    loss = nn.cross_entropy(ours_in, index)
+    loss.backward()
+    theirs_in = tensor(row)
+    expected = TF.cross_entropy(theirs_in, torch.tensor(index))  # a 1-D input: one sample
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(ours_in, theirs_in)
+
+
+def test_cross_entropy_refuses_a_flat_row_with_a_list_of_targets():
+    # read as two samples of one class each, its loss was 0 whatever the logits; torch reads
+    # a 1-D input as one sample, and refuses these integer targets as class probabilities
+    with pytest.raises(ValueError, match="cross_entropy: got a flat list of 2 logits"):
+        nn.cross_entropy([Value(1.0), Value(2.0)], [0, 0])
+    with pytest.raises(RuntimeError, match="Expected floating point type for target"):
+        TF.cross_entropy(tensor([1.0, 2.0]), torch.tensor([0, 0]))
+
+
 PAIRS = [(0.3, 1.0), (-1.7, 0.0), (2.5, 0.25), (0.0, 1.0), (-0.01, 0.5)]
 
 

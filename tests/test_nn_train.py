@@ -752,6 +752,19 @@ def test_targets_that_are_no_numbers_are_refused_before_any_step_compiled_or_not
 
 
 @pytest.mark.parametrize("compile_", [False, True])
+def test_cross_entropy_of_a_model_of_one_output_is_refused(compile_):
+    # softmax over one output is 1 and the loss 0, whatever the weights: nothing would learn
+    model = nn.MLP(2, [3, 1], rng=random.Random(2))
+    X, y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([0, 0])
+    with pytest.raises(ValueError, match="fit: cross_entropy needs a model of one output per"):
+        nn.fit(model, X, y, loss="cross_entropy", progress=False, compile=compile_)
+    twin = nn.to_torch(model)
+    loss = torch.nn.functional.cross_entropy(twin(torch.tensor(X)), torch.tensor(y))
+    loss.backward()
+    assert loss.item() == 0.0 and all((p.grad == 0).all() for p in twin.parameters())
+
+
+@pytest.mark.parametrize("compile_", [False, True])
 def test_probabilities_outside_0_1_are_refused_before_the_step_compiled_or_not(compile_):
     model = nn.MLP(2, [3, 1], rng=random.Random(2))  # a linear output: not a probability
     X = np.array([[5.0, -1.0], [1.0, 2.0]])

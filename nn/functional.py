@@ -50,7 +50,11 @@ def _values(name: str, xs) -> list:
 
 
 def _as_values(name: str, xs) -> list[Value]:
-    return [x if isinstance(x, Value) else Value(x) for x in _values(name, xs)]
+    values = _values(name, xs)
+    for x in values:
+        if not isinstance(x, (Value, numbers.Real)):
+            raise TypeError(f"{name}: expected numbers (Values) in a row, got {_brief(x)}")
+    return [x if isinstance(x, Value) else Value(x) for x in values]
 
 
 def _batch(name: str, preds, targets) -> tuple[list[Value], list[float]]:
@@ -77,7 +81,10 @@ def _check_prediction(name: str, p) -> None:
 def _target(name: str, t) -> float:
     if isinstance(t, bool) or not isinstance(t, numbers.Real):
         raise TypeError(f"{name}: targets must be numbers, got {t!r}")
-    return float(t)
+    try:
+        return float(t)
+    except OverflowError:  # an int past float range
+        raise ValueError(f"{name}: a target is too large for a float: {_brief(t)}") from None
 
 
 def _known(t) -> float | None:
@@ -245,13 +252,21 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
                 f"cross_entropy: every sample needs as many logits, got {width} and {len(row)}"
             )
         width = len(row)
+        if isinstance(target, np.ndarray) and target.ndim == 0:
+            target = target.item()  # np.array(2): the number
         if isinstance(target, (Sequence, np.ndarray)) and not isinstance(target, str):
             losses.append(_cross_entropy(row, target))
             continue
         if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+            hint = (
+                "; micrograd.compile traces every argument but its static ones: give class "
+                "indices as one, compile(fn, static=(1,)), or give one-hot rows"
+                if isinstance(target, Value) and is_tracing()
+                else ""
+            )
             raise TypeError(
                 f"cross_entropy: a target must be a class index or class probabilities, "
-                f"got {target!r}"
+                f"got {target!r}{hint}"
             )
         if not 0 <= target < len(row):
             raise ValueError(f"cross_entropy: target {target} out of range for {len(row)} classes")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 
+import micrograd
 from micrograd import Value, nn
 
 LOGITS = [
@@ -85,6 +87,28 @@ def test_cross_entropy_refuses_a_flat_row_with_a_list_of_targets():
         nn.cross_entropy([Value(1.0), Value(2.0)], [0, 0])
     with pytest.raises(RuntimeError, match="Expected floating point type for target"):
         TF.cross_entropy(tensor([1.0, 2.0]), torch.tensor([0, 0]))
+
+
+def test_a_0_d_array_is_a_class_index_as_torchs_0_d_tensor():
+    # iterating it, as a row of class probabilities, was a bare "iteration over a 0-d array"
+    ours_in = values(LOGITS[:2])
+    loss = nn.cross_entropy(ours_in, [np.array(2), np.array(0)])
+    loss.backward()
+    theirs_in = tensor(LOGITS[:2])
+    expected = TF.cross_entropy(theirs_in, torch.stack([torch.tensor(2), torch.tensor(0)]))
+    expected.backward()
+    assert close(loss.data, expected.item())
+    assert_grads(ours_in, theirs_in)
+
+
+def test_class_indices_traced_by_compile_are_refused_with_the_way_out():
+    X, labels = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([0, 1])
+    traced = micrograd.compile(lambda x, t: nn.cross_entropy([[x[0], x[1]]], [t]))
+    with pytest.raises(TypeError, match=r"give class indices as one, compile\(fn, static="):
+        traced(X, labels)
+    static = micrograd.compile(lambda x, t: nn.cross_entropy([[x[0], x[1]]], [t]), static=(1,))
+    expected = TF.cross_entropy(torch.tensor(X), torch.tensor(labels))  # the batch's mean
+    assert close(static(X, labels), expected.item())
 
 
 PAIRS = [(0.3, 1.0), (-1.7, 0.0), (2.5, 0.25), (0.0, 1.0), (-0.01, 0.5)]
@@ -205,8 +229,15 @@ def test_penalties_match_torch(name):
         (lambda: nn.hinge_loss([Value(1.0)], [0]), ValueError, "-1 or \\+1"),
         (lambda: nn.binary_cross_entropy([Value(1.5)], [1.0]), ValueError, r"in \[0, 1\]"),
         (lambda: nn.softmax([]), ValueError, "softmax: expected a non-empty list"),
+        # rows one level too deep: Value() said it expected a number, naming no loss
+        (lambda: nn.cross_entropy([[[Value(1.0), Value(2.0)]]], [1]), TypeError,
+         r"cross_entropy: expected numbers \(Values\) in a row, got \[Value"),
+        (lambda: nn.log_softmax([[Value(1.0)]]), TypeError, "log_softmax: expected numbers"),
+        # float(10**400) is an OverflowError
+        (lambda: nn.mse_loss([Value(1.0)], [10**400]), ValueError,
+         "mse_loss: a target is too large for a float: an integer of 401 digits"),
     ],
-)
+)  # fmt: skip
 def test_bad_inputs_are_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()

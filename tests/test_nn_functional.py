@@ -126,8 +126,6 @@ def test_mse_loss_matches_torch():
 
 
 def test_targets_may_be_numpy_scalars():
-    import numpy as np
-
     preds = [Value(p) for p, _ in PAIRS]
     targets = np.array([t for _, t in PAIRS])  # iterating gives np.float64, which has a .data
     loss = nn.mse_loss(preds, targets)

@@ -257,8 +257,8 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     per image scaled from 0..16 to [0, 1], and y the digits 0-9 they show (about 180 each).
 
     The images come with scikit-learn (a copy of the UCI test set of optical digits, written
-    by 43 people), so nothing is downloaded. For an MLP, flatten them:
-    ``X.reshape(len(X), -1)`` gives rows of 64 pixels.
+    by 13 of the 43 people who wrote the whole collection), so nothing is downloaded. For an
+    MLP, flatten them: ``X.reshape(len(X), -1)`` gives rows of 64 pixels.
     """
     try:
         from sklearn.datasets import load_digits as sklearn_digits

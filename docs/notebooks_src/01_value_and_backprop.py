@@ -192,7 +192,9 @@ print(f"x1*w1 = {x1w1.data}, x2*w2 = {x2w2.data}, n = {n.data:.4f}, o = {o.data:
 # | `x2*w2` | d/dx2 = w2, d/dw2 = x2 | 1 and 0 |
 #
 # The chain rule then multiplies, from the output down: a node's gradient is the gradient of
-# the node it feeds times the local derivative along the way. do/do = 1 is where it starts.
+# the node it feeds times the local derivative along the way (here every node feeds one other;
+# one that feeds several adds up what each sends back, as shown further down). do/do = 1 is
+# where it starts.
 
 # %%
 import math
@@ -256,13 +258,13 @@ for name, leaf in leaves.items():
 
 # %% [markdown]
 # Here is the finished graph drawn by `micrograd.draw` (the next notebook is all about drawing):
-# each box shows a node's label, data and grad; small circles are the operations, and each edge
-# carries what the chain rule sent back along it.
+# each box shows a node's label, data and grad; small circles are the operations, and with
+# `edge_grads=True` each edge carries what the chain rule sent back along it.
 
 # %%
 from micrograd.draw import draw_dot
 
-draw_dot(o)
+draw_dot(o, edge_grads=True)
 
 # %% [markdown]
 # ## What we learned

@@ -225,8 +225,8 @@ for leaf in leaves:
 #
 # `save_backward_html(root, path)` puts all the frames in one self-contained web page (no network
 # needed) with Previous/Next buttons, a slider and the arrow keys. Open the file it writes in any
-# browser and step through backpropagation at your own pace; `micrograd demo` writes one for a
-# trained neuron.
+# browser and step through backpropagation at your own pace; `micrograd demo` writes one for
+# karpathy's lecture neuron.
 
 # %%
 page = save_backward_html(o, "backward.html")

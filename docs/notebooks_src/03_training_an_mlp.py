@@ -109,7 +109,7 @@ print(f"{len(topological_order(loss)):,} Values in the graph of the loss")
 # ## The training loop
 #
 # Gradient descent, as in karpathy's demo: the **learning rate** (step size) starts at 1.0 and
-# shrinks linearly to 0.1, so early steps are bold and late ones careful. `tqdm` draws a
+# shrinks linearly towards 0.1, so early steps are bold and late ones careful. `tqdm` draws a
 # progress bar. Each step builds the whole graph again, backpropagates through all of it and moves
 # the 337 weights. The update runs under `no_grad()`: it is bookkeeping, not part of the model,
 # so it should not be recorded in any graph.
@@ -154,10 +154,11 @@ first_perfect = history["accuracy"].index(1.0)
 print(f"first step with every point right: {first_perfect}")
 
 # %% [markdown]
-# The loss does not fall smoothly: with a large learning rate, some early steps overshoot and the
-# loss jumps up before coming down again. As the learning rate shrinks, the steps settle.
+# The loss does not fall smoothly: with a large learning rate, some steps overshoot and the loss
+# jumps up before coming down again, now and then until about step 80. As the learning rate
+# shrinks, the steps settle.
 #
-# Near the end the loss stops falling altogether. Splitting it into its two parts shows why:
+# Near the end the loss barely moves. Splitting it into its two parts shows why:
 
 # %%
 scores = [model(x) for x in inputs]
@@ -178,7 +179,8 @@ print(f"L2 part:    {1e-4 * nn.l2_penalty(model.parameters()).data:.4f}")
 #
 # 40,000 forward passes one `Value` at a time would take a while. `micrograd.compile` (notebook 7
 # explains it) records the network's operations once, for one point, and then replays them with
-# numpy over all the points at once, with the same numbers.
+# numpy over all the points at once, with the same numbers to about 14 digits (numpy adds a
+# layer's products in another order; notebook 7 shows this).
 
 # %%
 import micrograd

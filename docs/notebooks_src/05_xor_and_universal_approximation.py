@@ -107,8 +107,8 @@ plt.show()
 #
 # XOR is a special case of a general fact, the **universal approximation theorem**: one hidden
 # layer with enough neurons can approximate any continuous function on a bounded range as
-# closely as you like. Each tanh neuron contributes one smooth step, `v·tanh(w·x + b)`, placed by
-# `b/w`, sharpened by `w` and scaled by `v`; adding steps together builds any shape.
+# closely as you like. Each tanh neuron contributes one smooth step, `v·tanh(w·x + b)`, centred
+# at `x = -b/w`, sharpened by `w` and scaled by `v`; adding steps together builds any shape.
 #
 # Let's fit two periods of `sin(x)` with 1, 2, 4 and 16 hidden neurons (mean squared error,
 # Adam, 500 full-batch steps each).
@@ -147,8 +147,8 @@ plt.show()
 
 # %% [markdown]
 # One neuron can only make one S-shaped step, so it cannot follow two full waves; two neurons make
-# a bump; with four the curve is already close, and sixteen follow it closely but near the
-# ends of the range, where the last bend is still shallower than the wave's.
+# a bump; with four the curve is already close, and sixteen follow it closely everywhere except
+# near the ends of the range, where the last bend is still shallower than the wave's.
 #
 # ## Looking inside
 #

@@ -230,7 +230,9 @@ except TypeError as error:
 # Everything above is what `micrograd.testing` does for you, in one call.
 # `assert_matches_torch` runs one function on Values and on float64 tensors and compares the
 # value, every gradient and the whole Hessian; it stays silent when they agree and raises
-# `AssertionError` with a table when they do not:
+# `AssertionError` with a table when they do not. Its `d(-2*f)` rows take the gradient of
+# `-2 * f` and divide it back: each rule then meets an incoming gradient other than 1, once on
+# Values and once on plain floats, where a rule that forgets to multiply by it shows.
 
 # %%
 from micrograd.testing import assert_matches_torch, check_op
@@ -270,8 +272,8 @@ except AssertionError as error:
 # `check_op` runs every check the built-in ops pass: a grid of awkward points (zeros of both
 # signs, huge and tiny magnitudes, infinities, nan) against PyTorch to second order, finite
 # differences at smooth points, and the compiled program. It found real problems: `e**a`
-# overflows past 709 (PyTorch returns `a` itself past a threshold of 20, where the two agree to
-# the last bit), and `1 / (1 + e**-a)` turns into `1 / inf` far to the left. The second try
+# overflows past 709 (PyTorch returns `a` itself past a threshold of 20, where the two differ
+# by log(1 + e**-a), below 2.1e-9), and `1 / (1 + e**-a)` turns into `1 / inf` far to the left. The second try
 # does as PyTorch does:
 
 # %%

@@ -134,9 +134,9 @@ except micrograd.compiler.TracingError as error:
 
 # %% [markdown]
 # The fix is to express the choice with operations, which *are* recorded: here `s.relu() +
-# (-s).relu()` (or `abs(s)`). Branching on a plain number that is the same for every sample (a
-# class label, a flag) is fine: pass it as a **static** argument, `compile(fn, static=(1,))`,
-# and one program is traced per distinct value.
+# (-s).relu()` (or `abs(s)`). Branching on a plain number that takes only a few values (a
+# class label, a flag) is fine: pass it as a **static** argument, one value per sample,
+# `compile(fn, static=(1,))`, and one program is traced per distinct value.
 #
 # ## The demo network: 650 scalar ops become 8 array steps
 #

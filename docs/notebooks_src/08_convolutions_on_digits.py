@@ -193,7 +193,8 @@ print(t_map.grad[0, 0].numpy())
 # ## The digits
 #
 # `nn.data.load_digits()` returns the 1,797 handwritten digits that scikit-learn ships: 8×8
-# images with 17 grey levels, written by 43 people. They come as `[1][8][8]`: one channel (grey)
+# images with 17 grey levels, written by 13 people (UCI's test set; 43 people wrote the whole
+# collection). They come as `[1][8][8]`: one channel (grey)
 # of 8 rows of 8 pixels, scaled to [0, 1]. We hold out a fifth of them, the same share of each
 # digit, to test on digits the network has never seen.
 
@@ -216,7 +217,8 @@ plt.show()
 #
 # Two blocks of convolution, ReLU and max pooling take the 1×8×8 image to 16 maps of 4×4, then
 # to 32 maps of 2×2. `Flatten` lays those 128 numbers out in a list, and a dense layer turns them
-# into ten scores. Each module has the name and the arguments of its `torch.nn` counterpart.
+# into ten scores. Each module has the name and the arguments of its `torch.nn` counterpart,
+# but `Layer`: torch's `Linear`, with an `activation` argument.
 
 # %%
 rng = random.Random(1337)

@@ -113,7 +113,8 @@ DEMO_DESCRIPTION = (
     "test digits, and the loss and accuracy curves, training and test. It needs\n"
     "scikit-learn. Its defaults: --layers 16,32 (cnn) or 80 (mlp), --optimizer adam,\n"
     "--epochs 30, --batch-size 32, all 1797 --samples.\n\n"
-    "Everywhere, the learning rate decays linearly to a tenth of its start."
+    "Everywhere, the learning rate decays linearly, epoch by epoch, towards a tenth of\n"
+    "its start."
 )
 DEMO_EPILOG = (
     "examples:\n  micrograd demo\n  micrograd demo --dataset spirals --layers 32,32 "
@@ -197,8 +198,8 @@ def _add_training_options(options: argparse.ArgumentParser) -> None:
         help="initial learning rate (default: sgd 1.0, momentum 0.1, adam/adamw 0.05, "
         "rmsprop 0.01, adagrad 0.3; on digits sgd 0.1, momentum 0.03, adam/adamw 0.01, "
         "rmsprop 0.003, adagrad 0.03); a run whose last epoch's loss is not finite or more than "
-        f"{DIVERGENCE_FACTOR:g} times its first epoch's is reported as diverged (the exit code "
-        "stays 0)",
+        f"{DIVERGENCE_FACTOR:g} times its first epoch's, or than that of outputs of 0 "
+        "everywhere, is reported as diverged (the exit code stays 0)",
     )
     options.add_argument(
         "--epochs",
@@ -248,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         matplotlib.use("Agg")  # files only: no window, works without a display
         try:
             (digits_demo.digits_demo if args.dataset == "digits" else demo)(args)
-            sys.stdout.flush()  # here, where a failure to write is caught, not at exit
+            if sys.stdout is not None:  # None when closed (`>&-`): print() writes nothing
+                sys.stdout.flush()  # here, where a failure to write is caught, not at exit
         except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback, and the shell's code
             print("micrograd demo: interrupted", file=sys.stderr)
             return 130

@@ -67,20 +67,36 @@ NEURON_CAPTION = (  # Graphviz's \\n: a centred line break
 )
 
 
-def diverged(losses: list[float]) -> bool:
-    """True when the last epoch's loss is not finite or above DIVERGENCE_FACTOR * the first's."""
-    return not math.isfinite(losses[-1]) or losses[-1] > DIVERGENCE_FACTOR * losses[0]
+def zero_output_loss(loss: str, n_classes: int) -> float:
+    """The loss of a network that outputs 0 everywhere: 1 for the hinge loss (every margin
+    missed by 1), ln(n_classes) for cross-entropy (every class as likely)."""
+    return 1.0 if loss == "hinge" else math.log(n_classes)
 
 
-def warn_if_diverged(losses: list[float], lr: float, optimizer: str, default_lr: float) -> None:
+def diverged(losses: list[float], reference: float = math.inf) -> bool:
+    """True when the last epoch's loss is not finite or above DIVERGENCE_FACTOR times the
+    first epoch's or the reference (zero_output_loss), whichever is smaller: a first epoch
+    of small batches may already have blown up, and its mean with it."""
+    start = min(losses[0], reference)
+    return not math.isfinite(losses[-1]) or losses[-1] > DIVERGENCE_FACTOR * start
+
+
+def warn_if_diverged(
+    losses: list[float], reference: float, lr: float, optimizer: str, default_lr: float
+) -> None:
     """A warning on stderr, naming the learning rate to lower, if the run diverged."""
-    if diverged(losses):
+    if diverged(losses, reference):
         print(
-            f"warning: training diverged: the loss went from {losses[0]:.4g} in the first "
-            f"epoch to {losses[-1]:.4g} in the last; try a smaller learning rate: --lr below "
-            f"{lr:g} ({optimizer}'s default is {default_lr:g})",
+            f"warning: training diverged: the last epoch's loss, {losses[-1]:.4g}, is more "
+            f"than {DIVERGENCE_FACTOR:g} times the first epoch's ({losses[0]:.4g}) or that of "
+            f"outputs of 0 everywhere ({reference:.4g}); try a smaller learning rate: --lr "
+            f"below {lr:g} ({optimizer}'s default is {default_lr:g})",
             file=sys.stderr,
         )
+
+
+def _epochs(count: int) -> str:
+    return "1 epoch" if count == 1 else f"{count} epochs"
 
 
 def _predict(model: MLP, X: np.ndarray, n_classes: int, compiled: bool) -> np.ndarray:
@@ -175,7 +191,8 @@ def demo(args: argparse.Namespace) -> None:
     sizes = " -> ".join(str(n) for n in [2, *args.layers, outputs])
     print(
         f"training MLP({sizes}, {args.activation}) on {args.dataset} ({len(X)} points), "
-        f"{model.num_parameters()} parameters, {args.optimizer} lr {lr:g} decaying to {lr / 10:g}"
+        f"{model.num_parameters()} parameters, {args.optimizer} lr {lr:g} decaying towards "
+        f"{lr / 10:g}"
     )
     start = time.perf_counter()
     history = fit(
@@ -196,12 +213,13 @@ def demo(args: argparse.Namespace) -> None:
     final_accuracy = float(np.mean(_predict(model, X, n_classes, compiled) == y))
     engine = "micrograd.compile" if compiled else "the eager scalar engine"
     took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # not "0.0 s"
-    print(f"trained {args.epochs} epochs in {took} s with {engine}")
+    print(f"trained {_epochs(args.epochs)} in {took} s with {engine}")
     final_loss = history["loss"][-1]
     shown = f"{final_loss:.4f}" if abs(final_loss) < 1e4 else f"{final_loss:.4g}"  # not 47 digits
     print(f"final loss {shown}, accuracy {final_accuracy:.1%}")
-    warn_if_diverged(history["loss"], lr, args.optimizer, default_lr)
-    title = f"{args.dataset}: accuracy {final_accuracy:.0%} after {args.epochs} epochs"
+    reference = zero_output_loss(loss, n_classes)
+    warn_if_diverged(history["loss"], reference, lr, args.optimizer, default_lr)
+    title = f"{args.dataset}: accuracy {final_accuracy:.1%} after {_epochs(args.epochs)}"
     _write_outputs(args.out, model, (X, y, n_classes), history, title, loss)
 
 

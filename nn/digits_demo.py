@@ -22,7 +22,7 @@ from micrograd.files import replace_with
 from . import data, optim
 from .activations import MODULES as ACTIVATION_MODULES
 from .conv import Conv2d, Flatten, MaxPool2d
-from .demo import OPTIMIZERS, warn_if_diverged
+from .demo import OPTIMIZERS, _epochs, warn_if_diverged, zero_output_loss
 from .dense import MLP, Layer, Sequential
 from .digits_plots import (
     IMAGE_SIZE,
@@ -119,7 +119,7 @@ def digits_demo(args: argparse.Namespace):
     print(
         f"training {_describe(args.model, args.layers, args.activation)} on digits "
         f"({len(X_train)} training and {len(X_test)} test images of 8x8), "
-        f"{network.num_parameters()} parameters, {args.optimizer} lr {lr:g} decaying to "
+        f"{network.num_parameters()} parameters, {args.optimizer} lr {lr:g} decaying towards "
         f"{lr / 10:g}, batches of {args.batch_size}"
     )
     start = time.perf_counter()
@@ -139,12 +139,14 @@ def digits_demo(args: argparse.Namespace):
     )
     seconds = time.perf_counter() - start
     engine = "micrograd.compile" if compiled else "the eager scalar engine"
-    print(f"trained {args.epochs} epochs in {seconds:.1f} s with {engine}")
+    took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # not "0.0 s"
+    print(f"trained {_epochs(args.epochs)} in {took} s with {engine}")
     predicted = np.argmax(_outputs(network, X_test, compiled), axis=1)
     test_accuracy = float(np.mean(predicted == y_test))
     print(f"final training loss {history['loss'][-1]:.4f}, test loss {history['val_loss'][-1]:.4f}")
     print(f"test accuracy {100 * test_accuracy:.1f}%")
-    warn_if_diverged(history["loss"], lr, args.optimizer, LEARNING_RATES[args.optimizer])
+    reference = zero_output_loss("cross_entropy", 10)
+    warn_if_diverged(history["loss"], reference, lr, args.optimizer, LEARNING_RATES[args.optimizer])
     _write_plots(args, network, history, X_test, y_test, predicted)
     return network
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import reprlib
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -365,7 +366,7 @@ def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:
 
 
 def _progress_bar(epochs: int, enabled: bool):
-    if not enabled:
+    if not enabled or sys.stderr is None:  # no stderr to draw on (closed, or pythonw's)
         return None
     # Plain tqdm: a text bar works in a terminal and in Jupyter alike, where tqdm.auto
     # would want ipywidgets and warn without it.

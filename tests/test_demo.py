@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
@@ -183,6 +184,17 @@ def test_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
     assert result.stderr == "micrograd demo: [Errno 28] No space left on device\n"
 
 
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_a_closed_stdout_or_stderr_still_trains_and_writes_all(closed, tmp_path, monkeypatch):
+    # Python sets a closed stream (`>&-`, `2>&-`) to None: stdout.flush() was an
+    # AttributeError after the files were written; the progress bar's tqdm one before any
+    monkeypatch.setattr(sys, closed, None)
+    argv = ["demo", *SMALL, "--out", str(tmp_path)]  # the progress bar on
+    assert main(argv) == 0
+    written = {path.name for path in tmp_path.iterdir()}
+    assert written == set(OUTPUT_NAMES) - {"neuron.dot"}  # the .svg: Graphviz is here
+
+
 def test_help_explains_the_options(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--help"])
@@ -352,13 +364,44 @@ def test_divergence_means_a_last_loss_not_finite_or_far_above_the_first(losses, 
     assert diverged(losses) is expected
 
 
+@pytest.mark.parametrize(
+    "losses, reference, expected",
+    [
+        # a first epoch of small batches that blew up already: its mean is no start to go by
+        ([648.6, 440.0], math.log(3), True),
+        ([1.2, 1.1 * DIVERGENCE_FACTOR], 1.0, True),
+        ([1.2, 0.9 * DIVERGENCE_FACTOR], 1.0, False),
+        ([0.5, 0.5 * DIVERGENCE_FACTOR * 1.01], 1.0, True),  # the first epoch's, when smaller
+    ],
+)
+def test_divergence_goes_by_outputs_of_zero_when_the_first_epoch_is_worse(
+    losses, reference, expected
+):
+    assert diverged(losses, reference) is expected
+
+
+def test_a_run_that_blew_up_within_its_first_epoch_says_so(tmp_path, capsys, monkeypatch):
+    # per-sample steps at the default lr: 648.6 after the first epoch, 440 after the tenth,
+    # where a network that outputs 0 scores ln 3 = 1.1; it was not reported
+    monkeypatch.setattr(demo_module, "plot_boundary", lambda *args: None)
+    monkeypatch.setattr(demo_module, "plot_history", lambda *args: None)
+    monkeypatch.setattr(demo_module, "_write_drawings", lambda *args: [])
+    argv = ["--dataset", "spirals", "--batch-size", "1", "--epochs", "10", "--no-progress"]
+    assert main(["demo", *argv, "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "diverged" in captured.err and "outputs of 0 everywhere (1.099)" in captured.err
+
+
 def test_help_states_the_limits_checked_before_training(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
     assert "from 0 to 4294967295" in text  # --seed
     assert "checked before training" in text and "writable folder" in text  # --out
-    assert f"more than {DIVERGENCE_FACTOR:g} times its first epoch's" in text  # --lr
+    assert (
+        f"more than {DIVERGENCE_FACTOR:g} times its first epoch's, or than that of outputs of 0"
+        in text
+    )  # --lr
     assert "diverged" in text and "exit code stays 0" in text
 
 

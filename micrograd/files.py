@@ -20,21 +20,8 @@ def write_atomically(path: str, text: str, operation: str) -> None:
     Through a symlink, its target is replaced and the link kept; a path that is there but is
     not a regular file (a folder, a FIFO) is a ValueError, a missing folder a
     FileNotFoundError, each naming operation."""
-    target = os.path.realpath(path)  # a symlink's target, replaced; the link stays
-    try:
-        status = os.stat(target)
-    except FileNotFoundError:
-        mode = None  # a new file keeps the mode the kernel gave the temporary one
-    else:
-        if not stat.S_ISREG(status.st_mode):  # a folder, a FIFO, /dev/null
-            raise ValueError(f"{operation}: {path} exists and is not a regular file")
-        mode = stat.S_IMODE(status.st_mode)
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(
-            errno.ENOENT, f"{operation}: no such folder", os.path.dirname(path) or "."
-        )
-    with _beside(target, operation) as (handle, _):
+    target, mode = _target(path, operation)
+    with _beside(target, operation, os.path.splitext(target)[1]) as (handle, _):
         try:
             file = os.fdopen(handle, "w", encoding="utf-8")
         except BaseException:
@@ -48,13 +35,30 @@ def write_atomically(path: str, text: str, operation: str) -> None:
             os.fsync(file.fileno())
 
 
+def _target(path: str, operation: str) -> tuple[str, int | None]:
+    """(the file path names, through any symlink; the mode it has, None if there is none
+    yet), or the ValueError or FileNotFoundError write_atomically describes."""
+    target = os.path.realpath(path)  # a symlink's target, replaced; the link stays
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        mode = None  # a new file keeps the mode the kernel gave the temporary one
+    else:
+        if not stat.S_ISREG(status.st_mode):  # a folder, a FIFO, /dev/null
+            raise ValueError(f"{operation}: {path} exists and is not a regular file")
+        mode = stat.S_IMODE(status.st_mode)
+    if not os.path.isdir(os.path.dirname(target)):
+        raise FileNotFoundError(
+            errno.ENOENT, f"{operation}: no such folder", os.path.dirname(path) or "."
+        )
+    return target, mode
+
+
 @contextlib.contextmanager
-def _beside(target: str, operation: str) -> Iterator[tuple[int, str]]:
-    """(descriptor, path) of a new temporary file in target's folder, with target's suffix,
+def _beside(target: str, operation: str, suffix: str) -> Iterator[tuple[int, str]]:
+    """(descriptor, path) of a new temporary file in target's folder, ending in suffix,
     renamed over target once the block is done; on any error or interrupt, removed."""
-    handle, temporary = _create_temporary(
-        os.path.dirname(target), operation, os.path.splitext(target)[1]
-    )
+    handle, temporary = _create_temporary(os.path.dirname(target), operation, suffix)
     try:
         yield handle, temporary
         os.replace(temporary, target)
@@ -91,8 +95,12 @@ def _create_temporary(folder: str, operation: str, suffix: str) -> tuple[int, st
 def replace_with(path: str, write: Callable[[str], None], operation: str) -> None:
     """write(temporary) makes the new file under a temporary name beside path, which then is
     renamed over path: an interrupted or failed write (a figure's savefig, say) leaves the
-    old file as it was and no temporary behind. The temporary keeps path's suffix, from
-    which writers such as matplotlib take the format."""
-    with _beside(os.path.realpath(path), operation) as (handle, temporary):
+    old file as it was and no temporary behind. The temporary ends in path's own suffix
+    (not its symlink target's), from which writers such as matplotlib take the format.
+    What path may be, and the mode the new file keeps, are as in write_atomically."""
+    target, mode = _target(path, operation)
+    with _beside(target, operation, os.path.splitext(path)[1]) as (handle, temporary):
         os.close(handle)
         write(temporary)
+        if mode is not None:
+            os.chmod(temporary, mode)

@@ -14,12 +14,24 @@ import tempfile
 from pathlib import Path
 
 from . import digits_demo
-from .demo import ACTIVATIONS, DATASETS, DIVERGENCE_FACTOR, OPTIMIZERS, OUTPUT_NAMES, demo
+from .demo import (
+    ACTIVATIONS,
+    DATASETS,
+    DIVERGENCE_FACTOR,
+    OPTIMIZERS,
+    OUTPUT_NAMES,
+    demo,
+    parameter_count,
+)
 
 SIGPIPE = 13  # the signal's number on Linux and macOS, 128 + it the shell's exit code
 DIGITS = 1797  # images in scikit-learn's digits
 MAX_TOY_SAMPLES = 1_000_000  # 2 epochs and the plots take 3 s and 200 MB; 10**8 ran out of memory
 TOY_DEFAULTS = {"samples": 100, "layers": [16, 16], "optimizer": "sgd", "epochs": 100}
+
+# the demo's networks hold each parameter as a Value, and compile traces every op: 264,000
+# parameters (--layers 512,512) took 450 MB and 14 s for 2 epochs; 9 million ran out of memory
+MAX_PARAMETERS = 300_000
 
 MAX_SEED = 2**32 - 1  # numpy.random.RandomState, which draws the data, takes 0 to 2**32 - 1
 
@@ -75,15 +87,6 @@ def _output_folder(text: str) -> Path:
     if folder.exists():
         if not folder.is_dir():
             raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
-        for name in OUTPUT_NAMES + digits_demo.OUTPUT_NAMES:
-            path = folder / name
-            if path.is_dir():
-                raise argparse.ArgumentTypeError(
-                    f"{str(path)!r} is a folder, but the demo writes a file of that name there: "
-                    "move it, or choose another folder"
-                )
-            if path.exists() and not os.access(path, os.W_OK):
-                raise argparse.ArgumentTypeError(f"{str(path)!r} cannot be overwritten")
         return folder
     # an existing file among the missing folder's parents would stop mkdir after training
     for parent in folder.absolute().parents:
@@ -173,7 +176,8 @@ def _add_data_options(options: argparse.ArgumentParser) -> None:
         metavar="SIZES",
         help="hidden layer sizes, comma-separated (default: 16,16; 80 on digits); the output "
         "layer is added to fit the data; for --model cnn, the channels of each block, at most "
-        f"{digits_demo.MAX_BLOCKS} blocks (8 -> 4 -> 2 -> 1 pixels) (default: 16,32)",
+        f"{digits_demo.MAX_BLOCKS} blocks (8 -> 4 -> 2 -> 1 pixels) (default: 16,32); at most "
+        f"{MAX_PARAMETERS:,} parameters in all",
     )
     options.add_argument(
         "--activation",
@@ -231,8 +235,9 @@ def _add_training_options(options: argparse.ArgumentParser) -> None:
         "--eager",
         action="store_true",
         help="train with the scalar engine, one graph per sample, instead of replaying a "
-        "micrograd.compile trace over the batch (slower, same numbers; on digits, minutes "
-        "per epoch)",
+        "micrograd.compile trace over the batch (slower; the same numbers but for rounding, "
+        "which the divisions of adam, adamw, rmsprop and adagrad can magnify where a gradient "
+        "should be 0; on digits, minutes per epoch)",
     )
     options.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -243,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         _resolve_defaults(args, demo_parser)
-        _prepare_output_folder(args.out, demo_parser)
+        names = digits_demo.OUTPUT_NAMES if args.dataset == "digits" else OUTPUT_NAMES
+        _prepare_output_folder(args.out, names, demo_parser)
         import matplotlib
 
         matplotlib.use("Agg")  # files only: no window, works without a display
@@ -301,6 +307,7 @@ def _resolve_defaults(args: argparse.Namespace, demo_parser: argparse.ArgumentPa
                 f"argument --samples: a toy data set has at most {MAX_TOY_SAMPLES} points, "
                 f"got {args.samples}"
             )
+        _check_size(parameter_count(args.dataset, args.layers), demo_parser)
         return
     args.model = args.model or "cnn"
     defaults = digits_demo.DEFAULTS
@@ -319,6 +326,7 @@ def _resolve_defaults(args: argparse.Namespace, demo_parser: argparse.ArgumentPa
             f"argument --layers: a CNN on 8x8 digits has at most {digits_demo.MAX_BLOCKS} "
             f"blocks (each halves the image), got {len(args.layers)}"
         )
+    _check_size(digits_demo.parameter_count(args.model, args.layers), demo_parser)
     try:
         import sklearn  # noqa: F401  (the digits come with it)
     except ImportError:
@@ -328,18 +336,50 @@ def _resolve_defaults(args: argparse.Namespace, demo_parser: argparse.ArgumentPa
         )
 
 
-def _prepare_output_folder(folder: Path, demo_parser: argparse.ArgumentParser) -> None:
-    """Create the folder and write a file into it, so that a folder the demo cannot use stops it
-    before training rather than after; permission bits alone cannot tell (root ignores them)."""
+def _check_size(parameters: int, demo_parser: argparse.ArgumentParser) -> None:
+    if parameters > MAX_PARAMETERS:
+        demo_parser.error(
+            f"argument --layers: the network would have {parameters:,} parameters; the demo "
+            f"trains at most {MAX_PARAMETERS:,} (each is a Python object): choose smaller layers"
+        )
+
+
+def _prepare_output_folder(
+    folder: Path, names: list[str], demo_parser: argparse.ArgumentParser
+) -> None:
+    """Create the folder and write a file into it, and into the folder of any output file that
+    is a symlink elsewhere, so that a place the demo cannot write stops it before training
+    rather than after; permission bits alone cannot tell (root ignores them). An output name
+    taken by what is not a regular file (a folder, a FIFO, a link to /dev/null) or by a file
+    that says it cannot be overwritten stops it too."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         demo_parser.error(f"argument --out: cannot create {str(folder)!r}: {error.strerror}")
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        demo_parser.error(f"argument --out: cannot write into {str(folder)!r}: {error.strerror}")
+    folders = {os.path.realpath(folder)}
+    for name in names:
+        path = folder / name
+        real = os.path.realpath(path)
+        if os.path.isdir(real):
+            demo_parser.error(
+                f"argument --out: {str(path)!r} is a folder, but the demo writes a file of that "
+                "name there: move it, or choose another folder"
+            )
+        if os.path.exists(real) and not os.path.isfile(real):
+            demo_parser.error(
+                f"argument --out: {str(path)!r} is not a regular file (it is, or leads to, a "
+                "pipe or a device), but the demo writes a file of that name there"
+            )
+        if os.path.exists(real) and not os.access(real, os.W_OK):
+            demo_parser.error(f"argument --out: {str(path)!r} cannot be overwritten")
+        folders.add(os.path.dirname(real))
+    for place in sorted(folders):
+        try:
+            with tempfile.TemporaryFile(dir=place):
+                pass
+        except OSError as error:
+            shown = str(folder) if place == os.path.realpath(folder) else place
+            demo_parser.error(f"argument --out: cannot write into {shown!r}: {error.strerror}")
 
 
 if __name__ == "__main__":

@@ -95,6 +95,17 @@ def warn_if_diverged(
         )
 
 
+def parameter_count(dataset: str, layers: list[int]) -> int:
+    """The demo's MLP's num_parameters() on dataset, without building it."""
+    n_classes = DATASETS[dataset][1]
+    return _dense_parameters([2, *layers, 1 if n_classes == 2 else n_classes])
+
+
+def _dense_parameters(sizes: list[int]) -> int:
+    """Weights and biases of dense layers from sizes[0] inputs through sizes[1:]."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
 def _epochs(count: int) -> str:
     return "1 epoch" if count == 1 else f"{count} epochs"
 

@@ -22,7 +22,7 @@ from micrograd.files import replace_with
 from . import data, optim
 from .activations import MODULES as ACTIVATION_MODULES
 from .conv import Conv2d, Flatten, MaxPool2d
-from .demo import OPTIMIZERS, _epochs, warn_if_diverged, zero_output_loss
+from .demo import OPTIMIZERS, _dense_parameters, _epochs, warn_if_diverged, zero_output_loss
 from .dense import MLP, Layer, Sequential
 from .digits_plots import (
     IMAGE_SIZE,
@@ -79,6 +79,17 @@ def build(model: str, layers: list[int], activation: str, rng: random.Random):
     if model == "cnn":
         return cnn(layers, activation, rng)
     return MLP(IMAGE_SIZE * IMAGE_SIZE, [*layers, 10], activation=activation, rng=rng)
+
+
+def parameter_count(model: str, layers: list[int]) -> int:
+    """build(model, layers, ...).num_parameters(), without building it."""
+    if model != "cnn":
+        return _dense_parameters([IMAGE_SIZE * IMAGE_SIZE, *layers, 10])
+    count, size, previous = 0, IMAGE_SIZE, 1
+    for channels in layers:
+        count += (3 * 3 * previous + 1) * channels
+        size, previous = size // 2, channels
+    return count + (previous * size * size + 1) * 10
 
 
 def _describe(model: str, layers: list[int], activation: str) -> str:

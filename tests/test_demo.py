@@ -14,12 +14,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import micrograd.nn.demo as demo_module
+import micrograd.nn.digits_demo as digits_demo_module
 import numpy as np
 import pytest
 import torch
 from micrograd.nn.cli import main
 from micrograd.nn.demo import DIVERGENCE_FACTOR, OUTPUT_NAMES, diverged
 from micrograd.nn.demo_plots import decision_surface
+
+from micrograd import nn
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -299,6 +302,57 @@ def test_an_output_name_taken_by_a_folder_is_refused_before_training(tmp_path, c
     assert [path.name for path in tmp_path.iterdir()] == ["loss_curve.png"]
 
 
+@pytest.mark.parametrize("kind", ["fifo", "link to a fifo"])
+def test_an_output_name_taken_by_no_regular_file_is_refused_before_training(kind, tmp_path, capsys):
+    # it failed after training, with the two PNGs already replaced: a traceback
+    fifo = tmp_path / ("backward.html" if kind == "fifo" else "elsewhere")
+    os.mkfifo(fifo)
+    if kind != "fifo":
+        (tmp_path / "backward.html").symlink_to(fifo)
+    message = _rejected([*SMALL, "--out", str(tmp_path)], capsys)
+    assert "backward.html' is not a regular file" in message
+    assert fifo.is_fifo()
+    assert {path.name for path in tmp_path.iterdir()} <= {"backward.html", "elsewhere"}
+
+
+def test_a_symlinked_output_into_a_folder_it_cannot_write_is_refused_before_training(
+    tmp_path, capsys, monkeypatch
+):
+    # os.replace there fails (EACCES) after training; as root nothing fails: ask a stand-in
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "curve.png").write_text("old")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "loss_curve.png").symlink_to(elsewhere / "curve.png")
+    real_temporary = tempfile.TemporaryFile
+
+    def temporary(*args, dir=None, **kwargs):
+        if os.path.realpath(dir) == os.path.realpath(elsewhere):
+            raise PermissionError(13, "Permission denied")
+        return real_temporary(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary)
+    message = _rejected([*SMALL, "--out", str(out)], capsys)
+    assert "cannot write into" in message and "elsewhere" in message
+    assert (elsewhere / "curve.png").read_text() == "old"
+
+
+def test_a_read_only_file_only_the_other_demo_writes_stops_nothing(tmp_path, monkeypatch):
+    # the digits demo's curves.png, read-only, refused the toy demo, which never writes it
+    (tmp_path / "curves.png").write_text("old")
+    read_only = os.path.realpath(tmp_path / "curves.png")
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: str(path) != read_only and real_access(path, mode)
+    )
+    monkeypatch.setattr(demo_module, "plot_boundary", lambda *args: None)
+    monkeypatch.setattr(demo_module, "plot_history", lambda *args: None)
+    monkeypatch.setattr(demo_module, "_write_drawings", lambda *args: [])
+    assert main(["demo", *SMALL, "--no-progress", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "curves.png").read_text() == "old"
+
+
 def test_a_read_only_output_file_is_refused_before_training(tmp_path, capsys, monkeypatch):
     # os.access is what the check asks, and as root it always says yes: ask a stand-in instead
     (tmp_path / "neuron.svg").write_text("<svg/>")
@@ -502,3 +556,32 @@ def test_a_failed_picture_is_one_line_and_leaves_the_callers_stdout_alone(
         print("after main", file=stdout)
     assert (tmp_path / "stdout.txt").read_text() == "after main\n"
     assert capsys.readouterr().err == "micrograd demo: [Errno 28] No space left on device\n"
+
+
+@pytest.mark.parametrize(
+    "argv, parameters",
+    [
+        (["--layers", "3000,3000"], "9,015,001"),  # a MemoryError after minutes, or none at all
+        (["--dataset", "spirals", "--layers", "600,600"], "364,203"),
+        (["--dataset", "digits", "--model", "mlp", "--layers", "4000"], "300,010"),
+        (["--dataset", "digits", "--layers", "64,512,512"], "2,661,002"),
+    ],
+)
+def test_a_network_too_big_for_the_demo_is_refused_before_training(argv, parameters, capsys):
+    message = _rejected(argv, capsys)
+    assert f"argument --layers: the network would have {parameters} parameters" in message
+
+
+@pytest.mark.parametrize(
+    "dataset, model, layers",
+    [("moons", "mlp", [16, 16]), ("spirals", "mlp", [5]), ("blobs", "mlp", [3, 4, 5]),
+     ("digits", "mlp", [80]), ("digits", "cnn", [16, 32]), ("digits", "cnn", [4, 5, 6])],
+)  # fmt: skip
+def test_the_parameter_count_the_limit_checks_is_the_networks_own(dataset, model, layers):
+    if dataset == "digits":
+        network = digits_demo_module.build(model, layers, "relu", random.Random(0))
+        assert digits_demo_module.parameter_count(model, layers) == len(network.parameters())
+    else:
+        n_classes = demo_module.DATASETS[dataset][1]
+        network = nn.MLP(2, [*layers, 1 if n_classes == 2 else n_classes])
+        assert demo_module.parameter_count(dataset, layers) == len(network.parameters())

@@ -273,8 +273,8 @@ except AssertionError as error:
 # signs, huge and tiny magnitudes, infinities, nan) against PyTorch to second order, finite
 # differences at smooth points, and the compiled program. It found real problems: `e**a`
 # overflows past 709 (PyTorch returns `a` itself past a threshold of 20, where the two differ
-# by log(1 + e**-a), below 2.1e-9), and `1 / (1 + e**-a)` turns into `1 / inf` far to the left. The second try
-# does as PyTorch does:
+# by log(1 + e**-a), below 2.1e-9), and `1 / (1 + e**-a)` turns into `1 / inf` far to the
+# left. The second try does as PyTorch does:
 
 # %%
 SOFTPLUS = Op(

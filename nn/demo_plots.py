@@ -179,6 +179,14 @@ def draw_curve(ax, epochs: np.ndarray, values, **style) -> bool:
     return bool(finite.any())
 
 
+def label_log_ticks(ax) -> None:
+    """Within a decade or two, label the 2, 3, ... 9 ticks of ax's log-scale y axis as plain
+    numbers too: else the axis shows one number, or matplotlib's 2.6x10^0."""
+    from matplotlib.ticker import LogFormatter
+
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 1)))
+
+
 def say_nothing_drawn(ax) -> None:
     """In axes whose curves have no finite value: a note in place of an empty y axis."""
     ax.text(0.5, 0.5, "no finite value to draw", transform=ax.transAxes, ha="center")
@@ -188,7 +196,6 @@ def say_nothing_drawn(ax) -> None:
 def plot_history(history: dict[str, list[float]], path: Path, loss_name: str) -> None:
     """Loss on a log scale (a loss of 0 drawn at LOSS_FLOOR) and accuracy, epoch by epoch."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogFormatter
 
     losses = np.array(history["loss"], dtype=float)
     epochs = np.arange(1, len(losses) + 1)
@@ -198,8 +205,7 @@ def plot_history(history: dict[str, list[float]], path: Path, loss_name: str) ->
         loss_ax.set_yscale("log")  # (with nothing drawn, matplotlib warns that it cannot)
     else:
         say_nothing_drawn(loss_ax)
-    # within a decade or two, label the 2, 3, ... 9 ticks too, or the axis shows one number
-    loss_ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 1)))
+    label_log_ticks(loss_ax)
     loss_ax.set_xlabel("epoch")
     floor_note = f"; 0 drawn at {LOSS_FLOOR:g}" if zero.any() else ""
     loss_ax.set_ylabel(f"loss (log scale{floor_note})")

@@ -36,7 +36,7 @@ from .train import fit
 
 MAX_BLOCKS = 3  # 8 -> 4 -> 2 -> 1
 TEST_SHARE = 0.2
-MIN_SAMPLES = 20  # two of each digit, so that both sides of the split can hold every digit
+MIN_SAMPLES = 20  # two of each digit: the training side of the split holds every digit
 DEFAULTS = {  # the digits' defaults for the options the toy data sets default otherwise
     "layers": {"cnn": [16, 32], "mlp": [80]},  # about 6,000 parameters each
     "optimizer": "adam",

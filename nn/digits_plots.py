@@ -9,7 +9,7 @@ import numpy as np
 from micrograd import no_grad
 
 from .conv import Conv2d, Flatten
-from .demo_plots import draw_curve, say_nothing_drawn
+from .demo_plots import draw_curve, label_log_ticks, say_nothing_drawn
 from .dense import Layer
 
 IMAGE_SIZE = 8  # the digits are 8x8; each convolution block halves the size
@@ -174,6 +174,7 @@ def plot_curves(history: dict[str, list[float]]):
     ]
     if any(drawn):
         loss_ax.set_yscale("log")
+        label_log_ticks(loss_ax)
     else:
         say_nothing_drawn(loss_ax)
     loss_ax.set_xlabel("epoch")

@@ -187,3 +187,20 @@ def test_curves_of_one_epoch_or_of_no_finite_loss_still_show_something():
     assert [text.get_text() for text in diverged.axes[0].texts] == ["no finite value to draw"]
     plt.close(one)
     plt.close(diverged)
+
+
+def test_a_loss_within_one_decade_is_labelled_with_plain_numbers():
+    # matplotlib labelled its ticks "2.6x10^0" (as mathtext), the toy demo's plot did not
+    import matplotlib.pyplot as plt
+    from micrograd.nn.digits_plots import plot_curves
+
+    history = {"loss": [2.8, 2.6, 2.3, 2.1], "val_loss": [2.9, 2.7, 2.4, 2.3],
+               "accuracy": [0.1, 0.2, 0.3, 0.4], "val_accuracy": [0.1, 0.2, 0.2, 0.3]}  # fmt: skip
+    figure = plot_curves(history)
+    figure.canvas.draw()
+    loss_ax = figure.axes[0]
+    labels = [label.get_text() for label in loss_ax.get_yticklabels(minor=True)]
+    shown = [label for label in labels if label]
+    assert shown and not any("times" in label for label in shown)
+    assert {float(label) for label in shown} >= {2.2, 2.5, 2.8}
+    plt.close(figure)

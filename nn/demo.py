@@ -106,6 +106,19 @@ def _dense_parameters(sizes: list[int]) -> int:
     return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
+def note_if_no_better_than_guessing(accuracy: float, labels: np.ndarray) -> None:
+    """A note on stderr if accuracy closed less than a tenth of the gap from always
+    answering the commonest label to 100%."""
+    guessing = np.bincount(labels).max() / len(labels)
+    if accuracy < guessing + 0.1 * (1.0 - guessing):
+        print(
+            f"note: the network scores {accuracy:.1%}, hardly better than always answering "
+            f"the commonest class ({guessing:.1%}): it learned next to nothing; try another "
+            "--activation, --optimizer or --lr, or more --epochs",
+            file=sys.stderr,
+        )
+
+
 def _epochs(count: int) -> str:
     return "1 epoch" if count == 1 else f"{count} epochs"
 
@@ -230,6 +243,8 @@ def demo(args: argparse.Namespace) -> None:
     print(f"final loss {shown}, accuracy {final_accuracy:.1%}")
     reference = zero_output_loss(loss, n_classes)
     warn_if_diverged(history["loss"], reference, lr, args.optimizer, default_lr)
+    if not diverged(history["loss"], reference):
+        note_if_no_better_than_guessing(final_accuracy, y)
     title = f"{args.dataset}: accuracy {final_accuracy:.1%} after {_epochs(args.epochs)}"
     _write_outputs(args.out, model, (X, y, n_classes), history, title, loss)
 

@@ -399,7 +399,24 @@ def test_ordinary_runs_do_not_warn(dataset, optimizer, activation, tmp_path, cap
     assert main(["demo", *argv, "--no-progress", "--out", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "final loss" in captured.out
-    assert "diverged" not in captured.err and "--lr" not in captured.err
+    assert "warning" not in captured.err and "diverged" not in captured.err
+
+
+@pytest.mark.parametrize("epochs, noted", [("100", True), ("1000", False)])
+def test_a_run_no_better_than_guessing_says_so(epochs, noted, tmp_path, capsys, monkeypatch):
+    # sigmoids and momentum on circles: 50% after 100 epochs (the two classes are as
+    # large: a constant answer scores as much), 100% after 1000
+    monkeypatch.setattr(demo_module, "plot_boundary", lambda *args: None)
+    monkeypatch.setattr(demo_module, "plot_history", lambda *args: None)
+    monkeypatch.setattr(demo_module, "_write_drawings", lambda *args: [])
+    argv = ["--dataset", "circles", "--optimizer", "momentum", "--activation", "sigmoid"]
+    argv += ["--epochs", epochs, "--no-progress", "--out", str(tmp_path)]
+    assert main(["demo", *argv]) == 0
+    captured = capsys.readouterr()
+    accuracy = float(re.search(r"accuracy ([\d.]+)%", captured.out).group(1))
+    assert (accuracy < 55.0) is noted  # a tenth of the way from 50% to 100%
+    assert ("hardly better than always answering the commonest class (50.0%)"
+            in captured.err) is noted  # fmt: skip
 
 
 @pytest.mark.parametrize(

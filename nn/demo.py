@@ -98,10 +98,10 @@ def warn_if_diverged(
 def parameter_count(dataset: str, layers: list[int]) -> int:
     """The demo's MLP's num_parameters() on dataset, without building it."""
     n_classes = DATASETS[dataset][1]
-    return _dense_parameters([2, *layers, 1 if n_classes == 2 else n_classes])
+    return dense_parameter_count([2, *layers, 1 if n_classes == 2 else n_classes])
 
 
-def _dense_parameters(sizes: list[int]) -> int:
+def dense_parameter_count(sizes: list[int]) -> int:
     """Weights and biases of dense layers from sizes[0] inputs through sizes[1:]."""
     return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
@@ -119,8 +119,12 @@ def note_if_no_better_than_guessing(accuracy: float, labels: np.ndarray) -> None
         )
 
 
-def _epochs(count: int) -> str:
+def epochs_text(count: int) -> str:
     return "1 epoch" if count == 1 else f"{count} epochs"
+
+
+def seconds_text(seconds: float) -> str:
+    return f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # not "0.0 s"
 
 
 def _predict(model: MLP, X: np.ndarray, n_classes: int, compiled: bool) -> np.ndarray:
@@ -236,8 +240,7 @@ def demo(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - start
     final_accuracy = float(np.mean(_predict(model, X, n_classes, compiled) == y))
     engine = "micrograd.compile" if compiled else "the eager scalar engine"
-    took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # not "0.0 s"
-    print(f"trained {_epochs(args.epochs)} in {took} s with {engine}")
+    print(f"trained {epochs_text(args.epochs)} in {seconds_text(seconds)} s with {engine}")
     final_loss = history["loss"][-1]
     shown = f"{final_loss:.4f}" if abs(final_loss) < 1e4 else f"{final_loss:.4g}"  # not 47 digits
     print(f"final loss {shown}, accuracy {final_accuracy:.1%}")
@@ -245,7 +248,7 @@ def demo(args: argparse.Namespace) -> None:
     warn_if_diverged(history["loss"], reference, lr, args.optimizer, default_lr)
     if not diverged(history["loss"], reference):
         note_if_no_better_than_guessing(final_accuracy, y)
-    title = f"{args.dataset}: accuracy {final_accuracy:.1%} after {_epochs(args.epochs)}"
+    title = f"{args.dataset}: accuracy {final_accuracy:.1%} after {epochs_text(args.epochs)}"
     _write_outputs(args.out, model, (X, y, n_classes), history, title, loss)
 
 

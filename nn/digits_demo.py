@@ -22,7 +22,14 @@ from micrograd.files import replace_with
 from . import data, optim
 from .activations import MODULES as ACTIVATION_MODULES
 from .conv import Conv2d, Flatten, MaxPool2d
-from .demo import OPTIMIZERS, _dense_parameters, _epochs, warn_if_diverged, zero_output_loss
+from .demo import (
+    OPTIMIZERS,
+    dense_parameter_count,
+    epochs_text,
+    seconds_text,
+    warn_if_diverged,
+    zero_output_loss,
+)
 from .dense import MLP, Layer, Sequential
 from .digits_plots import (
     IMAGE_SIZE,
@@ -84,7 +91,7 @@ def build(model: str, layers: list[int], activation: str, rng: random.Random):
 def parameter_count(model: str, layers: list[int]) -> int:
     """build(model, layers, ...).num_parameters(), without building it."""
     if model != "cnn":
-        return _dense_parameters([IMAGE_SIZE * IMAGE_SIZE, *layers, 10])
+        return dense_parameter_count([IMAGE_SIZE * IMAGE_SIZE, *layers, 10])
     count, size, previous = 0, IMAGE_SIZE, 1
     for channels in layers:
         count += (3 * 3 * previous + 1) * channels
@@ -150,8 +157,7 @@ def digits_demo(args: argparse.Namespace):
     )
     seconds = time.perf_counter() - start
     engine = "micrograd.compile" if compiled else "the eager scalar engine"
-    took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # not "0.0 s"
-    print(f"trained {_epochs(args.epochs)} in {took} s with {engine}")
+    print(f"trained {epochs_text(args.epochs)} in {seconds_text(seconds)} s with {engine}")
     predicted = np.argmax(_outputs(network, X_test, compiled), axis=1)
     test_accuracy = float(np.mean(predicted == y_test))
     print(f"final training loss {history['loss'][-1]:.4f}, test loss {history['val_loss'][-1]:.4f}")

@@ -52,7 +52,7 @@ def _values(name: str, xs) -> list:
 def _as_values(name: str, xs) -> list[Value]:
     values = _values(name, xs)
     for x in values:
-        if not isinstance(x, (Value, numbers.Real)):
+        if isinstance(x, bool) or not isinstance(x, (Value, numbers.Real)):
             raise TypeError(f"{name}: expected numbers (Values) in a row, got {_brief(x)}")
     return [x if isinstance(x, Value) else Value(x) for x in values]
 
@@ -241,7 +241,8 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
     mean(-sum_k p_nk * log_softmax(logits_n)_k): a one-hot row gives the index's loss. One
     sample's flat row of logits with one class index is that sample's loss, as torch's
     unbatched input."""
-    logits, targets = _one_row(logits, targets), _values("cross_entropy", targets)
+    logits, targets = _one_row(logits, targets)
+    targets = _values("cross_entropy", targets)
     if len(logits) != len(targets):
         raise ValueError(f"cross_entropy: got {len(logits)} samples but {len(targets)} targets")
     losses, width = [], None
@@ -274,20 +275,32 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
     return _mean(losses)
 
 
-def _one_row(logits, targets) -> list:
-    """logits as a list of rows: a flat row of numbers with a class index is one sample's
-    (torch reads a 1-D input so); with a list of targets it would be a batch of one-class
-    samples, whose loss is always 0, and is refused."""
+def _one_row(logits, targets) -> tuple[list, object]:
+    """(logits as a list of rows, targets as a list): a flat row of numbers is one sample's,
+    as torch reads a 1-D input, with a class index or a row of class probabilities (floats)
+    as its target; with a list of class indices it would be a batch of one-class samples,
+    whose loss is always 0, and is refused."""
     logits = _values("cross_entropy", logits)
-    if len(logits) < 2 or not all(isinstance(x, (Value, numbers.Real)) for x in logits):
-        return logits
+    if not all(isinstance(x, (Value, numbers.Real)) for x in logits):
+        return logits, targets
+    if isinstance(targets, np.ndarray) and targets.ndim == 0:
+        targets = targets.item()  # np.array(2): the number
     if isinstance(targets, (numbers.Number, Value)):  # one target: checked as any
-        return [logits]
+        return [logits], [targets]
+    row = list(targets) if isinstance(targets, (Sequence, np.ndarray)) else None
+    if row is not None and len(row) == len(logits) and all(_is_fraction(p) for p in row):
+        return [logits], [row]  # class probabilities, as torch's floating-point target
     raise ValueError(
-        f"cross_entropy: got a flat list of {len(logits)} logits, one sample's; give its "
-        "class index alone, cross_entropy(row, k), or the batch as a list of rows, "
-        "cross_entropy([row, ...], [k, ...])"
+        f"cross_entropy: got a flat list of {len(logits)} logit{'s' * (len(logits) != 1)}, "
+        "one sample's; give its "
+        "class index alone, cross_entropy(row, k), its class probabilities, or the batch as "
+        "a list of rows, cross_entropy([row, ...], [k, ...])"
     )
+
+
+def _is_fraction(p) -> bool:
+    """A class probability as torch tells it from a class index: a float, or a Value."""
+    return isinstance(p, (float, np.floating, Value))
 
 
 def _cross_entropy(row: list[Value], target) -> Value:

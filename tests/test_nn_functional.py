@@ -68,25 +68,28 @@ def test_cross_entropy_matches_torch():
 
 
 @pytest.mark.parametrize("row", LOGITS)
-@pytest.mark.parametrize("index", [0, 2])
-def test_cross_entropy_of_one_flat_row_and_a_class_index_is_torchs_unbatched_loss(row, index):
+@pytest.mark.parametrize("target", [0, 2, np.array(1), [0.2, 0.5, 0.3], np.array([0.0, 1.0, 0.0])])
+def test_cross_entropy_of_one_flat_row_is_torchs_unbatched_loss(row, target):
+    # a class index (a number or a 0-d array) or a row of class probabilities (floats)
     ours_in = [Value(x) for x in row]
-    loss = nn.cross_entropy(ours_in, index)
+    loss = nn.cross_entropy(ours_in, target)
     loss.backward()
     theirs_in = tensor(row)
-    expected = TF.cross_entropy(theirs_in, torch.tensor(index))  # a 1-D input: one sample
+    theirs_target = torch.tensor(target, dtype=torch.float64 if np.ndim(target) else None)
+    expected = TF.cross_entropy(theirs_in, theirs_target)  # a 1-D input: one sample
     expected.backward()
     assert close(loss.data, expected.item())
     assert_grads(ours_in, theirs_in)
 
 
-def test_cross_entropy_refuses_a_flat_row_with_a_list_of_targets():
-    # read as two samples of one class each, its loss was 0 whatever the logits; torch reads
+@pytest.mark.parametrize("logits", [[1.0, 2.0], [1.0]])
+def test_cross_entropy_refuses_a_flat_row_with_a_list_of_class_indices(logits):
+    # read as samples of one class each, its loss was 0 whatever the logits; torch reads
     # a 1-D input as one sample, and refuses these integer targets as class probabilities
-    with pytest.raises(ValueError, match="cross_entropy: got a flat list of 2 logits"):
-        nn.cross_entropy([Value(1.0), Value(2.0)], [0, 0])
+    with pytest.raises(ValueError, match=f"cross_entropy: got a flat list of {len(logits)} logit"):
+        nn.cross_entropy([Value(x) for x in logits], [0] * len(logits))
     with pytest.raises(RuntimeError, match="Expected floating point type for target"):
-        TF.cross_entropy(tensor([1.0, 2.0]), torch.tensor([0, 0]))
+        TF.cross_entropy(tensor(logits), torch.tensor([0] * len(logits)))
 
 
 def test_a_0_d_array_is_a_class_index_as_torchs_0_d_tensor():
@@ -231,6 +234,7 @@ def test_penalties_match_torch(name):
         (lambda: nn.cross_entropy([[[Value(1.0), Value(2.0)]]], [1]), TypeError,
          r"cross_entropy: expected numbers \(Values\) in a row, got \[Value"),
         (lambda: nn.log_softmax([[Value(1.0)]]), TypeError, "log_softmax: expected numbers"),
+        (lambda: nn.softmax([True, False]), TypeError, "softmax: expected numbers .* got True"),
         # float(10**400) is an OverflowError
         (lambda: nn.mse_loss([Value(1.0)], [10**400]), ValueError,
          "mse_loss: a target is too large for a float: an integer of 401 digits"),

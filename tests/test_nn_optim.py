@@ -14,6 +14,12 @@ from micrograd.nn import optim
 import micrograd
 from micrograd import Value
 
+# torch warns when a scheduler steps before its optimizer ever did; the schedules' own
+# numbers are what these tests compare
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Detected call of `lr_scheduler.step\\(\\)` before:UserWarning"
+)
+
 CASES = [
     ("SGD", {"lr": 0.1}),
     ("SGD", {"lr": 0.1, "momentum": 0.9}),
@@ -630,7 +636,7 @@ SCHEDULE_SETTINGS_BAD = {
 # last_epoch counts scheduler.step() calls; base_lrs holds one rate per param group (two here)
 COMMON_BAD = dict(
     last_epoch=[-1, "x", 1.5, True, None, HUGE],
-    base_lrs=[[], [0.3], [0.3, 0.3, 0.3], [0.3, "x"], [0.3, -0.1], [NAN, 0.3], "0.3", 0.3, None],
+    base_lrs=[[], [0.3, 0.3, 0.3], [0.3, "x"], [0.3, -0.1], [NAN, 0.3], "0.3", 0.3, None],
 )
 PLATEAU_ARGUMENTS_BAD = dict(
     mode=["x", "MIN", None, 1],
@@ -904,6 +910,126 @@ def test_a_plateau_schedule_saved_as_json_goes_on_as_before():
     for metric in metrics:
         their_scheduler.step(metric)
     assert twin.get_last_lr() == their_scheduler.get_last_lr() == [0.125]
+
+
+RECURSIVE = {  # torch's recursive schedules: a group added later goes on from its own lr
+    "StepLR": lambda m, opt: m.StepLR(opt, 2, 0.5),
+    "ExponentialLR": lambda m, opt: m.ExponentialLR(opt, 0.9),
+    "LinearLR": lambda m, opt: m.LinearLR(opt, 0.5, 1.0, 6),
+    "MultiStepLR": lambda m, opt: m.MultiStepLR(opt, [2, 3, 3]),
+    "CosineAnnealingLR": lambda m, opt: m.CosineAnnealingLR(opt, 10, 0.01),  # no low point
+}
+
+
+@pytest.mark.parametrize("kind", RECURSIVE)
+def test_a_group_added_after_the_schedule_is_scheduled_as_torchs(kind):
+    # it kept its lr for good: base_lrs, one per group the schedule was made with, ended
+    # the zip over the groups
+    runs = []
+    for module in (optim, torch.optim):
+        make = (lambda: Value(0.0)) if module is optim else lambda: torch.zeros(1).requires_grad_()
+        opt = module.SGD([make()], lr=0.3)
+        maker = optim if module is optim else torch.optim.lr_scheduler
+        scheduler = RECURSIVE[kind](maker, opt)
+        scheduler.step()
+        opt.add_param_group({"params": [make()], "lr": 0.2})
+        lrs = []
+        for _ in range(8):
+            scheduler.step()
+            lrs.append([group["lr"] for group in opt.param_groups])
+        runs.append(lrs)
+    assert runs[0] == runs[1]
+    assert len({lrs[1] for lrs in runs[0]}) > 1  # the added group's lr moves
+
+
+@pytest.mark.parametrize(
+    "make, epochs",
+    [
+        (lambda m, opt: m.LambdaLR(opt, lambda epoch: 0.5**epoch), 1),
+        (lambda m, opt: m.CosineAnnealingLR(opt, 2), 3),  # rising back: to which base lr?
+    ],
+)
+def test_a_group_added_that_a_schedule_cannot_place_is_refused_as_torch_does(make, epochs):
+    ours = optim.SGD([Value(0.0)], lr=0.3)
+    scheduler = make(optim, ours)
+    ours.add_param_group({"params": [Value(0.0)], "lr": 0.2})
+    for _ in range(epochs - 1):
+        scheduler.step()
+    before = [group["lr"] for group in ours.param_groups]
+    with pytest.raises(ValueError, match=r"\.step: .*make the schedule after adding every group"):
+        scheduler.step()
+    assert [group["lr"] for group in ours.param_groups] == before
+    assert scheduler.last_epoch == epochs - 1
+    theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+    their_scheduler = make(torch.optim.lr_scheduler, theirs)
+    theirs.add_param_group({"params": [torch.zeros(1, requires_grad=True)], "lr": 0.2})
+    with pytest.raises(ValueError, match="zip"):
+        for _ in range(epochs):
+            their_scheduler.step()
+
+
+def test_a_schedule_refuses_to_set_a_negative_lr_changing_nothing():
+    # an lr set by hand below eta_min: torch's arithmetic gives -0.87, then -1.83, and its
+    # SGD climbs the loss; the optimizer here could not even load its own state after
+    opt = optim.SGD([Value(1.0)], lr=1.0)
+    scheduler = optim.CosineAnnealingLR(opt, 4, eta_min=0.5)
+    for _ in range(5):
+        scheduler.step()
+    opt.param_groups[0]["lr"] = 0.1
+    with pytest.raises(ValueError, match="CosineAnnealingLR.step: param group 0's lr would be -0"):
+        scheduler.step()
+    assert opt.param_groups[0]["lr"] == 0.1 and scheduler.last_epoch == 5
+    theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    their_scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(theirs, 4, eta_min=0.5)
+    for _ in range(5):
+        their_scheduler.step()
+    theirs.param_groups[0]["lr"] = 0.1
+    their_scheduler.step()
+    assert theirs.param_groups[0]["lr"] < 0  # what is refused
+
+
+def test_numpy_settings_become_pythons_numbers():
+    # gamma=np.float32(0.5) made every later lr a float32, and SGD's steps round in it;
+    # milestones from numpy made state_dict() something json.dump refuses
+    params = [Value(1.0)]
+    opt = optim.SGD(params, lr=0.3)
+    scheduler = optim.MultiStepLR(opt, np.array([1, 2]), gamma=np.float32(0.5))
+    plateau = optim.ReduceLROnPlateau(opt, factor=np.float64(0.5), patience=np.int64(0))
+    scheduler.step()
+    plateau.step(1.0)
+    assert type(opt.param_groups[0]["lr"]) is float
+    assert json.loads(json.dumps(scheduler.state_dict()))["milestones"] == [1, 2]
+    assert json.loads(json.dumps(plateau.state_dict()))["factor"] == 0.5
+    params[0].grad = 1.0
+    opt.step()
+    assert params[0].data == 1.0 - 0.3 * 0.5  # in float64: 0.85 exactly as Python computes
+
+
+def test_milestones_given_as_counts_count_as_torchs():
+    lrs = []
+    for module, make in ((optim, lambda: Value(0.0)), (torch.optim.lr_scheduler, None)):
+        param = make() if make else torch.zeros(1, requires_grad=True)
+        opt = (optim if make else torch.optim).SGD([param], lr=0.3)
+        scheduler = module.MultiStepLR(opt, {2: 2, 3: 1}, gamma=0.5)  # epoch 2 twice
+        for _ in range(4):
+            scheduler.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs[0] == lrs[1] == 0.3 * 0.5**3
+
+
+def test_a_schedule_of_ones_own_with_the_old_factor_hook_is_told_the_new_one():
+    with pytest.raises(TypeError, match=r"defines next_lr\(lr, base_lr, epoch\)"):
+
+        class Halving(optim.LRScheduler):  # noqa: F841  (refused as it is made)
+            def factor(self, epoch):
+                return 0.5
+
+
+def test_a_plateau_metric_past_float_range_is_a_value_error():
+    scheduler = optim.ReduceLROnPlateau(optim.SGD([Value(1.0)], lr=0.3))
+    with pytest.raises(ValueError, match="ReduceLROnPlateau.step: the metric is too large"):
+        scheduler.step(10**400)
+    assert scheduler.last_epoch == 0
 
 
 def test_a_lambda_that_fails_in_step_changes_nothing():

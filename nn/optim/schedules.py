@@ -1,10 +1,11 @@
-"""Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step()."""
+"""Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step()
+(a ReduceLROnPlateau's step(metric) with the epoch's loss, say)."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -15,6 +16,13 @@ from .rules import _COUNT, _NON_NEGATIVE, _STATE, _integer, _is_integer, _is_rea
 
 # ---------------------------------------------------------------------------------------
 # Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step().
+
+
+def _plain_data(value):
+    """A setting's numpy numbers (gamma=np.float32(0.5), milestones from np.arange) as
+    Python's, in lists too: else every lr they touch rounds in float32, and json.dump
+    refuses state_dict()."""
+    return [_plain(v) for v in value] if isinstance(value, list) else _plain(value)
 
 
 def _check_optimizer(name: str, optimizer) -> None:
@@ -52,7 +60,7 @@ class LRScheduler:
         self._check(name, settings)
         for group, lr in zip(optimizer.param_groups, initial):
             group["initial_lr"] = lr
-        vars(self).update(settings)
+        vars(self).update({key: _plain_data(value) for key, value in settings.items()})
         self._apply(0)
 
     def _check(self, owner: str, settings: dict) -> None:
@@ -60,27 +68,44 @@ class LRScheduler:
         holds what its rule allows. The constructor and load_state_dict both call this."""
         for field, rule in self._settings.items():
             rule.check(owner, field, settings[field])
+        # groups added since it was made have none (they go on from their own lr, as torch's)
         groups = len(self.optimizer.param_groups)
-        base_lrs = _Rule(
-            f"a list of one finite real number >= 0 per param group ({groups})",
-            lambda value: isinstance(value, (list, tuple)) and all(map(_is_real, value)),
-            lambda value: len(value) == groups and all(_NON_NEGATIVE.holds(lr) for lr in value),
-        )
-        base_lrs.check(owner, "base_lrs", settings["base_lrs"])
+        _per_group(groups, at_most=True).check(owner, "base_lrs", settings["base_lrs"])
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         """A closed-form schedule's lr at epoch, for a group that started at base_lr."""
         raise NotImplementedError
 
     def _lrs(self, epoch: int) -> list[float]:
-        """Each group's lr at epoch."""
+        """Each group's lr at epoch. A group added to the optimizer since the schedule was
+        made has no base_lr: a recursive schedule goes on from its lr (base_lr None), a
+        closed form cannot, and refuses, as torch's."""
+        groups = self.optimizer.param_groups
         if self.next_lr is not None:
-            groups = self.optimizer.param_groups
-            return [self.next_lr(g["lr"], base, epoch) for g, base in zip(groups, self.base_lrs)]
+            bases = [*self.base_lrs, *[None] * (len(groups) - len(self.base_lrs))]
+            return [self.next_lr(g["lr"], base, epoch) for g, base in zip(groups, bases)]
+        self._check_no_group_added()
         return [self.lr_at(base_lr, epoch) for base_lr in self.base_lrs]
+
+    def _check_no_group_added(self) -> None:
+        groups = len(self.optimizer.param_groups)
+        if groups != len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}.step: the optimizer has {groups} param groups, "
+                f"{len(self.base_lrs)} when the schedule was made; make the schedule after "
+                "adding every group"
+            )
 
     # next_lr(lr, base_lr, epoch): the lr at epoch from the lr now (torch's recursive form)
     next_lr = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if callable(cls.__dict__.get("factor")):  # the hook's name before next_lr
+            raise TypeError(
+                f"{cls.__name__}: a schedule defines next_lr(lr, base_lr, epoch), the lr at "
+                "epoch from the lr now, no longer factor(epoch): return lr * factor(epoch)"
+            )
 
     def step(self) -> None:
         """Advance one epoch and set the new learning rates."""
@@ -94,6 +119,13 @@ class LRScheduler:
     def _apply(self, epoch: int) -> None:
         # every rate first, so that an lr_lambda that raises leaves all as they were
         lrs = self._lrs(epoch)
+        for k, lr in enumerate(lrs):
+            if lr < 0:  # torch's arithmetic goes on, and its steps then climb the loss
+                raise ValueError(
+                    f"{type(self).__name__}.step: param group {k}'s lr would be {lr:g}, below "
+                    "0 (from an lr set below the schedule's floor, by hand or by another "
+                    "schedule); a step would then climb the loss"
+                )
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self.last_epoch = epoch
@@ -121,7 +153,7 @@ class LRScheduler:
         except TypeError as error:
             # a value of the wrong kind is bad data here, not a bad call: one error type
             raise ValueError(str(error)) from None
-        vars(self).update({key: _plain(value) for key, value in state_dict.items()})
+        vars(self).update({key: _plain_data(value) for key, value in state_dict.items()})
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
@@ -157,8 +189,8 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1) -> None:
         # any iterable of epochs, in any order, as torch's (which counts them): kept sorted
-        if isinstance(milestones, Counter):
-            milestones = list(milestones.elements())
+        if isinstance(milestones, Mapping):  # epoch -> how many times, as torch's Counter
+            milestones = list(Counter(milestones).elements())
         elif isinstance(milestones, Iterable) and not isinstance(milestones, (str, bytes)):
             milestones = list(milestones)
         if isinstance(milestones, list) and all(map(_is_integer, milestones)):
@@ -236,6 +268,11 @@ class CosineAnnealingLR(LRScheduler):
         if epoch == 0:
             return lr
         if (epoch - 1 - T) % (2 * T) == 0:  # just past a low point, where the ratio is 0/0
+            if base_lr is None:
+                raise ValueError(
+                    "CosineAnnealingLR.step: a param group added since the schedule was made "
+                    "has no base lr to rise back to; make the schedule after adding every group"
+                )
             return lr + (base_lr - low) * (1 - math.cos(math.pi / T)) / 2
         now, before = math.cos(math.pi * epoch / T), math.cos(math.pi * (epoch - 1) / T)
         return (1 + now) / (1 + before) * (lr - low) + low
@@ -267,6 +304,7 @@ class LambdaLR(LRScheduler):
     def _lrs(self, epoch: int) -> list[float]:
         if not isinstance(self.lr_lambda, (list, tuple)):
             return super()._lrs(epoch)
+        self._check_no_group_added()
         return [self.lr_at(b, epoch, f) for b, f in zip(self.base_lrs, self.lr_lambda)]
 
 
@@ -276,11 +314,13 @@ _THRESHOLD_MODE = _Rule(
 )
 
 
-def _min_lrs(groups: int) -> _Rule:
+def _per_group(groups: int, at_most: bool = False) -> _Rule:
+    """A list of one finite real number >= 0 per param group (or for at most that many)."""
+    fits = (lambda n: 1 <= n <= groups) if at_most else (lambda n: n == groups)
     return _Rule(
-        f"a list of one finite real number >= 0 per param group ({groups})",
+        f"a list of one finite real number >= 0 per param group ({'at most ' * at_most}{groups})",
         lambda value: isinstance(value, (list, tuple)) and all(map(_is_real, value)),
-        lambda value: len(value) == groups and all(_NON_NEGATIVE.holds(lr) for lr in value),
+        lambda value: fits(len(value)) and all(_NON_NEGATIVE.holds(lr) for lr in value),
     )
 
 
@@ -331,7 +371,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.optimizer = optimizer
         groups = len(optimizer.param_groups)
         one = not isinstance(min_lr, (list, tuple))
-        (_NON_NEGATIVE if one else _min_lrs(groups)).check(name, "min_lr", min_lr)
+        (_NON_NEGATIVE if one else _per_group(groups)).check(name, "min_lr", min_lr)
         _MODE.check(name, "mode", mode)
         settings = dict(
             mode=mode, factor=factor, patience=patience, threshold=threshold,
@@ -342,7 +382,7 @@ class ReduceLROnPlateau(LRScheduler):
             num_bad_epochs=0, cooldown_counter=0,
         )  # fmt: skip
         self._check(name, settings)
-        vars(self).update(settings)
+        vars(self).update({key: _plain_data(value) for key, value in settings.items()})
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
 
     def _check(self, owner: str, settings: dict) -> None:
@@ -352,7 +392,7 @@ class ReduceLROnPlateau(LRScheduler):
         min_lrs = settings["min_lrs"]
         if settings["default_min_lr"] is not None and isinstance(min_lrs, (list, tuple)):
             groups = len(min_lrs)  # one min_lr for all: step() gives a group added its own
-        _min_lrs(groups).check(owner, "min_lrs", min_lrs)
+        _per_group(groups).check(owner, "min_lrs", min_lrs)
 
     def step(self, metric) -> None:  # type: ignore[override]
         """One epoch more, whose metric (a real number, or a Value: a loss) was metric."""
@@ -400,6 +440,10 @@ def _metric(metric) -> float:
     if _is_real(metric) or (isinstance(metric, np.ndarray) and metric.shape == ()):
         try:
             return float(metric)
+        except OverflowError:  # an int past float range
+            raise ValueError(
+                "ReduceLROnPlateau.step: the metric is too large for a float"
+            ) from None
         except (TypeError, ValueError):
             pass
     raise TypeError(

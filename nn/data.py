@@ -278,7 +278,8 @@ def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = True
 
     stratify (the default) holds out each class in proportion: each class's count in the test
     set is its exact share, n_test * class size / n, rounded down or up (the samples left
-    after rounding down go to the largest remainders, the larger class first on a tie).
+    after rounding down go to the largest remainders, the larger class first on a tie, and
+    among classes of one sample, as every label that occurs once, those drawn at random).
     Within each side the samples come in a random order.
     """
     X, y = np.asarray(X), np.asarray(y)
@@ -339,8 +340,20 @@ def _stratified_test(y: np.ndarray, n_test: int, generator) -> np.ndarray:
     exact = counts * n_test / len(y)
     share = np.floor(exact).astype(np.intp)
     # the samples left over: to the largest remainders, on a tie the larger (then first) class
-    order = sorted(range(len(classes)), key=lambda k: (share[k] - exact[k], -counts[k], k))
-    share[order[: n_test - int(share.sum())]] += 1
+    key = [(share[k] - exact[k], -counts[k]) for k in range(len(classes))]
+    order = sorted(range(len(classes)), key=lambda k: (key[k], k))
+    left = n_test - int(share.sum())
+    if (
+        0 < left < len(order)
+        and key[order[left - 1]] == key[order[left]]
+        and counts[order[left]] == 1
+    ):
+        # classes of one sample tied at the cut (all of them, for labels that are all
+        # different): which go to the test set is drawn, not the lowest labels
+        tied = [k for k in order if key[k] == key[order[left]]]
+        start = order.index(tied[0])
+        order[start : start + len(tied)] = generator.permutation(tied).tolist()
+    share[order[:left]] += 1
     return np.concatenate(
         [
             generator.permutation(np.flatnonzero(y == label))[:size]

@@ -242,6 +242,28 @@ def test_the_split_is_the_same_for_a_seed_and_another_for_another_seed():
     assert not np.all(np.diff(first[0][:, 0]) > 0) and not np.all(np.diff(first[1][:, 0]) > 0)
 
 
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.arange(10.0) * 1.5,  # regression targets: every label once
+        np.array([0] * 10 + [1] * 10 + [2, 3, 4, 5, 6, 7]),  # classes of one sample besides
+    ],
+)
+def test_which_classes_of_one_sample_are_held_out_is_drawn(y):
+    # ties at the cut went to the lowest labels: the same test set for every seed, the
+    # smallest targets (scikit-learn refuses classes of one sample)
+    X = np.arange(len(y), dtype=np.float64)[:, None]
+    singles = {label for label in y.tolist() if (y == label).sum() == 1}
+    chosen = [
+        frozenset(
+            set(data.train_test_split(X, y, 3 if len(y) == 10 else 5, seed=seed)[3]) & singles
+        )
+        for seed in range(40)
+    ]
+    assert len(set(chosen)) > 5  # many different draws
+    assert set().union(*chosen) == singles  # and every single one held out sometimes
+
+
 def test_the_split_keeps_images_whole_and_unstratified_splits_too():
     X, y = data.load_digits()
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, seed=0)

@@ -3,7 +3,9 @@ and short reprs of whatever a message must show."""
 
 from __future__ import annotations
 
+import math
 import numbers
+import random
 import reprlib
 import sys
 from collections.abc import Callable, Mapping, Set
@@ -69,14 +71,52 @@ def _as_float(value: object) -> float | None:
 
 
 def _check_init(owner: str, init: str | Callable) -> Callable:
-    if callable(init):
-        return init
+    """init's draw(fan_in, fan_out, rng) -> float: a name's, or a function of one's own,
+    whose failures and results that are no finite number are errors naming owner."""
+    if callable(init):  # checked once, by the outermost module (a Layer for its Neurons)
+        return init if getattr(init, "checked_init", False) else _checked_draw(owner, init)
     if not isinstance(init, str):
         raise TypeError(f"{owner}: init must be a name or a function, got {init!r}")
     if init not in INITS:
         known = ", ".join(repr(name) for name in INITS)
         raise ValueError(f"{owner}: unknown init {init!r}; expected one of {known}")
     return INITS[init]
+
+
+def _checked_draw(owner: str, init: Callable) -> Callable:
+    expected = "a function init(fan_in, fan_out, rng) returning one finite number"
+
+    def draw(fan_in: int, fan_out: int, rng) -> float:
+        try:
+            number = init(fan_in, fan_out, rng)
+        except (TypeError, AttributeError, ValueError) as error:
+            raise TypeError(
+                f"{owner}: init({fan_in}, {fan_out}, rng) failed ({type(error).__name__}: "
+                f"{error}); expected {expected}"
+            ) from error
+        value = _as_float(number)
+        if value is None or not math.isfinite(value):
+            raise ValueError(
+                f"{owner}: init({fan_in}, {fan_out}, rng) gave {_brief(number)}; expected "
+                f"{expected}"
+            )
+        return value
+
+    draw.checked_init = True
+    return draw
+
+
+def _check_rng(owner: str, rng):
+    """rng, or the random module for None: anything with uniform(a, b), as random.Random,
+    numpy's Generator and RandomState have."""
+    if rng is None:
+        return random
+    if not callable(getattr(rng, "uniform", None)):
+        raise TypeError(
+            f"{owner}: rng must be a random number generator with uniform(a, b), such as "
+            f"random.Random(0), got {_brief(rng)}"
+        )
+    return rng
 
 
 def _as_inputs(owner: str, x: Any, nin: int) -> list:

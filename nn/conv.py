@@ -15,13 +15,12 @@ each convolution as one matrix product over all positions and samples.
 from __future__ import annotations
 
 import numbers
-import random
 from collections.abc import Callable
 from typing import Any
 
 from micrograd import Value
 
-from .checks import _check_init, _check_size
+from .checks import _check_init, _check_rng, _check_size
 from .init import initial_bias
 from .module import Module
 
@@ -129,7 +128,7 @@ class Conv2d(Module):
         self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size, 1)
         self.stride = _pair("Conv2d", "stride", stride, 1)
         self.padding = _pair("Conv2d", "padding", padding, 0)
-        draw, rng = _check_init("Conv2d", init), random if rng is None else rng
+        draw, rng = _check_init("Conv2d", init), _check_rng("Conv2d", rng)
         kh, kw = self.kernel_size
         fan_in, fan_out = self.in_channels * kh * kw, self.out_channels * kh * kw
         self.weight = [

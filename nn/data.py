@@ -365,7 +365,8 @@ def _stratified_test(y: np.ndarray, n_test: int, generator) -> np.ndarray:
 def batches(
     X, y, batch_size: int | None = None, shuffle: bool = False, seed=None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(X[i:i+batch_size], y[i:i+batch_size]) over the data, in a seeded random order if shuffle."""
+    """(X[i:i+batch_size], y[i:i+batch_size]) over the data, in a seeded random order if
+    shuffle. Every argument is checked at the call, not at the first batch."""
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(
@@ -377,13 +378,20 @@ def batches(
     if len(X) == 0:
         raise ValueError("batches: X and y hold no samples")
     size = len(X) if batch_size is None else batch_size
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+        raise TypeError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
+    if size < 1:
         raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
-    if not _flag("batches", "shuffle", shuffle):  # slices: views of the data, no copy
+    generator = _generator("batches", seed)
+    return _batches(X, y, int(size), generator if _flag("batches", "shuffle", shuffle) else None)
+
+
+def _batches(X: np.ndarray, y: np.ndarray, size: int, generator) -> Iterator:
+    if generator is None:  # slices: views of the data, no copy
         for start in range(0, len(X), size):
             yield X[start : start + size], y[start : start + size]
         return
-    order = _generator("batches", seed).permutation(len(X))
+    order = generator.permutation(len(X))
     for start in range(0, len(X), size):
         chosen = order[start : start + size]
         yield X[chosen], y[chosen]

@@ -10,13 +10,12 @@ bit-identical parameters and bit-identical forward passes.
 from __future__ import annotations
 
 import numbers
-import random
 from collections.abc import Callable, Sequence
 
 from micrograd import Value
 
 from .activations import ACTIVATIONS, _check_activation
-from .checks import _as_inputs, _check_init, _check_layer_sizes, _check_size
+from .checks import _as_inputs, _check_init, _check_layer_sizes, _check_rng, _check_size
 from .init import initial_bias
 from .module import Module
 
@@ -45,7 +44,7 @@ class Neuron(Module):
         activation = activation if activation is not None else ("relu" if nonlin else "linear")
         self.activation = _check_activation("Neuron", activation)
         draw = _check_init("Neuron", init)
-        rng = random if rng is None else rng
+        rng = _check_rng("Neuron", rng)
         self.w = [Value(draw(nin, fan_out, rng)) for _ in range(nin)]
         self.b = Value(initial_bias(draw, nin, fan_out, rng))
         self._act = ACTIVATIONS[self.activation]
@@ -101,7 +100,9 @@ class Layer(Module):
         nout = _check_size("Layer: nout", nout)
         activation = activation if activation is not None else ("relu" if nonlin else "linear")
         _check_activation("Layer", activation)
-        _check_init("Layer", init)
+        draw = _check_init("Layer", init)  # a function of one's own, checked as the Layer's
+        init = draw if callable(init) else init  # a name stays one: each Neuron looks it up
+        _check_rng("Layer", rng)
         self.neurons = [
             Neuron(nin, activation=activation, init=init, rng=rng, fan_out=nout)
             for _ in range(nout)

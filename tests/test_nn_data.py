@@ -110,6 +110,21 @@ def test_bad_arguments_are_clear_errors(call, message):
 
 
 @pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"batch_size": 0}, ValueError, "batches: batch_size must be a positive integer"),
+        ({"batch_size": 2.0}, TypeError, "batches: batch_size must be a positive integer"),
+        ({"seed": "junk"}, TypeError, "batches: seed must be None, an integer"),
+    ],
+)
+def test_batches_refuses_bad_arguments_at_the_call(kwargs, error, message):
+    # a generator function: nothing was checked until the first batch, and with shuffle
+    # off the seed never
+    with pytest.raises(error, match=message):
+        data.batches([[1.0], [2.0]], [0, 1], **kwargs)
+
+
+@pytest.mark.parametrize(
     "call, message",
     [
         # make_blobs: each was a numpy error naming neither the function nor the argument,

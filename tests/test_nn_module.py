@@ -207,6 +207,41 @@ def test_an_init_neither_name_nor_function_is_a_type_error_naming_the_module(mak
         make(*args, 3, init=3) if make is nn.Conv2d else make(*args, init=3)
 
 
+@pytest.mark.parametrize("make", [nn.Layer, nn.Neuron, nn.Conv2d, nn.MLP])
+@pytest.mark.parametrize("rng", [0, "abc", True, [1, 2]])
+def test_an_rng_that_draws_nothing_is_a_type_error_naming_the_module(make, rng):
+    # rng=0 (a seed, one might guess) was "'int' object has no attribute 'uniform'"
+    args = {nn.Layer: (2, 3), nn.Neuron: (2,), nn.Conv2d: (2, 3, 3), nn.MLP: (2, [3])}[make]
+    owner = "Layer" if make is nn.MLP else make.__name__
+    with pytest.raises(TypeError, match=f"^{owner}: rng must be a random number generator"):
+        make(*args, rng=rng)
+
+
+@pytest.mark.parametrize(
+    "init, error, message",
+    [
+        (lambda: 0.5, TypeError, r"init\(2, 3, rng\) failed \(TypeError: "),
+        (
+            lambda fan_in, fan_out, rng: rng.dim(),
+            TypeError,
+            r"init\(2, 3, rng\) failed \(AttributeError: ",
+        ),
+        (lambda fan_in, fan_out, rng: math.nan, ValueError, r"init\(2, 3, rng\) gave nan"),
+        (lambda fan_in, fan_out, rng: "0.1", ValueError, r"init\(2, 3, rng\) gave '0.1'"),
+    ],
+)
+def test_an_init_of_ones_own_that_fails_is_an_error_naming_the_layer(init, error, message):
+    with pytest.raises(error, match=f"^Layer: {message}"):
+        nn.Layer(2, 3, init=init)
+
+
+def test_an_init_of_ones_own_gives_the_weights_it_draws():
+    numbers = iter(range(1, 100))
+    layer = nn.Layer(2, 2, init=lambda fan_in, fan_out, rng: np.float32(next(numbers)) / 4)
+    weights = [w.data for neuron in layer.neurons for w in neuron.w]
+    assert weights == [0.25, 0.5, 0.75, 1.0] and all(type(w) is float for w in weights)
+
+
 def test_zero_grad():
     model = nn.MLP(2, [3, 1])
     model([1.0, -1.0]).backward()
@@ -534,3 +569,32 @@ def test_a_tied_layer_is_grouped_under_its_first_name_as_its_parameters_are_name
     model = nn.Sequential(shared, nn.Tanh(), shared)
     assert set(model.parameter_groups("layer").values()) == {"layers.0"}
     assert {name.split(".neurons")[0] for name, _ in model.named_parameters()} == {"layers.0"}
+
+
+def test_a_module_linking_back_to_its_owner_is_walked_once_as_torchs():
+    # a child holding its owner (self.owner = ...) sent parameters(), named_parameters(),
+    # state_dict(), zero_grad() and repr into a RecursionError
+    class Head(nn.Module):
+        def __init__(self, body):
+            self.body = body
+
+        def __call__(self, x):
+            return self.body(x)
+
+    body = nn.Layer(2, 1, rng=random.Random(0))
+    head = Head(body)
+    body.owner = head
+    theirs = torch.nn.Module()
+    theirs.body = torch.nn.Linear(2, 1)
+    theirs.body.owner = theirs  # torch registers it as a module of its body: a cycle too
+    assert len(head.parameters()) == sum(p.numel() for p in theirs.parameters()) == 3
+    assert head.parameters() == body.parameters()
+    assert [name for name, _ in head.named_parameters()] == [
+        "body.neurons.0.w.0", "body.neurons.0.w.1", "body.neurons.0.b"
+    ]  # fmt: skip
+    assert list(head.state_dict()) == [name for name, _ in head.named_parameters()]
+    for p in body.parameters():
+        p.grad = 1.0
+    head.zero_grad()
+    assert [p.grad for p in body.parameters()] == [0.0] * 3
+    assert "3 parameters" in repr(head)

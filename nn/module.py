@@ -22,9 +22,15 @@ from .checks import _as_float, _brief
 
 class Module:
     """A tree of parameters: attributes (slots too) that are Values, Modules or lists,
-    tuples and numpy object arrays of them, at any depth; not dicts, as torch's."""
+    tuples and numpy object arrays of them, at any depth; not dicts, as torch's. A class
+    naming its parameter_attributes has only those attributes' Values, and every module's."""
 
     registry: dict[str, type] = {}  # every module class, by name (see from_config)
+    # The attributes whose Values are its parameters; None: every attribute's. nn's own
+    # classes name theirs (a Neuron's w and b), as karpathy's parameters() lists them: a
+    # subclass keeping its output in self.out does not make that output a parameter (its
+    # optimizer would move it, its l2 would count it). Modules in any attribute are walked.
+    parameter_attributes: tuple[str, ...] | None = None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -74,12 +80,13 @@ class Module:
         if id(self) in under_way:  # held by a module inside it, a link back: found already
             return found
         under_way.add(id(self))
+        own = type(self).parameter_attributes
         try:
-            for item in vars(self).values():
-                _gather(item, found)
+            for name, item in vars(self).items():
+                _gather(item, found, own is None or name in own)
             for slot in _slot_names(type(self)):  # most modules have none
                 if hasattr(self, slot):
-                    _gather(getattr(self, slot), found)
+                    _gather(getattr(self, slot), found, own is None or slot in own)
         finally:
             under_way.discard(id(self))
         return list(dict.fromkeys(found))
@@ -143,7 +150,10 @@ class Module:
                 continue
             # a module with units of its own is a layer itself; a Neuron's layer its parent
             unit = owner if level == "neuron" or finer is not None else parent
-            for _, item in _attributes(module):
+            own = type(module).parameter_attributes
+            for name, item in _attributes(module):
+                if own is not None and name not in own:
+                    continue
                 for parameter in _direct_parameters(item):
                     groups.setdefault(parameter, unit or "(model)")  # a tied one: its first
         return groups
@@ -275,9 +285,11 @@ def _named(module: Module, prefix: str) -> list[tuple[str, Value]]:
     if id(module) in under_way:  # a link back to a module being walked: named there
         return found
     under_way.add(id(module))
+    own = type(module).parameter_attributes
     try:
         for name, item in _attributes(module):
-            _collect(f"{prefix}.{name}" if prefix else name, item, found)
+            values = own is None or name in own
+            _collect(f"{prefix}.{name}" if prefix else name, item, found, values)
     finally:
         under_way.discard(id(module))
     return found
@@ -296,25 +308,29 @@ def _under_way() -> set[int]:
         return _walks.modules
 
 
-def _gather(item: object, found: list) -> None:
+def _gather(item: object, found: list, values: bool = True) -> None:
+    """The parameters in an attribute: its modules', and its Values if values."""
     # no names: parameters() runs every step (zero_grad), and names cost more than the walk
     if isinstance(item, Value):
-        found.append(item)
+        if values:
+            found.append(item)
     elif isinstance(item, Module):
         found.extend(item.parameters())
     else:
         for element in _elements(item) or ():
-            _gather(element, found)
+            _gather(element, found, values)
 
 
-def _collect(name: str, item: object, found: list) -> None:
+def _collect(name: str, item: object, found: list, values: bool = True) -> None:
+    """(name, parameter) in an attribute: its modules', and its Values if values."""
     if isinstance(item, Value):
-        found.append((name, item))
+        if values:
+            found.append((name, item))
     elif isinstance(item, Module):
         found.extend(every_named_parameter(item, name))
     else:
         for key, element in _contents(item) or []:
-            _collect(f"{name}.{key}", element, found)
+            _collect(f"{name}.{key}", element, found, values)
 
 
 def _ours(cls: type) -> bool:

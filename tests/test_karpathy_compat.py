@@ -331,3 +331,65 @@ def test_the_lectures_overwriting_bug_shows_in_backward_as_in_his_engine():
     silent = Value(inner.data + 1.0, (inner,), "f")  # given no closure: it hands nothing on
     silent.backward()
     assert type(inner.grad) is float and inner.grad == 0.0  # not the walk's marker
+
+
+# -- his nn's parameters(): w + [b], and nothing else a subclass keeps --
+
+
+def _caching(neuron_class, layer_class, mlp_class):
+    """Subclasses, of his nn's classes or of ours, that keep each output in self.out."""
+
+    class CachingNeuron(neuron_class):
+        def __call__(self, x):
+            self.out = super().__call__(x)
+            return self.out
+
+    class CachingLayer(layer_class):
+        def __init__(self, nin, nout, **kwargs):
+            super().__init__(nin, nout, **kwargs)
+            self.neurons = [CachingNeuron(nin, **kwargs) for _ in range(nout)]
+
+    class CachingMLP(mlp_class):
+        def __init__(self, nin, nouts):
+            super().__init__(nin, nouts)
+            sizes = [nin, *nouts]
+            self.layers = [
+                CachingLayer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1)
+                for i in range(len(nouts))
+            ]
+
+    return CachingMLP
+
+
+def _train(mlp_class, value_class, steps=4):
+    """Losses of karpathy's demo loop (hinge + 1e-4 * sum(p*p), SGD) on a few points."""
+    import random
+
+    random.seed(1337)
+    model = mlp_class(2, [4, 4, 1])
+    points = [([0.5, -1.0], 1.0), ([-0.3, 0.8], -1.0), ([1.2, 0.1], 1.0), ([-1.0, -0.5], -1.0)]
+    losses, counts = [], []
+    for _ in range(steps):
+        scores = [model([value_class(x) for x in row]) for row, _ in points]
+        hinge = sum((1 + -y * s).relu() for (_, y), s in zip(points, scores)) * (1 / len(points))
+        loss = hinge + 1e-4 * sum(p * p for p in model.parameters())
+        counts.append(len(model.parameters()))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.5 * p.grad
+        losses.append(loss.data)
+    return losses, counts
+
+
+def test_a_subclass_keeping_its_output_trains_as_with_karpathys_nn():
+    # the output kept in self.out counted as a parameter here: 17 where his count 13 after a
+    # forward pass, the l2 term took it in and SGD moved it
+    from benchmarks import karpathy_release
+    from micrograd import nn
+
+    his = karpathy_release.load()
+    theirs = _train(_caching(his.nn.Neuron, his.nn.Layer, his.nn.MLP), his.engine.Value)
+    ours = _train(_caching(nn.Neuron, nn.Layer, nn.MLP), Value)
+    assert ours[1] == theirs[1] == [37] * 4
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)

@@ -309,6 +309,14 @@ def test_grad_function_leaves_grad_untouched():
     assert x.grad == 0.0 and y.grad == 0.0 and out.grad == 0.0
 
 
+@pytest.mark.parametrize("inputs, shown", [(3.0, "3.0"), ([Value(1.0), 2.0], "2.0")])
+def test_grad_of_inputs_that_are_no_values_is_a_clear_type_error(inputs, shown):
+    # a number was "'float' object is not iterable"
+    out = Value(2.0) * Value(3.0)
+    with pytest.raises(TypeError, match=f"^grad\\(\\): expected .*got {shown}$"):
+        grad(out, inputs)
+
+
 def test_higher_order_matches_torch():
     x0 = 0.7
     x = Value(x0)

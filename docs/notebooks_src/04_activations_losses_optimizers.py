@@ -231,4 +231,62 @@ for name, history in results.items():
 # rates or another problem the order can change, which is why trying a couple of optimizers and
 # learning rates is part of training any network.
 #
+# ## Learning-rate schedules
+#
+# One learning rate for a whole run is a compromise: large enough to make progress early, small
+# enough to settle at the end. A **schedule** changes it as training goes; `nn.optim` has
+# `torch.optim`'s, and `fit` steps one once per epoch. Here the gradients are noisy (mini-batches
+# of 8 points), the optimizer is SGD with momentum at a rate of 0.5, and each run starts from
+# the same weights:
+#
+# * **constant**: the rate never changes.
+# * **StepLR** halves it every 25 epochs.
+# * **CosineAnnealingLR** lowers it along half a cosine, to 0 at epoch 100.
+# * **ReduceLROnPlateau** watches the loss `fit` hands it each epoch, and halves the rate once
+#   the loss has not improved for 5 epochs.
+
+# %%
+schedules = {
+    "constant": lambda optimizer: None,
+    "StepLR: halve every 25 epochs": lambda optimizer: nn.optim.StepLR(optimizer, 25, gamma=0.5),
+    "CosineAnnealingLR: to 0 in 100": lambda optimizer: nn.optim.CosineAnnealingLR(optimizer, 100),
+    "ReduceLROnPlateau: halve after 5 flat": lambda optimizer: nn.optim.ReduceLROnPlateau(
+        optimizer, factor=0.5, patience=5
+    ),
+}
+runs = {}
+for name, make_schedule in schedules.items():
+    model = new_model()
+    model.load_state_dict(start)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    schedule = make_schedule(optimizer)
+    rates, losses = [], []
+    for epoch in range(100):  # one epoch a call, to note the rate each epoch ran at
+        rates.append(optimizer.param_groups[0]["lr"])
+        history = nn.fit(model, X, y, loss="binary_cross_entropy_with_logits",
+                         optimizer=optimizer, scheduler=schedule, epochs=1, batch_size=8,
+                         seed=epoch, progress=False)  # fmt: skip
+        losses.append(history["loss"][0])
+    runs[name] = rates, losses
+
+fig, (rate_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
+for name, (rates, losses) in runs.items():
+    rate_ax.plot(rates, label=name)
+    loss_ax.plot(losses)
+rate_ax.set(xlabel="epoch", ylabel="learning rate", title="the rate each schedule sets")
+loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title="the loss")
+fig.legend(loc="outside lower center", ncols=4, fontsize=8)
+plt.show()
+
+for name, (rates, losses) in runs.items():
+    print(f"{name:38} last rate {rates[-1]:.4f}  final loss {losses[-1]:.4f}")
+
+# %% [markdown]
+# At a constant 0.5 the noisy steps never settle: the loss keeps bouncing, mostly between 0.2
+# and 1. The step and the cosine schedules keep the early progress, then settle, to a loss
+# below 0.001. ReduceLROnPlateau cut the rate too soon here: the loss stalled now and then in
+# the bumpy early epochs, each stall halved the rate, and by epoch 25 it was down to 0.125; the
+# loss stayed near 0.23 from then on, while the rate kept halving. Its patience and factor are
+# settings to tune, as the rate itself is.
+#
 # Next: **05_xor_and_universal_approximation** asks what a network *can* learn at all.

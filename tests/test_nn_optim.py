@@ -142,18 +142,24 @@ def test_linear_schedule_is_karpathys_demo_schedule():
         scheduler.step()
 
 
+def _two_group_sgd(module):
+    """SGD of ours (module optim) or torch's (torch.optim) over two parameters at 0, in two
+    param groups of lr 0.3 and 0.05."""
+    params = (
+        [Value(0.0), Value(0.0)]
+        if module is optim
+        else [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
+    )
+    return module.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.05}], lr=0.3)
+
+
 def _both_schedules(make, setup=lambda opt: None, epochs=12):
     """The lrs ours and torch's schedulers set, epoch by epoch, from make(module, optimizer)
     on an optimizer of two groups, and what each scheduler's get_last_lr() says; setup(
     optimizer) runs after epoch 4 (an lr set by hand)."""
     runs = []
     for module in (optim, torch.optim):
-        params = (
-            [Value(0.0), Value(0.0)]
-            if module is optim
-            else [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
-        )
-        opt = module.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.05}], lr=0.3)
+        opt = _two_group_sgd(module)
         schedulers = make(module if module is optim else torch.optim.lr_scheduler, opt)
         lrs = []
         for epoch in range(epochs):
@@ -809,12 +815,7 @@ PLATEAU_SETTINGS = [
 def test_plateau_schedules_agree_with_torch_step_by_step(settings, metrics):
     runs = []
     for module in (optim, torch.optim):
-        params = (
-            [Value(0.0), Value(0.0)]
-            if module is optim
-            else [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
-        )
-        opt = module.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.05}], lr=0.3)
+        opt = _two_group_sgd(module)
         maker = optim if module is optim else torch.optim.lr_scheduler
         scheduler = maker.ReduceLROnPlateau(opt, **settings)
         seen = []

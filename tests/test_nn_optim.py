@@ -119,6 +119,12 @@ SCHEDULES = {
     # down to eta_min at 7, up again to 14 (where the recursive ratio would be 0 / 0), ...
     "cosine": lambda m, opt: m.CosineAnnealingLR(opt, T_max=7, eta_min=0.01),
     "cosine-1": lambda m, opt: m.CosineAnnealingLR(opt, T_max=1),
+    # warm restarts at 5, 10, 15, ...; at 3, 9, 21 (cycles of 3, 6, 12); every epoch
+    "restarts": lambda m, opt: m.CosineAnnealingWarmRestarts(opt, T_0=5),
+    "restarts-growing": lambda m, opt: m.CosineAnnealingWarmRestarts(
+        opt, 3, T_mult=2, eta_min=0.01
+    ),
+    "restarts-1": lambda m, opt: m.CosineAnnealingWarmRestarts(opt, 1, T_mult=3),
 }
 
 
@@ -193,6 +199,9 @@ def _both_schedules(make, setup=lambda opt: None, epochs=12):
          lambda opt: opt.param_groups[1].update(lr=0.5)),
         (lambda m, opt: [m.CosineAnnealingLR(opt, 5, 0.001), m.MultiStepLR(opt, [3, 8])],
          lambda opt: opt.param_groups[0].update(lr=1.0)),
+        # a closed form, as LambdaLR: it sets lr from the first, whatever another did
+        (lambda m, opt: [m.StepLR(opt, 2, 0.5), m.CosineAnnealingWarmRestarts(opt, 3, 2)],
+         lambda opt: opt.param_groups[1].update(lr=0.5)),
     ],
 )  # fmt: skip
 def test_schedules_chain_and_go_on_from_an_lr_set_by_hand_as_torchs(make, setup):
@@ -615,6 +624,9 @@ SCHEDULE_MAKERS = {  # each with good settings, any of which a test may replace
     "CosineAnnealingLR": lambda opt, **kw: optim.CosineAnnealingLR(
         opt, **{"T_max": 4, "eta_min": 0.01, **kw}
     ),
+    "CosineAnnealingWarmRestarts": lambda opt, **kw: optim.CosineAnnealingWarmRestarts(
+        opt, **{"T_0": 2, "T_mult": 2, "eta_min": 0.01, **kw}
+    ),
 }
 MAKERS = {  # ReduceLROnPlateau has no base_lrs, and state of its own: tables of its own below
     **SCHEDULE_MAKERS,
@@ -637,6 +649,11 @@ SCHEDULE_SETTINGS_BAD = {
     ),
     "CosineAnnealingLR": dict(
         T_max=[0, -1, 2.5, 4.0, "4", True, None], eta_min=[*FACTOR_BAD, -0.01]
+    ),
+    "CosineAnnealingWarmRestarts": dict(
+        T_0=[0, -1, 2.5, "2", True, None],
+        T_mult=[0, -1, 1.5, 2.0, True, None],
+        eta_min=[*FACTOR_BAD, -0.01],
     ),
 }
 # last_epoch counts scheduler.step() calls; base_lrs holds one rate per param group (two here)
@@ -948,6 +965,7 @@ def test_a_group_added_after_the_schedule_is_scheduled_as_torchs(kind):
     [
         (lambda m, opt: m.LambdaLR(opt, lambda epoch: 0.5**epoch), 1),
         (lambda m, opt: m.CosineAnnealingLR(opt, 2), 3),  # rising back: to which base lr?
+        (lambda m, opt: m.CosineAnnealingWarmRestarts(opt, 2), 1),  # a closed form
     ],
 )
 def test_a_group_added_that_a_schedule_cannot_place_is_refused_as_torch_does(make, epochs):

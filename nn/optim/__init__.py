@@ -18,6 +18,7 @@ from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
 from .optimizer import Optimizer
 from .schedules import (
     CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
     ExponentialLR,
     LambdaLR,
     LinearLR,
@@ -40,6 +41,7 @@ __all__ = [
     "LinearLR",
     "ExponentialLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "LambdaLR",
     "ReduceLROnPlateau",
 ]

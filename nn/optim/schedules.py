@@ -278,6 +278,42 @@ class CosineAnnealingLR(LRScheduler):
         return (1 + now) / (1 + before) * (lr - low) + low
 
 
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, T_cur the
+    epochs since the last restart: down from base_lr towards eta_min over T_i epochs, then
+    back to base_lr at once (a warm restart), T_i starting at T_0 and growing T_mult times
+    at each restart, as torch's (SGDR)"""
+
+    reads_model = False
+
+    _settings = {
+        **LRScheduler._settings,
+        "T_0": _integer(1),
+        "T_mult": _integer(1),
+        "eta_min": _NON_NEGATIVE,
+    }
+
+    def __init__(
+        self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0
+    ) -> None:
+        super().__init__(optimizer, T_0=T_0, T_mult=T_mult, eta_min=eta_min)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        since, length = self._cycle(epoch)
+        return (
+            self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * since / length)) / 2
+        )
+
+    def _cycle(self, epoch: int) -> tuple[int, int]:
+        """(T_cur, T_i) at epoch, in integers, as torch's steps count them."""
+        if self.T_mult == 1:
+            return epoch % self.T_0, self.T_0
+        since, length = epoch, self.T_0
+        while since >= length:  # one turn a restart: a few dozen at most
+            since, length = since - length, length * self.T_mult
+        return since, length
+
+
 class LambdaLR(LRScheduler):
     """lr = base_lr * lr_lambda(epoch), lr_lambda returning a finite number >= 0 (a list of
     them: one per param group). A closed form, as torch's: it sets lr, whatever it was."""

@@ -298,9 +298,10 @@ def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = Fa
     if isinstance(inputs, Value):
         inputs = [inputs]
     try:
-        inputs = list(inputs)
+        each = iter(inputs)
     except TypeError:  # a number: "'float' object is not iterable"
         raise TypeError(f"grad(): expected a Value or a list of Values, got {inputs!r}") from None
+    inputs = list(each)
     for x in [output, *inputs]:
         if not isinstance(x, Value):
             raise TypeError(f"grad(): expected Values, got {x!r}")

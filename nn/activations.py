@@ -54,8 +54,6 @@ def _apply(function: Callable, x, owner: str):
 class Activation(Module):
     """One activation, applied number by number: output[...] = f(x[...])."""
 
-    parameter_attributes = ()
-
     name = "linear"
 
     def __call__(self, x):

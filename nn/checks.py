@@ -89,11 +89,15 @@ def _checked_draw(owner: str, init: Callable) -> Callable:
     def draw(fan_in: int, fan_out: int, rng) -> float:
         try:
             number = init(fan_in, fan_out, rng)
-        except (TypeError, AttributeError, ValueError) as error:
+        except (TypeError, AttributeError) as error:  # most likely, not such a function
             raise TypeError(
                 f"{owner}: init({fan_in}, {fan_out}, rng) failed ({type(error).__name__}: "
                 f"{error}); expected {expected}"
             ) from error
+        except Exception as error:  # its own failure (a math domain error): as it is
+            if hasattr(error, "add_note"):  # Python 3.11
+                error.add_note(f"{owner}: raised by its init({fan_in}, {fan_out}, rng)")
+            raise
         value = _as_float(number)
         if value is None or not math.isfinite(value):
             raise ValueError(
@@ -111,6 +115,11 @@ def _check_rng(owner: str, rng):
     numpy's Generator and RandomState have."""
     if rng is None:
         return random
+    if isinstance(rng, type):  # random.Random itself: its uniform wants an instance
+        raise TypeError(
+            f"{owner}: rng must be a random number generator, such as random.Random(0), got "
+            f"the class {rng.__module__}.{rng.__qualname__} itself"
+        )
     if not callable(getattr(rng, "uniform", None)):
         raise TypeError(
             f"{owner}: rng must be a random number generator with uniform(a, b), such as "

@@ -112,8 +112,6 @@ class Conv2d(Module):
     """out[r] = bias[r] + the sum over the channels c of weight[r][c] slid over in[c]
     (torch.nn.Conv2d)."""
 
-    parameter_attributes = ("weight", "bias")
-
     def __init__(
         self,
         in_channels: int,
@@ -209,8 +207,6 @@ class Conv2d(Module):
 
 class _Pool(Module):
     """What the two pools share: a kernel, a stride (the kernel's, by default), windows."""
-
-    parameter_attributes = ()
 
     def __init__(
         self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
@@ -325,8 +321,6 @@ def _total(window: list) -> Value:
 class Flatten(Module):
     """The numbers of an image (or of any nesting of lists) in one list, channel by channel
     and row by row (torch.nn.Flatten, whose default keeps the batch dimension)."""
-
-    parameter_attributes = ()
 
     def __call__(self, x) -> list:
         if hasattr(x, "tolist") and not isinstance(x, Value):

@@ -30,8 +30,6 @@ def _dense_count(sizes: list) -> int | None:
 class Neuron(Module):
     """activation(b + sum_i w_i * x_i): one unit with nin weights and a bias."""
 
-    parameter_attributes = ("w", "b")  # its parameters, as karpathy's w + [b]
-
     def __init__(
         self,
         nin: int,
@@ -87,8 +85,6 @@ class Neuron(Module):
 
 class Layer(Module):
     """nout neurons reading the same nin inputs; one output is returned as a single Value."""
-
-    parameter_attributes = ()  # its neurons' parameters only
 
     def __init__(
         self,
@@ -157,8 +153,6 @@ class Layer(Module):
 
 class Sequential(Module):
     """modules[-1](... modules[1](modules[0](x))): each module's output feeds the next."""
-
-    parameter_attributes = ()  # its modules' parameters only
 
     def __init__(self, *modules: Module) -> None:
         if not modules:

@@ -288,8 +288,8 @@ def _one_row(logits, targets) -> tuple[list, object]:
     if isinstance(targets, (numbers.Number, Value)):  # one target: checked as any
         return [logits], [targets]
     row = list(targets) if isinstance(targets, (Sequence, np.ndarray)) else None
-    if row is not None and len(row) == len(logits) and all(_is_fraction(p) for p in row):
-        return [logits], [row]  # class probabilities, as torch's floating-point target
+    if row is not None and len(row) == len(logits) and any(_is_fraction(p) for p in row):
+        return [logits], [row]  # class probabilities: torch's target is then of floats
     raise ValueError(
         f"cross_entropy: got a flat list of {len(logits)} logit{'s' * (len(logits) != 1)}, "
         "one sample's; give its "
@@ -299,7 +299,8 @@ def _one_row(logits, targets) -> tuple[list, object]:
 
 
 def _is_fraction(p) -> bool:
-    """A class probability as torch tells it from a class index: a float, or a Value."""
+    """A float (or a Value): a row holding one is class probabilities, as torch.tensor
+    makes a row of floats of [0, 1.0, 0], where [0, 1, 0] is class indices."""
     return isinstance(p, (float, np.floating, Value))
 
 

@@ -22,15 +22,11 @@ from .checks import _as_float, _brief
 
 class Module:
     """A tree of parameters: attributes (slots too) that are Values, Modules or lists,
-    tuples and numpy object arrays of them, at any depth; not dicts, as torch's. A class
-    naming its parameter_attributes has only those attributes' Values, and every module's."""
+    tuples and numpy object arrays of them, at any depth; not dicts, as torch's. A
+    parameter is a leaf Value, one no op made: an output kept in self.out, as karpathy's
+    users keep one, is none (its optimizer would move it, its l2 would count it)."""
 
     registry: dict[str, type] = {}  # every module class, by name (see from_config)
-    # The attributes whose Values are its parameters; None: every attribute's. nn's own
-    # classes name theirs (a Neuron's w and b), as karpathy's parameters() lists them: a
-    # subclass keeping its output in self.out does not make that output a parameter (its
-    # optimizer would move it, its l2 would count it). Modules in any attribute are walked.
-    parameter_attributes: tuple[str, ...] | None = None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -76,17 +72,16 @@ class Module:
         # The same walk as named_parameters() without building names: training loops call
         # this every step, and the names cost more than the walk.
         found: list[Value] = []
-        under_way = _under_way()  # (a context manager here cost parameters() 16%)
+        under_way = _under_way("parameters")  # (a context manager here cost 16%)
         if id(self) in under_way:  # held by a module inside it, a link back: found already
             return found
-        under_way.add(id(self))
-        own = type(self).parameter_attributes
         try:
-            for name, item in vars(self).items():
-                _gather(item, found, own is None or name in own)
+            under_way.add(id(self))
+            for item in vars(self).values():
+                _gather(item, found)
             for slot in _slot_names(type(self)):  # most modules have none
                 if hasattr(self, slot):
-                    _gather(getattr(self, slot), found, own is None or slot in own)
+                    _gather(getattr(self, slot), found)
         finally:
             under_way.discard(id(self))
         return list(dict.fromkeys(found))
@@ -150,10 +145,7 @@ class Module:
                 continue
             # a module with units of its own is a layer itself; a Neuron's layer its parent
             unit = owner if level == "neuron" or finer is not None else parent
-            own = type(module).parameter_attributes
-            for name, item in _attributes(module):
-                if own is not None and name not in own:
-                    continue
+            for _, item in _attributes(module):
                 for parameter in _direct_parameters(item):
                     groups.setdefault(parameter, unit or "(model)")  # a tied one: its first
         return groups
@@ -164,13 +156,17 @@ class Module:
         return None
 
     def _modules_with_parents(self) -> list[tuple[str, str, Module]]:
-        """(name, parent's name, module) for self ("") and every module inside it."""
-        found, stack = [], [("", "", self)]
+        """(name, parent's name, module) for self ("") and every module inside it, but a
+        link back to a module it is inside (a child naming its owner)."""
+        found, stack = [], [("", "", self, frozenset())]
         while stack:
-            name, parent, module = stack.pop()
+            name, parent, module, outer = stack.pop()
             found.append((name, parent, module))
+            inside = outer | {id(module)}
             for child_name, child in reversed(list(module._children())):
-                stack.append((f"{name}.{child_name}" if name else child_name, name, child))
+                if id(child) not in inside:
+                    full = f"{name}.{child_name}" if name else child_name
+                    stack.append((full, name, child, inside))
         return found
 
     def num_parameters(self) -> int:
@@ -208,8 +204,14 @@ class Module:
         return f"{type(self).__name__}()"
 
     def __repr__(self) -> str:
-        count = f"  # {self.num_parameters()} parameters"
-        return self._summary() + count
+        shown = _under_way("repr")
+        if id(self) in shown:  # a link back to a module being shown, around this one
+            return f"{type(self).__name__}(...)  # a link back"
+        try:
+            shown.add(id(self))
+            return self._summary() + f"  # {self.num_parameters()} parameters"
+        finally:
+            shown.discard(id(self))
 
 
 GROUP_LEVELS = ("neuron", "layer")
@@ -261,7 +263,7 @@ def _direct_parameters(item: object) -> list[Value]:
     """The Values an attribute holds itself (a Value, or containers of them), not its
     modules'."""
     if isinstance(item, Value):
-        return [item]
+        return [item] if item._a is None else []  # a leaf: a result an op made is none
     return [v for element in _elements(item) or () for v in _direct_parameters(element)]
 
 
@@ -281,15 +283,13 @@ def every_named_parameter(module: Module, prefix: str = "") -> list[tuple[str, V
 
 def _named(module: Module, prefix: str) -> list[tuple[str, Value]]:
     found: list[tuple[str, Value]] = []
-    under_way = _under_way()
+    under_way = _under_way("parameters")
     if id(module) in under_way:  # a link back to a module being walked: named there
         return found
-    under_way.add(id(module))
-    own = type(module).parameter_attributes
     try:
+        under_way.add(id(module))
         for name, item in _attributes(module):
-            values = own is None or name in own
-            _collect(f"{prefix}.{name}" if prefix else name, item, found, values)
+            _collect(f"{prefix}.{name}" if prefix else name, item, found)
     finally:
         under_way.discard(id(module))
     return found
@@ -298,39 +298,38 @@ def _named(module: Module, prefix: str) -> list[tuple[str, Value]]:
 _walks = threading.local()
 
 
-def _under_way() -> set[int]:
-    """The ids of the modules this thread is walking for parameters now: one met again
-    inside itself is a link back (a child naming its owner), walked once, as torch's."""
+def _under_way(walk: str) -> set[int]:
+    """The ids of the modules this thread's walk ("parameters", "repr") is inside now: one
+    met again inside itself is a link back (a child naming its owner), walked once, as
+    torch's."""
     try:
-        return _walks.modules
+        return getattr(_walks, walk)
     except AttributeError:
-        _walks.modules = set()
-        return _walks.modules
+        setattr(_walks, walk, set())
+        return getattr(_walks, walk)
 
 
-def _gather(item: object, found: list, values: bool = True) -> None:
-    """The parameters in an attribute: its modules', and its Values if values."""
+def _gather(item: object, found: list) -> None:
     # no names: parameters() runs every step (zero_grad), and names cost more than the walk
     if isinstance(item, Value):
-        if values:
+        if item._a is None:  # a leaf: a result an op made is no parameter
             found.append(item)
     elif isinstance(item, Module):
         found.extend(item.parameters())
     else:
         for element in _elements(item) or ():
-            _gather(element, found, values)
+            _gather(element, found)
 
 
-def _collect(name: str, item: object, found: list, values: bool = True) -> None:
-    """(name, parameter) in an attribute: its modules', and its Values if values."""
+def _collect(name: str, item: object, found: list) -> None:
     if isinstance(item, Value):
-        if values:
+        if item._a is None:  # a leaf: a result an op made is no parameter
             found.append((name, item))
     elif isinstance(item, Module):
         found.extend(every_named_parameter(item, name))
     else:
         for key, element in _contents(item) or []:
-            _collect(f"{name}.{key}", element, found, values)
+            _collect(f"{name}.{key}", element, found)
 
 
 def _ours(cls: type) -> bool:

@@ -148,8 +148,9 @@ def _sharing(model: Module) -> list[int]:
 
 def _too_deep(operation: str, model: Module) -> str:
     return (
-        f"{operation}: modules nest more than {MAX_NESTING} deep in this {type(model).__name__}; "
-        f"model files hold at most {MAX_NESTING} levels (nn.serialize.MAX_NESTING)"
+        f"{operation}: modules nest more than {MAX_NESTING} deep in this {type(model).__name__} "
+        "(or a module links back to one it is inside); model files hold at most "
+        f"{MAX_NESTING} levels (nn.serialize.MAX_NESTING)"
     )
 
 

@@ -317,6 +317,15 @@ def test_grad_of_inputs_that_are_no_values_is_a_clear_type_error(inputs, shown):
         grad(out, inputs)
 
 
+def test_grad_lets_an_error_inside_a_generator_of_inputs_through():
+    def inputs():
+        yield Value(1.0)
+        raise TypeError("the caller's own bug")
+
+    with pytest.raises(TypeError, match="the caller's own bug"):
+        grad(Value(2.0) * Value(3.0), inputs())
+
+
 def test_higher_order_matches_torch():
     x0 = 0.7
     x = Value(x0)

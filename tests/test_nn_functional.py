@@ -68,7 +68,9 @@ def test_cross_entropy_matches_torch():
 
 
 @pytest.mark.parametrize("row", LOGITS)
-@pytest.mark.parametrize("target", [0, 2, np.array(1), [0.2, 0.5, 0.3], np.array([0.0, 1.0, 0.0])])
+@pytest.mark.parametrize(
+    "target", [0, 2, np.array(1), [0.2, 0.5, 0.3], np.array([0.0, 1.0, 0.0]), [0, 1.0, 0]]
+)
 def test_cross_entropy_of_one_flat_row_is_torchs_unbatched_loss(row, target):
     # a class index (a number or a 0-d array) or a row of class probabilities (floats)
     ours_in = [Value(x) for x in row]

@@ -235,6 +235,20 @@ def test_an_init_of_ones_own_that_fails_is_an_error_naming_the_layer(init, error
         nn.Layer(2, 3, init=init)
 
 
+def test_an_init_of_ones_own_failing_in_itself_raises_its_own_error_noted():
+    # a math domain error inside it was reported as a TypeError about its signature
+    with pytest.raises(ValueError, match="math domain error") as raised:
+        nn.Layer(2, 3, init=lambda fan_in, fan_out, rng: math.sqrt(-fan_in))
+    assert getattr(raised.value, "__notes__", ["Layer: raised by its init(2, 3, rng)"]) == [
+        "Layer: raised by its init(2, 3, rng)"
+    ]
+
+
+def test_the_random_class_itself_is_no_rng():
+    with pytest.raises(TypeError, match="got the class random.Random itself"):
+        nn.Layer(2, 3, rng=random.Random)
+
+
 def test_an_init_of_ones_own_gives_the_weights_it_draws():
     numbers = iter(range(1, 100))
     layer = nn.Layer(2, 2, init=lambda fan_in, fan_out, rng: np.float32(next(numbers)) / 4)
@@ -571,6 +585,31 @@ def test_a_tied_layer_is_grouped_under_its_first_name_as_its_parameters_are_name
     assert {name.split(".neurons")[0] for name, _ in model.named_parameters()} == {"layers.0"}
 
 
+def test_a_value_a_subclass_adds_is_a_parameter_and_a_result_it_keeps_is_none():
+    # a parameter is a leaf Value: a scale added to a Sequential is one (and trains), the
+    # output kept in self.out is not (torch: a Parameter attribute registers, a result not)
+    class Scaled(nn.Sequential):
+        def __init__(self, *modules):
+            super().__init__(*modules)
+            self.scale = Value(2.0)
+
+        def __call__(self, x):
+            self.out = super().__call__(x) * self.scale
+            return self.out
+
+    model = Scaled(nn.Layer(2, 1, rng=random.Random(0)))
+    model([1.0, -1.0])
+    assert model.out._a is not None  # a result, kept
+    assert len(model.parameters()) == 4 and model.parameters()[-1] is model.scale
+    assert list(model.state_dict()) == [
+        "layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b", "scale"
+    ]  # fmt: skip
+    twin = torch.nn.Module()
+    twin.scale = torch.nn.Parameter(torch.tensor(2.0))
+    twin.out = torch.tensor(1.0) * twin.scale  # a plain tensor attribute: no parameter
+    assert [name for name, _ in twin.named_parameters()] == ["scale"]
+
+
 def test_a_module_linking_back_to_its_owner_is_walked_once_as_torchs():
     # a child holding its owner (self.owner = ...) sent parameters(), named_parameters(),
     # state_dict(), zero_grad() and repr into a RecursionError
@@ -598,3 +637,18 @@ def test_a_module_linking_back_to_its_owner_is_walked_once_as_torchs():
     head.zero_grad()
     assert [p.grad for p in body.parameters()] == [0.0] * 3
     assert "3 parameters" in repr(head)
+
+
+def test_a_link_back_inside_sequentials_is_drawn_shown_and_refused_by_save(tmp_path):
+    # parameter_groups (the drawings' boxes) grew its stack for good, and repr of nested
+    # Sequentials was a RecursionError
+    inner = nn.Sequential(nn.Layer(2, 2, rng=random.Random(0)))
+    outer = nn.Sequential(inner)
+    inner.owner = outer
+    groups = outer.parameter_groups("layer")
+    assert list(groups) == outer.parameters() and set(groups.values()) == {"layers.0.layers.0"}
+    assert "(owner): Sequential(...)  # a link back" in repr(outer)
+    assert repr(outer).endswith(")  # 6 parameters")
+    with pytest.raises(ValueError, match="or a module links back to one it is inside"):
+        outer.save(tmp_path / "model.json")
+    assert list(tmp_path.iterdir()) == []

@@ -1036,6 +1036,30 @@ def test_milestones_given_as_counts_count_as_torchs():
     assert lrs[0] == lrs[1] == 0.3 * 0.5**3
 
 
+@pytest.mark.parametrize("milestones", [{2: 2.5}, {2: -1}, {2: True}])
+def test_milestone_counts_that_are_no_counts_are_refused(milestones):
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    with pytest.raises(TypeError, match="MultiStepLR: invalid milestones"):
+        optim.MultiStepLR(opt, milestones)
+    assert "initial_lr" not in opt.param_groups[0]
+
+
+def test_a_helper_named_factor_beside_next_lr_is_no_old_hook():
+    class Halving(optim.LRScheduler):
+        reads_model = False
+
+        def factor(self):
+            return 0.5
+
+        def next_lr(self, lr, base_lr, epoch):
+            return lr * self.factor() if epoch else lr
+
+    opt = optim.SGD([Value(1.0)], lr=0.4)
+    scheduler = Halving(opt)
+    scheduler.step()
+    assert opt.param_groups[0]["lr"] == 0.2
+
+
 def test_a_schedule_of_ones_own_with_the_old_factor_hook_is_told_the_new_one():
     with pytest.raises(TypeError, match=r"defines next_lr\(lr, base_lr, epoch\)"):
 

@@ -243,7 +243,7 @@ for name, history in results.items():
 # * **StepLR** halves it every 25 epochs.
 # * **CosineAnnealingLR** lowers it along half a cosine, to 0 at epoch 100.
 # * **ReduceLROnPlateau** watches the loss `fit` hands it each epoch, and halves the rate once
-#   the loss has not improved for 5 epochs.
+#   the loss has gone more than 5 epochs (its patience) without improving.
 
 # %%
 schedules = {

@@ -101,7 +101,8 @@ class LRScheduler:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        if callable(cls.__dict__.get("factor")):  # the hook's name before next_lr
+        hook = callable(cls.__dict__.get("factor"))  # the hook's name before next_lr
+        if hook and cls.next_lr is None and cls.lr_at is LRScheduler.lr_at:
             raise TypeError(
                 f"{cls.__name__}: a schedule defines next_lr(lr, base_lr, epoch), the lr at "
                 "epoch from the lr now, no longer factor(epoch): return lr * factor(epoch)"
@@ -190,6 +191,11 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1) -> None:
         # any iterable of epochs, in any order, as torch's (which counts them): kept sorted
         if isinstance(milestones, Mapping):  # epoch -> how many times, as torch's Counter
+            if not all(_is_integer(n) and n >= 0 for n in milestones.values()):
+                raise TypeError(
+                    f"MultiStepLR: invalid milestones {milestones!r}; expected a list of "
+                    "integers >= 0, or {epoch: times} with integer times >= 0"
+                )
             milestones = list(Counter(milestones).elements())
         elif isinstance(milestones, Iterable) and not isinstance(milestones, (str, bytes)):
             milestones = list(milestones)

@@ -202,8 +202,10 @@ def _add_training_options(options: argparse.ArgumentParser) -> None:
         help="initial learning rate (default: sgd 1.0, momentum 0.1, adam/adamw 0.05, "
         "rmsprop 0.01, adagrad 0.3; on digits sgd 0.1, momentum 0.03, adam/adamw 0.01, "
         "rmsprop 0.003, adagrad 0.03); a run whose last epoch's loss is not finite or more than "
-        f"{DIVERGENCE_FACTOR:g} times its first epoch's, or than that of outputs of 0 "
-        "everywhere, is reported as diverged (the exit code stays 0)",
+        f"{DIVERGENCE_FACTOR:g} times the smaller of its first epoch's and that of outputs of 0 "
+        "everywhere (1 for hinge, ln k for cross-entropy) is reported as diverged, and a toy "
+        "run that ends hardly better than always answering the commonest class gets a note "
+        "(the exit code stays 0)",
     )
     options.add_argument(
         "--epochs",
@@ -229,7 +231,8 @@ def _add_training_options(options: argparse.ArgumentParser) -> None:
         default="out",  # a string, so that argparse checks it with _output_folder too
         metavar="FOLDER",
         help="folder for the output files (default: out), created if missing; checked before "
-        "training: it must be a writable folder, and no output file's name a folder in it",
+        "training: it must be a writable folder, and each output file's name free, a regular "
+        "file it may overwrite, or a link to one in a writable folder",
     )
     options.add_argument(
         "--eager",

@@ -278,8 +278,9 @@ def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = True
 
     stratify (the default) holds out each class in proportion: each class's count in the test
     set is its exact share, n_test * class size / n, rounded down or up (the samples left
-    after rounding down go to the largest remainders, the larger class first on a tie, and
-    among classes of one sample, as every label that occurs once, those drawn at random).
+    after rounding down go to the largest remainders, the larger class first on a tie; among
+    tied classes of one sample, labels that occur once, which go to the test set is drawn at
+    random).
     Within each side the samples come in a random order.
     """
     X, y = np.asarray(X), np.asarray(y)

@@ -239,8 +239,8 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value
     """mean(-log_softmax(logits_n)[target_n]): logits one list per sample; a target is a
     class index, or (as in torch.nn.functional.cross_entropy) the class probabilities, for
     mean(-sum_k p_nk * log_softmax(logits_n)_k): a one-hot row gives the index's loss. One
-    sample's flat row of logits with one class index is that sample's loss, as torch's
-    unbatched input."""
+    sample's flat row of logits, as torch's unbatched input, takes one class index, or its
+    class probabilities as floats ([0, 1.0, 0]: [0, 1, 0] would be class indices)."""
     logits, targets = _one_row(logits, targets)
     targets = _values("cross_entropy", targets)
     if len(logits) != len(targets):
@@ -292,9 +292,9 @@ def _one_row(logits, targets) -> tuple[list, object]:
         return [logits], [row]  # class probabilities: torch's target is then of floats
     raise ValueError(
         f"cross_entropy: got a flat list of {len(logits)} logit{'s' * (len(logits) != 1)}, "
-        "one sample's; give its "
-        "class index alone, cross_entropy(row, k), its class probabilities, or the batch as "
-        "a list of rows, cross_entropy([row, ...], [k, ...])"
+        "one sample's; give its class index alone, cross_entropy(row, k), its class "
+        "probabilities as floats ([0, 1.0, 0]), or the batch as a list of rows, "
+        "cross_entropy([row, ...], [k, ...])"
     )
 
 

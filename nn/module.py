@@ -24,7 +24,8 @@ class Module:
     """A tree of parameters: attributes (slots too) that are Values, Modules or lists,
     tuples and numpy object arrays of them, at any depth; not dicts, as torch's. A
     parameter is a leaf Value, one no op made: an output kept in self.out, as karpathy's
-    users keep one, is none (its optimizer would move it, its l2 would count it)."""
+    users keep one, is not a parameter (if it were, the optimizer would move it and an l2
+    penalty would count it)."""
 
     registry: dict[str, type] = {}  # every module class, by name (see from_config)
 

@@ -470,8 +470,8 @@ def test_help_states_the_limits_checked_before_training(capsys):
     assert "from 0 to 4294967295" in text  # --seed
     assert "checked before training" in text and "writable folder" in text  # --out
     assert (
-        f"more than {DIVERGENCE_FACTOR:g} times its first epoch's, or than that of outputs of 0"
-        in text
+        f"more than {DIVERGENCE_FACTOR:g} times the smaller of its first epoch's and that of "
+        "outputs of 0 everywhere" in text
     )  # --lr
     assert "diverged" in text and "exit code stays 0" in text
 

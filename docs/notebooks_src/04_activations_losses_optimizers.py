@@ -234,10 +234,10 @@ for name, history in results.items():
 # ## Learning-rate schedules
 #
 # One learning rate for a whole run is a compromise: large enough to make progress early, small
-# enough to settle at the end. A **schedule** changes it as training goes; `nn.optim` has
-# `torch.optim`'s, and `fit` steps one once per epoch. Here the gradients are noisy (mini-batches
-# of 8 points), the optimizer is SGD with momentum at a rate of 0.5, and each run starts from
-# the same weights:
+# enough to settle at the end. A **schedule** changes it as training goes; `nn.optim` has eight
+# of `torch.optim`'s, by the same names, and `fit` steps one once per epoch. Here the gradients
+# are noisy (mini-batches of 8 points), the optimizer is SGD with momentum 0.9 at a rate of
+# 0.5, and each run starts from the same weights:
 #
 # * **constant**: the rate never changes.
 # * **StepLR** halves it every 25 epochs.

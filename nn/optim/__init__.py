@@ -5,7 +5,8 @@ An optimizer holds ``param_groups`` (dicts with ``"params"`` and the hyperparame
 float (one that is no number fails the step before anything moves; a Value's, after
 ``create_graph``, by its number), then updates each parameter's ``.data`` with float
 arithmetic in the order PyTorch uses, so an update never records a graph, whatever the
-mode. A schedule sets ``group["lr"]`` each time it steps.
+mode. A schedule sets ``group["lr"]`` each time it steps (a ReduceLROnPlateau, stepped with
+the epoch's metric, only when that metric stops improving).
 
 Every setting has one rule (a ``_Rule`` in the class's ``_settings``, PyTorch's where PyTorch
 has one), checked by the constructor and by ``load_state_dict`` alike, so a loaded state is

@@ -46,7 +46,8 @@ class LRScheduler:
     _settings: dict[str, _Rule] = {"last_epoch": _COUNT}
     # May step() read or change the model (its parameters, grads, optimizer state)? Then
     # fit(compile=True) writes its numbers back into the Values before each step(), and
-    # reads them again after. A schedule of a formula of the epoch says False
+    # reads them again after. A schedule of a formula of the epoch says False, and so does
+    # ReduceLROnPlateau, which reads only the metric it is given
     reads_model: bool = True
 
     def __init__(self, optimizer: Optimizer, **settings) -> None:

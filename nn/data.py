@@ -34,13 +34,11 @@ __all__ = [
 def _generator(owner: str, seed) -> np.random.RandomState:
     if isinstance(seed, np.random.RandomState):
         return seed
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32
-    ):
-        raise TypeError(
-            f"{owner}: seed must be None, an integer from 0 to 2**32 - 1 or a "
-            f"np.random.RandomState, got {seed!r}"
-        )
+    expected = "None, an integer from 0 to 2**32 - 1 or a np.random.RandomState"
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"{owner}: seed must be {expected}, got {seed!r}")
+    if seed is not None and not 0 <= seed < 2**32:  # an integer, out of RandomState's range
+        raise ValueError(f"{owner}: seed must be {expected}, got {seed!r}")
     return np.random.RandomState(seed)
 
 

@@ -32,7 +32,7 @@ from functools import partial
 
 from . import ops
 from .floatmath import FLOAT
-from .operands import checked_label, operation, to_float, too_large
+from .operands import checked_label, is_number, operation, to_float, too_large
 from .ops import CONST, LEAF, Op
 
 __all__ = ["Value", "apply_op"]
@@ -315,7 +315,7 @@ def _operand(x: object, symbol: str, value: Value, reflected: bool = False) -> V
     """x as a graph node: a Value as it is, a plain number as a constant leaf."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):  # int, float, bool, Fraction and numpy scalars
+    if is_number(x):  # int, float, bool, Fraction and numpy scalars
         try:
             return _constant(float(x))
         except OverflowError:
@@ -328,7 +328,7 @@ def _compared(x: object, symbol: str) -> float:
         if _watchers:
             _decided(x, f"comparing ({symbol})", depth=3)
         return x._data
-    if isinstance(x, numbers.Real):
+    if is_number(x):
         return x
     raise TypeError(f"Value {symbol} {type(x).__name__}: expected a number or Value, got {x!r}")
 
@@ -385,7 +385,7 @@ def apply_op(op: Op, *inputs: Value | float) -> Value:
 def _lift(x: object, op: Op) -> Value:
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
+    if is_number(x):
         return _constant(to_float(x, f"{op.name}()"))
     raise TypeError(f"{op.name}(): expected a number or Value, got {x!r}")
 

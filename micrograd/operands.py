@@ -10,12 +10,21 @@ from __future__ import annotations
 import numbers
 import unicodedata
 
-__all__ = ["checked_label", "operation", "to_float", "too_large"]
+__all__ = ["checked_label", "is_number", "operation", "to_float", "too_large"]
+
+
+def is_number(x: object) -> bool:
+    """Whether x is a real number: int, float, bool, Fraction, numpy's scalars, and numpy's
+    bool, which numbers.Real leaves out (a Python bool counts, so numpy's does too)."""
+    if isinstance(x, numbers.Real):
+        return True
+    kind = type(x)
+    return kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
 
 
 def to_float(x: object, where: str) -> float:
     """x as a float, or a TypeError (not a number) or ValueError (too large) naming where."""
-    if isinstance(x, numbers.Real):  # int, float, bool, Fraction and numpy scalars
+    if is_number(x):  # int, float, bool, Fraction and numpy scalars
         try:
             return float(x)
         except OverflowError:

@@ -35,6 +35,20 @@ def test_value_wraps_a_float64():
     assert micrograd.engine.Value is Value
 
 
+def test_numpys_bool_is_a_number_as_pythons_is_and_as_torch_takes_it():
+    # numbers.Real leaves np.bool_ out: Value(np.True_), v.data = np.False_ and
+    # Value * np.True_ were TypeErrors "expected a number, got np.True_ (bool)", while
+    # np.True_ * Value (numpy's own multiply) and Value(True) worked
+    x, (t,) = Value(2.0), tensors(2.0)
+    y = x * np.True_ + Value(np.True_) - np.False_ * x
+    y.backward()
+    expected = t * np.True_ + 1.0 - np.False_ * t
+    expected.backward()
+    assert y.data == expected.item() and x.grad == t.grad.item()
+    x.data = np.False_
+    assert x.data == 0.0 and type(x.data) is float
+
+
 @pytest.mark.parametrize("bad", ["abc", [1, 2], None, 1 + 2j, {"x": 1}])
 def test_value_rejects_non_numbers(bad):
     with pytest.raises(TypeError, match=r"Value\(\): expected a number"):

@@ -1,8 +1,8 @@
 """The `micrograd` console command. `micrograd demo` trains a small network on a toy data set
 and writes pictures of what it learned: its scores over the plane with the decision boundary,
 the loss curve, the graph of karpathy's lecture neuron with its gradients, and a web page that
-steps through backpropagation (see nn.demo). On the
-handwritten digits it trains a CNN or an MLP and plots what that learned (nn.digits_demo)."""
+steps through backpropagation. On the handwritten digits it trains a CNN or an MLP and plots
+what that learned. `micrograd demo --help` lists its options."""
 
 from __future__ import annotations
 
@@ -83,6 +83,8 @@ def _seed(text: str) -> int:
 def _output_folder(text: str) -> Path:
     """An argparse type: a folder that is, or can be made, a folder holding the demo's files.
     Only looks; main creates it and tries a write, which is the only sure test of permission."""
+    if not text:  # Path("") is the working folder: files strewn where one stands
+        raise argparse.ArgumentTypeError("expected a folder name, got ''")
     folder = Path(text)
     if folder.exists():
         if not folder.is_dir():

@@ -17,6 +17,7 @@ import numpy as np
 import micrograd
 from micrograd import Value, no_grad
 from micrograd.files import write_atomically
+from micrograd.viz.render import DOT_INSTALL
 
 from . import data, optim
 from .activations import ACTIVATIONS as MODULE_ACTIVATIONS
@@ -182,9 +183,13 @@ def _write_drawings(out: Value, params, folder: Path) -> list[tuple[Path, str]]:
     html_path = draw.save_backward_html(out, folder / "backward.html", params=params)
     try:
         svg = drawing.pipe(format="svg", encoding="utf-8")
-    except draw.DotNotFoundError as error:
-        print(f"note: {error}", file=sys.stderr)
+    except draw.DotNotFoundError:
         dot_path = folder / "neuron.dot"
+        print(
+            f"note: {DOT_INSTALL} The demo wrote the drawing's DOT source instead, {dot_path}: "
+            f"`dot -Tsvg {dot_path} -o {dot_path.with_suffix('.svg')}` draws it",
+            file=sys.stderr,
+        )
         write_atomically(str(dot_path), drawing.source, "demo")
         return [
             (dot_path, f"{LECTURE_NEURON} as Graphviz source (no `dot` to render it); "

@@ -153,6 +153,10 @@ def test_without_graphviz_the_demo_still_finishes_and_says_how_to_install_it(tmp
     )
     assert result.returncode == 0, result.stderr
     assert "graphviz" in result.stderr.lower()
+    # what to do at the command line, not a Python call (it said "use draw_dot(...).source")
+    dot = tmp_path / "neuron.dot"
+    assert f"`dot -Tsvg {dot} -o {dot.with_suffix('.svg')}` draws it" in result.stderr
+    assert "draw_dot(" not in result.stderr
     assert (tmp_path / "decision_boundary.png").read_bytes()[:8] == PNG_SIGNATURE
     assert "digraph" in (tmp_path / "neuron.dot").read_text()
     frames = stepper_frames((tmp_path / "backward.html").read_text())
@@ -196,6 +200,14 @@ def test_a_closed_stdout_or_stderr_still_trains_and_writes_all(closed, tmp_path,
     assert main(argv) == 0
     written = {path.name for path in tmp_path.iterdir()}
     assert written == set(OUTPUT_NAMES) - {"neuron.dot"}  # the .svg: Graphviz is here
+
+
+def test_an_empty_output_folder_name_is_refused(tmp_path, capsys, monkeypatch):
+    # Path("") is "": the files went into the working folder, without a word
+    monkeypatch.chdir(tmp_path)
+    message = _rejected([*SMALL, "--out", ""], capsys)
+    assert "argument --out: expected a folder name, got ''" in message
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_help_explains_the_options(capsys):

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from ..files import write_atomically
 
-INSTALL_HINT = (
+DOT_INSTALL = (
     "drawing needs Graphviz's `dot` program to render, and it was not found on PATH. "
     "Install it with `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-    "(macOS), `conda install graphviz`, or from https://graphviz.org/download/. "
-    "The DOT source needs no install: use `draw_dot(...).source`."
+    "(macOS), `conda install graphviz`, or from https://graphviz.org/download/."
 )
+INSTALL_HINT = DOT_INSTALL + " The DOT source needs no install: use `draw_dot(...).source`."
 
 
 # dot's layout time grows faster than the node count: on a tangled random expression,

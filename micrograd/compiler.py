@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import numbers
 import reprlib
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ import numpy as np
 
 from . import batches as batching
 from .engine import Value
+from .modes import is_grad_enabled
 from .plan import Plan, build_plan
 from .program import Instruction, Program, build_program
 from .runner import Runner, rows_index
@@ -78,6 +80,8 @@ class CompiledFunction:
             raise ValueError(
                 f"micrograd.compile: reduce must be one of {REDUCTIONS}, got {reduce!r}"
             )
+        if not isinstance(group, bool):  # "no" would group
+            raise TypeError(f"micrograd.compile: group must be True or False, got {group!r}")
         self.fn = fn
         self.reduce = reduce
         self.group = group
@@ -94,6 +98,10 @@ class CompiledFunction:
         key = (shapes, tuple((k, batching.static_key(v)) for k, v in static.items()))
         known = self._traces.get(key)
         if known is None:
+            refuse_while_tracing(  # before tracing: a function calling its own compiled form
+                "running a compiled function",  # would trace itself again, and again
+                "Call the Python function it compiles instead; its ops are then traced.",
+            )
             start = time.perf_counter()
             with _collector_paused():
                 program = build_program(self.fn, shapes, batching.first_sample(arrays), static)
@@ -199,11 +207,15 @@ class CompiledFunction:
         """Forward over the batch, reduce, and (by default) add the batch gradient to every
         parameter's .grad. Returns the reduced output: a float, or an array for reduce="none"."""
         _by_position(named)
+        if not isinstance(backward, bool):  # "no" would run it
+            raise TypeError(f"micrograd.compile: backward must be True or False, got {backward!r}")
         if create_graph:
             raise NotImplementedError(
                 "micrograd.compile: create_graph (higher-order gradients) is not supported by "
                 "compiled functions; use the eager engine: loss.backward(create_graph=True)"
             )
+        # under no_grad(), as eagerly: no graph is recorded, so no gradient reaches any .grad
+        backward = backward and is_grad_enabled()
         batch, parts = self._parts(batches)
         single = parts[0].trace.program.single_output
         if backward and not single:
@@ -305,7 +317,8 @@ def _not_a_number(x) -> bool:
 
 def _static_positions(static) -> tuple[int, ...]:
     """static as a tuple of argument positions: an int or a collection of ints (no bools)."""
-    positions = (static,) if isinstance(static, int) and not isinstance(static, bool) else static
+    one = isinstance(static, numbers.Integral) and not isinstance(static, bool)
+    positions = (static,) if one else static
     if isinstance(positions, (str, bytes)) or not hasattr(positions, "__iter__"):
         raise TypeError(
             f"micrograd.compile: static must be an argument position or a tuple of them, "
@@ -313,14 +326,14 @@ def _static_positions(static) -> tuple[int, ...]:
         )
     positions = tuple(positions)
     for position in positions:
-        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        if isinstance(position, bool) or not isinstance(position, numbers.Integral) or position < 0:
             raise TypeError(
                 f"micrograd.compile: static must hold argument positions (integers >= 0), "
                 f"got {position!r} in {static!r}"
             )
     if len(set(positions)) != len(positions):
         raise ValueError(f"micrograd.compile: static names an argument twice: {static!r}")
-    return positions
+    return tuple(int(position) for position in positions)  # np.int64(1) as 1
 
 
 def compile(

@@ -41,6 +41,11 @@ __all__ = ["Value", "apply_op"]
 _NO_CLOSURE: dict = {}  # what a Value without a __dict__ holds of closures
 
 
+# micrograd.compile's, while it traces (see micrograd.tracing): each is told of every leaf
+# made, so that a Value made inside a traced function is not taken for a parameter
+_leaf_hooks: list = []
+
+
 class Value:
     """One float64 scalar and the graph of operations that produced it."""
 
@@ -62,6 +67,9 @@ class Value:
         self._b: Value | None = None
         if _children:
             lecture.attach(self, _children, _op)
+        elif _leaf_hooks:  # micrograd.compile is tracing (in some thread): it is told
+            for hook in _leaf_hooks:
+                hook(self)
 
     @property
     def _prev(self) -> tuple[Value, ...]:

@@ -44,9 +44,9 @@ def _log_softmax_line(step: LogSoftmaxStep) -> str:
 
 def plan_listing(plan) -> str:
     program = plan.program
-    steps = len(plan.steps)
+    steps, count = len(plan.steps), len(program.instructions)
     lines = [
-        f"# {len(program.instructions)} instructions, run as {steps} step{'s' * (steps != 1)} "
+        f"# {count} instruction{'s' * (count != 1)}, run as {steps} step{'s' * (steps != 1)} "
         f"({sum(isinstance(s, LinearStep) for s in plan.steps)} of them matrix products)"
     ]
     for step in plan.steps:

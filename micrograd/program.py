@@ -181,15 +181,32 @@ def build_program(
         leaves_per_argument.append(found)
     remaining = iter(traced_arguments)
     arguments = [static[k] if k in static else next(remaining) for k in range(len(all_names))]
-    result, recorded = trace(fn, arguments)
+    result, recorded, made = trace(fn, arguments)
     roots = _roots(result)
     inputs = {leaf for found in leaves_per_argument for leaf in found}
     operations, leaves = _operations(roots, recorded, inputs)
+    _refuse_made_leaves(leaves, made)
     return _numbered(
         operations, leaves, leaves_per_argument, roots, isinstance(result, Value),
         static={all_names[k]: value for k, value in sorted(static.items())},
         argument_names=names, argument_shapes=shapes,
     )  # fmt: skip
+
+
+def _refuse_made_leaves(leaves: list[Value], made: dict[Value, str]) -> None:
+    """A TracingError naming the line, for a Value the traced function made itself (not from
+    a number an op lifted) that its result reads: the compiled program would read it as a
+    parameter, one number kept from call to call (and trained by an optimizer over
+    parameters()), where the function run eagerly makes a new one each call. Which of the two
+    was meant (a constant, or a parameter made on the first call) it cannot tell."""
+    for leaf in leaves:
+        if leaf in made:
+            raise TracingError(
+                f"micrograd.compile: {made[leaf]}: a Value made inside the traced function "
+                f"({leaf!r}): compiled, it would be one parameter kept from call to call, where "
+                "each eager call makes a new one. Use a plain number (0.0, not Value(0.0)) for "
+                "a constant; make a parameter outside the function"
+            )
 
 
 def _numbered(operations, leaves, leaves_per_argument, roots, single, **described) -> Program:

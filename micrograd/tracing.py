@@ -15,6 +15,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 
+from . import engine
 from .engine import Value
 from .modes import (
     add_decision_hook,
@@ -95,7 +96,16 @@ class _Tracer:
 
     def __init__(self) -> None:
         self.recorded: list[Value] = []
+        self.made: dict[Value, str] = {}  # leaves made by the traced function: where
+        self.thread = threading.get_ident()
         self.active = True  # False once its trace is over: a hook left behind goes
+
+    def on_leaf(self, leaf: Value) -> None:
+        if not self.active:  # as on_node
+            with contextlib.suppress(ValueError):
+                engine._leaf_hooks.remove(self.on_leaf)
+        elif threading.get_ident() == self.thread:
+            self.made[leaf] = user_site()
 
     def on_node(self, node: Value, inputs: tuple) -> None:
         if not self.active:  # left behind by an interrupted trace: gone from now on
@@ -120,17 +130,18 @@ class _Tracer:
     on_decision.engine_decisions = _AllBut("reading .grad of")
 
 
-def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
-    """fn(*arguments), with data-dependent control flow refused, and the nodes it made in
-    creation order (a topological order of its graph)."""
+def trace(fn: Callable, arguments: list) -> tuple[object, list[Value], dict[Value, str]]:
+    """fn(*arguments), with data-dependent control flow refused; the nodes it made in
+    creation order (a topological order of its graph); the leaves it made, with where."""
     tracer = _Tracer()
     try:
         add_node_hook(tracer.on_node)
         add_decision_hook(tracer.on_decision)
+        engine._leaf_hooks.append(tracer.on_leaf)
         _active.tracers.append(tracer)
         with enable_grad():  # a trace started under no_grad must still record the graph
             result = fn(*arguments)
-        return result, tracer.recorded
+        return result, tracer.recorded, tracer.made
     finally:
         # first what no Ctrl-C can stop halfway (an attribute, a list's own methods): were
         # a hook's removal below interrupted, the hook would stay only until its next call,
@@ -140,6 +151,7 @@ def trace(fn: Callable, arguments: list) -> tuple[object, list[Value]]:
         if tracer in _active.tracers:
             _active.tracers.remove(tracer)
         for remove, hook in (
+            (engine._leaf_hooks.remove, tracer.on_leaf),
             (remove_decision_hook, tracer.on_decision),
             (remove_node_hook, tracer.on_node),
         ):

@@ -1207,3 +1207,74 @@ def test_the_graphs_shape_may_be_read_while_tracing_but_not_its_numbers():
         micrograd.compile(lambda x: x[0] * micrograd.to_json(x[0] * w)["nodes"][0]["data"])(
             np.ones((2, 1))
         )
+
+
+# -- the compiled function's own contract: what eager code would do, or a clear refusal --
+
+
+def test_a_value_made_inside_the_traced_function_is_refused_naming_the_line():
+    # it was read as a parameter: kept from call to call, given a .grad, and trained by an
+    # optimizer over step.parameters() (a bias eager code never had: loss 0.006 against 0.125)
+    w = [Value(0.1), Value(-0.2)]
+    X, Y = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([0.5, -0.5])
+    step = micrograd.compile(lambda x, y: (sum((a * b for a, b in zip(w, x)), Value(0.0)) - y) ** 2)
+    with pytest.raises(
+        micrograd.compiler.TracingError, match=r"test_compile\.py:\d+: a Value made"
+    ):
+        step(X, Y)
+    plain = micrograd.compile(lambda x, y: (sum((a * b for a, b in zip(w, x)), 0.0) - y) ** 2)
+    eager = sum(
+        (sum((a * b for a, b in zip(w, row)), 0.0) - t) ** 2 for row, t in zip(X.tolist(), Y)
+    )
+    eager = eager * (1 / len(Y))
+    eager.backward()
+    expected = [p.grad for p in w]
+    for p in w:
+        p.grad = 0.0
+    assert plain(X, Y) == pytest.approx(eager.data, rel=1e-12)
+    assert plain.parameters() == w
+    assert [p.grad for p in w] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_compiled_call_under_no_grad_adds_to_no_grad():
+    # eagerly, no graph is recorded under no_grad and backward() then hands nothing on; the
+    # compiled call added the batch gradient to w.grad all the same
+    w = Value(2.0)
+    step = micrograd.compile(lambda x: w * x)
+    X = np.array([1.0, 2.0])
+    with micrograd.no_grad():
+        assert step(X) == 3.0
+        eager = w * 1.5
+    eager.backward()
+    assert w.grad == 0.0
+    assert step(X) == 3.0 and w.grad == 1.5  # with gradients on, it adds as before
+
+
+def test_a_function_calling_its_own_compiled_form_is_refused_not_a_recursion_error():
+    X = np.array([1.0, 2.0])
+    step = micrograd.compile(lambda x: step(X) * x)
+    with pytest.raises(micrograd.compiler.TracingError, match="running a compiled function"):
+        step(X)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: micrograd.compile(lambda x: x, group="no"),
+             lambda: micrograd.compile(lambda x: 2 * x)(np.ones(2), backward="no")],
+)  # fmt: skip
+def test_flags_that_are_no_bools_are_refused(make):
+    # group="no" grouped, backward="no" ran backward
+    with pytest.raises(TypeError, match=r"micrograd.compile: (group|backward) must be True or"):
+        make()
+
+
+def test_a_numpy_integer_names_a_static_argument():
+    step = micrograd.compile(lambda x, k: x * k, static=np.int64(1))
+    assert step.static == (1,) and type(step.static[0]) is int
+    assert step(np.array([1.0, 2.0]), np.array([1, 2])) == 2.5
+
+
+def test_a_listing_of_one_instruction_says_instruction():
+    w = Value(2.0)
+    step = micrograd.compile(lambda x: w * x)
+    step(np.ones(2))
+    assert step.listing().splitlines()[0].startswith("# 1 instruction, run as 1 step ")

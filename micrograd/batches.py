@@ -29,8 +29,8 @@ def as_batches(
             )
         try:
             array = np.asarray(batch)
-        except (TypeError, ValueError) as error:
-            raise TypeError(
+        except (TypeError, ValueError, RuntimeError) as error:  # torch's, for a tensor that
+            raise TypeError(  # requires grad
                 f"micrograd.compile: argument {k}: expected numbers, one row per sample "
                 f"(an array or nested lists), got {type(batch).__name__}: {error}"
             ) from None
@@ -64,7 +64,8 @@ def as_batches(
         arrays.append(array)
     sizes = {len(array) for array in arrays}
     if len(sizes) != 1:
-        raise ValueError(f"micrograd.compile: the batches differ in length: {sorted(sizes)}")
+        each = ", ".join(f"argument {k}: {len(array)}" for k, array in enumerate(arrays))
+        raise ValueError(f"micrograd.compile: the batches differ in length ({each} samples)")
     if 0 in sizes:
         raise ValueError("micrograd.compile: the batch is empty")
     return arrays, tuple(array.shape[1:] for array in arrays)

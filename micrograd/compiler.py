@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import numbers
 import reprlib
 import time
@@ -119,6 +120,7 @@ class CompiledFunction:
 
     def _parts(self, batches: tuple) -> tuple[int, list[_Part]]:
         """(batch size, one part per distinct combination of static values)."""
+        _check_count(self.fn, len(batches))
         arrays, shapes = batching.as_batches(batches, self.static)
         batch = len(arrays[0]) if arrays else 1
         if not self.static:
@@ -313,6 +315,23 @@ def _by_position(named: dict) -> None:
 def _not_a_number(x) -> bool:
     """None, text and complex numbers: float() of them is nan, a parse or an error."""
     return x is None or isinstance(x, (str, bytes, complex))
+
+
+def _check_count(fn: Callable, count: int) -> None:
+    """A TypeError naming compile unless fn takes count arguments (one batch each): else the
+    function's own error, from inside the trace, would not say what was called with what."""
+    try:
+        parameters = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: it will say itself
+        return
+    try:
+        parameters.bind(*range(count))
+    except TypeError as error:
+        name = getattr(fn, "__name__", type(fn).__name__)
+        raise TypeError(
+            f"micrograd.compile: {name} was given {count} batch{'es' * (count != 1)}, one per "
+            f"argument, but {error}"
+        ) from None
 
 
 def _static_positions(static) -> tuple[int, ...]:

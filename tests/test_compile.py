@@ -1278,3 +1278,32 @@ def test_a_listing_of_one_instruction_says_instruction():
     step = micrograd.compile(lambda x: w * x)
     step(np.ones(2))
     assert step.listing().splitlines()[0].startswith("# 1 instruction, run as 1 step ")
+
+
+@pytest.mark.parametrize(
+    "batches, error, message",
+    [
+        # the function's own "<lambda>() takes 2 positional arguments but 3 were given",
+        # raised from inside the trace
+        (3, TypeError, r"<lambda> was given 3 batches, one per argument, but too many"),
+        (1, TypeError, r"<lambda> was given 1 batch, one per argument, but missing .*'y'"),
+    ],
+)
+def test_too_many_or_too_few_batches_are_named_as_compiles_error(batches, error, message):
+    step = micrograd.compile(lambda x, y: x - y)
+    with pytest.raises(error, match=f"^micrograd.compile: {message}"):
+        step(*[np.ones(3)] * batches)
+
+
+def test_batches_of_different_lengths_say_which_is_which():
+    step = micrograd.compile(lambda x, y: x - y)
+    with pytest.raises(ValueError, match=r"\(argument 0: 3, argument 1: 4 samples\)"):
+        step(np.ones(3), np.ones(4))
+
+
+def test_a_torch_tensor_that_requires_grad_is_compiles_type_error():
+    # torch's own RuntimeError came through ("Can't call numpy() on Tensor that requires grad")
+    step = micrograd.compile(lambda x: x * 2.0)
+    with pytest.raises(TypeError, match="micrograd.compile: argument 0: expected numbers"):
+        step(torch.ones(3, requires_grad=True))
+    assert step(torch.ones(3)) == 2.0

@@ -105,7 +105,11 @@ class CompiledFunction:
             )
             start = time.perf_counter()
             with _collector_paused():
-                program = build_program(self.fn, shapes, batching.first_sample(arrays), static)
+                try:
+                    program = build_program(self.fn, shapes, batching.first_sample(arrays), static)
+                except TypeError as error:  # Value - list, say: a column of one number a row
+                    _note_columns(error, shapes)
+                    raise
                 plan = build_plan(program, group=self.group)
             for parameter in program.parameters:
                 if parameter not in self._index_of:
@@ -315,6 +319,19 @@ def _by_position(named: dict) -> None:
 def _not_a_number(x) -> bool:
     """None, text and complex numbers: float() of them is nan, a parse or an error."""
     return x is None or isinstance(x, (str, bytes, complex))
+
+
+def _note_columns(error: TypeError, shapes: tuple) -> None:
+    """A note on error for each traced argument of shape (batch, 1): each of its samples is
+    a list of one Value, not a Value, which is what a TypeError inside the function (Value -
+    list) most likely comes from."""
+    columns = [k for k, shape in enumerate(shapes) if shape == (1,)]
+    if columns and hasattr(error, "add_note"):  # Python 3.11
+        error.add_note(
+            f"micrograd.compile: traced argument(s) {columns} are columns, shape (batch, 1): "
+            "each sample of one is a list of one Value; pass a 1-D array (y.ravel()) for one "
+            "Value a sample"
+        )
 
 
 def _check_count(fn: Callable, count: int) -> None:

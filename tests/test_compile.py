@@ -1307,3 +1307,16 @@ def test_a_torch_tensor_that_requires_grad_is_compiles_type_error():
     with pytest.raises(TypeError, match="micrograd.compile: argument 0: expected numbers"):
         step(torch.ones(3, requires_grad=True))
     assert step(torch.ones(3)) == 2.0
+
+
+def test_a_type_error_from_a_column_of_targets_gets_a_note_on_the_shape():
+    # y of shape (batch, 1): each sample's y is a list of one Value, and Value - list failed
+    # with nothing said about the shape
+    w = Value(1.0)
+    step = micrograd.compile(lambda x, y: (w * x - y) ** 2)
+    with pytest.raises(TypeError, match="Value - list") as raised:
+        step(np.ones(3), np.ones((3, 1)))
+    if sys.version_info >= (3, 11):  # add_note
+        notes = getattr(raised.value, "__notes__", [])
+        assert any("traced argument(s) [1] are columns, shape (batch, 1)" in n for n in notes)
+    assert step(np.ones(3), np.ones((3, 1)).ravel()) == 0.0

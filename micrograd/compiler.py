@@ -99,10 +99,10 @@ class CompiledFunction:
         key = (shapes, tuple((k, batching.static_key(v)) for k, v in static.items()))
         known = self._traces.get(key)
         if known is None:
-            refuse_while_tracing(  # before tracing: a function calling its own compiled form
-                "running a compiled function",  # would trace itself again, and again
-                "Call the Python function it compiles instead; its ops are then traced.",
-            )
+            # here, not on every call (9 us): another count of batches makes another key
+            _check_count(self.fn, len(arrays) + len(static))
+            # before tracing: a function calling its own compiled form would trace again
+            _refuse_running_while_tracing()
             start = time.perf_counter()
             with _collector_paused():
                 try:
@@ -124,7 +124,6 @@ class CompiledFunction:
 
     def _parts(self, batches: tuple) -> tuple[int, list[_Part]]:
         """(batch size, one part per distinct combination of static values)."""
-        _check_count(self.fn, len(batches))
         arrays, shapes = batching.as_batches(batches, self.static)
         batch = len(arrays[0]) if arrays else 1
         if not self.static:
@@ -152,10 +151,7 @@ class CompiledFunction:
         """(outputs (n_outputs, batch), gradient over parameters() or None): every part run
         forward on its rows in chunks, and backward from seed (d loss / d output per sample)
         unless seed is None. values: the parameters' numbers (None: read from the Values)."""
-        refuse_while_tracing(
-            "running a compiled function",
-            "Call the Python function it compiles instead; its ops are then traced.",
-        )
+        _refuse_running_while_tracing()
         if values is None:
             values = self._numbers_of_values()
         outputs, gradient = None, np.zeros(len(self._parameters)) if seed is not None else None
@@ -319,6 +315,13 @@ def _by_position(named: dict) -> None:
 def _not_a_number(x) -> bool:
     """None, text and complex numbers: float() of them is nan, a parse or an error."""
     return x is None or isinstance(x, (str, bytes, complex))
+
+
+def _refuse_running_while_tracing() -> None:
+    refuse_while_tracing(
+        "running a compiled function",
+        "Call the Python function it compiles instead; its ops are then traced.",
+    )
 
 
 def _note_columns(error: TypeError, shapes: tuple) -> None:

@@ -357,6 +357,8 @@ def _plain(value):
     numpy number in .data (and in state_dict(), which json.dump refuses)."""
     if isinstance(value, tuple):  # betas
         return tuple(_plain(v) for v in value)
+    if isinstance(value, list):  # a schedule's milestones, base_lrs
+        return [_plain(v) for v in value]
     if isinstance(value, (bool, int, float)) or not isinstance(value, numbers.Real):
         return value
     return int(value) if isinstance(value, numbers.Integral) else float(value)

@@ -18,13 +18,6 @@ from .rules import _COUNT, _NON_NEGATIVE, _STATE, _integer, _is_integer, _is_rea
 # Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step().
 
 
-def _plain_data(value):
-    """A setting's numpy numbers (gamma=np.float32(0.5), milestones from np.arange) as
-    Python's, in lists too: else every lr they touch rounds in float32, and json.dump
-    refuses state_dict()."""
-    return [_plain(v) for v in value] if isinstance(value, list) else _plain(value)
-
-
 def _check_optimizer(name: str, optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         kind = type(optimizer)
@@ -61,7 +54,7 @@ class LRScheduler:
         self._check(name, settings)
         for group, lr in zip(optimizer.param_groups, initial):
             group["initial_lr"] = lr
-        vars(self).update({key: _plain_data(value) for key, value in settings.items()})
+        vars(self).update({key: _plain(value) for key, value in settings.items()})
         self._apply(0)
 
     def _check(self, owner: str, settings: dict) -> None:
@@ -155,7 +148,7 @@ class LRScheduler:
         except TypeError as error:
             # a value of the wrong kind is bad data here, not a bad call: one error type
             raise ValueError(str(error)) from None
-        vars(self).update({key: _plain_data(value) for key, value in state_dict.items()})
+        vars(self).update({key: _plain(value) for key, value in state_dict.items()})
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
@@ -425,7 +418,7 @@ class ReduceLROnPlateau(LRScheduler):
             num_bad_epochs=0, cooldown_counter=0,
         )  # fmt: skip
         self._check(name, settings)
-        vars(self).update({key: _plain_data(value) for key, value in settings.items()})
+        vars(self).update({key: _plain(value) for key, value in settings.items()})
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
 
     def _check(self, owner: str, settings: dict) -> None:

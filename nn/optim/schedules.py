@@ -62,6 +62,10 @@ class LRScheduler:
         holds what its rule allows. The constructor and load_state_dict both call this."""
         for field, rule in self._settings.items():
             rule.check(owner, field, settings[field])
+        self._check_rates(owner, settings)
+
+    def _check_rates(self, owner: str, settings: dict) -> None:
+        """The per-group rates' part of _check, whose rule needs the optimizer: base_lrs."""
         # groups added since it was made have none (they go on from their own lr, as torch's)
         groups = len(self.optimizer.param_groups)
         _per_group(groups, at_most=True).check(owner, "base_lrs", settings["base_lrs"])
@@ -421,9 +425,8 @@ class ReduceLROnPlateau(LRScheduler):
         vars(self).update({key: _plain(value) for key, value in settings.items()})
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
 
-    def _check(self, owner: str, settings: dict) -> None:
-        for field, rule in self._settings.items():
-            rule.check(owner, field, settings[field])
+    def _check_rates(self, owner: str, settings: dict) -> None:
+        """min_lrs: one per group, or any number with one min_lr for all."""
         groups = len(self.optimizer.param_groups)
         min_lrs = settings["min_lrs"]
         if settings["default_min_lr"] is not None and isinstance(min_lrs, (list, tuple)):

@@ -361,7 +361,8 @@ def _prepare_output_folder(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         demo_parser.error(f"argument --out: cannot create {str(folder)!r}: {error.strerror}")
-    folders = {os.path.realpath(folder)}
+    own = os.path.realpath(folder)
+    folders = {own}
     for name in names:
         path = folder / name
         real = os.path.realpath(path)
@@ -383,7 +384,7 @@ def _prepare_output_folder(
             with tempfile.TemporaryFile(dir=place):
                 pass
         except OSError as error:
-            shown = str(folder) if place == os.path.realpath(folder) else place
+            shown = str(folder) if place == own else place
             demo_parser.error(f"argument --out: cannot write into {shown!r}: {error.strerror}")
 
 

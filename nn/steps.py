@@ -103,7 +103,7 @@ class EagerSteps:
                 loss = loss + self.penalty()
         return loss.data, np.array([[v.data for v in _as_list(out)] for out in outputs])
 
-    def between_epochs(self, callback: Callable[..., None], *arguments) -> None:
+    def between_steps(self, callback: Callable[..., None], *arguments) -> None:
         callback(*arguments)
 
     def finish(self) -> None:
@@ -213,10 +213,11 @@ class CompiledSteps:
         self.other_grads = np.array([p.grad for p in self.others], dtype=np.float64)
         self._traces = -1  # the index below, the trace's numbers the optimizer does not move
 
-    def between_epochs(self, callback: Callable[..., None], *arguments) -> None:
+    def between_steps(self, callback: Callable[..., None], *arguments) -> None:
         """callback(*arguments) (a scheduler's step) where it sees what eager training would
         show it. A scheduler whose reads_model is False (all of nn.optim's but LambdaLR)
-        only sets the groups' lr, which every array step reads: it runs as it is. Anything
+        only sets the groups' settings (lr; a OneCycleLR's momentum too), which every array
+        step reads: it runs as it is. Anything
         else (a LambdaLR, whose function may look at the model, anything with a step())
         may read or change the parameters, their grads or the optimizer's state: they are
         written back before it and read again after it."""

@@ -21,7 +21,7 @@ from .checks import _brief
 from .data import _flag, _generator, _non_negative, batches
 from .dense import Layer, Neuron, Sequential
 from .module import Module
-from .optim import SGD, LRScheduler, Optimizer, ReduceLROnPlateau
+from .optim import SGD, LRScheduler, OneCycleLR, Optimizer, ReduceLROnPlateau
 from .steps import CompiledSteps, EagerSteps, first_sample, output_width, train_step
 
 __all__ = ["fit", "accuracy", "train_step", "LOSSES"]
@@ -120,6 +120,7 @@ def fit(
     shuffle: bool = True,
     l2: float = 0.0,
     scheduler: LRScheduler | None = None,
+    scheduler_interval: str = "epoch",
     seed: int | np.random.RandomState | None = 0,
     progress: bool = True,
     compile: bool = False,
@@ -136,10 +137,12 @@ def fit(
 
     batch_size None is full-batch, 1 per-sample, else mini-batches (reshuffled each epoch
     when shuffle). l2 adds l2 * sum(p**2) to each batch's loss. The default optimizer is
-    SGD(lr=0.1); the scheduler, if any, steps once per epoch, after the validation: an
-    nn.optim.LRScheduler (LambdaLR for a schedule of one's own; a ReduceLROnPlateau, of
+    SGD(lr=0.1); the scheduler, if any, steps once per epoch, after the validation (or,
+    with scheduler_interval="batch", after each batch's step, as a OneCycleLR is stepped):
+    an nn.optim.LRScheduler (LambdaLR for a schedule of one's own; a ReduceLROnPlateau, of
     mode "min", is given the epoch's val_loss, or its loss without validation_data), or
-    anything with a step() method. A LambdaLR's function or such a step() may read and
+    anything with a step() method. A OneCycleLR must have steps left for every one fit
+    makes. A LambdaLR's function or such a step() may read and
     change the model as eager training leaves it, compiled or not (compiled, that costs
     writing the numbers back into the Values and reading them again, each epoch, unless
     the scheduler's reads_model is False, as every nn.optim schedule's but LambdaLR's
@@ -176,6 +179,10 @@ def fit(
         F.check_data(loss_fn, targets=validation[1])
     _check_training_options(optimizer, scheduler, shuffle=shuffle, progress=progress,
                             compile=compile)  # fmt: skip
+    per_batch = _check_interval(scheduler, scheduler_interval)
+    if isinstance(scheduler, OneCycleLR):
+        batches_per_epoch = 1 if batch_size is None else -(-len(X) // batch_size)
+        _check_cycle_length(scheduler, epochs * (batches_per_epoch if per_batch else 1))
     rng = _generator("fit", seed)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     if compile:
@@ -194,6 +201,8 @@ def fit(
                 batch_loss, outputs = steps.run(X_batch, y_batch)
                 losses.append((batch_loss, len(y_batch)))
                 correct += _correct(outputs, y_batch, threshold)
+                if per_batch:
+                    steps.between_steps(scheduler.step)
             history["loss"].append(_mean_loss(losses))
             history["accuracy"].append(correct / len(y))
             if validation is not None:
@@ -202,9 +211,9 @@ def fit(
                 val_correct = _correct(val_outputs, validation[1], threshold)
                 history["val_accuracy"].append(val_correct / len(validation[1]))
             if isinstance(scheduler, ReduceLROnPlateau):
-                steps.between_epochs(scheduler.step, history[watched][-1])
-            elif scheduler is not None:
-                steps.between_epochs(scheduler.step)
+                steps.between_steps(scheduler.step, history[watched][-1])
+            elif scheduler is not None and not per_batch:
+                steps.between_steps(scheduler.step)
             if bar is not None:
                 # shown with the next update(1), not drawn now: a redraw every epoch passed
                 # by tqdm's mininterval (104 MB of stderr for a million epochs)
@@ -241,6 +250,35 @@ def _check_training_options(optimizer, scheduler, **flags) -> None:
         )
     for name, value in flags.items():
         _flag("fit", name, value)
+
+
+def _check_interval(scheduler, interval) -> bool:
+    """Whether fit steps scheduler after each batch (interval "batch"), not each epoch."""
+    if not isinstance(interval, str):
+        raise TypeError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
+    if interval not in ("epoch", "batch"):
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
+    if interval == "batch" and scheduler is None:
+        raise ValueError("fit: scheduler_interval='batch' was given without a scheduler")
+    if interval == "batch" and isinstance(scheduler, ReduceLROnPlateau):
+        raise ValueError(
+            "fit: a ReduceLROnPlateau steps with an epoch's loss, once per epoch; drop "
+            "scheduler_interval='batch'"
+        )
+    return interval == "batch"
+
+
+def _check_cycle_length(scheduler: OneCycleLR, steps: int) -> None:
+    """ValueError before training, rather than after it ran, unless a OneCycleLR has as many
+    steps left as fit will make."""
+    left = scheduler.total_steps - scheduler.last_epoch
+    if steps > left:
+        raise ValueError(
+            f"fit: will step the OneCycleLR {steps} times, and its cycle has {left} steps left "
+            f"(total_steps {scheduler.total_steps}); make it with total_steps={steps}, or "
+            "epochs=epochs and steps_per_epoch=the batches per epoch with "
+            "scheduler_interval='batch'"
+        )
 
 
 def _loss_and_threshold(loss: str | Callable, owner: str = "fit") -> tuple[Callable, float]:

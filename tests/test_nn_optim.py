@@ -125,6 +125,11 @@ SCHEDULES = {
         opt, 3, T_mult=2, eta_min=0.01
     ),
     "restarts-1": lambda m, opt: m.CosineAnnealingWarmRestarts(opt, 1, T_mult=3),
+    # a cycle longer than the 25 steps, so that every step is one torch computes as ours
+    "one-cycle": lambda m, opt: m.OneCycleLR(opt, max_lr=1.0, total_steps=30),
+    "one-cycle-3": lambda m, opt: m.OneCycleLR(
+        opt, 0.5, total_steps=26, pct_start=0.2, anneal_strategy="linear", three_phase=True
+    ),
 }
 
 
@@ -627,6 +632,9 @@ SCHEDULE_MAKERS = {  # each with good settings, any of which a test may replace
     "CosineAnnealingWarmRestarts": lambda opt, **kw: optim.CosineAnnealingWarmRestarts(
         opt, **{"T_0": 2, "T_mult": 2, "eta_min": 0.01, **kw}
     ),
+    "OneCycleLR": lambda opt, **kw: optim.OneCycleLR(
+        opt, **{"max_lr": 1.0, "total_steps": 12, **kw}
+    ),
 }
 MAKERS = {  # ReduceLROnPlateau has no base_lrs, and state of its own: tables of its own below
     **SCHEDULE_MAKERS,
@@ -654,6 +662,13 @@ SCHEDULE_SETTINGS_BAD = {
         T_0=[0, -1, 2.5, "2", True, None],
         T_mult=[0, -1, 1.5, 2.0, True, None],
         eta_min=[*FACTOR_BAD, -0.01],
+    ),
+    "OneCycleLR": dict(
+        total_steps=[0, -1, 2.5, 12.0, "12", True],  # None: epochs and steps_per_epoch
+        pct_start=[*FACTOR_BAD, -0.1, 1.5],
+        anneal_strategy=["cosine", "COS", None, 1],
+        cycle_momentum=FLAG_BAD,
+        three_phase=FLAG_BAD,
     ),
 }
 # last_epoch counts scheduler.step() calls; base_lrs holds one rate per param group (two here)
@@ -1353,3 +1368,226 @@ def test_an_optimizers_state_with_a_schedulers_initial_lr_loads_as_torchs():
     del saved["param_groups"][0]["initial_lr"]  # saved before any scheduler: loads too
     again.load_state_dict(saved)
     assert again.param_groups[0]["initial_lr"] == 0.1
+
+
+# ---------------------------------------------------------------------------------------
+# OneCycleLR: the lr and the momentum (Adam's beta1), both to the bit.
+
+ONE_CYCLE_OPTIMIZERS = {  # two param groups each, at different lrs
+    "SGD": lambda m, ps: m.SGD([{"params": ps[:1]}, {"params": ps[1:], "lr": 0.5}], lr=0.1,
+                               momentum=0.9),
+    "SGD-nesterov": lambda m, ps: m.SGD([{"params": ps[:1]}, {"params": ps[1:]}], lr=0.1,
+                                        momentum=0.9, nesterov=True),
+    "Adam": lambda m, ps: m.Adam([{"params": ps[:1]}, {"params": ps[1:]}], betas=(0.8, 0.99)),
+    "AdamW": lambda m, ps: m.AdamW([{"params": ps[:1]}, {"params": ps[1:]}]),
+    "RMSprop": lambda m, ps: m.RMSprop([{"params": ps[:1]}, {"params": ps[1:]}], momentum=0.5),
+    "Adagrad": lambda m, ps: m.Adagrad([{"params": ps[:1]}, {"params": ps[1:]}]),
+}  # fmt: skip
+ONE_CYCLE_SETTINGS = [
+    dict(max_lr=1.0, total_steps=17),
+    dict(max_lr=[1.0, 0.3], total_steps=23, anneal_strategy="linear", three_phase=True),
+    dict(max_lr=2.0, epochs=3, steps_per_epoch=7, pct_start=0.25, div_factor=10.0,
+         final_div_factor=100.0, base_momentum=0.8, max_momentum=[0.9, 0.95]),
+    dict(max_lr=1.0, total_steps=9, pct_start=0.0),  # no warm-up
+    dict(max_lr=1.0, total_steps=9, pct_start=1.0),  # no fall: torch divides 0 by 0 at step 9
+    dict(max_lr=1.0, total_steps=2),  # a warm-up of 0.6 steps: step 0 is in the fall
+    dict(max_lr=1.0, total_steps=1),
+    dict(max_lr=0.1, total_steps=12, cycle_momentum=False),
+]  # fmt: skip
+
+
+def _cycle(module, optimizer, settings, steps):
+    """Each group's (lr, momentum or betas) at steps 0 to steps of a OneCycleLR."""
+    params = (
+        [Value(0.0), Value(0.0)]
+        if module is optim
+        else [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
+    )
+    opt = ONE_CYCLE_OPTIMIZERS[optimizer](module, params)
+    schedules = optim if module is optim else torch.optim.lr_scheduler
+    schedule = schedules.OneCycleLR(opt, **settings)
+
+    def now():
+        return [(g["lr"], g.get("betas", g.get("momentum"))) for g in opt.param_groups]
+
+    seen = [now()]
+    for _ in range(steps):
+        opt.step()
+        schedule.step()
+        seen.append(now())
+    return seen, opt
+
+
+# Adagrad has no momentum to cycle (refused below)
+ONE_CYCLE_CASES = [
+    (settings, optimizer)
+    for settings in ONE_CYCLE_SETTINGS
+    for optimizer in ONE_CYCLE_OPTIMIZERS
+    if optimizer != "Adagrad" or not settings.get("cycle_momentum", True)
+]
+
+
+@pytest.mark.parametrize("settings, optimizer", ONE_CYCLE_CASES, ids=str)
+def test_one_cycle_lrs_and_momenta_are_torchs_to_the_bit(settings, optimizer):
+    total = settings.get("total_steps") or settings["epochs"] * settings["steps_per_epoch"]
+    theirs, their_opt = _cycle(torch.optim, optimizer, settings, total - 1)
+    ours, opt = _cycle(optim, optimizer, settings, total)
+    assert ours[:total] == theirs  # steps 0 to total - 1: every step of the cycle
+    assert len({lr for (lr, _), _ in ours}) > 1 or total == 1
+    # step total, one past the cycle's last, holds its end: min_lr, and max_momentum
+    for (lr, momentum), group in zip(ours[total], their_opt.param_groups):
+        assert lr == group["min_lr"]
+        if settings.get("cycle_momentum", True):
+            beta1 = momentum[0] if isinstance(momentum, tuple) else momentum
+            assert beta1 == group["max_momentum"]
+    # the group settings torch keeps, kept in the groups, as torch's
+    keys = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
+    for group, their_group in zip(opt.param_groups, their_opt.param_groups):
+        assert {k: group[k] for k in keys if k in group} == {
+            k: their_group[k] for k in keys if k in their_group
+        }
+
+
+def test_one_cycle_past_the_end_torch_runs_on_where_ours_holds():
+    # what the rule above is for: torch's last step climbs back (cos) or goes below 0
+    # (linear); and one more step is refused by both, ours changing nothing
+    for strategy, wrong in (("cos", lambda lr: lr > 0.04), ("linear", lambda lr: lr < 0)):
+        theirs, _ = _cycle(torch.optim, "SGD", dict(max_lr=1.0, total_steps=10,
+                                                    anneal_strategy=strategy), 10)  # fmt: skip
+        assert wrong(theirs[-1][0][0])
+    opt = optim.SGD([Value(0.0)], lr=0.1, momentum=0.9)
+    schedule = optim.OneCycleLR(opt, max_lr=1.0, total_steps=10, anneal_strategy="linear")
+    for _ in range(10):
+        schedule.step()
+    before = dict(opt.param_groups[0])
+    with pytest.raises(ValueError, match="OneCycleLR.step: the cycle is 10 steps long, and this"):
+        schedule.step()
+    assert opt.param_groups[0] == before and schedule.last_epoch == 10
+    their_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(their_opt, max_lr=1.0, total_steps=10)
+    for _ in range(10):
+        theirs.step()
+    with pytest.raises(ValueError, match="Tried to step 11 times"):
+        theirs.step()
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "RMSprop"])
+def test_steps_under_a_one_cycle_schedule_are_torchs(optimizer):
+    # the optimizers read the cycled momentum (beta1) at each step, as torch's: the same
+    # parameters after the cycle, and the same state, to rounding
+    params = [Value(1.0), Value(-2.0)]
+    tensors = [torch.tensor([1.0], dtype=torch.float64, requires_grad=True),
+               torch.tensor([-2.0], dtype=torch.float64, requires_grad=True)]  # fmt: skip
+    opt = ONE_CYCLE_OPTIMIZERS[optimizer](optim, params)
+    their_opt = ONE_CYCLE_OPTIMIZERS[optimizer](torch.optim, tensors)
+    schedule = optim.OneCycleLR(opt, max_lr=0.5, total_steps=15)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(their_opt, max_lr=0.5, total_steps=15)
+    for step in range(15):
+        for p, t in zip(params, tensors):
+            g = math.sin(step + p.data)  # a gradient that moves with the parameter
+            p.grad = g
+            t.grad = torch.tensor([math.sin(step + t.item())], dtype=torch.float64)
+        opt.step()
+        their_opt.step()
+        schedule.step()
+        theirs.step()
+    assert [p.data for p in params] == pytest.approx([t.item() for t in tensors], rel=1e-13)
+    assert len({p.data for p in params} | {1.0, -2.0}) == 4  # both moved
+
+
+@pytest.mark.parametrize(
+    "optimizer, settings, error, message",
+    [
+        ("Adagrad", dict(), ValueError, "cycle_momentum needs an optimizer with a momentum"),
+        ("Adam", dict(max_momentum=1.0), ValueError, "Adam's beta1 would be 1; it must be"),
+        ("SGD-nesterov", dict(base_momentum=0.0), ValueError, "nesterov needs momentum > 0"),
+        ("SGD", dict(total_steps=None), ValueError, "give total_steps, or epochs and steps_"),
+        ("SGD", dict(total_steps=None, epochs=3), ValueError, "give total_steps, or epochs"),
+        ("SGD", dict(epochs=2, steps_per_epoch=4), ValueError, "total_steps 10 is not epochs 2"),
+        ("SGD", dict(total_steps=None, epochs=2, steps_per_epoch=0), ValueError,
+         "invalid steps_per_epoch 0"),
+        ("SGD", dict(total_steps=None, epochs=2.0, steps_per_epoch=3), TypeError,
+         "invalid epochs 2.0"),
+        ("SGD", dict(max_lr=[1.0]), ValueError, "1 values of max_lr for 2 param groups"),
+        ("SGD", dict(max_lr=-1.0), ValueError, "invalid max_lr of param group 0 -1.0"),
+        ("SGD", dict(max_lr=[1.0, "x"]), TypeError, "invalid max_lr of param group 1 'x'"),
+        ("SGD", dict(max_momentum=[0.9, NAN]), ValueError, "invalid max_momentum of param gr"),
+        ("SGD", dict(div_factor=0.0), ValueError, "invalid div_factor 0.0"),
+        ("SGD", dict(final_div_factor=None), TypeError, "invalid final_div_factor None"),
+        ("SGD", dict(max_lr=1e300, div_factor=1e-300), ValueError, "invalid initial_lr of param"),
+        # a warm-up that starts and ends at step 0: torch divides 0 by 0 there
+        ("SGD", dict(pct_start=0.1), ValueError, "pct_start 0.1 of total_steps 10 is a warm-up"),
+    ],
+)  # fmt: skip
+def test_one_cycle_refuses_what_it_cannot_run_changing_no_group(
+    optimizer, settings, error, message
+):
+    opt = ONE_CYCLE_OPTIMIZERS[optimizer](optim, [Value(0.0), Value(0.0)])
+    before = copy.deepcopy([{k: v for k, v in g.items() if k != "params"}
+                            for g in opt.param_groups])  # fmt: skip
+    with pytest.raises(error, match=message):
+        optim.OneCycleLR(opt, **{"max_lr": 1.0, "total_steps": 10, **settings})
+    assert [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups] == before
+
+
+def test_torch_fails_on_a_one_step_warm_up_and_a_cycle_momentum_without_momentum():
+    # the two refusals above that torch makes too, or fails on
+    their_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    with pytest.raises(ZeroDivisionError):
+        torch.optim.lr_scheduler.OneCycleLR(their_opt, 1.0, total_steps=10, pct_start=0.1)
+    adagrad = torch.optim.Adagrad([torch.zeros(1, requires_grad=True)])
+    with pytest.raises(ValueError, match="optimizer must support momentum"):
+        torch.optim.lr_scheduler.OneCycleLR(adagrad, 1.0, total_steps=10)
+
+
+def test_one_cycle_refuses_a_group_added_later_changing_nothing():
+    opt = optim.SGD([Value(0.0)], lr=0.1, momentum=0.9)
+    schedule = optim.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    opt.add_param_group({"params": [Value(0.0)], "lr": 0.2, "momentum": 0.5})
+    before = [dict(group) for group in opt.param_groups]
+    with pytest.raises(ValueError, match="make the schedule after adding every group"):
+        schedule.step()
+    assert opt.param_groups == before and schedule.last_epoch == 0
+    their_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(their_opt, max_lr=1.0, total_steps=10)
+    their_opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)], "lr": 0.2})
+    with pytest.raises(KeyError):  # the cycle's ends, which the new group has not
+        theirs.step()
+
+
+def test_an_optimizers_state_with_a_cycles_settings_loads_with_or_without_the_schedule():
+    # the cycle keeps its ends in the groups, as torch's: a state saved mid-cycle loads into
+    # an optimizer made afresh, with its OneCycleLR made before the load or not, and the
+    # cycle goes on as it would have
+    def made(schedule_first):
+        opt = optim.Adam([Value(1.0)], lr=0.1)
+        schedule = optim.OneCycleLR(opt, max_lr=1.0, total_steps=10) if schedule_first else None
+        return opt, schedule
+
+    opt, schedule = made(True)
+    for _ in range(4):
+        opt.param_groups[0]["params"][0].grad = 0.5
+        opt.step()
+        schedule.step()
+    saved = json.loads(json.dumps((opt.state_dict(), schedule.state_dict())))
+    later = []
+    for _ in range(3):
+        schedule.step()
+        later.append((opt.param_groups[0]["lr"], opt.param_groups[0]["betas"]))
+    their_opt = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=0.1)
+    torch.optim.lr_scheduler.OneCycleLR(their_opt, max_lr=1.0, total_steps=10)
+    their_keys = set(their_opt.state_dict()["param_groups"][0])
+    assert set(saved[0]["param_groups"][0]) - {"decoupled_weight_decay"} <= their_keys
+    plain, _ = made(False)
+    plain.load_state_dict(saved[0])
+    assert plain.param_groups[0]["max_lr"] == 1.0  # as torch's load takes them
+    for schedule_first in (True, False):  # torch's order of making and loading, or not
+        fresh, again = made(schedule_first)
+        fresh.load_state_dict(saved[0])
+        again = again or optim.OneCycleLR(fresh, max_lr=1.0, total_steps=10)
+        again.load_state_dict(saved[1])
+        resumed = []
+        for _ in range(3):
+            again.step()
+            resumed.append((fresh.param_groups[0]["lr"], fresh.param_groups[0]["betas"]))
+        assert resumed == later

@@ -268,6 +268,90 @@ def test_fit_refuses_a_plateau_schedule_that_would_watch_the_loss_rise():
     assert schedule.last_epoch == 0
 
 
+BATCH_SCHEDULES = {  # of module (nn.optim or torch's) and an optimizer
+    "one-cycle": lambda m, opt: m.OneCycleLR(opt, max_lr=0.5, epochs=4, steps_per_epoch=4),
+    "one-cycle-linear": lambda m, opt: m.OneCycleLR(
+        opt, max_lr=[0.5], total_steps=20, anneal_strategy="linear", three_phase=True
+    ),
+    "lambda": lambda m, opt: m.LambdaLR(opt, lambda step: 0.9**step),  # compiled: written back
+}
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+@pytest.mark.parametrize("schedule", BATCH_SCHEDULES)
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_fit_steps_a_schedule_after_each_batch_as_torchs_loop(optimizer, schedule, compile_):
+    # a OneCycleLR cycles the lr and the momentum (Adam's beta1) batch by batch, and the
+    # compiled steps read both from the groups at each step
+    X, y = nn.data.make_spirals(60, n_classes=3, seed=4)
+    model = nn.MLP(2, [6, 3], rng=random.Random(2))
+    twin = nn.to_torch(model)
+    settings = {"SGD": dict(lr=0.1, momentum=0.9), "Adam": dict(lr=0.01)}[optimizer]
+    ours = getattr(optim, optimizer)(model.parameters(), **settings)
+    scheduler = BATCH_SCHEDULES[schedule](optim, ours)
+    nn.fit(model, X, y, loss="cross_entropy", epochs=4, batch_size=16, optimizer=ours,
+           scheduler=scheduler, scheduler_interval="batch", shuffle=False, progress=False,
+           compile=compile_)  # fmt: skip
+    theirs = getattr(torch.optim, optimizer)(twin.parameters(), **settings)
+    their_scheduler = BATCH_SCHEDULES[schedule](torch.optim.lr_scheduler, theirs)
+    lrs, steps = [], 0
+    for _ in range(4):
+        for start in range(0, len(X), 16):
+            xb, yb = torch.tensor(X[start : start + 16]), torch.tensor(y[start : start + 16])
+            theirs.zero_grad()
+            torch.nn.functional.cross_entropy(twin(xb), yb).backward()
+            theirs.step()
+            their_scheduler.step()
+            lrs.append(theirs.param_groups[0]["lr"])
+            steps += 1
+    assert scheduler.last_epoch == steps == 16  # one step a batch
+    if schedule == "lambda":  # (a OneCycleLR's last lr is one past its cycle: see optim's)
+        assert ours.param_groups[0]["lr"] == lrs[-1]
+    assert len(set(lrs)) > 10
+    mine = model.state_dict()
+    for name, value in nn.from_torch(twin).state_dict().items():
+        assert mine[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        (dict(scheduler_interval="step"), ValueError, "scheduler_interval must be 'epoch' or 'b"),
+        (dict(scheduler_interval=1), TypeError, "scheduler_interval must be 'epoch' or 'batch'"),
+        (dict(scheduler=None, scheduler_interval="batch"), ValueError, "without a scheduler"),
+        (dict(scheduler="plateau", scheduler_interval="batch"), ValueError,
+         "a ReduceLROnPlateau steps with an epoch's loss"),
+        # 3 epochs of 4 batches: 12 steps, where the cycle has 10; or 3, once per epoch, after
+        # 8 of its 10
+        (dict(scheduler="cycle", scheduler_interval="batch"), ValueError,
+         "will step the OneCycleLR 12 times, and its cycle has 10 steps left"),
+        (dict(scheduler="cycle", stepped=8), ValueError,
+         "will step the OneCycleLR 3 times, and its cycle has 2 steps left"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("compile_", [False, True])
+def test_fit_refuses_a_schedule_it_cannot_step_as_asked_before_any_step(
+    options, error, message, compile_
+):
+    X, y = nn.data.make_moons(20, seed=0)
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    options = dict(options)  # the table's, shared by both values of compile_
+    kind, stepped = options.pop("scheduler", "cycle"), options.pop("stepped", 0)
+    scheduler = {
+        "cycle": lambda: optim.OneCycleLR(optimizer, max_lr=0.5, total_steps=10),
+        "plateau": lambda: optim.ReduceLROnPlateau(optimizer),
+        None: lambda: None,
+    }[kind]()
+    for _ in range(stepped):
+        scheduler.step()
+    before = (_numbers(model), [dict(group) for group in optimizer.param_groups])
+    with pytest.raises(error, match=message):
+        nn.fit(model, X, y * 2 - 1, epochs=3, batch_size=5, optimizer=optimizer,
+               scheduler=scheduler, progress=False, compile=compile_, **options)  # fmt: skip
+    assert (_numbers(model), [dict(group) for group in optimizer.param_groups]) == before
+
+
 def test_moons_reach_full_training_accuracy():
     X, y = nn.data.make_moons(100, noise=0.1, seed=1337)
     model = nn.MLP(2, [16, 16, 1], rng=random.Random(1337))

@@ -25,6 +25,7 @@ from .schedules import (
     LinearLR,
     LRScheduler,
     MultiStepLR,
+    OneCycleLR,
     ReduceLROnPlateau,
     StepLR,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "ExponentialLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
     "LambdaLR",
     "ReduceLROnPlateau",
 ]

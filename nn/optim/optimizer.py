@@ -33,12 +33,17 @@ FLOATS = SimpleNamespace(sqrt=fsqrt, div=fdiv, maximum=_maximum, lerp=_lerp)
 FLOATS.__doc__ = "The updates' functions on one parameter's floats."
 
 
+# the settings a scheduler keeps in each param group, as torch's do: initial_lr, the lr a
+# scheduler first took; a OneCycleLR's lrs and momenta at the ends of its cycle
+SCHEDULE_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
+
+
 class Optimizer:
     """Base class: param_groups, per-parameter state, step() and zero_grad()."""
 
-    # every setting of a param group, with what it may hold; a subclass adds its own
-    # initial_lr: a group's lr when a scheduler first took it, kept by schedulers (as torch's)
-    _settings: dict[str, _Rule] = {"lr": _NON_NEGATIVE, "initial_lr": _NON_NEGATIVE}
+    # every setting of a param group, with what it may hold (a scheduler's too); a subclass
+    # adds its own
+    _settings: dict[str, _Rule] = dict.fromkeys(("lr", *SCHEDULE_KEYS), _NON_NEGATIVE)
     # every field of a parameter's state that step() keeps, with what it may hold; a
     # subclass that keeps state lists it here, or load_state_dict refuses that state
     _state_fields: dict[str, _Rule] = {}
@@ -205,11 +210,12 @@ class Optimizer:
         groups = []
         for number, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
             owner = f"{name}: group {number}"
-            # initial_lr is a scheduler's, in either or neither, as in torch
-            keys, saved_keys = set(ours) - {"initial_lr"}, set(saved) - {"initial_lr"}
+            # a scheduler's settings are in either or neither, as in torch
+            keys = set(ours).difference(SCHEDULE_KEYS)
+            saved_keys = set(saved).difference(SCHEDULE_KEYS) if isinstance(saved, dict) else set()
             if not isinstance(saved, dict) or saved_keys != keys:
                 missing = sorted(keys - saved_keys) if isinstance(saved, dict) else "all"
-                extra = sorted(saved_keys - keys) if isinstance(saved, dict) else []
+                extra = sorted(saved_keys - keys)
                 raise ValueError(
                     f"{owner} has other settings than this optimizer's "
                     f"(missing {missing}, unexpected {extra})"
@@ -229,8 +235,8 @@ class Optimizer:
             group = {
                 key: _plain(_restored(value, like=ours.get(key))) for key, value in saved.items()
             }
-            if "initial_lr" in ours:  # a scheduler's, made before the load: it stays
-                group.setdefault("initial_lr", ours["initial_lr"])
+            for key in set(ours).intersection(SCHEDULE_KEYS):  # a scheduler's, made before
+                group.setdefault(key, ours[key])  # the load: it stays
             group["params"] = ours["params"]
             groups.append(group)
         if not isinstance(state_dict["state"], dict):

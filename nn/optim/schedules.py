@@ -12,7 +12,17 @@ import numpy as np
 from micrograd import Value
 
 from .optimizer import Optimizer, _plain
-from .rules import _COUNT, _NON_NEGATIVE, _STATE, _integer, _is_integer, _is_real, _real, _Rule
+from .rules import (
+    _COUNT,
+    _FLAG,
+    _NON_NEGATIVE,
+    _STATE,
+    _integer,
+    _is_integer,
+    _is_real,
+    _real,
+    _Rule,
+)
 
 # ---------------------------------------------------------------------------------------
 # Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step().
@@ -316,6 +326,195 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         while since >= length:  # one turn a restart: a few dozen at most
             since, length = since - length, length * self.T_mult
         return since, length
+
+
+_ANNEAL = _Rule(
+    "'cos' or 'linear'", lambda value: isinstance(value, str), lambda v: v in ("cos", "linear")
+)
+_POSITIVE = _real(" > 0", lambda x: x > 0)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith and Topin, 2017), as torch's, step by step: over total_steps
+    steps, lr rises from max_lr / div_factor to max_lr over the first pct_start of them,
+    then falls to max_lr / div_factor / final_div_factor (three_phase: back to the start
+    first, then down), by a half cosine or linearly. With cycle_momentum the momentum
+    (Adam's beta1) moves the other way, from max_momentum to base_momentum and back. Step
+    it after every batch (fit(..., scheduler_interval="batch")), or give it total_steps =
+    the epochs to step it after every epoch. It keeps these in the param groups, as torch's:
+    initial_lr, max_lr, min_lr, max_momentum and base_momentum.
+
+    Step total_steps, one past the cycle's last, which torch allows so that a loop may step
+    after its last batch, holds the end of the cycle (min_lr, max_momentum), where torch's
+    formula runs on past it (up again, or below 0 with a linear anneal)."""
+
+    reads_model = False
+
+    _settings = {
+        **LRScheduler._settings,
+        "total_steps": _integer(1),
+        "pct_start": _real(" in [0, 1]", lambda x: 0 <= x <= 1),
+        "anneal_strategy": _ANNEAL,
+        "cycle_momentum": _FLAG,
+        "three_phase": _FLAG,
+    }
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+    ) -> None:
+        name = "OneCycleLR"
+        _check_optimizer(name, optimizer)
+        total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
+        settings = dict(
+            total_steps=total_steps, pct_start=pct_start, anneal_strategy=anneal_strategy,
+            cycle_momentum=cycle_momentum, three_phase=three_phase,
+        )  # fmt: skip
+        for field, value in settings.items():
+            self._settings[field].check(name, field, value)
+        _POSITIVE.check(name, "div_factor", div_factor)
+        _POSITIVE.check(name, "final_div_factor", final_div_factor)
+        if float(pct_start * total_steps) - 1 == 0:  # torch's formula divides 0 by 0 at step 0
+            raise ValueError(
+                f"{name}: pct_start {pct_start} of total_steps {total_steps} is a warm-up of one "
+                "step, both its start and its end; choose another pct_start"
+            )
+        self.optimizer = optimizer
+        groups = len(optimizer.param_groups)
+        ends = {"max_lr": _each_group(name, "max_lr", max_lr, groups)}
+        if cycle_momentum:
+            ends["max_momentum"] = _each_group(name, "max_momentum", max_momentum, groups)
+            ends["base_momentum"] = _each_group(name, "base_momentum", base_momentum, groups)
+        _check_each(name, ends)
+        lows = {"initial_lr": [lr / div_factor for lr in ends["max_lr"]]}
+        lows["min_lr"] = [lr / final_div_factor for lr in lows["initial_lr"]]
+        _check_each(name, lows)  # 1e300 / 1e-300 is inf
+        ends.update(lows)
+        if cycle_momentum:
+            self._check_momenta(name, ends["max_momentum"] + ends["base_momentum"])
+        for key, values in ends.items():
+            for group, value in zip(optimizer.param_groups, values):
+                group[key] = _plain(value)
+        super().__init__(optimizer, **settings)
+
+    def _momentum(self) -> str:
+        """The setting the cycle moves: SGD's and RMSprop's momentum, Adam's betas."""
+        defaults = self.optimizer.defaults
+        return "betas" if "betas" in defaults else "momentum" if "momentum" in defaults else ""
+
+    def _check_momenta(self, owner: str, momenta: list[float]) -> None:
+        kind = self._momentum()
+        if not kind:
+            raise ValueError(
+                f"{owner}: cycle_momentum needs an optimizer with a momentum or betas (SGD, "
+                f"RMSprop, Adam, AdamW), not {type(self.optimizer).__name__}; pass "
+                "cycle_momentum=False"
+            )
+        low, high = min(momenta), max(momenta)
+        if kind == "betas" and not high < 1:  # 1 - beta1 ** step would be 0
+            raise ValueError(f"{owner}: Adam's beta1 would be {high:g}; it must be below 1")
+        nesterov = any(group.get("nesterov") for group in self.optimizer.param_groups)
+        if nesterov and not low > 0:
+            raise ValueError(f"{owner}: SGD's nesterov needs momentum > 0, and it would be {low:g}")
+
+    def _phases(self) -> list[tuple[float, dict[str, tuple[str, str]]]]:
+        """Each phase's last step, and the group settings its lr and its momentum move from
+        and to, as torch's."""
+        T, up = self.total_steps, float(self.pct_start * self.total_steps) - 1
+        rise = (up, {"lr": ("initial_lr", "max_lr"), "momentum": ("max_momentum", "base_momentum")})
+        if not self.three_phase:
+            fall = {"lr": ("max_lr", "min_lr"), "momentum": ("base_momentum", "max_momentum")}
+            return [rise, (T - 1, fall)]
+        back = {"lr": ("max_lr", "initial_lr"), "momentum": ("base_momentum", "max_momentum")}
+        down = {"lr": ("initial_lr", "min_lr"), "momentum": ("max_momentum", "max_momentum")}
+        return [rise, (float(2 * self.pct_start * T) - 2, back), (T - 1, down)]
+
+    def _at(self, group: dict, step: int, setting: str) -> float:
+        """group's setting ("lr" or "momentum") at step."""
+        phases = self._phases()
+        if step == self.total_steps:  # past the last step: the end of the cycle
+            return group[phases[-1][1][setting][1]]
+        start = 0.0
+        for phase in phases:
+            end, (low, high) = phase[0], phase[1][setting]
+            if step <= end or phase is phases[-1]:
+                return self._anneal(group[low], group[high], (step - start) / (end - start))
+            start = end
+        raise AssertionError("the last phase is always taken")
+
+    def _anneal(self, start: float, end: float, done: float) -> float:
+        """From start (done 0) to end (done 1), in torch's order of operations."""
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * done) + 1)
+        return (end - start) * done + start
+
+    def _lrs(self, epoch: int) -> list[float]:
+        return [self._at(group, epoch, "lr") for group in self.optimizer.param_groups]
+
+    def _apply(self, epoch: int) -> None:
+        self._check_no_group_added()
+        if epoch > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR.step: the cycle is {self.total_steps} steps long, and this would be "
+                f"step {epoch}; make a OneCycleLR with more steps (fit steps it once per "
+                "epoch, or per batch with scheduler_interval='batch')"
+            )
+        # the momenta first, checked, then the lrs (whose checks raise before any is set)
+        groups = self.optimizer.param_groups
+        momenta = [self._at(g, epoch, "momentum") for g in groups] if self.cycle_momentum else []
+        if momenta:
+            self._check_momenta("OneCycleLR.step", momenta)
+        super()._apply(epoch)
+        kind = self._momentum() if momenta else ""
+        for group, momentum in zip(groups, momenta):
+            group[kind] = (momentum, *group["betas"][1:]) if kind == "betas" else momentum
+
+
+def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
+    """OneCycleLR's cycle length: total_steps, or epochs * steps_per_epoch (both, if equal)."""
+    for name, value in ("epochs", epochs), ("steps_per_epoch", steps_per_epoch):
+        if value is not None:
+            _integer(1).check("OneCycleLR", name, value)
+    product = epochs * steps_per_epoch if None not in (epochs, steps_per_epoch) else None
+    if total_steps is None and product is None:
+        raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
+    if total_steps is not None and product is not None and total_steps != product:
+        raise ValueError(
+            f"OneCycleLR: total_steps {total_steps} is not epochs {epochs} * steps_per_epoch "
+            f"{steps_per_epoch}; give one or the other"
+        )
+    return total_steps if total_steps is not None else product
+
+
+def _check_each(owner: str, settings: dict[str, list]) -> None:
+    """TypeError or ValueError unless each group's lr or momentum is a finite number >= 0."""
+    for key, values in settings.items():
+        for number, value in enumerate(values):
+            _NON_NEGATIVE.check(owner, f"{key} of param group {number}", value)
+
+
+def _each_group(owner: str, field: str, value, groups: int) -> list:
+    """value for each of groups param groups: one for all, or a list of one per group."""
+    if not isinstance(value, (list, tuple)):
+        return [value] * groups
+    if len(value) != groups:
+        raise ValueError(
+            f"{owner}: {len(value)} values of {field} for {groups} param groups; give one, or "
+            "one per group"
+        )
+    return list(value)
 
 
 class LambdaLR(LRScheduler):

@@ -10,6 +10,7 @@ from itertools import product
 
 from .backward import grad, walked
 from .engine import Value
+from .modes import enable_grad
 
 
 class GradcheckError(AssertionError):
@@ -134,6 +135,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+@enable_grad()  # derivatives need the graph, whatever mode the caller is in
 def gradcheck(
     fn: Callable[..., Value],
     inputs: Sequence[float | Value],

@@ -17,6 +17,7 @@ when a check runs: ``import micrograd`` never imports it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import reprlib
@@ -33,6 +34,7 @@ from .gradcheck import (
     input_names,
     plain_gradient,
 )
+from .modes import anomaly_detected, enable_grad
 from .ops import Op
 
 __all__ = [
@@ -68,6 +70,19 @@ def torch_module():
             "--index-url https://download.pytorch.org/whl/cpu)"
         ) from error
     return torch
+
+
+def with_gradients_on(check: Callable) -> Callable:
+    """check, run with gradients recorded, micrograd's and PyTorch's, whatever mode its
+    caller is in: under no_grad() both sides' derivatives were zeros, and the report blamed
+    the rule."""
+
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        with enable_grad(), torch_module().enable_grad():
+            return check(*args, **kwargs)
+
+    return run
 
 
 def agree(ours: float, theirs: float, rtol: float, atol: float, signed_zero: bool = False):
@@ -201,6 +216,7 @@ def _mismatches(ours, theirs, point, names, function, rtol, atol, signed_zero, e
     return rows
 
 
+@with_gradients_on
 def assert_matches_torch(
     fn: Callable,
     *inputs: float | Value,
@@ -246,6 +262,7 @@ def _nothing(*args) -> bool:
     return False
 
 
+@with_gradients_on
 def check_op(
     op: Op,
     torch_fn: Callable,
@@ -275,6 +292,11 @@ def check_op(
             "order=1"
         )
     check_tolerances("check_op", rtol=rtol)
+    if anomaly_detected():  # the grid's overflow points would raise FloatingPointError
+        raise RuntimeError(
+            "check_op: runs the op at points where it overflows on purpose (exp at 710, say); "
+            "call it outside detect_anomaly()"
+        )
     if points is not None and not len(points):
         raise ValueError("check_op: points is empty; leave it out for the awkward grid")
     points = [_as_point(p) for p in (_default_points(op.arity) if points is None else points)]
@@ -326,40 +348,54 @@ def _default_smooth(arity: int) -> list:
 def _compiled_mismatches(
     op: Op, torch_fn: Callable, points: list, rtol: float, excused: Callable
 ) -> list[str]:
-    """micrograd.compile's values over the whole grid at once, and its gradients one point
-    per call (a parameter's gradient is summed over the batch), against PyTorch; excused
-    as the eager checks are: the value as index (), gradient i (of scale_i in
-    op(scale_i * x_i), which is x_i times the derivative) as (i,)."""
+    """micrograd.compile's values over the whole grid at once, and its derivatives at each
+    point, against PyTorch; excused as the eager checks are: the value as index (), the
+    derivative in input i as (i,).
+
+    The derivatives come from a batch of two rows of the point (a rule that branches in
+    Python on its input, which one row lets pass, fails on two) with an incoming gradient
+    of SEED (a rule that forgets g is off by that factor): the gradient of a shift s in
+    SEED * op(x - s), summed over the rows, is -2 * SEED times the derivative, compared
+    with torch's derivative times that. x - 0.0 is x itself, -0.0, the infinities and nan
+    included."""
     import numpy as np
 
     from .compiler import compile
 
     torch = torch_module()
-    scales = [Value(1.0) for _ in range(op.arity)]  # scale * x keeps x: inf, nan, -0.0
-    step = compile(lambda x: op(*[s * xi for s, xi in zip(scales, x)]), reduce="sum")
-    outputs = step.forward(np.array(points)).tolist()
+    shifts = [Value(0.0) for _ in range(op.arity)]
+    step = compile(lambda x: SEED * op(*[xi - s for s, xi in zip(shifts, x)]), reduce="sum")
+    try:
+        outputs = step.forward(np.array(points)).tolist()
+    except (TypeError, ValueError, ArithmeticError) as error:  # a rule that fails on arrays
+        return [f"compiled, over the grid: {error}"]
     problems = []
     for point, output in zip(points, outputs):
-        t_scales = [torch.tensor(1.0, dtype=torch.float64, requires_grad=True) for _ in point]
-        t_out = _one_output(torch_fn(*[s * x for s, x in zip(t_scales, point)]), "check_op")
-        if getattr(t_out, "requires_grad", False):  # else no gradient reaches the scales
+        t_shifts = [torch.tensor(0.0, dtype=torch.float64, requires_grad=True) for _ in point]
+        t_out = _one_output(torch_fn(*[x - s for s, x in zip(t_shifts, point)]), "check_op")
+        if getattr(t_out, "requires_grad", False):  # else no gradient reaches the shifts
             t_out.backward()  # (a detach, a plain number): 0
         value = t_out.item() if hasattr(t_out, "item") else float(t_out)
-        # zeros' signs aside: scale * x terms summed become a matrix product, whose sum
-        # starts from +0.0 (as torch.nn.Linear's does), so -0.0 + -0.0 reads +0.0 there
+        output /= SEED  # exact: a power of two
         if not agree(output, value, rtol, 0.0) and not excused(point, (), output, value):
             problems.append(f"compiled, at {point}: value ours {output!r}, torch {value!r}")
-        for s in scales:
+        for s in shifts:
             s.grad = 0.0
-        step([point])
-        for i, (s, ts) in enumerate(zip(scales, t_scales)):
-            theirs = 0.0 if ts.grad is None else ts.grad.item()
+        try:
+            step([point, point])
+        except (TypeError, ValueError, ArithmeticError) as error:
+            problems.append(f"compiled, at {point}, a batch of two rows: {error}")
+            continue
+        for i, (s, ts) in enumerate(zip(shifts, t_shifts)):
+            theirs = 0.0 if ts.grad is None else -ts.grad.item()
+            # compared as computed, scaled by 4, so that both overflow alike (exp at 709)
+            ours, scale = s.grad / (-2 * SEED), -2 * SEED
             # a .grad starts at +0.0, so a -0.0 that arrives reads +0.0: zeros' signs aside
             if not (
-                s.grad == theirs == 0 or agree(s.grad, theirs, rtol, 0.0)
-                or excused(point, (i,), s.grad, theirs)
+                s.grad == theirs == 0 or agree(s.grad, theirs * scale, rtol, 0.0)
+                or excused(point, (i,), ours, theirs)
             ):  # fmt: skip
                 problems.append(
-                    f"compiled, at {point}: gradient {i} ours {s.grad!r}, torch {theirs!r}"
+                    f"compiled, at {point}: derivative {i} ours {ours!r}, torch {theirs!r}"
                 )
     return problems

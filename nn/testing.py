@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from micrograd.testing import agree, check_tolerances, torch_module
+from micrograd.testing import agree, check_tolerances, torch_module, with_gradients_on
 
 from . import functional as F
 from .module import Module
@@ -47,10 +47,15 @@ _OUR_LOSSES = {
 }
 
 
-def _flat(output) -> list[float]:
-    return [v.data for v in output] if isinstance(output, list) else [output.data]
+def _leaves(output) -> list:
+    """A sample's outputs in order: one Value, a list of them, or an image's nested lists
+    [channels][height][width], as torch's reshape reads its tensor."""
+    if isinstance(output, (list, tuple)):
+        return [leaf for item in output for leaf in _leaves(item)]
+    return [output]
 
 
+@with_gradients_on
 def assert_module_matches_torch(
     model: Module,
     inputs: Sequence,
@@ -74,14 +79,14 @@ def assert_module_matches_torch(
     torch_outputs = torch_model(torch.tensor(samples, dtype=torch.float64))
     problems = []
     for i, (ours, theirs) in enumerate(zip(outputs, torch_outputs.reshape(len(samples), -1))):
-        ours, theirs = _flat(ours), theirs.tolist()
+        ours, theirs = [getattr(v, "data", v) for v in _leaves(ours)], theirs.tolist()
         if len(ours) != len(theirs):  # zip would compare the shorter and pass
             problems.append((f"number of outputs of sample {i}", len(ours), len(theirs)))
         for k, (o, t) in enumerate(zip(ours, theirs)):
             if not agree(o, t, rtol, atol):
                 problems.append((f"output {k} of sample {i}", o, t))
     if loss is None:
-        ours_loss = sum(v for out in outputs for v in (out if isinstance(out, list) else [out]))
+        ours_loss = sum(v for out in outputs for v in _leaves(out))
         torch_loss = torch_outputs.sum()
     elif isinstance(loss, str):
         if loss not in _OUR_LOSSES or targets is None:

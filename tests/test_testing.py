@@ -15,6 +15,7 @@ import torch
 from lecture_ops import lecture_tanh
 from micrograd.nn.testing import assert_module_matches_torch
 
+import micrograd
 from micrograd import Op, Value, nn
 from micrograd.gradcheck import GradcheckError, gradcheck
 from micrograd.ops import TANH
@@ -96,7 +97,7 @@ def test_check_op_checks_the_compiled_program_too():
     with pytest.raises(AssertionError) as caught:
         check_op(relu_ish, torch.relu, points=[-1.0, 2.0])
     assert "against micrograd.compile:" in str(caught.value)
-    assert "compiled, at (-1.0,): gradient 0" in str(caught.value)
+    assert "compiled, at (-1.0,): derivative 0 ours 1.0, torch 0.0" in str(caught.value)
     assert "against PyTorch:" not in str(caught.value)
 
 
@@ -123,6 +124,49 @@ def test_a_model_that_differs_from_its_torch_copy_is_caught_by_name():
         assert_module_matches_torch(model, [[0.3, 0.8], [1.0, -2.0]])
     assert "output 0 of sample 0" in str(caught.value)
     assert "d loss / d layers.1.neurons.0.b" in str(caught.value)
+
+
+def test_a_model_whose_output_is_an_image_is_checked_number_by_number(monkeypatch):
+    # a convolution's feature maps without a Flatten: an AttributeError ('list' has no data)
+    X = np.random.RandomState(0).randn(2, 1, 5, 5)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=random.Random(0)), nn.MaxPool2d(2))
+    assert_module_matches_torch(model, X)
+    real = nn.testing.to_torch
+
+    def off_by_a_little(module):  # the copy's second map off, from its bias
+        copy = real(module)
+        with torch.no_grad():
+            copy[0].bias[1] += 1e-6
+        return copy
+
+    monkeypatch.setattr(nn.testing, "to_torch", off_by_a_little)
+    with pytest.raises(AssertionError) as caught:
+        assert_module_matches_torch(model, X)
+    # the second map of a sample holds outputs 1 (one 2x2 map is 1 number after pooling)
+    assert "output 1 of sample 0" in str(caught.value)
+    assert "output 0 of sample 0" not in str(caught.value)
+    assert "output 1 of sample 1" in str(caught.value) and "  loss " in str(caught.value)
+
+
+def test_the_checks_record_gradients_inside_no_grad_as_outside():
+    # under no_grad both sides' derivatives were zeros: false failures that blamed the rule
+    X = [[0.5, -1.0], [1.0, 0.2]]
+    model = nn.MLP(2, [3, 1], activation="tanh", rng=random.Random(0))
+    with micrograd.no_grad(), torch.no_grad():
+        assert gradcheck(lambda v: v.tanh() * v, [0.7])
+        assert_matches_torch(lambda v: v.tanh() * v, 0.7)
+        check_op(TANH, torch.tanh)
+        assert_module_matches_torch(model, X)
+        with pytest.raises(AssertionError, match=r"d\(-2\*forgets_g"):  # still catches
+            check_op(FORGETS_G, torch.square, points=[0.7], smooth=[])
+        assert not micrograd.is_grad_enabled() and not torch.is_grad_enabled()  # as it was
+
+
+def test_check_op_says_it_cannot_run_inside_detect_anomaly():
+    # its grid overflows on purpose: a FloatingPointError on exp at 710, a correct op
+    with micrograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match="check_op: runs the op at points where it over"):
+            check_op(TANH, torch.tanh)
 
 
 def test_it_works_under_unittest_as_a_failure_not_an_error():
@@ -283,6 +327,55 @@ def test_two_inputs_of_one_label_are_told_apart():
     with pytest.raises(AssertionError) as caught:
         assert_matches_torch(lambda p, q: p * q, x, y, torch_fn=lambda p, q: p * q + q)
     assert "df/da1" in str(caught.value) and "df/da0" not in str(caught.value)
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+def _square_rule_on_arrays(array_rule):
+    """A square whose derivative is right on floats and Values, array_rule(g, a) on arrays."""
+
+    def derivative(F, g, out, a):
+        if isinstance(a, np.ndarray):
+            return (array_rule(g, a),)
+        return (g * 2.0 * a,)
+
+    return Op("square_on_arrays", 1, lambda F, a: a * a, derivative)
+
+
+@pytest.mark.parametrize(
+    "op, torch_fn, message",
+    [
+        # a Python branch on the input: one row (a one-number array) lets it pass, and compile
+        # then failed on the first real batch
+        (Op("abs_branching", 1, lambda F, a: abs(a),
+            lambda F, g, out, a: (g * _sign(F.plain(a)),)),
+         torch.abs, "a batch of two rows: .*derivative rule failed on arrays"),
+        # forgets g on arrays: with g = 1 it passed, and compiled gradients were 1/3 of eager's
+        # under 3 * op(...)
+        (_square_rule_on_arrays(lambda g, a: 2.0 * a), torch.square,
+         r"at \(0\.5,\): derivative 0 ours -?0\.5, torch 1\.0"),
+        # wrong only at 0, where the gradient of scale in op(scale * x) is 0 whatever the rule
+        (_square_rule_on_arrays(lambda g, a: g * np.where(a == 0, 1.0, 2.0 * a)), torch.square,
+         r"at \(0\.0,\): derivative 0 ours 1\.0, torch 0\.0"),
+    ],
+)  # fmt: skip
+def test_check_op_runs_the_compiled_rules_as_a_real_batch_does(op, torch_fn, message):
+    with pytest.raises(AssertionError, match=message) as caught:
+        check_op(op, torch_fn, points=[0.0, 0.5, -2.0], smooth=[])
+    assert "against micrograd.compile:" in str(caught.value)
+    assert "against PyTorch:" not in str(caught.value)  # right eagerly, as they are
+    shift = Value(0.0)
+    step = micrograd.compile(lambda x: 3.0 * op(x[0] - shift), reduce="sum")
+    try:  # what the check is for: compiled, the rule fails or gives other numbers than eager
+        step(np.array([[0.0], [0.5], [-2.0]]))
+    except TypeError:
+        return
+    eager = Value(0.0)
+    for x in (0.0, 0.5, -2.0):
+        (3.0 * op(x - eager)).backward()
+    assert shift.grad != eager.grad
 
 
 def test_check_op_excuses_a_known_difference_in_the_compiled_check_too():

@@ -80,7 +80,11 @@ def from_torch(module: Any) -> Module:
         index += 1
     if not modules:
         raise ValueError("from_torch: the module holds no Linear layer or other module")
-    _check_ties(items)  # once every module is one ours can represent
+    # once every module is one ours can represent (a LazyLinear's hook made its weights)
+    _check_no_hooks(torch, "the module", module)
+    for index, item in enumerate(items):
+        _check_no_hooks(torch, f"{type(item).__name__} at index {index}", item)
+    _check_ties(items)
     tied = len(made) < sum(not isinstance(m, Activation) for m in modules)  # one used twice
     if all(isinstance(m, Layer) for m in modules):
         for before, after in zip(modules, modules[1:]):
@@ -92,6 +96,34 @@ def from_torch(module: Any) -> Module:
         if not tied:
             return _assemble(modules)
     return Sequential(*modules)
+
+
+# a hook may change what a module computes (torch.nn.utils.weight_norm's sets .weight before
+# each forward) or its gradients, and ours would run without it
+_HOOKS = {
+    "_forward_pre_hooks": "forward pre-hook",
+    "_forward_hooks": "forward hook",
+    "_backward_pre_hooks": "backward pre-hook",
+    "_backward_hooks": "backward hook",
+}
+
+
+def _check_no_hooks(torch, where: str, module: Any) -> None:
+    """ValueError if module, or every module (a global hook), has a hook."""
+    for attribute, kind in _HOOKS.items():
+        if getattr(torch.nn.modules.module, f"_global{attribute}", None):
+            raise ValueError(
+                f"from_torch: a global {kind} is registered, which may change what every "
+                "module computes, and the converted model would run without it; remove it first"
+            )
+        if isinstance(getattr(module, attribute, None), dict) and getattr(module, attribute):
+            norm = " (torch.nn.utils.remove_weight_norm, for a weight_norm)" * (
+                attribute == "_forward_pre_hooks"
+            )
+            raise ValueError(
+                f"from_torch: {where} has a {kind}, which may change what it computes or its "
+                f"gradients, and the converted model would run without it; remove it first{norm}"
+            )
 
 
 def _check_ties(items: list) -> None:

@@ -294,3 +294,51 @@ def test_to_torch_refuses_a_subclass_computing_its_own_way():
         nn.to_torch(nn.Sequential(Doubling(2, 2)))
     model = nn.Sequential(Renamed(2, 2, activation="tanh", rng=random.Random(0)))
     compare(model, nn.to_torch(model), [0.5, -1.0])
+
+
+def _plain_model():
+    """A torch Sequential of a Conv2d, a ReLU and a pool, the same weights each time."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(1, 2, 3).double()
+    return torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+
+
+@pytest.mark.parametrize("where", ["outer", "conv", "relu", "pool"])
+@pytest.mark.parametrize("kind", ["forward", "pre", "backward"])
+def test_from_torch_refuses_a_module_with_a_hook(where, kind):
+    # ignored, they made a model that computes otherwise: outputs 13.5 apart, say
+    model = _plain_model()
+    target = {"outer": model, "conv": model[0], "relu": model[1], "pool": model[2]}[where]
+    {
+        "forward": lambda: target.register_forward_hook(lambda m, i, out: out * 10 - 1),
+        "pre": lambda: target.register_forward_pre_hook(lambda m, i: (i[0] + 1,)),
+        "backward": lambda: target.register_full_backward_hook(lambda m, gi, go: None),
+    }[kind]()
+    x = torch.randn(1, 1, 6, 6, dtype=torch.float64)
+    if kind != "backward":  # what the hook does: another output than the plain modules'
+        assert not torch.allclose(model(x), _plain_model()(x))
+    where_named = {"outer": "the module", "conv": "Conv2d at index 0", "relu": "ReLU at index 1",
+                   "pool": "MaxPool2d at index 2"}[where]  # fmt: skip
+    kind_named = {"forward": "forward hook", "pre": "forward pre-hook", "backward": "backward hook"}
+    with pytest.raises(ValueError, match=f"from_torch: {where_named} has a {kind_named[kind]},"):
+        nn.from_torch(model)
+
+
+def test_from_torch_refuses_an_old_weight_norm_whose_weight_lags_its_parts():
+    # the weight is remade from weight_g and weight_v before each forward: after a step, .weight
+    # was out of date, and the converted model 7 apart from torch's
+    conv = torch.nn.utils.weight_norm(torch.nn.Conv2d(1, 2, 3).double())
+    with pytest.raises(ValueError, match="forward pre-hook.*remove_weight_norm"):
+        nn.from_torch(torch.nn.Sequential(conv))
+    torch.nn.utils.remove_weight_norm(conv)
+    assert isinstance(nn.from_torch(torch.nn.Sequential(conv)), nn.Sequential)
+
+
+def test_from_torch_refuses_while_a_global_hook_is_registered():
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, i, out: out)
+    try:
+        with pytest.raises(ValueError, match="from_torch: a global forward hook is registered"):
+            nn.from_torch(torch.nn.Linear(2, 1).double())
+    finally:
+        handle.remove()
+    assert isinstance(nn.from_torch(torch.nn.Linear(2, 1).double()), nn.MLP)

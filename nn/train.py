@@ -179,6 +179,8 @@ def fit(
         F.check_data(loss_fn, targets=validation[1])
     _check_training_options(optimizer, scheduler, shuffle=shuffle, progress=progress,
                             compile=compile)  # fmt: skip
+    _check_schedules(optimizer, scheduler)
+    _check_grads(model)
     per_batch = _check_interval(scheduler, scheduler_interval)
     if isinstance(scheduler, OneCycleLR):
         batches_per_epoch = 1 if batch_size is None else -(-len(X) // batch_size)
@@ -250,6 +252,33 @@ def _check_training_options(optimizer, scheduler, **flags) -> None:
         )
     for name, value in flags.items():
         _flag("fit", name, value)
+
+
+def _check_schedules(optimizer, scheduler) -> None:
+    """ValueError unless an nn.optim scheduler schedules the optimizer fit steps: else its
+    lrs change an optimizer that never trains, and nothing says so."""
+    if not isinstance(scheduler, LRScheduler) or scheduler.optimizer is optimizer:
+        return
+    if optimizer is None:
+        raise ValueError(
+            "fit: the scheduler schedules an optimizer, and fit was given none, so it would "
+            "train with a default SGD the scheduler never sees; pass the optimizer too"
+        )
+    raise ValueError("fit: the scheduler schedules another optimizer than the one fit was given")
+
+
+def _check_grads(model: Module) -> None:
+    """TypeError, naming the parameter, for a .grad that is no number (None, as torch's
+    set_to_none leaves them): backward adds to it, and compiled training read it as nan."""
+    for name, p in model.named_parameters():
+        grad = p.grad
+        if not isinstance(grad, Value) and (
+            isinstance(grad, bool) or not isinstance(grad, numbers.Real)
+        ):
+            raise TypeError(
+                f"fit: parameter {name} has .grad {_brief(grad)}, not a number; a Value's grad "
+                "is a number, 0.0 after zero_grad()"
+            )
 
 
 def _check_interval(scheduler, interval) -> bool:

@@ -1591,3 +1591,73 @@ def test_an_optimizers_state_with_a_cycles_settings_loads_with_or_without_the_sc
             again.step()
             resumed.append((fresh.param_groups[0]["lr"], fresh.param_groups[0]["betas"]))
         assert resumed == later
+
+
+def test_an_optimizer_refuses_a_parameter_an_op_made_as_torchs():
+    # a step moved the product's .data, never a or b
+    a, b = Value(1.0), Value(2.0)
+    with pytest.raises(ValueError, match="SGD: parameter 1 was made by op 'mul'; an optimizer"):
+        optim.SGD([a, a * b], lr=0.1)
+    with pytest.raises(ValueError, match="Adam.add_param_group: group 1: parameter 0 was made"):
+        optim.Adam([a]).add_param_group({"params": [b.tanh()]})
+    t = torch.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        torch.optim.SGD([t * 2], lr=0.1)
+
+
+def test_settings_of_huge_integers_step_as_floats_as_torchs():
+    # lr_decay=10**308 (an int) made (step - 1) * lr_decay int arithmetic, whose division
+    # overflowed on step 3, after the count had moved and before the sum had
+    p = Value(1.0)
+    opt = optim.Adagrad([p], lr=0.1, lr_decay=10**308)
+    t = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    theirs = torch.optim.Adagrad([t], lr=0.1, lr_decay=10**308)
+    for _ in range(3):
+        p.grad, t.grad = 0.5, torch.tensor([0.5], dtype=torch.float64)
+        opt.step()
+        theirs.step()
+    assert p.data == t.item()
+    assert opt.state[p]["sum"] == theirs.state[t]["sum"].item() == 0.75
+    assert opt.param_groups[0]["lr_decay"] == 1e308
+    q = Value(1.0)
+    adamw = optim.AdamW([q], lr=10**200, weight_decay=10**200)  # lr * decay past float range
+    q.grad = 0.5
+    adamw.step()  # IEEE arithmetic: -inf, not an OverflowError
+    assert q.data == -math.inf
+
+
+def test_a_refused_load_leaves_the_callers_state_dict_as_it_was():
+    opt = optim.SGD([Value(1.0)], lr=0.1)
+    saved = copy.deepcopy(opt.state_dict())
+    saved["param_groups"][0].update(lr=np.float32(0.5), momentum="bad")
+    with pytest.raises(ValueError, match="invalid momentum 'bad'"):
+        opt.load_state_dict(saved)
+    assert type(saved["param_groups"][0]["lr"]) is np.float32
+
+
+def test_a_state_keyed_by_numpy_integers_loads():
+    p = Value(1.0)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = 0.5
+    opt.step()
+    saved = opt.state_dict()
+    saved["state"] = {np.int64(k): v for k, v in saved["state"].items()}
+    fresh = optim.SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    fresh.load_state_dict(saved)  # "state for parameter np.int64(0), which does not exist"
+    assert list(fresh.state.values()) == [{"momentum_buffer": 0.5}]
+
+
+def test_adagrad_refuses_a_groups_own_initial_accumulator_value_which_torch_ignores():
+    # torch starts every group's sum from the constructor's value: ours took the group's,
+    # and stepped other numbers than torch's
+    t0, t1 = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    own = {"params": [t1], "initial_accumulator_value": 0.5}
+    theirs = torch.optim.Adagrad([{"params": [t0]}, own])
+    assert theirs.state[t1]["sum"].item() == 0.0  # the group's 0.5 is not used
+    with pytest.raises(ValueError, match="Adagrad: group 1: initial_accumulator_value 0.5 diff"):
+        optim.Adagrad([{"params": [Value(0.0)]},
+                       {"params": [Value(0.0)], "initial_accumulator_value": 0.5}])  # fmt: skip
+    opt = optim.Adagrad([Value(0.0)], initial_accumulator_value=0.5)
+    opt.add_param_group({"params": [Value(0.0)], "initial_accumulator_value": 0.5})  # the same
+    with pytest.raises(ValueError, match="add_param_group: group 2: initial_accumulator_value"):
+        opt.add_param_group({"params": [Value(0.0)], "initial_accumulator_value": 0.0})

@@ -943,3 +943,37 @@ def test_a_seed_out_of_range_is_a_value_error_before_any_step():
     with pytest.raises(ValueError, match=r"fit: seed must be None, an integer from 0 to 2\*\*32"):
         nn.fit(model, X, y * 2 - 1, epochs=2, seed=-1, progress=False)
     assert _numbers(model) == before
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+def test_fit_refuses_a_scheduler_of_another_optimizer_before_any_step(compile_):
+    # its lrs changed an optimizer that never trained: a StepLR to lr 0 while the loss fell
+    X, y = nn.data.make_moons(20, seed=0)
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    other = optim.SGD(model.parameters(), lr=0.1)
+    scheduler = optim.StepLR(other, 1, gamma=0.0)
+    before = _numbers(model)
+    with pytest.raises(ValueError, match="fit was given none, so it would train with a default"):
+        nn.fit(model, X, y * 2 - 1, epochs=2, scheduler=scheduler, progress=False,
+               compile=compile_)  # fmt: skip
+    mine = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="schedules another optimizer than the one fit was giv"):
+        nn.fit(model, X, y * 2 - 1, epochs=2, optimizer=mine, scheduler=scheduler,
+               progress=False, compile=compile_)  # fmt: skip
+    assert _numbers(model) == before and scheduler.last_epoch == 0
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+def test_fit_refuses_a_parameter_whose_grad_is_no_number_naming_it(compile_):
+    # a frozen parameter's grad None, as torch's set_to_none leaves it: compiled training
+    # made it nan, eager backward failed adding to it
+    X, y = nn.data.make_moons(20, seed=0)
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    first = model.layers[0].neurons[0]
+    first.w[1].grad = None
+    before = _numbers(model)
+    optimizer = optim.SGD(model.layers[1].parameters(), lr=0.1)  # the first layer frozen
+    with pytest.raises(TypeError, match=r"fit: parameter layers\.0\.neurons\.0\.w\.1 has \.grad"):
+        nn.fit(model, X, y * 2 - 1, epochs=1, optimizer=optimizer, progress=False,
+               compile=compile_)  # fmt: skip
+    assert _numbers(model) == before and first.w[1].grad is None

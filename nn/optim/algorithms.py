@@ -227,6 +227,19 @@ class Adagrad(Optimizer):
         defaults.update(initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _add_group(self, owner: str, group: dict) -> None:
+        first = self.defaults["initial_accumulator_value"]
+        if group.get("initial_accumulator_value", first) != first:
+            # torch's starts every group's sum from the constructor's value, whatever the
+            # group says: refused rather than either ignored or other than torch's numbers
+            # (a saved state loads: its sums are there)
+            raise ValueError(
+                f"{owner}: initial_accumulator_value {group['initial_accumulator_value']!r} "
+                f"differs from the optimizer's {first!r}; torch.optim.Adagrad starts every "
+                "group's sum from the optimizer's, so give it there"
+            )
+        super()._add_group(owner, group)
+
     def _required_state(self, group: dict) -> set[str]:
         return {"step", "sum"}
 

@@ -87,7 +87,9 @@ class Optimizer:
         for field, rule in self._settings.items():
             if field in group:
                 rule.check(owner, field, group[field])
-                group[field] = _plain(group[field])
+                # a real number as a float, as torch computes with it: lr_decay=10**308 made
+                # Adagrad's int arithmetic overflow mid-step
+                group[field] = float(group[field]) if rule.real else _plain(group[field])
 
     def _check_state(self, owner: str, entry: dict) -> None:
         """Raise TypeError or ValueError unless entry holds only fields this optimizer keeps,
@@ -225,6 +227,7 @@ class Optimizer:
                     f"{owner} holds {_count(saved['params'])} parameters in the "
                     f"saved state, {len(ours['params'])} here"
                 )
+            saved = dict(saved)  # _check puts numpy numbers in Python's: not the caller's
             self._check(owner, saved)
             own_keys = [key for key in saved if key != "params" and key not in self._settings]
             for key in own_keys:  # the user's, which have no rule: as ours, at least in kind
@@ -301,6 +304,11 @@ def _param_list(owner: str, params) -> list[Value]:
     for k, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"{owner}: every parameter must be a Value, got {p!r}")
+        if p._a is not None:  # a step would move the result, never what it was made from
+            raise ValueError(
+                f"{owner}: parameter {k} was made by op {p._op.name!r}; an optimizer steps "
+                "leaves, Values no op made (as torch's refuses a non-leaf tensor)"
+            )
         if p in seen:  # it would step twice, and save its state under one position
             raise ValueError(
                 f"{owner}: parameter {k} is in params twice; give each parameter once "
@@ -329,8 +337,8 @@ def _listed(owner: str, params) -> list:
 def _position(key) -> int | None:
     """The parameter position a state key names: an int, or one's decimal string as JSON
     writes it. Not '²' (str.isdigit() is True for it), '١' (int() reads it) or '01'."""
-    if isinstance(key, int) and not isinstance(key, bool):
-        return key
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        return int(key)  # numpy's too
     if isinstance(key, str) and key.isascii() and key.isdigit() and str(int(key)) == key:
         return int(key)
     return None

@@ -21,6 +21,7 @@ class _Rule:
     expected: str
     is_kind: Callable[[object], bool]
     holds: Callable[[object], bool] = lambda value: True
+    real: bool = False  # one real number, finite as a float (kept as a float)
 
     def check(self, owner: str, field: str, value) -> None:
         """Raise '{owner}: invalid {field} {value}; expected {expected}' unless value fits."""
@@ -65,6 +66,7 @@ def _real(expected: str = "", holds: Callable[[float], bool] = lambda x: True) -
         f"a finite real number{expected}",
         _is_real,
         lambda value: math.isfinite(_as_float(value)) and holds(_as_float(value)),
+        real=True,
     )
 
 

@@ -40,20 +40,28 @@ def _is_number(x: object) -> bool:
     return isinstance(x, Value) or (isinstance(x, numbers.Real) and not isinstance(x, bool))
 
 
+def _listed(x: Any) -> Any:
+    """A numpy array (of one dimension or more) as nested lists; anything else as it is."""
+    if getattr(x, "ndim", 0) and hasattr(x, "tolist") and not isinstance(x, Value):
+        return x.tolist()
+    return x
+
+
 def as_image(owner: str, x: Any, channels: int | None = None) -> list[list[list]]:
     """x as an image [channels][height][width] of numbers or Values, or a ValueError naming
     owner and what is wrong: the nesting, a ragged row, the number of channels."""
-    if hasattr(x, "tolist") and not isinstance(x, Value):  # a numpy array
-        x = x.tolist()
+    x = _listed(x)
     if not isinstance(x, (list, tuple)) or not x:
         raise ValueError(f"{owner}: expected an image [channels][height][width], got {_what(x)}")
     planes = []
     for c, plane in enumerate(x):
+        plane = _listed(plane)  # [image] of a 2-D array, say
         if not isinstance(plane, (list, tuple)) or not plane:
             raise ValueError(
                 f"{owner}: expected an image [channels][height][width]; channel {c} is "
                 f"{_what(plane)}, not a list of rows"
             )
+        plane = [_listed(row) for row in plane]
         rows = [list(row) if isinstance(row, (list, tuple)) else None for row in plane]
         if all(_is_number(row) for row in plane):
             raise ValueError(
@@ -164,9 +172,23 @@ class Conv2d(Module):
             ])  # fmt: skip
         return maps
 
-    def output_shape(self, height: int, width: int) -> tuple[int, int, int]:
-        """(channels, height, width) of the output for an input of this size."""
-        out = _output_size("Conv2d", (height, width), self.kernel_size, self.stride, self.padding)
+    def output_shape(self, *shape: int) -> tuple[int, int, int]:
+        """(channels, height, width) of the output for an input of shape (channels, height,
+        width), as the pools' output_shape takes it (so a model's shapes chain), or of
+        (height, width)."""
+        if len(shape) == 3:
+            if shape[0] != self.in_channels:
+                raise ValueError(
+                    f"Conv2d.output_shape: an input of {shape[0]} channels, where this takes "
+                    f"{self.in_channels}"
+                )
+            shape = shape[1:]
+        if len(shape) != 2:
+            raise TypeError(
+                "Conv2d.output_shape: expected (channels, height, width) or (height, width), "
+                f"got {shape!r}"
+            )
+        out = _output_size("Conv2d", shape, self.kernel_size, self.stride, self.padding)
         return (self.out_channels, *out)
 
     def config(self) -> dict:
@@ -323,11 +345,9 @@ class Flatten(Module):
     and row by row (torch.nn.Flatten, whose default keeps the batch dimension)."""
 
     def __call__(self, x) -> list:
-        if hasattr(x, "tolist") and not isinstance(x, Value):
-            x = x.tolist()
         flat, stack = [], [x]
         while stack:
-            item = stack.pop()
+            item = _listed(stack.pop())  # a numpy array, at any depth, as lists
             if isinstance(item, (list, tuple)):
                 stack.extend(reversed(item))
             elif _is_number(item):

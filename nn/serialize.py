@@ -11,9 +11,10 @@ The file format (version 1) is one JSON object::
     }
 
 * ``format`` is always ``"micrograd.nn"``; ``version`` is the integer format version.
-* ``architecture`` is ``Module.config()``: a ``type`` (``"Neuron"``, ``"Layer"``, ``"MLP"``
-  or ``"Sequential"``) and its constructor arguments; a Sequential lists its modules'
-  architectures under ``"modules"``. A module listed again (tied weights, as in
+* ``architecture`` is ``Module.config()``: a ``type`` (``"Neuron"``, ``"Layer"``, ``"MLP"``,
+  ``"Sequential"``, ``"Conv2d"``, ``"MaxPool2d"``, ``"AvgPool2d"``, ``"Flatten"`` or an
+  activation module's, such as ``"ReLU"``) and its constructor arguments; a Sequential lists
+  its modules' architectures under ``"modules"``. A module listed again (tied weights, as in
   ``Sequential(layer, act, layer)``) is ``{"same_as": "modules.0"}`` the second time: the path
   of its first entry, which loading gives back as the same module. Sharing that a file
   cannot say so (a part of an MLP or a layer) makes save refuse the model.

@@ -5,6 +5,7 @@ micrograd.compile, and clear errors for bad input."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -273,3 +274,47 @@ def test_bad_images_name_the_module_and_the_shapes(module, image, message):
 def test_bad_sizes_name_the_module_and_the_argument(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: nn.Conv2d(1, 2, 3, rng=random.Random(0)), lambda: nn.MaxPool2d(2),
+             lambda: nn.AvgPool2d(2), lambda: nn.Flatten()],
+)  # fmt: skip
+def test_an_image_of_numpy_arrays_inside_lists_is_taken_as_torch_takes_its_tensor(make):
+    # the hint for a 2-D array says [image]: that was refused ("channel 0 is array(...)"), and
+    # so was a list of numpy rows
+    module = make()
+    image = np.random.RandomState(0).rand(5, 6)
+    twin = nn.to_torch(nn.Sequential(module))
+    theirs = twin(torch.tensor(image[None, None])).detach().numpy().ravel()
+    for given in ([image], [list(image)], image[None]):
+        ours = np.array(
+            [getattr(v, "data", v) for v in nn.Flatten()(module(given))], dtype=np.float64
+        )
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
+
+
+def test_output_shapes_chain_through_a_model_as_torchs_outputs_have_them():
+    # a conv's took (height, width) and a pool's (channels, height, width): a model's shapes
+    # could not be passed along
+    first = nn.Conv2d(1, 3, 3, padding=1, rng=random.Random(0))
+    second = nn.Conv2d(3, 4, (2, 3), stride=2, rng=random.Random(1))
+    layers = [first, nn.MaxPool2d(2), second, nn.AvgPool2d(2, 1)]
+    shape = (1, 11, 13)
+    twin = nn.to_torch(nn.Sequential(*layers))
+    x = torch.zeros(1, *shape, dtype=torch.float64)
+    for layer, their_layer in zip(layers, twin):
+        shape = layer.output_shape(*shape)
+        x = their_layer(x)
+        assert shape == tuple(x.shape[1:])
+    assert layers[0].output_shape(11, 13) == (3, 11, 13)  # (height, width), as before
+    with pytest.raises(ValueError, match="Conv2d.output_shape: an input of 2 channels, where"):
+        layers[0].output_shape(2, 11, 13)
+
+
+def test_an_average_of_negative_zeros_is_negative_zero_where_torchs_is_zero_as_the_readme_says():
+    image = [[[-0.0, -0.0], [-0.0, -0.0]]]
+    ours = nn.AvgPool2d(2)(image)[0][0][0].data
+    theirs = torch.nn.AvgPool2d(2)(torch.tensor([image], dtype=torch.float64)).item()
+    assert ours == theirs == 0.0
+    assert math.copysign(1.0, ours) == -1.0 and math.copysign(1.0, theirs) == 1.0

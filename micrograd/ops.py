@@ -41,8 +41,10 @@ class Op(str):
     ``inputs`` names the inputs as the rules and ``doc`` do (``("a", "b")``);
     ``commutative`` says whether their order can be ignored, as a drawing may;
     ``partials`` writes each local derivative, d out / d input, as a formula in those names
-    and ``out`` (``("b", "a")`` for ``a * b``), which the step-through captions show next to
-    its number. Without them a caption gives the numbers alone.
+    and ``out`` (``("b", "a")`` for ``a * b``; micrograd.formulas says what a formula may
+    hold), which the step-through captions show next to its number, and which
+    micrograd.testing.check_op checks against the rule. Without them a caption gives the
+    numbers alone.
     """
 
     name: str

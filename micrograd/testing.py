@@ -24,6 +24,8 @@ import reprlib
 from collections.abc import Callable, Sequence
 
 from .engine import Value
+from .floatmath import FLOAT
+from .formulas import FormulaError, evaluate
 from .gradcheck import (
     SEED,
     GradcheckError,
@@ -321,16 +323,56 @@ def check_op(
             sections["PyTorch"].append(f"at {point}: {name}: ours {o!r}, torch {t!r}")
     if compiled:
         sections["micrograd.compile"] = _compiled_mismatches(op, torch_fn, points, rtol, excused)
+    sections["partials"] = _formula_mismatches(op, [_as_point(p) for p in smooth] + points)
     problems = {title: lines for title, lines in sections.items() if lines}
     if problems:
         count = sum(len(lines) for lines in problems.values())
         report = [f"check_op({op.name}): {count} problem(s)"]
+        headings = {"the op": "the op:", "partials": "its partials (the captions' formulas):"}
         for title, lines in problems.items():
-            report.append(f"against {title}:" if title != "the op" else "the op:")
+            report.append(headings.get(title, f"against {title}:"))
             report += [f"  {line}" for line in lines[:12]]
             if len(lines) > 12:
                 report.append(f"  ... and {len(lines) - 12} more")
         raise AssertionError("\n".join(report))
+
+
+def _formula_mismatches(op: Op, points: list) -> list[str]:
+    """Each of op.partials, the formula a caption shows for a local derivative, against the
+    number the rule gives on floats (with g = 1), which the caption multiplies by: at the
+    points where the inputs (no two equal), the result and the rule's numbers are finite
+    and the formula's arithmetic is defined."""
+    if op.partials is None:
+        return []
+    problems, unread = [], set()
+    for point in points:
+        if len(set(point)) < len(point) or not all(map(math.isfinite, point)):
+            continue
+        try:
+            out = op(*point).data
+            derivatives = [float(d) for d in op.derivative(FLOAT, 1.0, out, *point)]
+        except (ArithmeticError, ValueError, TypeError):
+            continue  # the rule's own failures are the other checks' to report
+        if not all(map(math.isfinite, [out, *derivatives])):
+            continue
+        names = {**dict(zip(op.inputs, point)), "out": out}
+        for name, formula, want in zip(op.inputs, op.partials, derivatives):
+            if formula in unread:
+                continue
+            try:
+                got = evaluate(formula, names)
+            except FormulaError as error:
+                problems.append(str(error))
+                unread.add(formula)
+                continue
+            except (ArithmeticError, ValueError):
+                continue  # outside the formula's domain (log of a negative, say)
+            if not agree(got, want, 1e-9, 1e-15):
+                problems.append(
+                    f"d out / d {name} = {formula} is {got!r} at {point}, where the rule "
+                    f"gives {want!r}"
+                )
+    return problems
 
 
 def _as_point(point) -> tuple[float, ...]:

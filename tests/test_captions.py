@@ -15,6 +15,7 @@ from oracle import torch_grads
 import micrograd
 from micrograd import OPS, Value
 from micrograd.draw import backward_steps, caption
+from micrograd.formulas import as_python
 from micrograd.ops import Op
 from micrograd.viz.graph import fmt
 
@@ -41,18 +42,6 @@ def torch_partials(name: str, point) -> tuple[list[float], float, list[float]]:
     inputs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
     out = CASES[name].torch(*inputs)
     return [g.item() for g in torch_grads(out, inputs)], out.item(), list(point)
-
-
-def as_python(formula: str) -> str:
-    """An op row's formula as a Python expression: 'exp(a) = out' keeps its left side, and
-    'x if c, y if d, else z' becomes a chain of conditionals."""
-    formula = formula.split(" = ")[0]
-    clauses = formula.split(", ")
-    if len(clauses) == 1:
-        return formula
-    *conditions, last = clauses
-    assert last.startswith("else "), formula
-    return "".join(f"{c} else " for c in conditions) + last[len("else ") :]
 
 
 class Number(float):

@@ -17,6 +17,7 @@ from micrograd.nn.testing import assert_module_matches_torch
 
 import micrograd
 from micrograd import Op, Value, nn
+from micrograd.formulas import FormulaError, evaluate
 from micrograd.gradcheck import GradcheckError, gradcheck
 from micrograd.ops import TANH
 from micrograd.testing import assert_matches_torch, check_op
@@ -376,6 +377,52 @@ def test_check_op_runs_the_compiled_rules_as_a_real_batch_does(op, torch_fn, mes
     for x in (0.0, 0.5, -2.0):
         (3.0 * op(x - eager)).backward()
     assert shift.grad != eager.grad
+
+
+def test_check_op_checks_an_ops_formulas_which_the_captions_show():
+    # "3 * a" for square's derivative passed, and the step-through said dy/dx = 3 * x = 1.000
+    # at x = 0.5
+    wrong = Op("sq3", 1, lambda F, a: a * a, lambda F, g, out, a: (g * 2 * a,),
+               partials=("3 * a",))  # fmt: skip
+    with pytest.raises(AssertionError) as caught:
+        check_op(wrong, torch.square)
+    report = str(caught.value)
+    assert "its partials (the captions' formulas):" in report
+    assert "d out / d a = 3 * a is 1.5 at (0.5,), where the rule gives 1.0" in report
+    assert "against PyTorch:" not in report  # the rule itself is right
+    unreadable = Op("sq?", 1, lambda F, a: a * a, lambda F, g, out, a: (g * 2 * a,),
+                    partials=("2a",))  # fmt: skip
+    with pytest.raises(AssertionError, match="formula '2a' is not an expression this can read"):
+        check_op(unreadable, torch.square)
+    right = Op("sq2", 1, lambda F, a: a * a, lambda F, g, out, a: (g * 2 * a,),
+               partials=("2 * a",))  # fmt: skip
+    check_op(right, torch.square)
+    with_alias = Op("ex", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (g * out,),
+                    partials=("exp(a) = out",))  # fmt: skip
+    check_op(with_alias, torch.exp)
+
+
+@pytest.mark.parametrize(
+    "formula, names, expected",
+    [
+        ("exp(a) = out", {"a": 0.0, "out": 7.0}, 1.0),  # the first side
+        ("1 if a > b, 1/2 if a == b, else 0", {"a": 1.0, "b": 1.0}, 0.5),
+        ("1 if a > b, 1/2 if a == b, else 0", {"a": 0.0, "b": 1.0}, 0.0),
+        ("b * a ** (b - 1)", {"a": 2.0, "b": 3.0}, 12.0),
+        ("sign(a) * -sqrt(4)", {"a": -3.0}, 2.0),
+        ("0 if a > 0 and b > 0 else 1", {"a": 1.0, "b": -1.0}, 1.0),
+    ],
+)
+def test_a_formula_reads_as_its_text_says(formula, names, expected):
+    assert evaluate(formula, names) == expected
+
+
+@pytest.mark.parametrize(
+    "formula", ["__import__('os')", "a.real", "abs(a)", "x + 1", "[a][0]", "1 if a, 2", "a = "]
+)
+def test_a_formula_reads_nothing_but_numbers_names_and_its_functions(formula):
+    with pytest.raises(FormulaError, match="formula"):
+        evaluate(formula, {"a": 1.0})
 
 
 def test_check_op_excuses_a_known_difference_in_the_compiled_check_too():

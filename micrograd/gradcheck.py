@@ -224,11 +224,21 @@ def _point(inputs: object) -> list[float]:
     point = []
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
-            point.append(x.data)
+            number = x.data
         elif _is_number(x):
-            point.append(float(x))
+            try:
+                number = float(x)
+            except OverflowError:
+                raise ValueError(
+                    f"gradcheck: inputs[{i}] is an integer too large for a float64"
+                ) from None
         else:
             raise TypeError(f"gradcheck: inputs[{i}] must be a number or Value, got {x!r}")
+        if not math.isfinite(number):  # no eps moves it, and no difference is a slope
+            raise ValueError(
+                f"gradcheck: inputs[{i}] is {number}; finite differences need finite inputs"
+            )
+        point.append(number)
     return point
 
 

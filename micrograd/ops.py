@@ -166,7 +166,13 @@ def _checked(name: str, forward: Callable, derivative: Callable) -> tuple[Callab
                 f"op {name!r}: its forward must return one real number, got {out!r} on inputs "
                 f"{inputs}; write it with F's functions on the numbers it is given"
             )
-        return float(out)  # an int or a numpy number: the node holds a float64
+        try:
+            return float(out)  # an int or a numpy number: the node holds a float64
+        except OverflowError:  # an int past float range: Python says only "int too large"
+            raise ValueError(
+                f"op {name!r}: its forward returned an integer too large for a float64 on "
+                f"inputs {inputs}"
+            ) from None
 
     def checked_derivative(F, *arguments):
         try:

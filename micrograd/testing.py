@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import numbers
 import reprlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .engine import Value
 from .floatmath import FLOAT
@@ -229,14 +230,11 @@ def assert_matches_torch(
 ) -> None:
     """fn(*inputs) on Values and (torch_fn or fn) on float64 tensors agree: the value, every
     first derivative and, to order 2, every second one; else AssertionError with a table."""
-    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 0:
         raise ValueError(f"assert_matches_torch: order must be an integer >= 0, got {order!r}")
+    order = int(order)
     check_tolerances("assert_matches_torch", rtol=rtol, atol=atol)
-    point = []
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Value) and not _is_number(x):
-            raise TypeError(f"assert_matches_torch: input {i} must be a number or Value, got {x!r}")
-        point.append(x.data if isinstance(x, Value) else float(x))
+    point = [_number("assert_matches_torch", f"input {i}", x) for i, x in enumerate(inputs)]
     names = input_names(inputs, unnamed="x{i}", again="{label}{i}")
     function = fn.name if isinstance(fn, Op) else getattr(fn, "__name__", "f")
     function = "f" if function == "<lambda>" else function
@@ -299,16 +297,18 @@ def check_op(
             "check_op: runs the op at points where it overflows on purpose (exp at 710, say); "
             "call it outside detect_anomaly()"
         )
-    if points is not None and not len(points):
+    if not callable(torch_fn):
+        raise TypeError(f"check_op: torch_fn must be PyTorch's version of the op, got {torch_fn!r}")
+    points = _points(op, "points", _default_points(op.arity) if points is None else points)
+    if not points:
         raise ValueError("check_op: points is empty; leave it out for the awkward grid")
-    points = [_as_point(p) for p in (_default_points(op.arity) if points is None else points)]
     excused = known_difference or _nothing
     sections: dict[str, list[str]] = {"the op": [], "finite differences": [], "PyTorch": []}
     built = op(*[Value(0.5) for _ in range(op.arity)])
     if built._op is not op:
         sections["the op"].append(f"{op.name}(...) made a node of op {built._op!r}, not {op!r}")
-    smooth = _default_smooth(op.arity) if smooth is None else smooth
-    for point in [_as_point(p) for p in smooth]:
+    smooth = _points(op, "smooth", _default_smooth(op.arity) if smooth is None else smooth)
+    for point in smooth:
         try:
             gradcheck(op, point, order=2)
         except GradcheckError as error:
@@ -323,7 +323,7 @@ def check_op(
             sections["PyTorch"].append(f"at {point}: {name}: ours {o!r}, torch {t!r}")
     if compiled:
         sections["micrograd.compile"] = _compiled_mismatches(op, torch_fn, points, rtol, excused)
-    sections["partials"] = _formula_mismatches(op, [_as_point(p) for p in smooth] + points)
+    sections["partials"] = _formula_mismatches(op, smooth + points)
     problems = {title: lines for title, lines in sections.items() if lines}
     if problems:
         count = sum(len(lines) for lines in problems.values())
@@ -375,8 +375,37 @@ def _formula_mismatches(op: Op, points: list) -> list[str]:
     return problems
 
 
-def _as_point(point) -> tuple[float, ...]:
-    return tuple(float(x) for x in point) if isinstance(point, (tuple, list)) else (float(point),)
+def _number(owner: str, what: str, x) -> float:
+    """x (a real number, not a bool, or a Value) as a float, else TypeError or, for an int
+    past float range, ValueError, naming owner and what."""
+    if isinstance(x, Value):
+        return x.data
+    if not _is_number(x):
+        raise TypeError(f"{owner}: {what} must be a number or Value, got {x!r}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{owner}: {what} is an integer too large for a float64") from None
+
+
+def _points(op: Op, argument: str, given) -> list[tuple[float, ...]]:
+    """check_op's points (or smooth points) as tuples of op.arity floats: a point is a number
+    (of a one-input op) or a sequence of arity numbers, an array's row too."""
+    if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise TypeError(f"check_op: {argument} must be a list of points, got {given!r}")
+    points = []
+    for k, point in enumerate(given):
+        what = f"{argument}[{k}]"
+        if isinstance(point, Iterable) and not isinstance(point, (str, bytes)):
+            coordinates = tuple(_number("check_op", what, x) for x in point)
+        else:
+            coordinates = (_number("check_op", what, point),)
+        if len(coordinates) != op.arity:
+            raise ValueError(
+                f"check_op: {what} has {len(coordinates)} numbers, and {op.name} takes {op.arity}"
+            )
+        points.append(coordinates)
+    return points
 
 
 def _default_points(arity: int) -> list:

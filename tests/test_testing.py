@@ -522,3 +522,45 @@ def test_check_op_reports_a_torch_function_giving_a_plain_number():
         AssertionError, match=r"(?s)check_op\(sq\): .* problem.*at \(0.0,\): sq: ours.*compiled, at"
     ):
         check_op(SQUARE_OF_ONES_OWN, lambda x: 1.0)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        # "eps=1e-06 does not move input ... give an eps above its spacing": no eps can
+        (lambda: gradcheck(lambda v: v * v, [math.nan]), ValueError,
+         r"gradcheck: inputs\[0\] is nan; finite differences need finite inputs"),
+        (lambda: gradcheck(lambda v: v * v, [1.0, -math.inf]), ValueError, r"inputs\[1\] is -inf"),
+        # "int too large to convert to float", naming nothing
+        (lambda: gradcheck(lambda v: v * v, [10**400]), ValueError,
+         r"gradcheck: inputs\[0\] is an integer too large for a float64"),
+        (lambda: assert_matches_torch(lambda v: v * v, 10**400), ValueError,
+         "assert_matches_torch: input 0 is an integer too large"),
+        (lambda: check_op(SQUARE_OF_ONES_OWN, torch.square, points=[10**400]), ValueError,
+         r"check_op: points\[0\] is an integer too large"),
+        (lambda: Op("big", 1, lambda F, a: 10**400, lambda F, g, out, a: (0.0,))(Value(1.0)),
+         ValueError, "op 'big': its forward returned an integer too large for a float64"),
+        (lambda: check_op(SQUARE_OF_ONES_OWN, torch.square, points=[(0.5, 1.0)]), ValueError,
+         r"check_op: points\[0\] has 2 numbers, and sq takes 1"),
+        (lambda: check_op(SQUARE_OF_ONES_OWN, torch.square, points=0.5), TypeError,
+         "check_op: points must be a list of points"),
+        # "'NoneType' object is not callable", after the finite differences had run
+        (lambda: check_op(SQUARE_OF_ONES_OWN, None), TypeError,
+         "check_op: torch_fn must be PyTorch's version of the op, got None"),
+    ],
+)  # fmt: skip
+def test_inputs_no_check_can_run_on_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_check_op_takes_points_as_any_iterable_and_array_rows_and_an_integer_order():
+    # a generator had no len(), an array's row was "only 0-dimensional arrays can be converted"
+    mul = micrograd.OPS["mul"]
+    check_op(mul, torch.mul, points=((a, b) for a in (0.5, -2.0) for b in (1.5, 0.0)))
+    rows = np.array([[0.5, 1.0], [-2.0, 3.0]])
+    check_op(mul, torch.mul, points=rows, smooth=np.array([[0.7, 1.3]]))
+    wrong = Op("mul_wrong", 2, lambda F, a, b: a * b, lambda F, g, out, a, b: (g * b, g * b))
+    with pytest.raises(AssertionError, match="against PyTorch"):  # and still catches
+        check_op(wrong, torch.mul, points=rows, smooth=[])
+    assert_matches_torch(lambda v: v.tanh() * v, 0.7, order=np.int64(2))  # as gradcheck takes

@@ -21,14 +21,26 @@ class GradcheckError(AssertionError):
 # an incoming gradient g other than 1 (a rule that forgets g, or squares it, would pass at 1);
 # a power of two: the scaling is exact, and the numbers are divided back exactly
 SEED = -2.0
+# the seed where SEED * fn, or a derivative of it, overflows, and fn's own numbers do not
+# (exp at 709.5 is 1.35e308): halving is exact but for numbers below 2**-1021
+SMALL_SEED = -0.5
 
 
 def _derivatives(fn: Callable[..., Value], point: Sequence[float], order: int) -> dict:
     """{(i, j, ...): d^k fn / dx_i dx_j ...} for every index tuple of length ``order``,
     computed by differentiating the engine's own gradients ``order`` times (of SEED * fn,
-    divided back by SEED)."""
+    divided back by SEED; of SMALL_SEED * fn where that overflows and this does not)."""
+    found = _seeded_derivatives(fn, point, order, SEED)
+    if all(map(math.isfinite, found.values())):
+        return found
+    again = _seeded_derivatives(fn, point, order, SMALL_SEED)
+    return again if all(map(math.isfinite, again.values())) else found
+
+
+def _seeded_derivatives(fn: Callable[..., Value], point: Sequence[float], order: int,
+                        seed: float) -> dict:  # fmt: skip
     xs = [Value(x) for x in point]
-    level: dict[tuple[int, ...], object] = {(): _scalar(fn(*xs)) * SEED}
+    level: dict[tuple[int, ...], object] = {(): _scalar(fn(*xs)) * seed}
     for depth in range(order):
         deeper = {}
         for index, value in level.items():
@@ -39,7 +51,7 @@ def _derivatives(fn: Callable[..., Value], point: Sequence[float], order: int) -
             for i, partial in enumerate(partials):
                 deeper[index + (i,)] = partial
         level = deeper
-    return {index: float(value) / SEED for index, value in level.items()}
+    return {index: float(value) / seed for index, value in level.items()}
 
 
 def gradients(value: Value, xs: list[Value], depth: int, order: int, owner: str) -> list:
@@ -60,12 +72,20 @@ def gradients(value: Value, xs: list[Value], depth: int, order: int, owner: str)
 
 
 def _plain_gradient(fn: Callable[..., Value], point: Sequence[float]) -> list[float]:
-    """The first derivatives by backward() on floats (the rules' float path), of SEED * fn,
-    divided back."""
-    found = plain_gradient(lambda *xs: _scalar(fn(*xs)) * SEED, point)
+    """The first derivatives by backward() on floats (the rules' float path), of SEED * fn
+    (or SMALL_SEED * fn, as _derivatives), divided back."""
+    found = _seeded_plain_gradient(fn, point, SEED)
+    if all(map(math.isfinite, found)):
+        return found
+    again = _seeded_plain_gradient(fn, point, SMALL_SEED)
+    return again if all(map(math.isfinite, again)) else found
+
+
+def _seeded_plain_gradient(fn: Callable, point: Sequence[float], seed: float) -> list[float]:
+    found = plain_gradient(lambda *xs: _scalar(fn(*xs)) * seed, point)
     if isinstance(found, str):
         raise GradcheckError(f"gradcheck: {found} at {list(point)}")
-    return [partial / SEED for partial in found]
+    return [partial / seed for partial in found]
 
 
 def plain_gradient(fn: Callable, point: Sequence[float]) -> list[float] | str:

@@ -564,3 +564,16 @@ def test_check_op_takes_points_as_any_iterable_and_array_rows_and_an_integer_ord
     with pytest.raises(AssertionError, match="against PyTorch"):  # and still catches
         check_op(wrong, torch.mul, points=rows, smooth=[])
     assert_matches_torch(lambda v: v.tanh() * v, 0.7, order=np.int64(2))  # as gradcheck takes
+
+
+@pytest.mark.parametrize("fn, point", [(Value.exp, [709.5]), (lambda v: v * 1e308, [1.5])])
+def test_gradcheck_passes_where_only_the_factor_it_puts_on_f_would_overflow(fn, point):
+    # exp(709.5) = 1.35e308: -2 times it is -inf, and gradcheck said "inf analytically but nan
+    # by finite differences" where torch's gradcheck passes
+    gradcheck(fn, point, order=1, eps=1e-6 * max(1.0, abs(point[0])))
+    t = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+    torch_fn = torch.exp if fn is Value.exp else (lambda v: v * 1e308)
+    assert torch.autograd.gradcheck(torch_fn, (t,), eps=1e-6 * max(1.0, abs(point[0])))
+    with pytest.raises(GradcheckError, match="gradient g other than 1"):  # still catches
+        wrong = Op("exp_forgets_g", 1, lambda F, a: F.exp(a), lambda F, g, out, a: (out,))
+        gradcheck(wrong, point, order=1)

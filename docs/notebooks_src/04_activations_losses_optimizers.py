@@ -258,7 +258,10 @@ schedules = {
         optimizer, factor=0.5, patience=5
     ),
     "OneCycleLR: up to 0.5, then down": lambda optimizer: nn.optim.OneCycleLR(
-        optimizer, max_lr=0.5, epochs=100, steps_per_epoch=-(-len(X) // 8)  # batches of 8
+        optimizer,
+        max_lr=0.5,
+        epochs=100,
+        steps_per_epoch=-(-len(X) // 8),  # batches of 8
     ),
 }
 runs = {}

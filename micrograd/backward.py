@@ -17,6 +17,8 @@ leaves only -0.0s behind, which the next pass, with a mark of its own, visits ag
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 
@@ -24,6 +26,22 @@ from . import lecture, modes, ops
 from .engine import Value, _constant
 from .floatmath import FLOAT, fsign, fwhere
 from .tracing import refuse_while_tracing
+
+# The walks keep their marks and sums in the nodes' .grad, leaves' too: two threads walking
+# graphs that share nodes (a training loop's backward and a monitor's grad()) saw each
+# other's marks, and grad() put back a .grad the other had just set. One walk at a time in a
+# process; a thread may walk again within its own walk (a rule that takes a gradient).
+_WALKING = threading.RLock()
+
+
+def _one_walk_at_a_time(walk: Callable) -> Callable:
+    @functools.wraps(walk)
+    def walking(*args, **kwargs):
+        with _WALKING:
+            return walk(*args, **kwargs)
+
+    return walking
+
 
 __all__ = [
     "VALUE",
@@ -158,6 +176,7 @@ class GradsPutBack:
             raise interrupted
 
 
+@_one_walk_at_a_time
 def topological_order(root: Value) -> list[Value]:
     """Every node reachable from root, each after all of its inputs (root last); no .grad
     is changed."""
@@ -165,6 +184,7 @@ def topological_order(root: Value) -> list[Value]:
         return _sort(root, _Mark(-0.0), with_leaves=True, saved=saved, through_stops=True)
 
 
+@_one_walk_at_a_time
 def walked(root: Value) -> list[Value]:
     """The nodes backward() walks, each after its inputs (root last): those with inputs that
     root reaches other than through a stop_gradient. No .grad changes."""
@@ -196,7 +216,11 @@ def local_gradients(node: Value, node_grad, numbers=FLOAT, walk_mark=None) -> tu
         local_grads = lecture.closure_gradients(node, node_grad, numbers)
     elif numbers is VALUE:
         inputs = (a,) if b is None else (a, b)
-        local_grads = op.derivative(VALUE, node_grad, node, *inputs)
+        if modes.anomaly_detected():
+            with modes.rules_running():
+                local_grads = op.derivative(VALUE, node_grad, node, *inputs)
+        else:
+            local_grads = op.derivative(VALUE, node_grad, node, *inputs)
     elif b is None:
         local_grads = op.derivative(numbers, node_grad, node._data, a._data)
     else:
@@ -255,6 +279,7 @@ _TRACED_GRADIENTS = (
 )
 
 
+@_one_walk_at_a_time
 def backward(root: Value, create_graph: bool = False) -> None:
     """root.backward(): d root / d node into every reachable node's .grad (see Value)."""
     refuse_while_tracing("backward()", _TRACED_GRADIENTS)
@@ -275,6 +300,7 @@ def _backward(root: Value, numbers, seed) -> None:
     _walk(order, numbers, mark)
 
 
+@_one_walk_at_a_time
 def walk_aside(root: Value, numbers=FLOAT, observe: Callable | None = None) -> dict:
     """{node: d root / d node} for every node reachable from root, leaving every .grad as it
     was; observe(node, grad, local_grads, held) sees each step of the walk, in order: held is

@@ -12,15 +12,17 @@ decisions through ``_dispatch``), which find no hooks of their own there.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import ContextDecorator
 
 from . import engine
-from .engine import Value, _record
+from .engine import Value, _constant, _record
 from .ops import CONST, LEAF
 
 __all__ = [
@@ -43,6 +45,7 @@ class _ThreadModes(threading.local):
         self.node_hooks: list = []
         self.decision_hooks: list = []
         self.anomaly: list = []
+        self.in_rules = 0  # create_graph's rules running: the nodes they make are gradients
         # per enable_grad instance (gone with it), one entry per entry into it, innermost last
         self.grad_disabled_before: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -56,6 +59,10 @@ def _record_in_mode(data: float, a: Value | None, b: Value | None, op) -> Value:
     state = _state
     if state.grad_disabled:
         node = _record(data, None, None, LEAF)  # no graph: a new leaf
+    elif state.in_rules and a is not None and a._op is CONST and (b is None or b._op is CONST):
+        # a gradient's constant part (pow's exponent b - 1): a constant, as torch gives it no
+        # gradient, so that detect_anomaly does not judge the nan nothing reads
+        node = _constant(data)
     else:
         node = _record(data, a, b, op)
     if state.node_hooks:
@@ -173,7 +180,54 @@ def remove_decision_hook(hook: Callable) -> None:
 # fit interrupted inside a no_grad, then run again, trained nothing).
 
 
-class no_grad(ContextDecorator):
+class _Mode(ContextDecorator):
+    """A mode as a context manager and as a decorator. A generator function decorated runs
+    each of its steps in the mode, and leaves its caller in the caller's own between them,
+    as torch's decorators do (a plain ContextDecorator is on only while the generator is
+    made, before any of its code runs)."""
+
+    def __call__(self, function: Callable) -> Callable:
+        if not inspect.isgeneratorfunction(function):
+            return super().__call__(function)
+
+        @functools.wraps(function)
+        def stepped(*args, **kwargs):
+            with self:
+                generator = function(*args, **kwargs)
+            return (yield from _each_step_in(self, generator))
+
+        return stepped
+
+
+def _each_step_in(mode: _Mode, generator: Generator):
+    """generator's steps (sent values, thrown errors, closing it), each inside mode."""
+    try:
+        with mode:
+            value = generator.send(None)
+    except StopIteration as stop:
+        return stop.value
+    while True:
+        try:
+            sent = yield value
+        except GeneratorExit:
+            with mode:
+                generator.close()
+            raise
+        except BaseException as error:
+            try:
+                with mode:
+                    value = generator.throw(error)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                with mode:
+                    value = generator.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+class no_grad(_Mode):
     """Inside, operations (of this thread) record no graph: every result is a new leaf.
     Use as ``with no_grad():`` or as a decorator."""
 
@@ -194,7 +248,7 @@ class no_grad(ContextDecorator):
         _surely(_refresh)
 
 
-class enable_grad(ContextDecorator):
+class enable_grad(_Mode):
     """Inside, operations record the graph again, even within ``no_grad``."""
 
     # What it restores is kept per thread and per instance, innermost last, not on the
@@ -250,7 +304,7 @@ def _number(x) -> float:
     return x._data if isinstance(x, Value) else x
 
 
-class detect_anomaly(ContextDecorator):
+class detect_anomaly(_Mode):
     """Inside, the first op whose forward or backward gives nan or inf raises
     FloatingPointError naming the op, its inputs and the line of user code that made it."""
 
@@ -264,6 +318,8 @@ class detect_anomaly(ContextDecorator):
             return
         site = user_site()
         self.sites[node] = site
+        if _state.in_rules:  # a rule's own steps (x ** 2's unused log(x) at x < 0, say):
+            return  # check_backward judges what the rule hands on
         if _not_finite(node._data) and not any(_not_finite(x._data) for x in inputs):
             raise FloatingPointError(
                 f"{_describe(node._op, inputs)} gave {node._data} in its forward pass, "
@@ -285,6 +341,18 @@ class detect_anomaly(ContextDecorator):
     def __exit__(self, *exc_info) -> None:
         _state.anomaly.remove(self)  # first: its check, were it left behind, does nothing
         remove_node_hook(self._check)
+
+
+class rules_running:
+    """Inside, create_graph's rules are making nodes, under detect_anomaly: it leaves their
+    forward to check_backward, which judges the gradients the rule hands on, and an op on
+    constants makes a constant."""
+
+    def __enter__(self) -> None:
+        _state.in_rules += 1
+
+    def __exit__(self, *exc_info) -> None:
+        _state.in_rules -= 1
 
 
 def anomaly_detected() -> bool:

@@ -171,9 +171,10 @@ def gradcheck(
     numbers. Returns True when everything agrees. order must be a positive integer, eps a
     positive finite number, atol and rtol non-negative finite numbers (else ValueError).
 
-    The derivatives are taken of ``-2 * fn`` and divided back, so that a rule meets an
-    incoming gradient other than 1, and the first ones both ways a rule runs: on Values
-    (``create_graph``) and on floats (plain ``backward()``). A nan agrees with nothing, as
+    The derivatives are taken of ``-2 * fn`` (of ``-0.5 * fn`` where that overflows, as
+    exp(709.5) * -2 does) and divided back, so that a rule meets an incoming gradient other
+    than 1, and the first ones both ways a rule runs: on Values (``create_graph``) and on
+    floats (plain ``backward()``). A nan agrees with nothing, as
     in torch.autograd.gradcheck. eps is absolute: at a large input, x + eps rounds, and the
     difference is taken over the step the floats took; give a larger eps there, and keep
     points off kinks (relu and abs at 0), where no finite difference is the derivative.

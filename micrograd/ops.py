@@ -43,8 +43,8 @@ class Op(str):
     ``partials`` writes each local derivative, d out / d input, as a formula in those names
     and ``out`` (``("b", "a")`` for ``a * b``; micrograd.formulas says what a formula may
     hold), which the step-through captions show next to its number, and which
-    micrograd.testing.check_op checks against the rule. Without them a caption gives the
-    numbers alone.
+    micrograd.testing.check_op checks against the rule (a formula it cannot read fails the
+    check). Without them a caption gives the numbers alone.
     """
 
     name: str

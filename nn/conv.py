@@ -41,8 +41,8 @@ def _is_number(x: object) -> bool:
 
 
 def _listed(x: Any) -> Any:
-    """A numpy array (of one dimension or more) as nested lists; anything else as it is."""
-    if getattr(x, "ndim", 0) and hasattr(x, "tolist") and not isinstance(x, Value):
+    """A numpy array as nested lists (a 0-d one as its number); anything else as it is."""
+    if hasattr(x, "tolist") and not isinstance(x, Value):  # a 0-d array: its number
         return x.tolist()
     return x
 
@@ -172,10 +172,15 @@ class Conv2d(Module):
             ])  # fmt: skip
         return maps
 
-    def output_shape(self, *shape: int) -> tuple[int, int, int]:
+    def output_shape(self, *shape: int, **sizes: int) -> tuple[int, int, int]:
         """(channels, height, width) of the output for an input of shape (channels, height,
         width), as the pools' output_shape takes it (so a model's shapes chain), or of
-        (height, width)."""
+        (height, width), given by position or by name."""
+        if sizes and set(sizes) <= {"channels", "height", "width"} and not shape:
+            shape = tuple(sizes[k] for k in ("channels", "height", "width") if k in sizes)
+            sizes = {}
+        if sizes:
+            raise TypeError(f"Conv2d.output_shape: unexpected arguments {sorted(sizes)}")
         if len(shape) == 3:
             if shape[0] != self.in_channels:
                 raise ValueError(

@@ -109,7 +109,8 @@ _HOOKS = {
 
 
 def _check_no_hooks(torch, where: str, module: Any) -> None:
-    """ValueError if module, or every module (a global hook), has a hook."""
+    """ValueError if module, one of its parameters, or every module (a global hook), has a
+    hook."""
     for attribute, kind in _HOOKS.items():
         if getattr(torch.nn.modules.module, f"_global{attribute}", None):
             raise ValueError(
@@ -123,6 +124,13 @@ def _check_no_hooks(torch, where: str, module: Any) -> None:
             raise ValueError(
                 f"from_torch: {where} has a {kind}, which may change what it computes or its "
                 f"gradients, and the converted model would run without it; remove it first{norm}"
+            )
+    # weight.register_hook(...): torch's gradients changed, ours would not be
+    for name, parameter in module.named_parameters(recurse=False):
+        if parameter._backward_hooks:
+            raise ValueError(
+                f"from_torch: {where} has a hook on its {name}, which may change its "
+                "gradients, and the converted model would train without it; remove it first"
             )
 
 

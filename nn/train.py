@@ -270,7 +270,9 @@ def _check_schedules(optimizer, scheduler) -> None:
 def _check_grads(model: Module) -> None:
     """TypeError, naming the parameter, for a .grad that is no number (None, as torch's
     set_to_none leaves them): backward adds to it, and compiled training read it as nan."""
-    for name, p in model.named_parameters():
+    named = getattr(model, "named_parameters", None)  # a model of one's own may not have it
+    pairs = named() if callable(named) else [(f"{k}", p) for k, p in enumerate(model.parameters())]
+    for name, p in pairs:
         grad = p.grad
         if not isinstance(grad, Value) and (
             isinstance(grad, bool) or not isinstance(grad, numbers.Real)

@@ -308,8 +308,16 @@ def test_output_shapes_chain_through_a_model_as_torchs_outputs_have_them():
         x = their_layer(x)
         assert shape == tuple(x.shape[1:])
     assert layers[0].output_shape(11, 13) == (3, 11, 13)  # (height, width), as before
+    assert layers[0].output_shape(height=11, width=13) == (3, 11, 13)  # by name too
     with pytest.raises(ValueError, match="Conv2d.output_shape: an input of 2 channels, where"):
         layers[0].output_shape(2, 11, 13)
+
+
+def test_flatten_takes_numpy_numbers_and_0_d_arrays_at_any_depth_as_torch_flattens_them():
+    given = [np.float64(1.0), np.array(2.5), [np.array([3.0, -0.5])]]
+    ours = nn.Flatten()(given)
+    assert ours == torch.flatten(torch.tensor([1.0, 2.5, 3.0, -0.5])).tolist()
+    assert nn.Flatten()(np.array(3.0)) == [3.0]
 
 
 def test_an_average_of_negative_zeros_is_negative_zero_where_torchs_is_zero_as_the_readme_says():

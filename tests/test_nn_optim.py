@@ -1661,3 +1661,29 @@ def test_adagrad_refuses_a_groups_own_initial_accumulator_value_which_torch_igno
     opt.add_param_group({"params": [Value(0.0)], "initial_accumulator_value": 0.5})  # the same
     with pytest.raises(ValueError, match="add_param_group: group 2: initial_accumulator_value"):
         opt.add_param_group({"params": [Value(0.0)], "initial_accumulator_value": 0.0})
+
+
+@pytest.mark.parametrize(
+    "make, change, message",
+    [
+        # a step then failed: KeyError 'max_momentum', ZeroDivisionError; or nothing said
+        (lambda opt: optim.OneCycleLR(opt, 1.0, total_steps=10, cycle_momentum=False),
+         dict(cycle_momentum=True), "cycle_momentum needs each param group's max_momentum"),
+        (lambda opt: optim.OneCycleLR(opt, 1.0, total_steps=10), dict(pct_start=0.1),
+         "pct_start 0.1 of total_steps 10 is a warm-up of one step"),
+        (lambda opt: optim.OneCycleLR(opt, 1.0, total_steps=10), dict(last_epoch=50),
+         "last_epoch 50 is past total_steps 10"),
+    ],
+)  # fmt: skip
+def test_a_one_cycle_state_a_step_could_not_run_from_is_refused_changing_nothing(
+    make, change, message
+):
+    opt = optim.SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    schedule = make(opt)
+    schedule.step()
+    before, groups = schedule.state_dict(), opt.state_dict()["param_groups"]
+    with pytest.raises(ValueError, match=f"OneCycleLR.load_state_dict: {message}"):
+        schedule.load_state_dict({**before, **change})
+    assert schedule.state_dict() == before and opt.state_dict()["param_groups"] == groups
+    schedule.step()  # and it goes on
+    assert schedule.last_epoch == 2

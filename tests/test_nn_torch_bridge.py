@@ -324,6 +324,7 @@ def test_from_torch_refuses_a_module_with_a_hook(where, kind):
         nn.from_torch(model)
 
 
+@pytest.mark.filterwarnings("ignore:.*weight_norm.*:FutureWarning")  # the one it deprecates
 def test_from_torch_refuses_an_old_weight_norm_whose_weight_lags_its_parts():
     # the weight is remade from weight_g and weight_v before each forward: after a step, .weight
     # was out of date, and the converted model 7 apart from torch's
@@ -342,3 +343,13 @@ def test_from_torch_refuses_while_a_global_hook_is_registered():
     finally:
         handle.remove()
     assert isinstance(nn.from_torch(torch.nn.Linear(2, 1).double()), nn.MLP)
+
+
+def test_from_torch_refuses_a_parameter_with_a_gradient_hook():
+    # weight.register_hook doubled torch's gradients; the converted model trained without it
+    linear = torch.nn.Linear(2, 1).double()
+    handle = linear.weight.register_hook(lambda g: 2 * g)
+    with pytest.raises(ValueError, match="from_torch: the module has a hook on its weight"):
+        nn.from_torch(linear)
+    handle.remove()
+    assert isinstance(nn.from_torch(linear), nn.MLP)

@@ -17,7 +17,7 @@ from micrograd.nn import optim
 from sklearn.metrics import accuracy_score
 
 import micrograd
-from micrograd import nn
+from micrograd import Value, nn
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "karpathy_reference.json").read_text())
 
@@ -977,3 +977,37 @@ def test_fit_refuses_a_parameter_whose_grad_is_no_number_naming_it(compile_):
         nn.fit(model, X, y * 2 - 1, epochs=1, optimizer=optimizer, progress=False,
                compile=compile_)  # fmt: skip
     assert _numbers(model) == before and first.w[1].grad is None
+
+
+def test_fit_trains_a_model_with_only_call_and_parameters_as_karpathys_users_write_one():
+    # the check of grads asked it for named_parameters(): an AttributeError
+    class Tiny:
+        def __init__(self):
+            self.w, self.b = Value(0.3), Value(0.0)
+
+        def __call__(self, x):
+            return self.w * x[0] + self.b
+
+        def parameters(self):
+            return [self.w, self.b]
+
+    X, y = [[1.0], [-1.0], [2.0]], [1.0, -1.0, 1.0]
+    model = Tiny()
+    history = nn.fit(model, X, y, "hinge", epochs=3, progress=False,
+                     optimizer=optim.SGD(model.parameters(), lr=0.1))  # fmt: skip
+    w = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    theirs = torch.optim.SGD([w, b], lr=0.1)
+    tx, ty = torch.tensor(X, dtype=torch.float64)[:, 0], torch.tensor(y, dtype=torch.float64)
+    losses = []
+    for _ in range(3):
+        theirs.zero_grad()
+        loss = torch.relu(1 - ty * (w * tx + b)).mean()
+        loss.backward()
+        theirs.step()
+        losses.append(loss.item())
+    assert history["loss"] == pytest.approx(losses, rel=1e-12)
+    assert (model.w.data, model.b.data) == pytest.approx((w.item(), b.item()), rel=1e-12)
+    model.b.grad = None
+    with pytest.raises(TypeError, match=r"fit: parameter 1 has \.grad None, not a number"):
+        nn.fit(model, X, y, "hinge", epochs=1, progress=False)

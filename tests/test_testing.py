@@ -166,7 +166,7 @@ def test_the_checks_record_gradients_inside_no_grad_as_outside():
 def test_check_op_says_it_cannot_run_inside_detect_anomaly():
     # its grid overflows on purpose: a FloatingPointError on exp at 710, a correct op
     with micrograd.detect_anomaly():
-        with pytest.raises(RuntimeError, match="check_op: runs the op at points where it over"):
+        with pytest.raises(RuntimeError, match="check_op: runs the op where it may overflow"):
             check_op(TANH, torch.tanh)
 
 
@@ -552,6 +552,12 @@ def test_check_op_reports_a_torch_function_giving_a_plain_number():
 def test_inputs_no_check_can_run_on_are_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_check_op_compares_values_near_the_top_of_float_range_as_they_are():
+    # the compiled check scaled the value by -2 too: inf where exp(709.5) is 1.35e308
+    check_op(micrograd.OPS["exp"], torch.exp, points=[709.5, 709.0])
+    check_op(micrograd.OPS["mul"], torch.mul, points=[(1e308, 1.0), (-1e308, 1.5)])
 
 
 def test_check_op_takes_points_as_any_iterable_and_array_rows_and_an_integer_order():

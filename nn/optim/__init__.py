@@ -6,7 +6,8 @@ float (one that is no number fails the step before anything moves; a Value's, af
 ``create_graph``, by its number), then updates each parameter's ``.data`` with float
 arithmetic in the order PyTorch uses, so an update never records a graph, whatever the
 mode. A schedule sets ``group["lr"]`` each time it steps (a ReduceLROnPlateau, stepped with
-the epoch's metric, only when that metric stops improving).
+the epoch's metric, only when that metric stops improving; a OneCycleLR the momentum or
+Adam's beta1 too).
 
 Every setting has one rule (a ``_Rule`` in the class's ``_settings``, PyTorch's where PyTorch
 has one), checked by the constructor and by ``load_state_dict`` alike, so a loaded state is

@@ -1,5 +1,6 @@
 """Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step()
-(a ReduceLROnPlateau's step(metric) with the epoch's loss, say)."""
+(a ReduceLROnPlateau's step(metric) with the epoch's loss, say), or a OneCycleLR's once per
+batch."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from .rules import (
 )
 
 # ---------------------------------------------------------------------------------------
-# Learning-rate schedules: call scheduler.step() once per epoch, after optimizer.step().
+# Learning-rate schedules: call scheduler.step() after optimizer.step().
 
 
 def _check_optimizer(name: str, optimizer) -> None:
@@ -345,7 +346,7 @@ class OneCycleLR(LRScheduler):
     initial_lr, max_lr, min_lr, max_momentum and base_momentum.
 
     Step total_steps, one past the cycle's last, which torch allows so that a loop may step
-    after its last batch, holds the end of the cycle (min_lr, max_momentum), where torch's
+    after its last batch, is the end of the cycle (min_lr, max_momentum), where torch's
     formula runs on past it (up again, or below 0 with a linear anneal)."""
 
     reads_model = False
@@ -386,11 +387,7 @@ class OneCycleLR(LRScheduler):
             self._settings[field].check(name, field, value)
         _POSITIVE.check(name, "div_factor", div_factor)
         _POSITIVE.check(name, "final_div_factor", final_div_factor)
-        if float(pct_start * total_steps) - 1 == 0:  # torch's formula divides 0 by 0 at step 0
-            raise ValueError(
-                f"{name}: pct_start {pct_start} of total_steps {total_steps} is a warm-up of one "
-                "step, both its start and its end; choose another pct_start"
-            )
+        _check_warm_up(name, pct_start, total_steps)
         self.optimizer = optimizer
         groups = len(optimizer.param_groups)
         ends = {"max_lr": _each_group(name, "max_lr", max_lr, groups)}
@@ -409,6 +406,26 @@ class OneCycleLR(LRScheduler):
                 group[key] = _plain(value)
         super().__init__(optimizer, **settings)
 
+    def _check(self, owner: str, settings: dict) -> None:
+        """The settings' rules, and what a loaded state must fit too: a warm-up the formula
+        can divide, a step within the cycle, and the momenta a cycle of them moves."""
+        super()._check(owner, settings)
+        _check_warm_up(owner, settings["pct_start"], settings["total_steps"])
+        if settings["last_epoch"] > settings["total_steps"]:
+            raise ValueError(
+                f"{owner}: last_epoch {settings['last_epoch']} is past total_steps "
+                f"{settings['total_steps']}"
+            )
+        if settings["cycle_momentum"]:
+            self._check_momenta(owner, [])  # an optimizer with a momentum
+            for number, group in enumerate(self.optimizer.param_groups):
+                if "max_momentum" not in group or "base_momentum" not in group:
+                    raise ValueError(
+                        f"{owner}: cycle_momentum needs each param group's max_momentum and "
+                        f"base_momentum, which group {number} has not (a OneCycleLR made "
+                        "with cycle_momentum=False sets none)"
+                    )
+
     def _momentum(self) -> str:
         """The setting the cycle moves: SGD's and RMSprop's momentum, Adam's betas."""
         defaults = self.optimizer.defaults
@@ -422,6 +439,8 @@ class OneCycleLR(LRScheduler):
                 f"RMSprop, Adam, AdamW), not {type(self.optimizer).__name__}; pass "
                 "cycle_momentum=False"
             )
+        if not momenta:
+            return
         low, high = min(momenta), max(momenta)
         if kind == "betas" and not high < 1:  # 1 - beta1 ** step would be 0
             raise ValueError(f"{owner}: Adam's beta1 would be {high:g}; it must be below 1")
@@ -480,6 +499,16 @@ class OneCycleLR(LRScheduler):
         kind = self._momentum() if momenta else ""
         for group, momentum in zip(groups, momenta):
             group[kind] = (momentum, *group["betas"][1:]) if kind == "betas" else momentum
+
+
+def _check_warm_up(owner: str, pct_start: float, total_steps: int) -> None:
+    """ValueError for a warm-up of one step, its start and its end, where torch's formula
+    divides 0 by 0."""
+    if float(pct_start * total_steps) - 1 == 0:
+        raise ValueError(
+            f"{owner}: pct_start {pct_start} of total_steps {total_steps} is a warm-up of one "
+            "step, both its start and its end; choose another pct_start"
+        )
 
 
 def _total_steps(total_steps, epochs, steps_per_epoch) -> int:

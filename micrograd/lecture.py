@@ -20,6 +20,8 @@ the graph itself, calling ``node._backward()`` in reversed topological order.
 
 from __future__ import annotations
 
+import math
+
 from . import backward, modes
 from .engine import Value
 from .floatmath import FLOAT
@@ -101,6 +103,23 @@ def closure_gradients(node: Value, node_grad, numbers) -> tuple:
     if len(handed) < len(inputs):  # a + a: both shares arrived in the one input
         handed.append(0.0)
     return tuple(float(amount) for amount in handed)
+
+
+def adds(node: Value) -> bool:
+    """Whether a lecture node's closure adds to its inputs' .grad, as the chain rule needs,
+    rather than setting it (the lecture's bug): its shares from inputs holding 1.0, less
+    that 1.0, are those it hands inputs holding nothing. A + a that sets keeps only the
+    last share, even where a held nothing before."""
+    handed = closure_gradients(node, 1.0, FLOAT)
+    inputs = list(dict.fromkeys([node._a] if node._b is None else [node._a, node._b]))
+    with backward.GradsPutBack() as saved:
+        saved += [(x, x.grad) for x in dict.fromkeys([node, *inputs])]
+        for x in inputs:
+            x.grad = 1.0
+        node.grad = 1.0
+        node._backward()
+        kept = [x.grad - 1.0 for x in inputs]
+    return all(math.isclose(k, h, rel_tol=1e-9, abs_tol=1e-12) for k, h in zip(kept, handed))
 
 
 def _check_left(node: Value, amount) -> None:

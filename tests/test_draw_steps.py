@@ -469,3 +469,50 @@ def test_a_lecture_closure_that_adds_twice_into_one_input_is_not_called_a_setter
     ta = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
     (ta * 0.9 + (ta + ta) * 0.03).backward()
     assert math.isclose(frames[-1].grads[frames[-1].graph.index[a]], ta.grad.item(), rel_tol=1e-15)
+
+
+def _lecture_node(x, y, data, op, shares):
+    """A node made the lecture's way; its closure adds shares(out) to x's and y's .grad."""
+    out = micrograd.Value(data, (x, y), op)
+
+    def _backward():
+        first, second = shares(out)
+        x.grad += first
+        y.grad += second
+
+    out._backward = _backward
+    return out
+
+
+def test_a_lecture_node_with_one_input_twice_says_what_it_hands_in_all():
+    # the two shares land in one .grad: the caption said dsq/dx = 6 and then dsq/dx = 0,
+    # where each share is 3 (torch's d(x*x)/dx is their sum)
+    x = micrograd.Value(3.0, label="x")
+    sq = _lecture_node(x, x, 9.0, "*", lambda out: (x.data * out.grad, x.data * out.grad))
+    sq.label = "sq"
+    (frame,) = steps.backward_steps(sq)
+    tx = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    (tx * tx).backward()
+    assert tx.grad.item() == 6.0
+    text = steps.caption(frame)
+    assert "dsq/dx, x being both inputs, = 6.000 in all (by its _backward closure)" in text
+    assert "x.grad += 1.000 × 6.000 = 6.000." in text and "0.000" not in text
+
+
+def test_the_lectures_a_plus_a_bug_is_named_in_its_caption():
+    # self.grad = out.grad twice: a keeps one share, 1 where the chain rule gives 2; the
+    # caption showed the 1 as a valid sum, 1 + 0
+    a = micrograd.Value(3.0, label="a")
+    b = micrograd.Value(6.0, (a, a), "+")
+
+    def sets():
+        a.grad = 1.0 * b.grad
+        a.grad = 1.0 * b.grad
+
+    b._backward, b.label = sets, "b"
+    (frame,) = steps.backward_steps(b)
+    text = steps.caption(frame)
+    assert "but its _backward closure sets a.grad instead of adding to it, so a keeps only" in text
+    b.backward()
+    assert a.grad == 1.0  # what the caption says a keeps, as his engine leaves it
+    assert text.endswith("the last of its two shares: 1.000.")

@@ -11,6 +11,7 @@ from itertools import islice
 from os import PathLike
 from pathlib import Path
 
+from .. import lecture
 from ..backward import walk_aside, walked
 from ..files import write_atomically
 from .dot import MAX_NODES, build, check_options
@@ -167,8 +168,9 @@ def caption(frame: Frame) -> str:
     locals_ = local_grads(node, 1.0)  # the rules are linear in the gradient: at 1, d out/d in
     partials = node._op.partials or (None,) * len(frame.edges)
     symbols = dict(zip(node._op.inputs, names), out=out)
-    parts = []
-    for edge, name, local, partial in zip(frame.edges, names, locals_, partials):
+    twice = _one_input_twice_by_closure(node, frame.edges)
+    parts = [_both_slots(frame, names[0], sum(locals_), before)] if twice else []
+    for edge, name, local, partial in [] if twice else zip(frame.edges, names, locals_, partials):
         if graph.kinds[edge.source] == "const":
             continue
         derivative = f"d{out}/d{name} = "
@@ -199,6 +201,32 @@ def caption(frame: Frame) -> str:
     if not parts:
         return f"{head} Its inputs are constants: nothing to send."
     return f"{head} The chain rule: " + "; ".join(parts) + "."
+
+
+def _one_input_twice_by_closure(node, edges) -> bool:
+    """A node made the lecture's way with one input in both slots (a + a): its closure's
+    two shares land in one .grad, and cannot be told apart."""
+    return node._op.derivative is None and len(edges) == 2 and edges[0].source == edges[1].source
+
+
+def _both_slots(frame: Frame, name: str, local: float, before: dict) -> str:
+    """The caption's part for a lecture node with one input in both slots."""
+    out = _name(frame.graph, frame.index)
+    amount = sum(edge.amount for edge in frame.edges)
+    source, held = frame.edges[0].source, frame.edges[0].held
+    text = (
+        f"d{out}/d{name}, {name} being both inputs, = {fmt(local)} in all (by its _backward "
+        f"closure), so {name}.grad += {fmt(frame.grad)} × {fmt(local)} = {fmt(amount)}"
+    )
+    if not lecture.adds(frame.node):  # the lecture's bug: the second share overwrote the first
+        text += (
+            f", but its _backward closure sets {name}.grad instead of adding to it, so "
+            f"{name} keeps only the last of its two shares: {fmt(held)}"
+        )
+    elif source in before:
+        text += f", now {fmt(before[source])} + {fmt(amount)} = {fmt(before[source] + amount)}"
+    _receive(before, frame.edges)
+    return text
 
 
 def _same(x: float, y: float) -> bool:

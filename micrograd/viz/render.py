@@ -21,7 +21,9 @@ INSTALL_HINT = DOT_INSTALL + " The DOT source needs no install: use `draw_dot(..
 
 # dot's layout time grows faster than the node count: on a tangled random expression,
 # 1,050 nodes took 3 s, 1,550 took 2-6 s and 2,000 took 6-9 s (10,000: 180 s); chains,
-# trees and MLPs of 1,500 take about a second. Past this many, rendering refuses.
+# trees and MLPs of 1,500 take about a second, with its network simplex bounded (see
+# dot.build; unbounded, many paths through one shared input took minutes at 1,000). Past
+# this many, rendering refuses.
 MAX_NODES = 1500
 
 

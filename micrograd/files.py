@@ -92,6 +92,17 @@ def _create_temporary(folder: str, operation: str, suffix: str) -> tuple[int, st
     raise FileExistsError(errno.EEXIST, f"{operation}: no free temporary file name", folder)
 
 
+def check_suffix(path: str | os.PathLike, operation: str, kind: str, suffixes: tuple) -> None:
+    """ValueError, naming operation, if path ends in a suffix other than suffixes (a file
+    name without one is taken as it is): a drawing saved as "plot.png" held SVG text."""
+    suffix = os.path.splitext(os.fspath(path))[1]
+    if suffix and suffix.lower() not in suffixes:
+        raise ValueError(
+            f"{operation}: writes {kind}, and {os.fspath(path)!r} ends in {suffix!r}; give a "
+            f"path ending in {suffixes[0]}"
+        )
+
+
 def replace_with(path: str, write: Callable[[str], None], operation: str) -> None:
     """write(temporary) makes the new file under a temporary name beside path, which then is
     renamed over path: an interrupted or failed write (a figure's savefig, say) leaves the

@@ -175,6 +175,9 @@ def test_page_walks_backward_in_engine_order(tmp_path, browser):
 
     page.keyboard.press("ArrowLeft")
     assert current_node(stepper) == expected[-2]
+    for chord in ("Alt+ArrowLeft", "Control+ArrowLeft", "Shift+Home", "Meta+Home"):
+        page.keyboard.press(chord)  # the browser's (Back, a selection): they stepped too
+        assert current_node(stepper) == expected[-2], chord
     page.keyboard.press("Home")
     assert current_node(stepper) == expected[0]
     stepper.locator(".mg-slider").fill("2")

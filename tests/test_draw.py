@@ -16,7 +16,14 @@ import pytest
 import torch
 
 import micrograd
-from micrograd.draw import STYLES, DotNotFoundError, draw_dot, save_svg, to_json
+from micrograd.draw import (
+    STYLES,
+    DotNotFoundError,
+    draw_dot,
+    save_backward_html,
+    save_svg,
+    to_json,
+)
 
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 WEIRD = '<b>"a|b"{c}</b> & d'
@@ -423,3 +430,23 @@ def test_numbers_a_user_set_are_drawn_or_refused_by_name():
     x.grad = "abc"
     with pytest.raises(TypeError, match="drawing: a .data or .grad must be a number .* 'abc'"):
         draw_dot(y)
+
+
+@pytest.mark.parametrize(
+    "save, name, message",
+    [
+        (save_svg, "plot.png", r"save_svg: writes SVG .*'\.png'; give a path ending in \.svg"),
+        (save_svg, "plot.pdf", r"ends in '\.pdf'"),
+        (save_backward_html, "page.svg", r"save_backward_html: writes a web page, .*\.html"),
+    ],
+)
+def test_a_save_refuses_a_file_name_of_another_format_writing_nothing(
+    tmp_path, save, name, message
+):
+    # they wrote SVG text into plot.png, HTML into page.svg
+    x = micrograd.Value(2.0, label="x")
+    with pytest.raises(ValueError, match=message):
+        save(x * x, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    right = {save_svg: "PLOT.SVG", save_backward_html: "page.htm"}[save]  # any case
+    assert save(x * x, tmp_path / right).exists()

@@ -516,3 +516,22 @@ def test_the_lectures_a_plus_a_bug_is_named_in_its_caption():
     b.backward()
     assert a.grad == 1.0  # what the caption says a keeps, as his engine leaves it
     assert text.endswith("the last of its two shares: 1.000.")
+
+
+def test_a_negative_constant_in_a_caption_reads_as_the_number_it_is():
+    # "y = -2.000 ** x" reads, as Python does, as -(2 ** x): -4 where y is 4
+    x = micrograd.Value(2.0, label="x")
+    y = (-2.0) ** x
+    y.label = "y"
+    (frame,) = steps.backward_steps(y)
+    text = steps.caption(frame)
+    formula = re.match(r"Step 1: y = (.*), and y\.grad", text).group(1)
+    assert formula == "(-2.000) ** x"
+    tx = torch.tensor(2.0, dtype=torch.float64)
+    assert eval(formula, {"x": 2.0}) == (-2.0) ** tx.item() == y.data == 4.0
+    assert "log(-2.000)" in text  # a function's argument needs no brackets
+    q = micrograd.Value(2.0, label="q")
+    z = q * -3.0
+    z.label = "z"
+    (frame,) = steps.backward_steps(z)
+    assert steps.caption(frame).startswith("Step 1: z = q * (-3.000), and z.grad = 1.000.")

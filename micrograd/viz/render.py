@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
-from ..files import write_atomically
+from ..files import check_suffix, write_atomically
 
 DOT_INSTALL = (
     "drawing needs Graphviz's `dot` program to render, and it was not found on PATH. "
@@ -127,6 +127,8 @@ def save_svg(
     from .graph import index_graph
 
     check_options("save_svg", draw_options)
+    check_suffix(path, "save_svg", "SVG (draw_dot(...).render(format='png') makes a PNG)",
+                 (".svg",))  # fmt: skip
     graph = index_graph(root, params)
     grads = [node.grad for node in graph.nodes]
     # draw_dot's build, told to refuse before it writes DOT: 50,000 nodes of DOT take seconds

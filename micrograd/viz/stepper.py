@@ -239,6 +239,8 @@ _SCRIPT = r"""
   var keyTarget = data.keys === "page" ? document : root;
   keyTarget.addEventListener("keydown", function (event) {
     if (event.target === slider) { return; }  // the slider moves itself on arrow keys
+    // Alt+Left is the browser's Back, Shift+Home a selection: keys with a modifier are theirs
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
     var moves = { ArrowLeft: current - 1, ArrowRight: current + 1, Home: 0,
                   End: frames.length - 1 };
     if (event.key in moves) {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import lecture
 from ..backward import walk_aside, walked
-from ..files import write_atomically
+from ..files import check_suffix, write_atomically
 from .dot import MAX_NODES, build, check_options
 from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
@@ -245,8 +245,13 @@ def _is_number(text: str) -> bool:
 
 def _formula(op, names: list[str]) -> str:
     if len(names) == 2 and not op.isidentifier():  # a * b, but leaky_relu(a, alpha)
-        return f"{names[0]} {op} {names[1]}"
+        return f"{_bracketed(names[0])} {op} {_bracketed(names[1])}"
     return f"{op}({', '.join(names)})"
+
+
+def _bracketed(term: str) -> str:
+    """A negative constant next to an operator in brackets: -2.000 ** x reads -(2 ** x)."""
+    return f"({term})" if term.startswith("-") else term
 
 
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
@@ -255,10 +260,16 @@ _FUNCTIONS = {"exp", "log", "sign", "sin", "cos", "tanh", "sqrt", "if", "else", 
 
 def _substituted(formula: str, symbols: dict[str, str]) -> str:
     """formula with each input name (a, b, alpha, out) replaced by the node it stands for."""
-    return _SYMBOL.sub(
-        lambda m: m.group() if m.group() in _FUNCTIONS else symbols.get(m.group(), m.group()),
-        formula,
-    )
+
+    def replaced(m: re.Match) -> str:
+        if m.group() in _FUNCTIONS or m.group() not in symbols:
+            return m.group()
+        alone = m.span() == (0, len(formula)) or (
+            formula[m.start() - 1 : m.start()] == "(" and formula[m.end() : m.end() + 1] == ")"
+        )  # the whole formula, or a function's one argument: no brackets needed
+        return symbols[m.group()] if alone else _bracketed(symbols[m.group()])
+
+    return _SYMBOL.sub(replaced, formula)
 
 
 def _name(graph: Graph, i: int) -> str:
@@ -322,6 +333,7 @@ def save_backward_html(
     Refuses a root with more than max_frames steps before building any frame, and frames of
     more than MAX_FRAME_NODES nodes in all (unless max_nodes=None) before any layout. Without
     Graphviz's dot the page is still written, each step a table of the nodes."""
+    check_suffix(path, "save_backward_html", "a web page", (".html", ".htm"))
     stepper = _stepper(root, params, max_frames, "page", "save_backward_html", **options)
     path = Path(path)
     write_atomically(str(path), PAGE.replace("{{STEPPER}}", stepper), "save_backward_html")

@@ -363,3 +363,25 @@ def test_a_page_with_nan_and_inf_gradients_and_a_label_that_opens_a_comment_step
         stepper.locator(".mg-next").click()
     assert stepper.locator(".mg-counter").inner_text() == f"{steps} / {steps}"
     assert errors == []
+
+
+def test_a_stepper_shown_twice_steps_in_each_place(tmp_path, browser):
+    # display(s) in a second cell put a second element of the same id on the page: it never
+    # got its buttons, and kept the note saying to run the notebook
+    x = micrograd.Value(2.0, label="x")
+    y = (x * 3.0).tanh()
+    y.label = "y"
+    shown = micrograd.step_through(y)
+    page_path = tmp_path / "twice.html"
+    page_path.write_text(
+        f"<html><body>{shown._repr_html_()}<hr>{shown._repr_html_()}</body></html>"
+    )
+    page = browser.new_page()
+    page.goto(page_path.as_uri())
+    steppers = page.locator(STEPPER)
+    assert steppers.count() == 2
+    for k in range(2):
+        stepper = steppers.nth(k)
+        assert stepper.locator("button").count() > 0 and stepper.locator(".mg-note").count() == 0
+        stepper.locator(".mg-next").click()
+        assert stepper.locator(".mg-counter").inner_text().startswith("2 / ")

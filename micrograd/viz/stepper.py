@@ -30,15 +30,19 @@ _PROCESS = secrets.token_hex(4)
 _instances = itertools.count()
 
 
+def new_uid() -> str:
+    """An id for one stepper in a notebook, unique on its page."""
+    return f"micrograd-stepper-{_PROCESS}-{next(_instances)}"
+
+
 def stepper_html(graph: Graph, frames: list, final: dict, dots: list, keys: str) -> str:
     """The stepper for these frames: frames[k] drawn as dots[k] (Digraphs), final the
     gradients after the last. keys: "page" listens to the arrow keys anywhere on the page,
     "self" only while the stepper has the focus (a notebook has keys of its own)."""
     from .steps import _receive, caption  # steps imports this module
 
-    uid = "micrograd-stepper"  # a page of its own holds one: the same bytes on every run
-    if keys != "page":
-        uid += f"-{_PROCESS}-{next(_instances)}"
+    uid = "micrograd-stepper" if keys == "page" else new_uid()  # a page holds one: the same
+    # bytes on every run
     try:
         views = [_svg(svg, uid) for svg in svg_texts(dots)]
         missing = ""

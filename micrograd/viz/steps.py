@@ -17,7 +17,7 @@ from ..files import check_suffix, write_atomically
 from .dot import MAX_NODES, build, check_options
 from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
-from .stepper import stepper_html
+from .stepper import new_uid, stepper_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,9 +347,16 @@ class StepThrough:
 
     def __init__(self, root, params: object = None, max_frames: int = 200, **options):
         self.html = _stepper(root, params, max_frames, "self", "step_through", **options)
+        self._shown = False
 
     def _repr_html_(self) -> str:
-        return self.html
+        """The stepper; shown again (display(s) in another cell), with ids of its own: its
+        script finds its elements by id, and a second copy under the first's stayed dead."""
+        if not self._shown:
+            self._shown = True
+            return self.html
+        uid = re.search(r'id="(micrograd-stepper-[0-9a-f]+-[0-9]+)"', self.html).group(1)
+        return self.html.replace(uid, new_uid())
 
 
 def step_through(root, params: object = None, max_frames: int = 200, **options) -> StepThrough:

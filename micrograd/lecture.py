@@ -67,10 +67,12 @@ def attach(node: ClosureNode, children: object, op: object) -> None:
         )
     if not isinstance(op, str):
         raise TypeError(f"Value(): _op must be a string such as '+', got {op!r}")
+    node._backward = _nothing
+    if not modes.is_grad_enabled():  # under no_grad a new leaf, as every op's result there
+        return
     node._a = inputs[0]
     node._b = inputs[1] if len(inputs) == 2 else None
     node._op = _closure_op(op, len(inputs))
-    node._backward = _nothing
 
 
 def no_rule(op: Op) -> TypeError:

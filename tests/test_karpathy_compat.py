@@ -393,3 +393,32 @@ def test_a_subclass_keeping_its_output_trains_as_with_karpathys_nn():
     ours = _train(_caching(nn.Neuron, nn.Layer, nn.MLP), Value)
     assert ours[1] == theirs[1] == [37] * 4
     assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+
+
+def test_a_node_made_the_lectures_way_under_no_grad_is_a_leaf_as_every_result_there():
+    # it kept its inputs, so a target computed under no_grad passed gradient back: 4.0 where
+    # torch, whose custom Function under no_grad gives no graph, gives -2.0
+    w = micrograd.Value(0.5)
+    with micrograd.no_grad():
+        target = lecture_times(w, micrograd.Value(3.0))
+    assert target._prev == () and target.data == 1.5
+    ((w - target) ** 2).backward()
+
+    class Times(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            a, b = ctx.saved_tensors
+            return grad * b, grad * a
+
+    tw = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    with torch.no_grad():
+        t_target = Times.apply(tw, torch.tensor(3.0, dtype=torch.float64))
+    ((tw - t_target) ** 2).backward()
+    assert w.grad == tw.grad.item() == -2.0
+    outside = lecture_times(w, micrograd.Value(3.0))  # with grad on, a node as ever
+    assert outside._prev == (w, outside._b)

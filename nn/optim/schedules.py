@@ -417,7 +417,7 @@ class OneCycleLR(LRScheduler):
                 f"{settings['total_steps']}"
             )
         if settings["cycle_momentum"]:
-            self._check_momenta(owner, [])  # an optimizer with a momentum
+            self._momentum(owner)  # an optimizer with a momentum
             for number, group in enumerate(self.optimizer.param_groups):
                 if "max_momentum" not in group or "base_momentum" not in group:
                     raise ValueError(
@@ -426,21 +426,21 @@ class OneCycleLR(LRScheduler):
                         "with cycle_momentum=False sets none)"
                     )
 
-    def _momentum(self) -> str:
-        """The setting the cycle moves: SGD's and RMSprop's momentum, Adam's betas."""
+    def _momentum(self, owner: str) -> str:
+        """The setting the cycle moves: SGD's and RMSprop's momentum, Adam's betas; for an
+        optimizer with neither, a ValueError naming owner."""
         defaults = self.optimizer.defaults
-        return "betas" if "betas" in defaults else "momentum" if "momentum" in defaults else ""
+        if "betas" in defaults or "momentum" in defaults:
+            return "betas" if "betas" in defaults else "momentum"
+        raise ValueError(
+            f"{owner}: cycle_momentum needs an optimizer with a momentum or betas (SGD, "
+            f"RMSprop, Adam, AdamW), not {type(self.optimizer).__name__}; pass "
+            "cycle_momentum=False"
+        )
 
     def _check_momenta(self, owner: str, momenta: list[float]) -> None:
-        kind = self._momentum()
-        if not kind:
-            raise ValueError(
-                f"{owner}: cycle_momentum needs an optimizer with a momentum or betas (SGD, "
-                f"RMSprop, Adam, AdamW), not {type(self.optimizer).__name__}; pass "
-                "cycle_momentum=False"
-            )
-        if not momenta:
-            return
+        """ValueError unless the optimizer can step with every one of momenta."""
+        kind = self._momentum(owner)
         low, high = min(momenta), max(momenta)
         if kind == "betas" and not high < 1:  # 1 - beta1 ** step would be 0
             raise ValueError(f"{owner}: Adam's beta1 would be {high:g}; it must be below 1")
@@ -492,11 +492,13 @@ class OneCycleLR(LRScheduler):
             )
         # the momenta first, checked, then the lrs (whose checks raise before any is set)
         groups = self.optimizer.param_groups
-        momenta = [self._at(g, epoch, "momentum") for g in groups] if self.cycle_momentum else []
-        if momenta:
-            self._check_momenta("OneCycleLR.step", momenta)
+        if not self.cycle_momentum:
+            super()._apply(epoch)
+            return
+        momenta = [self._at(group, epoch, "momentum") for group in groups]
+        self._check_momenta("OneCycleLR.step", momenta)
         super()._apply(epoch)
-        kind = self._momentum() if momenta else ""
+        kind = self._momentum("OneCycleLR.step")
         for group, momentum in zip(groups, momenta):
             group[kind] = (momentum, *group["betas"][1:]) if kind == "betas" else momentum
 

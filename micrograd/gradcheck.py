@@ -30,11 +30,17 @@ def _derivatives(fn: Callable[..., Value], point: Sequence[float], order: int) -
     """{(i, j, ...): d^k fn / dx_i dx_j ...} for every index tuple of length ``order``,
     computed by differentiating the engine's own gradients ``order`` times (of SEED * fn,
     divided back by SEED; of SMALL_SEED * fn where that overflows and this does not)."""
-    found = _seeded_derivatives(fn, point, order, SEED)
-    if all(map(math.isfinite, found.values())):
+    return _seeded(lambda seed: _seeded_derivatives(fn, point, order, seed), dict.values)
+
+
+def _seeded(compute: Callable, numbers: Callable = list):
+    """compute(SEED), or compute(SMALL_SEED) where numbers of the first are not all finite
+    and those of the second are."""
+    found = compute(SEED)
+    if all(map(math.isfinite, numbers(found))):
         return found
-    again = _seeded_derivatives(fn, point, order, SMALL_SEED)
-    return again if all(map(math.isfinite, again.values())) else found
+    again = compute(SMALL_SEED)
+    return again if all(map(math.isfinite, numbers(again))) else found
 
 
 def _seeded_derivatives(fn: Callable[..., Value], point: Sequence[float], order: int,
@@ -74,11 +80,7 @@ def gradients(value: Value, xs: list[Value], depth: int, order: int, owner: str)
 def _plain_gradient(fn: Callable[..., Value], point: Sequence[float]) -> list[float]:
     """The first derivatives by backward() on floats (the rules' float path), of SEED * fn
     (or SMALL_SEED * fn, as _derivatives), divided back."""
-    found = _seeded_plain_gradient(fn, point, SEED)
-    if all(map(math.isfinite, found)):
-        return found
-    again = _seeded_plain_gradient(fn, point, SMALL_SEED)
-    return again if all(map(math.isfinite, again)) else found
+    return _seeded(lambda seed: _seeded_plain_gradient(fn, point, seed))
 
 
 def _seeded_plain_gradient(fn: Callable, point: Sequence[float], seed: float) -> list[float]:
@@ -235,6 +237,19 @@ def _hint(analytic: float, numeric: float) -> str:
     )
 
 
+def as_number(owner: str, what: str, x) -> float:
+    """x (a real number, not a bool, or a Value) as a float, else TypeError or, for an int
+    past float range, ValueError, naming owner and what."""
+    if isinstance(x, Value):
+        return x.data
+    if not _is_number(x):
+        raise TypeError(f"{owner}: {what} must be a number or Value, got {x!r}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{owner}: {what} is an integer too large for a float64") from None
+
+
 def _point(inputs: object) -> list[float]:
     """inputs as numbers: a sequence of numbers or Values (not a str, not one number)."""
     if isinstance(inputs, (str, bytes, Value)) or not isinstance(inputs, Sequence):
@@ -244,17 +259,7 @@ def _point(inputs: object) -> list[float]:
         )
     point = []
     for i, x in enumerate(inputs):
-        if isinstance(x, Value):
-            number = x.data
-        elif _is_number(x):
-            try:
-                number = float(x)
-            except OverflowError:
-                raise ValueError(
-                    f"gradcheck: inputs[{i}] is an integer too large for a float64"
-                ) from None
-        else:
-            raise TypeError(f"gradcheck: inputs[{i}] must be a number or Value, got {x!r}")
+        number = as_number("gradcheck", f"inputs[{i}]", x)
         if not math.isfinite(number):  # no eps moves it, and no difference is a slope
             raise ValueError(
                 f"gradcheck: inputs[{i}] is {number}; finite differences need finite inputs"

@@ -31,6 +31,7 @@ from .gradcheck import (
     SEED,
     GradcheckError,
     _is_number,
+    as_number,
     check_tolerances,
     gradcheck,
     gradients,
@@ -234,7 +235,7 @@ def assert_matches_torch(
         raise ValueError(f"assert_matches_torch: order must be an integer >= 0, got {order!r}")
     order = int(order)
     check_tolerances("assert_matches_torch", rtol=rtol, atol=atol)
-    point = [_number("assert_matches_torch", f"input {i}", x) for i, x in enumerate(inputs)]
+    point = [as_number("assert_matches_torch", f"input {i}", x) for i, x in enumerate(inputs)]
     names = input_names(inputs, unnamed="x{i}", again="{label}{i}")
     function = fn.name if isinstance(fn, Op) else getattr(fn, "__name__", "f")
     function = "f" if function == "<lambda>" else function
@@ -375,19 +376,6 @@ def _formula_mismatches(op: Op, points: list) -> list[str]:
     return problems
 
 
-def _number(owner: str, what: str, x) -> float:
-    """x (a real number, not a bool, or a Value) as a float, else TypeError or, for an int
-    past float range, ValueError, naming owner and what."""
-    if isinstance(x, Value):
-        return x.data
-    if not _is_number(x):
-        raise TypeError(f"{owner}: {what} must be a number or Value, got {x!r}")
-    try:
-        return float(x)
-    except OverflowError:
-        raise ValueError(f"{owner}: {what} is an integer too large for a float64") from None
-
-
 def _points(op: Op, argument: str, given) -> list[tuple[float, ...]]:
     """check_op's points (or smooth points) as tuples of op.arity floats: a point is a number
     (of a one-input op) or a sequence of arity numbers, an array's row too."""
@@ -397,9 +385,9 @@ def _points(op: Op, argument: str, given) -> list[tuple[float, ...]]:
     for k, point in enumerate(given):
         what = f"{argument}[{k}]"
         if isinstance(point, Iterable) and not isinstance(point, (str, bytes)):
-            coordinates = tuple(_number("check_op", what, x) for x in point)
+            coordinates = tuple(as_number("check_op", what, x) for x in point)
         else:
-            coordinates = (_number("check_op", what, point),)
+            coordinates = (as_number("check_op", what, point),)
         if len(coordinates) != op.arity:
             raise ValueError(
                 f"check_op: {what} has {len(coordinates)} numbers, and {op.name} takes {op.arity}"

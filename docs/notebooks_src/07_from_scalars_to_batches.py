@@ -410,14 +410,17 @@ agree = all(math.isclose(a, b, rel_tol=1e-10) for a, b in zip(ours[:11], theirs[
 print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 
 # %% [markdown]
-# Close to PyTorch's own time, but slower over many rounds: benchmarks/RESULTS.md puts it at
-# 1.16 times PyTorch's epoch. Most of both epochs goes to the same matrix products, and on the
-# machine of that run PyTorch's (Intel's MKL) are faster than numpy's (OpenBLAS): numpy
-# written by hand takes 1.45 times PyTorch's epoch there. The rest is the ReLUs, the
+# Close to PyTorch's own time, one way or the other by machine. Over many rounds,
+# benchmarks/RESULTS.md puts it at 0.88 times PyTorch's epoch on a 2-core AMD EPYC; the run
+# before, on an Intel Xeon, put it at 1.16 times. Most of both epochs goes to the same matrix
+# products, and which library's are faster depends on the machine: on that Intel machine
+# PyTorch's (Intel's MKL) were faster than numpy's (OpenBLAS), and numpy written by hand took
+# 1.45 times PyTorch's epoch (1.09 times on the AMD machine). The rest is the ReLUs, the
 # log-softmax and the cross-entropy, a few numpy passes each on one core, where PyTorch runs
-# its kernels on both. The smaller `MLP(64, [32, 10])` takes 0.94 times PyTorch's epoch, the
-# digits CNN of notebook 8, whose convolutions and pooling are most of the work, 0.70 times,
-# and the demo's moons 0.59 times: at that size PyTorch's overhead per operation dominates.
+# its kernels on both. In the AMD run the smaller `MLP(64, [32, 10])` takes 0.77 times
+# PyTorch's epoch, the digits CNN of notebook 8, whose convolutions and pooling are most of the
+# work, 0.61 times, and the demo's moons 0.61 times: at that size PyTorch's overhead per
+# operation dominates.
 # (The eager engine would take tens of seconds per epoch here: 1,797 graphs of 18,000 nodes.)
 
 # %% [markdown]
@@ -428,8 +431,9 @@ print(f"the two loss curves agree to 1e-10 over their first 11 epochs: {agree}")
 #   this is `vmap`, batching by the compiler instead of by hand.
 # * Independent operations of the same kind can be fused into one array operation; for an MLP
 #   that rediscovers the matrix products a framework would have written by hand, and at the
-#   size of the digits network it trains within about 20% of PyTorch's time (a smaller MLP
-#   and a CNN, faster; the demo's moons, about 1.7 times as fast).
+#   size of the digits network it trains about as fast as PyTorch (0.88 to 1.16 times its
+#   time, by machine; a smaller MLP and a CNN, faster; the demo's moons, about 1.6 times as
+#   fast).
 # * The price: the program cannot contain Python decisions on values. Choices must be written
 #   as operations (`relu`, `abs`, a mask), or as static arguments. This is the same rule that
 #   `jax.jit` and `torch.compile` impose, for the same reason.

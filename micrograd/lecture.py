@@ -73,6 +73,8 @@ def attach(node: ClosureNode, children: object, op: object) -> None:
     node._a = inputs[0]
     node._b = inputs[1] if len(inputs) == 2 else None
     node._op = _closure_op(op, len(inputs))
+    if modes.anomaly_detected():  # watched as the table's ops are: its line, its forward
+        modes.check_made(node, inputs)
 
 
 def no_rule(op: Op) -> TypeError:

@@ -360,6 +360,14 @@ def anomaly_detected() -> bool:
     return bool(_state.anomaly)
 
 
+def check_made(node: Value, inputs: tuple) -> None:
+    """What detect_anomaly does for a node the engine's recorder makes, for one made
+    another way (the lecture's ``Value(data, (a, b), op)``): note the line that made it,
+    and raise if its forward gave nan or inf."""
+    for mode in list(_state.anomaly):
+        mode._check(node, inputs)
+
+
 def _describe(op, inputs: Sequence[Value]) -> str:
     shown = ", ".join(repr(x._data) for x in inputs)
     return f"op {op.name!r} on inputs ({shown})"

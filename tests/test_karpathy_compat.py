@@ -422,3 +422,33 @@ def test_a_node_made_the_lectures_way_under_no_grad_is_a_leaf_as_every_result_th
     assert w.grad == tw.grad.item() == -2.0
     outside = lecture_times(w, micrograd.Value(3.0))  # with grad on, a node as ever
     assert outside._prev == (w, outside._b)
+
+
+def test_anomaly_mode_watches_nodes_made_the_lectures_way_as_its_own():
+    """detect_anomaly names the op and the line of a node made the lecture's way, as of any
+    other: it neither checked such a node's forward nor knew where it was made ('created
+    outside detect_anomaly' for a node made inside it)."""
+    import math
+
+    import micrograd
+    from micrograd import Value
+
+    def lecture_sqrt(x):
+        out = Value(math.sqrt(x.data) if x.data >= 0 else math.nan, (x,), "sqrt")  # made here
+
+        def _backward():
+            x.grad += out.grad * (0.5 / out.data if out.data else math.inf)  # inf at 0
+
+        out._backward = _backward
+        return out
+
+    here = rf"test_karpathy_compat\.py:{lecture_sqrt.__code__.co_firstlineno + 1}\b"
+    with micrograd.detect_anomaly():
+        forward = rf"'sqrt' on inputs \(-1\.0\).*forward.*{here}"
+        with pytest.raises(FloatingPointError, match=forward):
+            lecture_sqrt(Value(-1.0))
+        x = Value(0.0)
+        y = lecture_sqrt(x * 1.0) * 0.0  # finite forward; the closure makes inf of a finite grad
+        with pytest.raises(FloatingPointError, match=rf"'sqrt'.*backward.*created at .*{here}"):
+            y.backward()
+    assert math.isnan(lecture_sqrt(Value(-1.0)).data)  # outside the mode nothing is checked

@@ -385,3 +385,31 @@ def test_a_stepper_shown_twice_steps_in_each_place(tmp_path, browser):
         assert stepper.locator("button").count() > 0 and stepper.locator(".mg-note").count() == 0
         stepper.locator(".mg-next").click()
         assert stepper.locator(".mg-counter").inner_text().startswith("2 / ")
+
+
+@NEEDS_DOT
+def test_a_narrow_window_keeps_the_box_of_a_collapsed_step_in_view(tmp_path, browser):
+    """With collapse, a step's node is inside a module's box, and the box is what is outlined:
+    the view follows it as it follows a node (it stayed where the last drawn node was)."""
+    import random
+
+    from micrograd import nn
+
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    out = model([micrograd.Value(0.5, label="x1"), micrograd.Value(-1.0, label="x2")])
+    path = save_backward_html(out, tmp_path / "b.html", model, group="neuron", collapse=True)
+    page = browser.new_page(viewport={"width": 300, "height": 600})  # narrower than the graph
+    page.goto(path.as_uri())
+    stepper = page.locator(STEPPER)
+    stepper.locator("button", has_text=re.compile(r"^\+$")).click()  # zoomed in: it scrolls
+    page.keyboard.press("Home")
+    seen = set()
+    for _ in engine_order(out):
+        ids = stepper.locator(".mg-view g.current").evaluate_all("gs => gs.map(g => g.id)")
+        assert len(ids) == 1 and re.search(r"-m\d+$", ids[0])  # one box outlined
+        box = ids[0].rsplit("-", 1)[1]
+        view, found = boxes(stepper, [box])
+        assert inside(found[box], view), (box, stepper.get_attribute("data-step"))
+        seen.add(box)
+        page.keyboard.press("ArrowRight")
+    assert len(seen) == 4  # every neuron's box had its turn

@@ -535,3 +535,46 @@ def test_a_negative_constant_in_a_caption_reads_as_the_number_it_is():
     z.label = "z"
     (frame,) = steps.backward_steps(z)
     assert steps.caption(frame).startswith("Step 1: z = q * (-3.000), and z.grad = 1.000.")
+
+
+def _current_ids(view: str) -> list[str]:
+    """The ids of what a frame's drawing outlines as the current step (class 'current')."""
+    return re.findall(r'<g id="[^"]*-(\w+)" class="[^"]*\bcurrent\b', view)
+
+
+@NEEDS_DOT
+def test_a_stepper_of_collapsed_modules_outlines_the_box_its_step_is_in():
+    """With collapse, every step's node sits inside a module's box: the box is outlined and
+    the caption says which module it is. No frame outlined anything before. By hand: the
+    output neuron's add and product are its two steps, then tanh, add and product in the
+    hidden neuron."""
+    import random
+
+    from micrograd import nn
+
+    model = nn.MLP(1, [1, 1], rng=random.Random(0))
+    out = model([micrograd.Value(0.5, label="x")])
+    frames = page_data(steps.step_through(out, model, group="neuron", collapse=True).html)
+    modules = ["layers.1.neurons.0"] * 2 + ["layers.0.neurons.0"] * 3
+    assert len(frames["frames"]) == len(modules)
+    boxes = {"layers.0.neurons.0": "m0", "layers.1.neurons.0": "m1"}  # numbered by first node
+    for frame, module in zip(frames["frames"], modules):
+        assert _current_ids(frame["view"]) == [boxes[module]]
+        assert frame["caption"].endswith(
+            f" is inside {module}, drawn as one box, outlined in red.)"
+        )
+    assert 'class="node module"' in frames["frames"][0]["view"]  # the other box, not outlined
+
+
+@NEEDS_DOT
+def test_a_stepper_under_max_depth_says_which_steps_it_does_not_draw():
+    """Steps deeper than max_depth have no node in the drawing: their captions say so, and
+    nothing is outlined (the page outlined nothing and said nothing)."""
+    x1, x2 = micrograd.Value(1.0, label="x1"), micrograd.Value(-2.0, label="x2")
+    z = ((x1 * x2).tanh() * 3 + x1).exp()  # steps: exp, +, * 3, tanh, x1 * x2
+    frames = page_data(steps.step_through(z, max_depth=1).html)["frames"]
+    drawn = [bool(_current_ids(frame["view"])) for frame in frames]
+    assert drawn == [True, True, False, False, False]  # the root and the + reading it
+    for frame, shown in zip(frames, drawn):
+        note = "is not drawn: it is more than max_depth=1 ops from the root.)"
+        assert frame["caption"].endswith(note) != shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .graph import fmt, grad_text, html_text, number
+from .graph import CURRENT, fmt, grad_text, html_text, number
 from .groups import parameter_groups
 
 
@@ -14,9 +14,10 @@ def box_ids(groups: list, boxed: set[int]) -> dict[str, str]:
     return {name: f"m{k}" for k, name in enumerate(names)}
 
 
-def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dict]]:
+def boxes(graph, grads, groups, boxed, level, current=None) -> list[tuple[str | None, str, dict]]:
     """(cluster, id, attrs) of one box per collapsed module: its name, size, output and the
-    norm of its parameters' gradients. Neurons sit in a cluster per layer."""
+    norm of its parameters' gradients. Neurons sit in a cluster per layer. The box holding
+    node ``current`` (a step of backward inside the module) is outlined as a current node."""
     consumers: list[list[int]] = [[] for _ in graph.nodes]
     for target in range(len(graph.nodes)):
         for j in graph.inputs(target):
@@ -41,11 +42,14 @@ def boxes(graph, grads, groups, boxed, level) -> list[tuple[str | None, str, dic
         else:
             rows.append(f"{len(outputs)} outputs")
         body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+        holds_current = current in members
+        border, color = (3, CURRENT) if holds_current else (1, "#6d28d9")
         label = (
-            f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
-            f'STYLE="rounded" BGCOLOR="#ede9fe" COLOR="#6d28d9">{body}</TABLE>>'
+            f'<<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'STYLE="rounded" BGCOLOR="#ede9fe" COLOR="{color}">{body}</TABLE>>'
         )
-        attrs = {"label": label, "shape": "plain", "id": box_id, "class": "module"}
+        kind = "module current" if holds_current else "module"
+        attrs = {"label": label, "shape": "plain", "id": box_id, "class": kind}
         layer = None
         if level == "neuron" and params:
             layer = layer_of.get(graph.nodes[params[0]])

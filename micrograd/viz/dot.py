@@ -22,7 +22,16 @@ import html
 from collections.abc import Mapping
 
 from .boxes import box_ids, boxes
-from .graph import Graph, fmt, grad_text, html_text, index_graph, local_grads, printable
+from .graph import (
+    CURRENT,
+    Graph,
+    fmt,
+    grad_text,
+    html_text,
+    index_graph,
+    local_grads,
+    printable,
+)
 from .groups import node_groups
 from .render import MAX_NODES, check_size, digraph
 
@@ -34,7 +43,6 @@ STYLES = {  # kind: (fill, border, table style, border width, legend text)
     "const": ("#f3f4f6", "#6b7280", "dashed", 1, "constant"),
     "value": ("#ffffff", "#374151", "rounded", 1, "intermediate value"),
 }
-CURRENT = "#dc2626"  # the node and edges of the current backward step
 RANKDIRS = ("LR", "RL", "TB", "BT")
 OPTIONS = ("rankdir", "edge_grads", "legend", "group", "collapse", "max_depth", "max_nodes")
 """draw_dot's options, which save_svg and the steppers pass on to it."""
@@ -101,11 +109,12 @@ def build(
     refuse: bool = False,
 ):
     """The Digraph for graph with these grads (None: not known yet), the node ``current``
-    highlighted; ``flow`` ({(target, slot): (amount, state)}) labels input edges with the
-    gradient they carry in a backward step: red when "sent" now, grey when "done" before,
-    invisible (but laid out) while "pending". ``numbered`` shows each Value's index (#i, its
-    position in topological order). Past ``max_nodes`` nodes it refuses to render, or with
-    ``refuse`` to be built at all."""
+    highlighted (or the box it is collapsed into; ``current_box`` and ``current_hidden`` on
+    the result say where it went); ``flow`` ({(target, slot): (amount, state)}) labels input
+    edges with the gradient they carry in a backward step: red when "sent" now, grey when
+    "done" before, invisible (but laid out) while "pending". ``numbered`` shows each Value's
+    index (#i, its position in topological order). Past ``max_nodes`` nodes it refuses to
+    render, or with ``refuse`` to be built at all."""
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     for name, value, least in (("max_depth", max_depth, 0), ("max_nodes", max_nodes, 1)):
@@ -139,7 +148,7 @@ def build(
         target.append((f"v{i}", _value_attrs(graph, i, grads[i], i == current, numbered)))
         if graph.nodes[i]._prev:
             target.append((f"o{i}", _op_attrs(graph, i, i == current)))
-    for cluster, name, attrs in boxes(graph, grads, groups, boxed, group):
+    for cluster, name, attrs in boxes(graph, grads, groups, boxed, group, current):
         (clusters.setdefault(cluster, []) if cluster else plain).append((name, attrs))
     for name, entries in plain:
         dot.node(name, **entries)
@@ -153,6 +162,9 @@ def build(
     _add_edges(dot, graph, grads, groups, shown, boxed, edge_grads, current, flow)
     if legend:
         _add_legend(dot, {graph.kinds[i] for i in shown - boxed})
+    # where the current node is, for a stepper's caption: drawn, in a box, or left out
+    dot.current_box = groups[current] if current in boxed else None
+    dot.current_hidden = current is not None and current not in shown
     return dot
 
 

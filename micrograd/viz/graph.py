@@ -14,6 +14,7 @@ from ..backward import local_gradients, topological_order
 from ..engine import Value
 from ..ops import CONST, LEAF
 
+CURRENT = "#dc2626"  # the node, edges or box of the current backward step
 KINDS = ("root", "param", "input", "leaf", "const", "value")
 """Node kinds: the root; a leaf that is a parameter; a leaf that is not (when parameters are
 known); a user leaf (when they are not); a constant lifted into the graph; any other Value."""

@@ -35,8 +35,11 @@ def new_uid() -> str:
     return f"micrograd-stepper-{_PROCESS}-{next(_instances)}"
 
 
-def stepper_html(graph: Graph, frames: list, final: dict, dots: list, keys: str) -> str:
-    """The stepper for these frames: frames[k] drawn as dots[k] (Digraphs), final the
+def stepper_html(
+    graph: Graph, frames: list, final: dict, dots: list, keys: str, notes: list[str]
+) -> str:
+    """The stepper for these frames: frames[k] drawn as dots[k] (Digraphs), its caption
+    followed by notes[k] where it is drawn (what the drawing shows of its node), final the
     gradients after the last. keys: "page" listens to the arrow keys anywhere on the page,
     "self" only while the stepper has the focus (a notebook has keys of its own)."""
     from .steps import _receive, caption  # steps imports this module
@@ -46,9 +49,11 @@ def stepper_html(graph: Graph, frames: list, final: dict, dots: list, keys: str)
     try:
         views = [_svg(svg, uid) for svg in svg_texts(dots)]
         missing = ""
-    except DotNotFoundError:
+        captions = [caption(frame) + note for frame, note in zip(frames, notes)]
+    except DotNotFoundError:  # a table of every node instead: nothing left out or boxed
         known: dict[int, float] = {len(graph.nodes) - 1: 1.0}
         views = []
+        captions = [caption(frame) for frame in frames]
         for frame in frames:
             _receive(known, frame.edges)
             views.append(_table(graph, frame, known, uid))
@@ -61,12 +66,12 @@ def stepper_html(graph: Graph, frames: list, final: dict, dots: list, keys: str)
         "keys": keys,
         "frames": [
             {
-                "caption": caption(frame),
+                "caption": text,
                 "node": frame.index,
                 "inputs": sorted({edge.source for edge in frame.edges}),
                 "view": view,
             }
-            for frame, view in zip(frames, views)
+            for frame, view, text in zip(frames, views, captions)
         ],
         "final_grads": {str(i): _json_float(g) for i, g in final.items()},
     }
@@ -200,7 +205,8 @@ _SCRIPT = r"""
   }
   function element(name) { return view.querySelector('[id="' + ID + "-" + name + '"]'); }
   // Keep in view the op being processed, then its output node, then its inputs, nearest
-  // first: each joins if all chosen so far still fit, and the chosen are centred.
+  // first: each joins if all chosen so far still fit, and the chosen are centred. A step
+  // inside a collapsed module keeps the module's box in view.
   function follow(frame) {
     var outer = view.getBoundingClientRect();
     var width = view.clientWidth, height = view.clientHeight;
@@ -208,7 +214,9 @@ _SCRIPT = r"""
       var e = element(name);
       return e ? e.getBoundingClientRect() : null;
     }
-    var op = rect("o" + frame.node) || rect("v" + frame.node);
+    var outlined = view.querySelector("g.current");
+    var op = rect("o" + frame.node) || rect("v" + frame.node) ||
+      (outlined ? outlined.getBoundingClientRect() : null);
     if (!op) { return; }
     var middle = (op.left + op.right) / 2;
     function distance(r) { return Math.abs((r.left + r.right) / 2 - middle); }

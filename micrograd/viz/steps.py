@@ -322,7 +322,20 @@ def _stepper(root, params, max_frames: int, keys: str, caller: str, **options) -
                 "(half a minute or more); draw fewer (max_depth=k, or group=... with "
                 "collapse=True for a model), or pass max_nodes=None to lay them all out"
             )
-    return stepper_html(graph, frames, running, dots, keys)
+    notes = [_where_drawn(frame, dot, options) for frame, dot in zip(frames, dots)]
+    return stepper_html(graph, frames, running, dots, keys, notes)
+
+
+def _where_drawn(frame: Frame, dot, options: dict) -> str:
+    """What a caption adds when the node of its step is not drawn as itself: collapsed into
+    its module's box, or left out by max_depth."""
+    name = _name(frame.graph, frame.index)
+    if dot.current_box is not None:
+        return f" ({name} is inside {dot.current_box}, drawn as one box, outlined in red.)"
+    if dot.current_hidden:
+        depth = options["max_depth"]
+        return f" ({name} is not drawn: it is more than max_depth={depth} ops from the root.)"
+    return ""
 
 
 def save_backward_html(

@@ -28,6 +28,7 @@ class Module:
     penalty would count it)."""
 
     registry: dict[str, type] = {}  # every module class, by name (see from_config)
+    training = True  # torch's flag: every module starts in training mode (see train())
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -91,6 +92,27 @@ class Module:
         """Set every parameter's grad to 0."""
         for p in self.parameters():
             p.grad = 0.0
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every module inside it in training mode (False: evaluation
+        mode), as torch's train() does, and return it. ``training`` holds the mode, for a
+        module of one's own that computes otherwise in training (a dropout, say); none of
+        nn's modules does yet, so the mode changes none of their numbers, and fit leaves it
+        as it finds it."""
+        if type(mode) is not bool:  # torch refuses 0 and 1 too
+            raise ValueError(f"train(): mode must be True or False, got {mode!r}")
+        pending, seen = [self], set()
+        while pending:
+            module = pending.pop()
+            if id(module) not in seen:  # a module used twice, or a link back, once
+                seen.add(id(module))
+                module.training = mode
+                pending.extend(child for _, child in module._children())
+        return self
+
+    def eval(self) -> Module:
+        """``train(False)``: evaluation mode for this module and every module inside it."""
+        return self.train(False)
 
     def state_dict(self) -> dict[str, float]:
         """{name: value} for every parameter, as plain floats."""

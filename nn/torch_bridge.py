@@ -107,7 +107,8 @@ def to_torch(model: Module) -> Any:
     otherwise). A subclass of nn's modules with a __call__ or _forward of its own is a
     TypeError (its own forward would be lost); a patched Value method goes unseen. A model
     sharing a Neuron or Value otherwise than by using a whole module again is a ValueError:
-    torch ties whole modules only, and the copies would train apart.
+    torch ties whole modules only, and the copies would train apart. The torch model
+    takes model's training mode (``training``) as a whole.
     """
     import torch
 
@@ -118,7 +119,7 @@ def to_torch(model: Module) -> Any:
             "Neuron or a Value used in two places); torch ties only whole modules, so only a "
             "whole module used again (Sequential(layer, act, layer)) converts"
         )
-    return converted
+    return converted.train(model.training)
 
 
 def _torch_modules(module: Module, where: str, made: dict[int, list]) -> list:

@@ -47,7 +47,8 @@ def from_torch(module: Any) -> Module:
     than once (tied weights) becomes one of ours used as often: a Sequential then, as an MLP
     cannot say so; a tied Linear followed by different activations is a Layer without its
     own, each activation a module after it. A Linear or Conv2d without a bias, and a
-    parameter two modules share, are refused: ours would train a bias of 0, or two copies."""
+    parameter two modules share, are refused: ours would train a bias of 0, or two copies.
+    The model takes module's training mode (``training``) as a whole."""
     import torch
 
     items = list(module) if type(module) is torch.nn.Sequential else [module]
@@ -94,8 +95,8 @@ def from_torch(module: Any) -> Module:
                     f"feeds one of {after.nin} inputs"
                 )
         if not tied:
-            return _assemble(modules)
-    return Sequential(*modules)
+            return _assemble(modules).train(module.training)
+    return Sequential(*modules).train(module.training)  # torch's mode, as a whole
 
 
 # a hook may change what a module computes (torch.nn.utils.weight_norm's sets .weight before

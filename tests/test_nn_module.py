@@ -652,3 +652,54 @@ def test_a_link_back_inside_sequentials_is_drawn_shown_and_refused_by_save(tmp_p
     with pytest.raises(ValueError, match="or a module links back to one it is inside"):
         outer.save(tmp_path / "model.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def _modes(model) -> list[bool]:
+    """Every module's training flag, the model's first, in the order of its own walk."""
+    seen, flags, pending = set(), [], [model]
+    while pending:
+        module = pending.pop(0)
+        if id(module) not in seen:
+            seen.add(id(module))
+            flags.append(module.training)
+            pending.extend(child for _, child in module._children())
+    return flags
+
+
+def test_train_and_eval_set_every_modules_mode_as_torchs():
+    """model.eval() and model.train() are the lines a torch user writes around evaluation:
+    they were AttributeErrors. Each sets the flag on every module inside, a tied one once,
+    returns the model, and refuses what torch refuses, as torch does (the same model in
+    torch, step by step)."""
+    layer = nn.Layer(4, 4, rng=random.Random(0))
+    ours = nn.Sequential(nn.Conv2d(1, 1, 2, rng=random.Random(1)), nn.Flatten(), layer,
+                         nn.Tanh(), layer)  # fmt: skip
+    theirs = nn.to_torch(ours)
+    assert ours.training and theirs.training and all(_modes(ours))
+    assert ours.eval() is ours and theirs.eval() is theirs
+    assert len(_modes(ours)) == 9  # the Sequential, its 4 modules (one twice), 4 neurons
+    assert not any(_modes(ours)) and not any(m.training for m in theirs.modules())
+    assert ours.train() is ours and all(_modes(ours))
+    layer.eval()  # one module alone, as torch allows
+    theirs.train()[3].eval()
+    assert not any(_modes(layer)) and ours.training and ours.layers[0].training
+    for mode in (0, 1, "eval", None):
+        with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+            theirs.train(mode)
+        with pytest.raises(ValueError, match=r"train\(\): mode must be True or False"):
+            ours.train(mode)
+    before = [p.data for p in ours.parameters()]
+    x = [[[0.5, -1.0, 2.0], [1.5, 0.25, -0.5], [1.0, 2.0, 3.0]]]
+    out_training = [v.data for v in ours(x)]
+    ours.eval()
+    assert [v.data for v in ours(x)] == out_training  # no module of nn's computes otherwise
+    assert [p.data for p in ours.parameters()] == before
+
+
+def test_the_torch_bridge_keeps_the_training_mode():
+    model = nn.MLP(2, [3, 1], rng=random.Random(0)).eval()
+    converted = nn.to_torch(model)
+    assert not any(m.training for m in converted.modules())
+    back = nn.from_torch(converted)
+    assert not any(_modes(back))
+    assert all(_modes(nn.from_torch(converted.train())))

@@ -450,3 +450,40 @@ def test_a_save_refuses_a_file_name_of_another_format_writing_nothing(
     assert list(tmp_path.iterdir()) == []
     right = {save_svg: "PLOT.SVG", save_backward_html: "page.htm"}[save]  # any case
     assert save(x * x, tmp_path / right).exists()
+
+
+def horner(links: int):
+    """A polynomial by Horner's rule, y = (...((x * x + 1) * x + 1)...): every link reads x."""
+    x = micrograd.Value(0.5, label="x")
+    y = x
+    for _ in range(links):
+        y = y * x + 1.0
+    return y
+
+
+def test_a_chain_reading_one_input_all_along_is_refused_before_minutes_of_layout(tmp_path):
+    """Each edge from x to link k crosses the ranks of the links before it, and dot lays out
+    a node for every rank crossed: 200 links (1,001 nodes, under max_nodes) took minutes.
+    By hand: link k's product lies 4 (k - 1) ranks after the one x is on (a product and an
+    add per link, each an op and a Value), so n links cross 2 n (n - 1) ranks."""
+    from micrograd.viz.render import MAX_NODES, MAX_VIRTUAL_NODES
+
+    assert draw_dot(horner(60)).virtual_nodes == 2 * 60 * 59
+    # labelled edges take a rank of their own: every span doubles, so an edge s ranks long
+    # crosses 2 s - 1: twice the above, plus one per input edge (4 a link) and op (2 a link)
+    assert draw_dot(horner(60), edge_grads=True).virtual_nodes == 2 * (2 * 60 * 59) + 6 * 60
+    root = horner(200)  # 2 * 200 * 199 = 79,600 ranks crossed
+    dot = draw_dot(root)
+    assert dot.drawn_nodes < MAX_NODES < dot.virtual_nodes and dot.virtual_nodes > MAX_VIRTUAL_NODES
+    for render in (lambda: dot.pipe(format="svg"), lambda: save_svg(root, tmp_path / "h.svg")):
+        with pytest.raises(ValueError, match=r"79,600 ranks .*max_depth=.*max_nodes=None"):
+            render()
+    assert not list(tmp_path.iterdir())
+    labelled = draw_dot(horner(120), edge_grads=True)  # each crossing costs dot twice as much
+    assert labelled.virtual_nodes == 2 * (2 * 120 * 119) + 6 * 120 < 2 * MAX_VIRTUAL_NODES
+    with pytest.raises(ValueError, match=f"57,840 ranks .*more than {MAX_VIRTUAL_NODES // 2:,}"):
+        labelled.pipe(format="svg")
+    with pytest.raises(ValueError, match="ranks of the layout"):  # a stepper's frames too
+        micrograd.step_through(horner(120), max_frames=400)
+    assert draw_dot(root, max_nodes=None).virtual_nodes == 79_600  # no limit: it would render
+    assert draw_dot(root, max_depth=30).virtual_nodes < MAX_VIRTUAL_NODES  # or draw less

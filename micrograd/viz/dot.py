@@ -33,7 +33,7 @@ from .graph import (
     printable,
 )
 from .groups import node_groups
-from .render import MAX_NODES, check_size, digraph
+from .render import MAX_NODES, MAX_VIRTUAL_NODES, check_size, digraph
 
 STYLES = {  # kind: (fill, border, table style, border width, legend text)
     "root": ("#fed7aa", "#c2410c", "rounded", 3, "root (the output drawn)"),
@@ -84,7 +84,9 @@ def draw_dot(
     and ``max_depth`` keeps only nodes at most that many operations from the root.
     Rendering (Jupyter's inline SVG, ``pipe``, ``render``) refuses a drawing of more than
     ``max_nodes`` nodes (None: no limit), counted after max_depth and collapse, since
-    Graphviz would take minutes; its ``.source`` is always there.
+    Graphviz would take minutes, and one whose edges cross too many ranks in all (an input
+    read all along a long chain; ``virtual_nodes`` on the result counts them), which takes
+    as long; max_nodes=None lifts both. Its ``.source`` is always there.
     """
     graph = index_graph(root, params)
     grads = [node.grad for node in graph.nodes]
@@ -130,9 +132,12 @@ def build(
     values = shown - boxed  # a box and, unless a leaf, an op ellipse each
     drawn_nodes = len(values) + sum(1 for i in values if graph.nodes[i]._prev)
     drawn_nodes += len(box_ids(groups, boxed))
+    labelled = edge_grads or bool(flow)
+    virtual = _virtual_nodes(graph, values, labelled)
+    max_virtual = MAX_VIRTUAL_NODES // 2 if labelled else MAX_VIRTUAL_NODES  # see render
     if refuse:  # before writing any DOT: for 50,000 nodes that alone takes seconds
-        check_size(drawn_nodes, max_nodes)
-    dot = digraph(drawn_nodes, max_nodes)
+        check_size(drawn_nodes, max_nodes, virtual, max_virtual)
+    dot = digraph(drawn_nodes, max_nodes, virtual, max_virtual)
     # nslimit bounds dot's network simplex (2 passes' worth of iterations a node): a graph of
     # many paths through one shared input (a loss over 60 points sharing w and b, 783 nodes)
     # took 72 s unbounded and takes 3 s; small graphs lay out as before
@@ -166,6 +171,29 @@ def build(
     dot.current_box = groups[current] if current in boxed else None
     dot.current_hidden = current is not None and current not in shown
     return dot
+
+
+def _virtual_nodes(graph: Graph, values: set[int], labelled: bool) -> int:
+    """About how many virtual nodes dot adds to lay out the Values drawn as themselves (a
+    collapsed graph is small): an edge k ranks long crosses k - 1 ranks, a node each. Ranks
+    by longest path, each op one rank before its Value; a leaf, whose edges all leave it,
+    just before its first reader, where dot's ranking puts it. Labelled edges take a rank
+    of their own: every span doubles."""
+    rank: dict[int, int] = {}  # the Value's rank; its op's is one less
+    readers: dict[int, list[int]] = {}
+    for i in sorted(values):  # topological: inputs first
+        inputs = [j for j in graph.inputs(i) if j in values]
+        if graph.nodes[i]._prev:
+            rank[i] = 2 + max((rank.get(j, 0) for j in inputs), default=0)
+        for j in inputs:
+            readers.setdefault(j, []).append(i)
+    for j, read_by in readers.items():
+        if j not in rank:  # a leaf
+            rank[j] = min(rank[i] for i in read_by) - 2
+    scale = 2 if labelled else 1
+    ops = sum(1 for i in values if graph.nodes[i]._prev)  # op -> Value: one rank
+    spans = [rank[i] - 1 - rank[j] for j, read_by in readers.items() for i in read_by]
+    return sum(scale * span - 1 for span in spans) + ops * (scale - 1)
 
 
 def _within_depth(graph: Graph, max_depth: int | None) -> set[int]:

@@ -26,20 +26,45 @@ INSTALL_HINT = DOT_INSTALL + " The DOT source needs no install: use `draw_dot(..
 # this many, rendering refuses.
 MAX_NODES = 1500
 
+# An edge from rank r to rank r + k becomes k - 1 virtual nodes inside dot, which lays them
+# out as it lays out nodes. A chain whose every link reads one input (a polynomial by
+# Horner's rule) makes O(n^2) of them: 150 links (751 nodes, about 45,000 virtual ones)
+# took 29 s, 240 links more than two minutes. Labelled edges (edge_grads, a stepper's
+# frames) cost about twice as much each: 80 links, 25,760 of them, took 45 s. Past this
+# many (half as many labelled), rendering refuses too.
+MAX_VIRTUAL_NODES = 40_000
+
 
 class DotNotFoundError(RuntimeError):
     """Graphviz's `dot` program is not installed (or not on PATH)."""
 
 
-def check_size(nodes: int, max_nodes: int | None) -> None:
-    """Refuse to render more than max_nodes nodes (None: no limit), saying how to draw fewer."""
+_DRAW_FEWER = (
+    "Draw fewer: max_depth=k keeps only what is at most k ops from the root, and for a "
+    'model group="neuron" (or "layer") with collapse=True draws each module as one box'
+)
+
+
+def check_size(
+    nodes: int, max_nodes: int | None, virtual: int = 0, max_virtual: int = MAX_VIRTUAL_NODES
+) -> None:
+    """Refuse to render more than max_nodes nodes, or a layout of more than max_virtual
+    virtual nodes (max_nodes None: no limit), saying how to draw fewer."""
     if max_nodes is not None and nodes > max_nodes:
         raise ValueError(
             f"drawing: {nodes} nodes (Values, ops and module boxes), more than "
-            f"max_nodes={max_nodes}, and Graphviz takes minutes to lay out that many. Draw "
-            "fewer: max_depth=k keeps only what is at most k ops from the root, and for a "
-            'model group="neuron" (or "layer") with collapse=True draws each module as one '
-            "box; or raise max_nodes (None: no limit). The DOT text needs no rendering: .source"
+            f"max_nodes={max_nodes}, and Graphviz takes minutes to lay out that many. "
+            f"{_DRAW_FEWER}; or raise max_nodes (None: no limit). The DOT text needs no "
+            "rendering: .source"
+        )
+    if max_nodes is not None and virtual > max_virtual:
+        raise ValueError(
+            f"drawing: {nodes} nodes, but their edges reach across about {virtual:,} ranks "
+            f"of the layout in all (an input read all along a long chain: each edge "
+            f"crosses every rank between its two ends), more than {max_virtual:,}, "
+            f"and Graphviz takes minutes to lay out that many crossings. {_DRAW_FEWER}; or "
+            "pass max_nodes=None to lay it out however long it takes. The DOT text needs no "
+            "rendering: .source"
         )
 
 
@@ -57,9 +82,14 @@ def explain_missing_dot():
 _drawing_class = None
 
 
-def digraph(drawn_nodes: int = 0, max_nodes: int | None = None):
+def digraph(
+    drawn_nodes: int = 0,
+    max_nodes: int | None = None,
+    virtual_nodes: int = 0,
+    max_virtual: int = MAX_VIRTUAL_NODES,
+):
     """A new, empty graphviz.Digraph whose pipe/render (and so Jupyter's inline SVG) refuse
-    when drawn_nodes > max_nodes and raise DotNotFoundError when `dot` is missing."""
+    what check_size refuses and raise DotNotFoundError when `dot` is missing."""
     global _drawing_class
     if _drawing_class is None:
         import graphviz
@@ -70,25 +100,29 @@ def digraph(drawn_nodes: int = 0, max_nodes: int | None = None):
 
             drawn_nodes = 0
             max_nodes: int | None = None
+            virtual_nodes = 0  # what dot will add for edges longer than one rank
+            max_virtual = MAX_VIRTUAL_NODES
 
             def pipe(self, *args, **kwargs):
-                check_size(self.drawn_nodes, self.max_nodes)
+                check_size(self.drawn_nodes, self.max_nodes, self.virtual_nodes, self.max_virtual)
                 with explain_missing_dot():
                     return super().pipe(*args, **kwargs)
 
             def render(self, *args, **kwargs):
-                check_size(self.drawn_nodes, self.max_nodes)
+                check_size(self.drawn_nodes, self.max_nodes, self.virtual_nodes, self.max_virtual)
                 with explain_missing_dot():
                     return super().render(*args, **kwargs)
 
             def copy(self):
                 copied = super().copy()
                 copied.drawn_nodes, copied.max_nodes = self.drawn_nodes, self.max_nodes
+                copied.virtual_nodes, copied.max_virtual = self.virtual_nodes, self.max_virtual
                 return copied
 
         _drawing_class = Drawing
     drawing = _drawing_class(name="micrograd", format="svg")
     drawing.drawn_nodes, drawing.max_nodes = drawn_nodes, max_nodes
+    drawing.virtual_nodes, drawing.max_virtual = virtual_nodes, max_virtual
     return drawing
 
 

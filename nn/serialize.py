@@ -103,19 +103,52 @@ def _nests_too_deep(model: Module) -> bool:
 
 
 def _check_rebuilds(model: Module, architecture: dict) -> None:
-    """Refuse to save a model that its architecture would not give back: a module whose
-    config names another class (a subclass of Layer with a forward of its own saves as a
-    Layer), or parameters shared otherwise than the file can say (see _check_sharing)."""
+    """Refuse to save a model that its architecture would not give back, module by module:
+    a module whose config names another class (a subclass of Layer with a forward of its
+    own saves as a Layer) or describes it otherwise (an MLP's config holds one hidden
+    activation: a layer or neuron given another one loaded with the first), modules or
+    parameters the architecture leaves out or adds (a Value set on a module, a neuron
+    appended to a layer: load refused the file the save had written over the old one), or
+    parameters shared otherwise than the file can say (see _check_sharing)."""
     rebuilt = from_config(architecture)
-    for (name, _, ours), (_, _, theirs) in zip(
-        model._modules_with_parents(), rebuilt._modules_with_parents()
-    ):
-        if type(ours) is not type(theirs):
+    ours, theirs = model._modules_with_parents(), rebuilt._modules_with_parents()
+    for (name, _, module), (_, _, built) in zip(ours, theirs):
+        where = name or "the model"
+        if type(module) is not type(built):
             raise ValueError(
-                f"save: {name or 'the model'} is a {_qualified(type(ours))}, but its config() "
-                f"describes a {_qualified(type(theirs))}, which load would build instead; "
-                f"give {type(ours).__name__} a config() of its own that names it"
+                f"save: {where} is a {_qualified(type(module))}, but its config() "
+                f"describes a {_qualified(type(built))}, which load would build instead; "
+                f"give {type(module).__name__} a config() of its own that names it"
             )
+        config, rebuilt_config = module.config(), built.config()
+        if config != rebuilt_config:
+            differ = {
+                k for k in {*config, *rebuilt_config} if config.get(k) != rebuilt_config.get(k)
+            }
+            why = (
+                " (an MLP holds one activation for its hidden layers, a Layer one for its neurons)"
+                if differ == {"activation"}
+                else ""
+            )
+            raise ValueError(
+                f"save: {where} is {config}, but the model's config() rebuilds it as "
+                f"{rebuilt_config}: its file would load another model{why}"
+            )
+    if len(ours) != len(theirs):
+        raise ValueError(
+            f"save: this {type(model).__name__} holds {len(ours)} modules, but its config() "
+            f"rebuilds {len(theirs)}: its file would load another model"
+        )
+    names = [name for name, _ in every_named_parameter(model)]
+    rebuilt_names = [name for name, _ in every_named_parameter(rebuilt)]
+    if names != rebuilt_names:
+        extra = sorted(set(names) - set(rebuilt_names)) or sorted(set(rebuilt_names) - set(names))
+        raise ValueError(
+            f"save: this {type(model).__name__}'s parameters are not those its config() "
+            f"rebuilds ({_brief(extra[:3]) if extra else 'their order differs'}): "
+            "load would refuse its file (a Value kept on a module is one of its parameters, "
+            "which its config() does not describe)"
+        )
     _check_sharing("save", model, architecture, rebuilt)
 
 

@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+import micrograd
 from micrograd import nn
 
 MODELS = {  # name -> (factory, number of inputs)
@@ -493,3 +494,47 @@ def test_a_folder_save_may_not_write_in_is_named_with_save_not_the_temporary(tmp
         nn.MLP(2, [3, 1]).save(path)
     assert raised.value.filename == str(tmp_path) and ".tmp-" not in str(raised.value)
     assert saved_bytes_and_mode(path) == old
+
+
+def _odd_activations():
+    one_neuron = nn.MLP(2, [3, 1], rng=random.Random(0))
+    one_neuron.layers[0].neurons[1].nonlin = False  # karpathy's attribute: this one is linear
+    one_layer = nn.MLP(2, [3, 3, 1], rng=random.Random(1))
+    one_layer.layers[1] = nn.Layer(3, 3, activation="tanh", rng=random.Random(2))
+    return one_neuron, one_layer
+
+
+def _not_described():
+    stray = nn.Layer(2, 2, rng=random.Random(3))
+    stray.scale = micrograd.Value(2.0)  # a parameter the config does not describe
+    wider = nn.Layer(2, 2, rng=random.Random(3))
+    wider.neurons.append(nn.Neuron(3, rng=random.Random(4)))
+    unchained = nn.MLP(2, [3, 3, 1], rng=random.Random(1))
+    unchained.layers[1] = nn.Layer(4, 3, rng=random.Random(5))
+    return stray, wider, unchained
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        *[(m, r"layers\.\S+ is \{.*'activation': '(linear|tanh)'.*one activation") for m in
+          _odd_activations()],
+        *[(m, "would (refuse its file|load another model)") for m in _not_described()],
+    ],
+    ids=["a neuron's activation", "a layer's activation", "a stray Value", "a wider neuron",
+         "layers that do not chain"],
+)  # fmt: skip
+def test_a_model_its_config_does_not_describe_is_refused_and_the_old_file_kept(
+    tmp_path, model, message
+):
+    """save wrote a file from the config alone: a neuron or hidden layer of another
+    activation loaded with the first layer's, computing other numbers than the model saved
+    (it is what to_torch refuses too); a Value kept on a module, a neuron of another width,
+    a layer that reads another width saved a file load refused, over the good one."""
+    path = tmp_path / "model.json"
+    good = nn.MLP(2, [3, 1], rng=random.Random(9))
+    good.save(path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=message):
+        model.save(path)
+    assert path.read_bytes() == before

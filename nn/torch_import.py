@@ -83,8 +83,10 @@ def from_torch(module: Any) -> Module:
         raise ValueError("from_torch: the module holds no Linear layer or other module")
     # once every module is one ours can represent (a LazyLinear's hook made its weights)
     _check_no_hooks(torch, "the module", module)
+    _check_own_forward("the module", module)
     for index, item in enumerate(items):
         _check_no_hooks(torch, f"{type(item).__name__} at index {index}", item)
+        _check_own_forward(f"{type(item).__name__} at index {index}", item)
     _check_ties(items)
     tied = len(made) < sum(not isinstance(m, Activation) for m in modules)  # one used twice
     if all(isinstance(m, Layer) for m in modules):
@@ -133,6 +135,44 @@ def _check_no_hooks(torch, where: str, module: Any) -> None:
                 f"from_torch: {where} has a hook on its {name}, which may change its "
                 "gradients, and the converted model would train without it; remove it first"
             )
+
+
+def _check_own_forward(where: str, module: Any) -> None:
+    """ValueError if module computes with a forward set on it (module.forward = f): ours would
+    compute what its class does, as for a subclass."""
+    if "forward" in vars(module):
+        raise ValueError(
+            f"from_torch: {where} has a forward of its own set on it, and the converted model "
+            "would compute what its class does instead; convert a module without it"
+        )
+
+
+def _check_weights(where: str, module: Any, shapes: dict[str, tuple]) -> None:
+    """ValueError unless each named parameter has the shape module's sizes give it (torch
+    computes with the tensor, ours is built from the sizes: a weight set in place of one of
+    another shape lost columns, or kept zeros), holds real numbers (a complex one lost its
+    imaginary part) and trains (ours would train a frozen one)."""
+    for name, shape in shapes.items():
+        parameter = getattr(module, name)
+        if tuple(parameter.shape) != shape:
+            raise ValueError(
+                f"{where}: its {name} has shape {tuple(parameter.shape)}, but its sizes "
+                f"({_sizes(module)}) give {shape}; torch computes with the tensor, and ours "
+                "would be built from the sizes"
+            )
+        if parameter.is_complex():
+            raise ValueError(f"{where}: its {name} holds complex numbers; ours are real")
+        if not parameter.requires_grad:
+            raise ValueError(
+                f"{where}: its {name} is frozen (requires_grad False), and ours would train "
+                "it; unfreeze it (requires_grad_()) to convert, and leave the converted "
+                "parameters out of the optimizer to keep them fixed"
+            )
+
+
+def _sizes(module: Any) -> str:
+    names = ("in_features", "out_features", "in_channels", "out_channels", "kernel_size")
+    return ", ".join(f"{n} {getattr(module, n)}" for n in names if hasattr(module, n))
 
 
 def _check_ties(items: list) -> None:
@@ -185,6 +225,8 @@ def _from_torch_module(item: Any, index: int) -> Module:
             raise ValueError(
                 f"{where}: only dilation 1, groups 1, numeric zero padding and a bias convert"
             )
+        shape = (item.out_channels, item.in_channels, *_pair(item.kernel_size))
+        _check_weights(where, item, {"weight": shape, "bias": (item.out_channels,)})
         conv = Conv2d(item.in_channels, item.out_channels, item.kernel_size, item.stride,
                       item.padding, init="zeros")  # fmt: skip
         weight = item.weight.detach().double().tolist()
@@ -227,6 +269,8 @@ def _layer_from_linear(linear: Any, activation: str, index: int) -> Layer:
             f"from_torch: Linear at index {index} has no bias; only a Linear with a bias "
             "converts (our neurons each have one, which training would move)"
         )
+    shapes = {"weight": (linear.out_features, linear.in_features), "bias": (linear.out_features,)}
+    _check_weights(f"from_torch: Linear at index {index}", linear, shapes)
     try:
         layer = Layer(linear.in_features, linear.out_features, activation=activation, init="zeros")
     except ValueError as error:  # Linear(0, 2)

@@ -353,3 +353,76 @@ def test_from_torch_refuses_a_parameter_with_a_gradient_hook():
         nn.from_torch(linear)
     handle.remove()
     assert isinstance(nn.from_torch(linear), nn.MLP)
+
+
+def _linear(*sizes):
+    torch.manual_seed(0)
+    return torch.nn.Linear(*sizes, dtype=torch.float64)
+
+
+def _reshaped(make, name, shape):
+    module = make()
+    setattr(module, name, torch.nn.Parameter(torch.randn(*shape, dtype=torch.float64)))
+    return module
+
+
+def _sized(make, **sizes):
+    module = make()
+    for name, value in sizes.items():
+        setattr(module, name, value)
+    return module
+
+
+def _conv():
+    torch.manual_seed(0)
+    return torch.nn.Conv2d(1, 2, 2, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    "module, message",
+    [
+        (_sized(lambda: _linear(2, 3), out_features=2), r"weight has shape \(3, 2\).*\(2, 2\)"),
+        (_reshaped(lambda: _linear(2, 3), "weight", (3, 4)), r"weight has shape \(3, 4\)"),
+        (_reshaped(lambda: _linear(2, 3), "bias", (1,)), r"bias has shape \(1,\).*give \(3,\)"),
+        (_reshaped(_conv, "weight", (2, 1, 3, 3)), r"weight has shape \(2, 1, 3, 3\).*2, 2\)"),
+    ],
+    ids=["out_features", "Linear weight", "Linear bias", "Conv2d weight"],
+)  # fmt: skip
+def test_from_torch_refuses_weights_its_sizes_do_not_describe(module, message):
+    """torch computes with the tensors; from_torch built ours from the sizes: a weight set in
+    place of one of another shape lost columns or kept zeros, a bias of one torch broadcast
+    was an IndexError. Each still computes in torch, otherwise than ours would."""
+    conv = isinstance(module, torch.nn.Conv2d)
+    shape = (1, 1, 4, 4) if conv else (1, module.weight.shape[1])
+    module(torch.randn(*shape, dtype=torch.float64))  # torch runs it
+    with pytest.raises(ValueError, match=f"from_torch: .* at index 0: its {message}"):
+        nn.from_torch(module)
+
+
+def test_from_torch_refuses_a_forward_set_on_a_module_complex_and_frozen_weights():
+    """Each converted as if it were a plain module: a forward set on the instance ran in
+    torch and not in ours (outputs [1, -2] against [0.67, -0.22]), a complex weight lost its
+    imaginary part, a frozen weight became one ours would train."""
+    linear = _linear(2, 2)
+    linear.forward = lambda x: 2 * x
+    x = torch.tensor([0.5, -1.0], dtype=torch.float64)
+    assert linear(x).tolist() == [1.0, -2.0]
+    with pytest.raises(ValueError, match="the module has a forward of its own set on it"):
+        nn.from_torch(linear)
+    outer = torch.nn.Sequential(_linear(2, 2))
+    outer.forward = lambda x: x
+    with pytest.raises(ValueError, match="the module has a forward of its own"):
+        nn.from_torch(outer)
+    inner = torch.nn.Sequential(_linear(2, 2), torch.nn.Tanh())
+    inner[1].forward = lambda x: x
+    with pytest.raises(ValueError, match="Tanh at index 1 has a forward of its own"):
+        nn.from_torch(inner)
+    with pytest.raises(ValueError, match="weight holds complex numbers"):
+        nn.from_torch(torch.nn.Linear(2, 1, dtype=torch.complex128))
+    frozen = _linear(2, 2)
+    frozen.weight.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"weight is frozen \(requires_grad False\)"):
+        nn.from_torch(frozen)
+    frozen.weight.requires_grad_(True)
+    converted = nn.from_torch(frozen)
+    assert [v.data for v in converted([0.5, -1.0])] == pytest.approx(frozen(x).tolist(), rel=1e-15)

@@ -19,7 +19,8 @@ def write_atomically(path: str, text: str, operation: str) -> None:
     one it replaces; a new one gets the mode open() would give it (0o666 less the umask).
     Through a symlink, its target is replaced and the link kept; a path that is there but is
     not a regular file (a folder, a FIFO) is a ValueError, a missing folder a
-    FileNotFoundError, each naming operation."""
+    FileNotFoundError, a file one may not write (read-only, as open() refuses it) a
+    PermissionError, each naming operation."""
     target, mode = _target(path, operation)
     with _beside(target, operation, os.path.splitext(target)[1]) as (handle, _):
         try:
@@ -46,6 +47,10 @@ def _target(path: str, operation: str) -> tuple[str, int | None]:
     else:
         if not stat.S_ISREG(status.st_mode):  # a folder, a FIFO, /dev/null
             raise ValueError(f"{operation}: {path} exists and is not a regular file")
+        if not os.access(target, os.W_OK):  # the rename would replace it all the same
+            raise PermissionError(
+                errno.EACCES, f"{operation}: the file is read-only; it is left as it is", path
+            )
         mode = stat.S_IMODE(status.st_mode)
     if not os.path.isdir(os.path.dirname(target)):
         raise FileNotFoundError(

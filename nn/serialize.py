@@ -55,6 +55,10 @@ FORMAT = "micrograd.nn"
 VERSION = 1
 MAX_NESTING = 100
 """How deep modules may nest in a model file, counting the model itself (see above)."""
+MAX_MODULE_USES = 100_000
+"""How many modules a model file may make, a module used again (tied) counted at each use:
+Sequentials tied inside each other double at each level, and every walk over the model
+(its parameters' names, say) goes through each use. A file of 6 KB made 2**40."""
 
 # Each Sequential adds an object and its "modules" list; the document and a leaf add 2 more.
 _MAX_JSON_DEPTH = 2 * MAX_NESTING + 4
@@ -89,6 +93,30 @@ def save(model: Module, path: str | os.PathLike) -> None:
     }
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     write_atomically(path, text, "save")
+
+
+def _uses(model: Module) -> int:
+    """How many modules model is, a module used again counted at each use: each module's
+    count is worked out once, from its children's, so that ties inside ties take as long as
+    the distinct modules do. A module inside itself counts as no end of them."""
+    counts: dict[int, int] = {}
+    path = {id(model)}
+    stack = [(model, [child for _, child in model._children()], 0)]  # the next child to count
+    while stack:
+        module, children, next_child = stack.pop()
+        while next_child < len(children) and id(children[next_child]) in counts:
+            next_child += 1
+        if next_child == len(children):  # every child counted
+            counts[id(module)] = 1 + sum(counts[id(child)] for child in children)
+            path.discard(id(module))
+            continue
+        child = children[next_child]
+        if id(child) in path:
+            return math.inf
+        path.add(id(child))
+        stack.append((module, children, next_child))
+        stack.append((child, [grandchild for _, grandchild in child._children()], 0))
+    return counts[id(model)]
 
 
 def _nests_too_deep(model: Module) -> bool:
@@ -204,6 +232,9 @@ def _checked_path(operation: str, path) -> str:
 def _read(path: str | os.PathLike) -> tuple[dict, dict]:
     """(architecture, parameters) from a model file, after checking its format and version."""
     path = _checked_path("load", path)
+    # a FIFO blocked for ever, /dev/zero filled the memory
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"load: {path} is not a regular file")
     try:
         with open(path, encoding="utf-8") as file:
             text = file.read()
@@ -272,6 +303,11 @@ def load(path: str | os.PathLike) -> Module:
         model = from_config(architecture)
     except ValueError as error:
         raise ValueError(f"{os.fspath(path)}: {error}") from None
+    if _uses(model) > MAX_MODULE_USES:
+        raise ValueError(
+            f"{os.fspath(path)}: the 'architecture' field: its modules, each counted at every "
+            f"use (tied ones inside tied ones multiply), are more than {MAX_MODULE_USES:,}"
+        )
     if _nests_too_deep(model):
         raise ValueError(
             f"{os.fspath(path)}: the 'architecture' field: modules nest more than "

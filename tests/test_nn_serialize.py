@@ -538,3 +538,83 @@ def test_a_model_its_config_does_not_describe_is_refused_and_the_old_file_kept(
     with pytest.raises(ValueError, match=message):
         model.save(path)
     assert path.read_bytes() == before
+
+
+def _tied_inside_tied(depth: int, at: str = "") -> dict:
+    """A Sequential of a module and that module again, the module being the same, depth deep:
+    2 ** (depth + 1) - 1 modules at every use, from a file of a few kilobytes."""
+    if depth == 0:
+        return {"type": "ReLU"}
+    inner = _tied_inside_tied(depth - 1, f"{at}modules.0.")
+    return {"type": "Sequential", "modules": [inner, {"same_as": f"{at}modules.0"}]}
+
+
+def test_a_file_of_ties_inside_ties_is_refused_before_every_walk_goes_through_each_use(tmp_path):
+    """load walked every use of every module (its nesting check, then its parameters'
+    names): a 6 KB file tied 40 deep never returned. Modules are counted at each use, each
+    module's count worked out once, and past MAX_MODULE_USES the file is refused."""
+    from micrograd.nn.serialize import MAX_MODULE_USES
+
+    path = tmp_path / "ties.json"
+    for depth, uses in ((15, 2**16 - 1), (16, 2**17 - 1), (40, 2**41 - 1)):
+        document = {"format": "micrograd.nn", "version": 1, "parameters": {},
+                    "architecture": _tied_inside_tied(depth)}  # fmt: skip
+        path.write_text(json.dumps(document))
+        if uses <= MAX_MODULE_USES:
+            model = nn.load(path)
+            assert len(model._modules_with_parents()) == uses
+        else:
+            with pytest.raises(ValueError, match=f"more than {MAX_MODULE_USES:,}"):
+                nn.load(path)
+
+
+def test_a_read_only_file_is_not_replaced_by_save():
+    """open(path, "w") refuses a file one may not write; save renamed a new file over it,
+    losing a checkpoint its owner had made read-only. Run as a user other than root (root
+    may write anything, and so may replace it), as open() is there, in a folder of /tmp that
+    user may enter."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="micrograd-read-only-"))
+    try:
+        folder.chmod(0o777)
+        path = folder / "model.json"
+        nn.MLP(2, [1], rng=random.Random(0)).save(path)
+        path.chmod(0o444)
+        before = path.read_bytes()
+        script = f"""
+import random
+from micrograd import nn
+path = {str(path)!r}
+try:
+    open(path, "w")
+except PermissionError:
+    print("open refused")
+try:
+    nn.MLP(2, [1], rng=random.Random(1)).save(path)
+except PermissionError as error:
+    print("save refused:", error)
+"""
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        command = [*(as_nobody if os.geteuid() == 0 else []), sys.executable, "-c", script]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=folder)
+        assert done.returncode == 0, done.stderr
+        refused = f"[Errno 13] save: the file is read-only; it is left as it is: {str(path)!r}"
+        assert done.stdout.splitlines() == ["open refused", f"save refused: {refused}"]
+        assert path.read_bytes() == before
+        assert sorted(p.name for p in folder.iterdir()) == ["model.json"]
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_load_refuses_what_is_not_a_regular_file(tmp_path):
+    """A FIFO blocked load for ever, /dev/zero filled the memory, a folder was an OSError."""
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero", tmp_path):
+        with pytest.raises(ValueError, match="load: .* is not a regular file"):
+            nn.load(path)

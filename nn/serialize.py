@@ -71,10 +71,11 @@ __all__ = ["save", "load", "load_into", "FORMAT", "VERSION", "MAX_NESTING"]
 def save(model: Module, path: str | os.PathLike) -> None:
     """Write model's architecture and parameters to path as JSON, atomically. A symlink's
     target is written, and the link kept."""
+    _check_module("save", model)
     path = _checked_path("save", path)
     if _nests_too_deep(model):
         raise ValueError(_too_deep("save", model))
-    architecture = model.config()
+    architecture = _config("save", model)
     _check_rebuilds(model, architecture)
     parameters = {}
     for name, p in every_named_parameter(model):
@@ -91,8 +92,33 @@ def save(model: Module, path: str | os.PathLike) -> None:
         "architecture": architecture,
         "parameters": parameters,
     }
-    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    try:
+        text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    except TypeError as error:  # a set in a config() of one's own, say
+        raise TypeError(f"save: the model's config() holds what JSON cannot ({error})") from None
     write_atomically(path, text, "save")
+
+
+def _check_module(operation: str, model: object) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(
+            f"{operation}: model must be an nn Module (MLP, Sequential, ...), got "
+            f"{type(model).__name__}"
+        )
+
+
+def _config(operation: str, model: Module) -> dict:
+    """model.config(), or a TypeError or ValueError naming operation: a module of one's own
+    without one, a Layer whose neurons were all taken out (an IndexError inside)."""
+    try:
+        return model.config()
+    except NotImplementedError as error:
+        raise TypeError(f"{operation}: {error}") from None
+    except (IndexError, KeyError, AttributeError) as error:
+        raise ValueError(
+            f"{operation}: this {type(model).__name__}'s config() failed "
+            f"({type(error).__name__}: {error}); is a module inside it empty?"
+        ) from None
 
 
 def _uses(model: Module) -> int:
@@ -138,7 +164,10 @@ def _check_rebuilds(model: Module, architecture: dict) -> None:
     parameters the architecture leaves out or adds (a Value set on a module, a neuron
     appended to a layer: load refused the file the save had written over the old one), or
     parameters shared otherwise than the file can say (see _check_sharing)."""
-    rebuilt = from_config(architecture)
+    try:
+        rebuilt = from_config(architecture)
+    except ValueError as error:  # a config() that does not rebuild at all
+        raise ValueError(f"save: {error}") from None
     ours, theirs = model._modules_with_parents(), rebuilt._modules_with_parents()
     for (name, _, module), (_, _, built) in zip(ours, theirs):
         where = name or "the model"
@@ -242,7 +271,7 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
         raise ValueError(f"{os.fspath(path)}: not a model file (not UTF-8 text)") from None
     _check_json_depth(text, os.fspath(path))
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_once_each)
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{os.fspath(path)}: not a model file (corrupt or truncated JSON: {error})"
@@ -263,6 +292,16 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
             f"{os.fspath(path)}: model file lacks an architecture or parameters object"
         )
     return architecture, parameters
+
+
+def _once_each(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are each there once: a parameter listed twice by a hand edit
+    took the last of its numbers, silently."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        twice = next(key for key in found if sum(k == key for k, _ in pairs) > 1)
+        raise ValueError(f"the key {twice!r} appears more than once in an object")
+    return found
 
 
 def _canonical(architecture: dict) -> str:
@@ -348,13 +387,14 @@ def _leaf_size(config: object) -> int | None:
 
 def load_into(model: Module, path: str | os.PathLike) -> None:
     """Set model's parameters from path; the file's architecture must equal model.config()."""
+    _check_module("load_into", model)
     architecture, parameters = _read(path)
     if _nests_too_deep(model):  # before model.config(), which recurses
         raise ValueError(_too_deep("load", model))
-    if _canonical(architecture) != _canonical(model.config()):  # true is not 1, 2.0 not 2
+    config = _config("load_into", model)
+    if _canonical(architecture) != _canonical(config):  # true is not 1, 2.0 not 2
         raise ValueError(
-            f"{os.fspath(path)}: architecture {architecture} does not match the model's "
-            f"{model.config()}"
+            f"{os.fspath(path)}: architecture {architecture} does not match the model's {config}"
         )
     _check_sharing("load", model, architecture)
     _load_parameters(model, parameters, path)

@@ -251,7 +251,10 @@ def _from_torch_module(item: Any, index: int) -> Module:
                 "and no divisor_override convert"
             )
         pool = MaxPool2d if maximum else AvgPool2d
-        return pool(_pair(item.kernel_size), _pair(item.stride))
+        try:
+            return pool(_pair(item.kernel_size), _pair(item.stride))
+        except ValueError as error:  # a stride of 0, which torch took
+            raise ValueError(f"{where}: {error}") from None
     if type(item) is torch.nn.Flatten:
         if (item.start_dim, item.end_dim) != (1, -1):
             raise ValueError(f"{where}: only Flatten() (start_dim 1, end_dim -1) converts")

@@ -618,3 +618,62 @@ def test_load_refuses_what_is_not_a_regular_file(tmp_path):
     for path in (fifo, "/dev/zero", tmp_path):
         with pytest.raises(ValueError, match="load: .* is not a regular file"):
             nn.load(path)
+
+
+def test_a_parameter_listed_twice_in_a_file_is_refused(tmp_path):
+    """json.loads keeps the last of a key's values: a hand edit that listed a parameter
+    again loaded its second number, silently."""
+    path = tmp_path / "model.json"
+    model = nn.MLP(2, [1], rng=random.Random(0))
+    model.save(path)
+    text = path.read_text()
+    edited = text.replace('"parameters": {', '"parameters": {\n  "layers.0.neurons.0.w.0": 123.0,')
+    assert edited != text and json.loads(edited)["parameters"]["layers.0.neurons.0.w.0"] != 123.0
+    path.write_text(edited)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="'layers.0.neurons.0.w.0' appears more than once"):
+        nn.load(path)
+    with pytest.raises(ValueError, match="appears more than once"):
+        model.load(path)
+    assert model.state_dict() == before
+
+
+def test_save_and_load_into_name_themselves_for_what_is_no_model_or_has_no_config(tmp_path):
+    """Each was another library's error, or a bare IndexError from inside a config()."""
+    from micrograd.nn import serialize
+
+    path = tmp_path / "model.json"
+    with pytest.raises(TypeError, match=r"save: model must be an nn Module .* got dict"):
+        serialize.save({}, path)
+    nn.MLP(2, [1]).save(path)
+    with pytest.raises(TypeError, match=r"load_into: model must be an nn Module .* got dict"):
+        serialize.load_into({}, path)
+    emptied = nn.Layer(2, 2)
+    emptied.neurons = []
+    with pytest.raises(ValueError, match=r"save: this Layer's config\(\) failed \(IndexError"):
+        emptied.save(path)
+
+    class Tagged(nn.Module):
+        def __init__(self):
+            self.w = micrograd.Value(1.0)
+
+        def __call__(self, x):
+            return x * self.w
+
+        def config(self):
+            return {"type": "Tagged", "tags": {1, 2}}
+
+        @classmethod
+        def from_fields(cls, fields):
+            return cls()
+
+    with pytest.raises(TypeError, match=r"save: the model's config\(\) holds what JSON cannot"):
+        Tagged().save(path)
+
+    class Untold(nn.Module):
+        def __call__(self, x):
+            return x
+
+    with pytest.raises(TypeError, match=r"save: Untold has no config\(\)"):
+        Untold().save(path)
+    assert nn.load(path).config() == nn.MLP(2, [1]).config()  # the file saved first, intact

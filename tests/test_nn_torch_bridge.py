@@ -426,3 +426,14 @@ def test_from_torch_refuses_a_forward_set_on_a_module_complex_and_frozen_weights
     frozen.weight.requires_grad_(True)
     converted = nn.from_torch(frozen)
     assert [v.data for v in converted([0.5, -1.0])] == pytest.approx(frozen(x).tolist(), rel=1e-15)
+
+
+def test_bridge_errors_name_the_bridge_and_what_is_wrong():
+    """A pool's stride of 0 (torch takes it) read 'MaxPool2d: stride must be...', naming
+    neither from_torch nor where; a Value kept on a model was said to be shared."""
+    with pytest.raises(ValueError, match="from_torch: MaxPool2d at index 0: .*stride"):
+        nn.from_torch(torch.nn.MaxPool2d(2, stride=0))
+    model = nn.MLP(2, [2, 1], rng=random.Random(0))
+    model.scale = Value(2.0)
+    with pytest.raises(ValueError, match="to_torch: .* holds a Value of its own"):
+        nn.to_torch(model)

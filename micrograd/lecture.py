@@ -10,9 +10,10 @@ the graph itself, calling ``node._backward()`` in reversed topological order.
 * ``backward()`` and ``grad()`` call the closure on the inputs' own ``.grad``, as his
   ``backward()`` does, so that a closure that sets instead of adding (the lecture's
   deliberate bug) loses what another consumer handed, as in his engine. The drawings call it
-  twice: first with the inputs' ``.grad`` set aside, so that what it hands each input is
-  known exactly, then on the grads themselves, so that each frame holds what backward()
-  leaves (a closure with side effects, a print, shows them twice there).
+  more than once: with the inputs' ``.grad`` set aside, so that what it hands each input is
+  known exactly, on the grads themselves, so that each frame holds what backward() leaves,
+  and again for each caption, to find what it hands and whether it adds (a closure with
+  side effects, a print, shows them each time: three times or more in a stepper).
 * ``create_graph`` and ``micrograd.compile`` need a rule written against ``F`` (on Values, on
   arrays), which a closure is not: they refuse such a node, saying so.
 * Every other node answers ``node._backward()`` with its op's rule (``step``).

@@ -143,6 +143,9 @@ def _operations(
     before: dict[Value, None] = {}
     for node in captured:
         before.update(dict.fromkeys(n for n in topological_order(node) if n not in before))
+    lectured = next((n for n in before if n._op.derivative is None and n._a is not None), None)
+    if lectured is not None:  # made the lecture's way, past the recorder: not another thread
+        raise lecture.no_rule(lectured._op)
     elsewhere = next((n for n in before if n in inputs), None)
     if elsewhere is not None:
         raise TracingError(

@@ -126,6 +126,14 @@ def test_what_needs_a_rule_refuses_a_closure_node_clearly():
     with pytest.raises(TypeError, match=r"'tanh'.*lecture's way.*micrograd.compile"):
         micrograd.compile(lambda x: made_before * x)([1.0, 2.0])
 
+    def zero(x):  # made inside, reading no .data: it was said to come from another thread
+        out = Value(0.0, (x,), "zero")
+        out._backward = lambda: None
+        return out
+
+    with pytest.raises(TypeError, match=r"'zero' was made the lecture's way.*micrograd.compile"):
+        micrograd.compile(lambda x: zero(x * w))([1.0, 2.0])
+
 
 def test_ordinary_nodes_keep_their_size_and_class():
     class SameSlots:

@@ -487,3 +487,20 @@ def test_a_chain_reading_one_input_all_along_is_refused_before_minutes_of_layout
         micrograd.step_through(horner(120), max_frames=400)
     assert draw_dot(root, max_nodes=None).virtual_nodes == 79_600  # no limit: it would render
     assert draw_dot(root, max_depth=30).virtual_nodes < MAX_VIRTUAL_NODES  # or draw less
+
+
+@NEEDS_DOT
+def test_a_long_sum_whose_terms_are_each_read_once_is_drawn():
+    """A neuron of 230 inputs is a chain of 230 adds, each reading a product made for it: by
+    hand, dot puts each product and its two leaves right before the add that reads it, and
+    no edge crosses a rank. Ranking every op as early as possible had counted each product
+    as read across the whole chain (52,670) and refused a drawing that takes a second."""
+    import random
+
+    from micrograd import nn
+
+    neuron = nn.Neuron(230, rng=random.Random(0))
+    y = neuron([micrograd.Value(float(i)) for i in range(230)])
+    dot = draw_dot(y, params=neuron)
+    assert dot.virtual_nodes == 0
+    ET.fromstring(dot.pipe(format="svg"))

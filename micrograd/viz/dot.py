@@ -33,7 +33,7 @@ from .graph import (
     printable,
 )
 from .groups import node_groups
-from .render import MAX_NODES, MAX_VIRTUAL_NODES, check_size, digraph
+from .render import MAX_NODES, check_size, digraph
 
 STYLES = {  # kind: (fill, border, table style, border width, legend text)
     "root": ("#fed7aa", "#c2410c", "rounded", 3, "root (the output drawn)"),
@@ -134,10 +134,9 @@ def build(
     drawn_nodes += len(box_ids(groups, boxed))
     labelled = edge_grads or bool(flow)
     virtual = _virtual_nodes(graph, values, labelled)
-    max_virtual = MAX_VIRTUAL_NODES // 2 if labelled else MAX_VIRTUAL_NODES  # see render
     if refuse:  # before writing any DOT: for 50,000 nodes that alone takes seconds
-        check_size(drawn_nodes, max_nodes, virtual, max_virtual)
-    dot = digraph(drawn_nodes, max_nodes, virtual, max_virtual)
+        check_size(drawn_nodes, max_nodes, virtual, labelled)
+    dot = digraph(drawn_nodes, max_nodes, virtual, labelled)
     # nslimit bounds dot's network simplex (2 passes' worth of iterations a node): a graph of
     # many paths through one shared input (a loss over 60 points sharing w and b, 783 nodes)
     # took 72 s unbounded and takes 3 s; small graphs lay out as before
@@ -175,25 +174,35 @@ def build(
 
 def _virtual_nodes(graph: Graph, values: set[int], labelled: bool) -> int:
     """About how many virtual nodes dot adds to lay out the Values drawn as themselves (a
-    collapsed graph is small): an edge k ranks long crosses k - 1 ranks, a node each. Ranks
-    by longest path, each op one rank before its Value; a leaf, whose edges all leave it,
-    just before its first reader, where dot's ranking puts it. Labelled edges take a rank
-    of their own: every span doubles."""
-    rank: dict[int, int] = {}  # the Value's rank; its op's is one less
-    readers: dict[int, list[int]] = {}
+    collapsed graph is small): an edge k ranks long crosses k - 1 ranks, a node each, and
+    labelled edges take a rank of their own, so that every span doubles. dot ranks so that
+    the edges are as short as it can make them in all; each of two rankings it would do no
+    worse than gives a count, and this is the smaller: every op as early as its inputs
+    allow (each leaf just before its first reader), or every one as late as its readers
+    allow (a term read at the end of a long sum sits next to its add, not at the start)."""
+    readers: dict[int, list[int]] = {}  # input -> the Values whose ops read it (drawn ones)
+    for i in sorted(values):
+        for j in graph.inputs(i):
+            if j in values:
+                readers.setdefault(j, []).append(i)
+    early: dict[int, int] = {}  # a Value's rank from the first; its op's is one less
     for i in sorted(values):  # topological: inputs first
-        inputs = [j for j in graph.inputs(i) if j in values]
         if graph.nodes[i]._prev:
-            rank[i] = 2 + max((rank.get(j, 0) for j in inputs), default=0)
-        for j in inputs:
-            readers.setdefault(j, []).append(i)
+            early[i] = 2 + max((early.get(j, 0) for j in graph.inputs(i) if j in values), default=0)
     for j, read_by in readers.items():
-        if j not in rank:  # a leaf
-            rank[j] = min(rank[i] for i in read_by) - 2
+        if not graph.nodes[j]._prev:  # a leaf: just before its first reader's op
+            early[j] = min(early[i] for i in read_by) - 2
+    late: dict[int, int] = {}  # a Value's rank counted back from the root; its op's is one more
+    for i in sorted(values, reverse=True):  # readers first
+        late[i] = max((late[k] + 2 for k in readers.get(i, ())), default=0)
     scale = 2 if labelled else 1
     ops = sum(1 for i in values if graph.nodes[i]._prev)  # op -> Value: one rank
-    spans = [rank[i] - 1 - rank[j] for j, read_by in readers.items() for i in read_by]
-    return sum(scale * span - 1 for span in spans) + ops * (scale - 1)
+    edges = [(j, i) for j, read_by in readers.items() for i in read_by]
+    spans_early = [early[i] - 1 - early[j] for j, i in edges]
+    spans_late = [late[j] - (late[i] + 1) for j, i in edges]
+    return ops * (scale - 1) + min(
+        sum(scale * span - 1 for span in spans) for spans in (spans_early, spans_late)
+    )
 
 
 def _within_depth(graph: Graph, max_depth: int | None) -> set[int]:

@@ -45,11 +45,11 @@ _DRAW_FEWER = (
 )
 
 
-def check_size(
-    nodes: int, max_nodes: int | None, virtual: int = 0, max_virtual: int = MAX_VIRTUAL_NODES
-) -> None:
-    """Refuse to render more than max_nodes nodes, or a layout of more than max_virtual
-    virtual nodes (max_nodes None: no limit), saying how to draw fewer."""
+def check_size(nodes: int, max_nodes: int | None, virtual: int = 0, labelled: bool = False) -> None:
+    """Refuse to render more than max_nodes nodes, or a layout of more than
+    MAX_VIRTUAL_NODES virtual nodes, half as many with labelled edges (max_nodes None: no
+    limit), saying how to draw fewer."""
+    max_virtual = MAX_VIRTUAL_NODES // 2 if labelled else MAX_VIRTUAL_NODES
     if max_nodes is not None and nodes > max_nodes:
         raise ValueError(
             f"drawing: {nodes} nodes (Values, ops and module boxes), more than "
@@ -86,7 +86,7 @@ def digraph(
     drawn_nodes: int = 0,
     max_nodes: int | None = None,
     virtual_nodes: int = 0,
-    max_virtual: int = MAX_VIRTUAL_NODES,
+    labelled: bool = False,
 ):
     """A new, empty graphviz.Digraph whose pipe/render (and so Jupyter's inline SVG) refuse
     what check_size refuses and raise DotNotFoundError when `dot` is missing."""
@@ -101,28 +101,28 @@ def digraph(
             drawn_nodes = 0
             max_nodes: int | None = None
             virtual_nodes = 0  # what dot will add for edges longer than one rank
-            max_virtual = MAX_VIRTUAL_NODES
+            labelled = False  # edges with labels: each virtual node costs dot twice as much
 
             def pipe(self, *args, **kwargs):
-                check_size(self.drawn_nodes, self.max_nodes, self.virtual_nodes, self.max_virtual)
+                check_size(self.drawn_nodes, self.max_nodes, self.virtual_nodes, self.labelled)
                 with explain_missing_dot():
                     return super().pipe(*args, **kwargs)
 
             def render(self, *args, **kwargs):
-                check_size(self.drawn_nodes, self.max_nodes, self.virtual_nodes, self.max_virtual)
+                check_size(self.drawn_nodes, self.max_nodes, self.virtual_nodes, self.labelled)
                 with explain_missing_dot():
                     return super().render(*args, **kwargs)
 
             def copy(self):
                 copied = super().copy()
                 copied.drawn_nodes, copied.max_nodes = self.drawn_nodes, self.max_nodes
-                copied.virtual_nodes, copied.max_virtual = self.virtual_nodes, self.max_virtual
+                copied.virtual_nodes, copied.labelled = self.virtual_nodes, self.labelled
                 return copied
 
         _drawing_class = Drawing
     drawing = _drawing_class(name="micrograd", format="svg")
     drawing.drawn_nodes, drawing.max_nodes = drawn_nodes, max_nodes
-    drawing.virtual_nodes, drawing.max_virtual = virtual_nodes, max_virtual
+    drawing.virtual_nodes, drawing.labelled = virtual_nodes, labelled
     return drawing
 
 

@@ -36,9 +36,17 @@ def write_atomically(path: str, text: str, operation: str) -> None:
             os.fsync(file.fileno())
 
 
+def _may_write(path: str) -> bool:
+    """Whether this process may write path, as open() would judge it (its effective user)."""
+    if os.access in os.supports_effective_ids:
+        return os.access(path, os.W_OK, effective_ids=True)
+    return os.access(path, os.W_OK)
+
+
 def _target(path: str, operation: str) -> tuple[str, int | None]:
     """(the file path names, through any symlink; the mode it has, None if there is none
-    yet), or the ValueError or FileNotFoundError write_atomically describes."""
+    yet), or the ValueError, FileNotFoundError or PermissionError write_atomically
+    describes."""
     target = os.path.realpath(path)  # a symlink's target, replaced; the link stays
     try:
         status = os.stat(target)
@@ -47,9 +55,11 @@ def _target(path: str, operation: str) -> tuple[str, int | None]:
     else:
         if not stat.S_ISREG(status.st_mode):  # a folder, a FIFO, /dev/null
             raise ValueError(f"{operation}: {path} exists and is not a regular file")
-        if not os.access(target, os.W_OK):  # the rename would replace it all the same
+        if not _may_write(target):  # the rename would replace it all the same
             raise PermissionError(
-                errno.EACCES, f"{operation}: the file is read-only; it is left as it is", path
+                errno.EACCES,
+                f"{operation}: this user may not write the file; it is left as it is",
+                path,
             )
         mode = stat.S_IMODE(status.st_mode)
     if not os.path.isdir(os.path.dirname(target)):

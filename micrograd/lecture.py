@@ -9,11 +9,11 @@ the graph itself, calling ``node._backward()`` in reversed topological order.
   its ``__dict__``). Its op has no rule in the table (``derivative is None``).
 * ``backward()`` and ``grad()`` call the closure on the inputs' own ``.grad``, as his
   ``backward()`` does, so that a closure that sets instead of adding (the lecture's
-  deliberate bug) loses what another consumer handed, as in his engine. The drawings call it
-  more than once: with the inputs' ``.grad`` set aside, so that what it hands each input is
-  known exactly, on the grads themselves, so that each frame holds what backward() leaves,
-  and again for each caption, to find what it hands and whether it adds (a closure with
-  side effects, a print, shows them each time: three times or more in a stepper).
+  deliberate bug) loses what another consumer handed, as in his engine. The step-through
+  calls it more than once: with the inputs' ``.grad`` set aside, so that what it hands each
+  input is known exactly, on the grads themselves, so that each frame holds what backward()
+  leaves, and again for each caption, to find what it hands and whether it adds (a closure
+  with side effects, a print, shows them each time: three times or more).
 * ``create_graph`` and ``micrograd.compile`` need a rule written against ``F`` (on Values, on
   arrays), which a closure is not: they refuse such a node, saying so.
 * Every other node answers ``node._backward()`` with its op's rule (``step``).

@@ -28,12 +28,15 @@ Layer in an MLP is 3 deep. Saving refuses a deeper model and loading a deeper fi
 with a ValueError before anything recursive runs, so whatever saves also loads. Module's
 walks (parameters, config, repr, the forward pass) recurse, up to three calls a level, and
 100 levels keep them far inside Python's recursion limit of 1000 from any caller. A network
-with many layers is a flat list of them, as long as you like; only nesting is limited.
+with many layers is a flat list of them, as long as you like; only nesting is limited, and
+ties inside ties: past ``MAX_REPEATED_USES`` meetings of a module again, each walk over
+the model would take minutes, and saving and loading refuse it.
 
 Writes go to a temporary file in the same folder that is then renamed over the target
 (``os.replace``), so a reader sees the old file or the new one, never half of one, and a
 failed save leaves the old file intact. Through a symlink, its target is replaced and the
-link kept; a path that is there but is not a regular file (a folder, a FIFO) is refused.
+link kept; a path that is there but is not a regular file (a folder, a FIFO) is refused,
+and so is a file one may not write (read-only), as open() refuses it.
 The new file keeps the mode of the one it replaces;
 a file that did not exist gets the mode ``open()`` would give it (0o666 less the umask).
 Reading checks everything before touching a model.
@@ -55,9 +58,10 @@ FORMAT = "micrograd.nn"
 VERSION = 1
 MAX_NESTING = 100
 """How deep modules may nest in a model file, counting the model itself (see above)."""
-MAX_MODULE_USES = 100_000
-"""How many modules a model file may make, a module used again (tied) counted at each use:
-Sequentials tied inside each other double at each level, and every walk over the model
+MAX_REPEATED_USES = 100_000
+"""How many times a model's modules may be met again past their first use, counted at each
+use: a tied module inside a tied module is met again at every use of the outer one, so
+that Sequentials tied inside each other double at each level, and every walk over the model
 (its parameters' names, say) goes through each use. A file of 6 KB made 2**40."""
 
 # Each Sequential adds an object and its "modules" list; the document and a leaf add 2 more.
@@ -65,7 +69,7 @@ _MAX_JSON_DEPTH = 2 * MAX_NESTING + 4
 _JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(?:\s*:)?|[\[\]{}]', re.DOTALL)
 """A JSON string (with the colon after it, if it is a key) or a bracket."""
 
-__all__ = ["save", "load", "load_into", "FORMAT", "VERSION", "MAX_NESTING"]
+__all__ = ["save", "load", "load_into", "FORMAT", "VERSION", "MAX_NESTING", "MAX_REPEATED_USES"]
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
@@ -75,6 +79,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     path = _checked_path("save", path)
     if _nests_too_deep(model):
         raise ValueError(_too_deep("save", model))
+    _check_uses("save", model)
     architecture = _config("save", model)
     _check_rebuilds(model, architecture)
     parameters = {}
@@ -96,6 +101,8 @@ def save(model: Module, path: str | os.PathLike) -> None:
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     except TypeError as error:  # a set in a config() of one's own, say
         raise TypeError(f"save: the model's config() holds what JSON cannot ({error})") from None
+    except ValueError as error:  # a nan in one
+        raise ValueError(f"save: the model's config() holds what JSON cannot ({error})") from None
     write_atomically(path, text, "save")
 
 
@@ -115,16 +122,18 @@ def _config(operation: str, model: Module) -> dict:
     except NotImplementedError as error:
         raise TypeError(f"{operation}: {error}") from None
     except (IndexError, KeyError, AttributeError) as error:
+        empty = "; is a module inside it empty?" if isinstance(error, IndexError) else ""
         raise ValueError(
             f"{operation}: this {type(model).__name__}'s config() failed "
-            f"({type(error).__name__}: {error}); is a module inside it empty?"
+            f"({type(error).__name__}: {error}){empty}"
         ) from None
 
 
-def _uses(model: Module) -> int:
-    """How many modules model is, a module used again counted at each use: each module's
-    count is worked out once, from its children's, so that ties inside ties take as long as
-    the distinct modules do. A module inside itself counts as no end of them."""
+def _repeated_uses(model: Module) -> int:
+    """How many times model's modules are met again past their first use, counted at each
+    use: each module's count is worked out once, from its children's, so that ties inside
+    ties take as long as the distinct modules do. A module inside itself counts as no end of
+    them."""
     counts: dict[int, int] = {}
     path = {id(model)}
     stack = [(model, [child for _, child in model._children()], 0)]  # the next child to count
@@ -142,7 +151,16 @@ def _uses(model: Module) -> int:
         path.add(id(child))
         stack.append((module, children, next_child))
         stack.append((child, [grandchild for _, grandchild in child._children()], 0))
-    return counts[id(model)]
+    return counts[id(model)] - len(counts)
+
+
+def _check_uses(operation: str, model: Module) -> None:
+    if _repeated_uses(model) > MAX_REPEATED_USES:
+        raise ValueError(
+            f"{operation}: its modules, each counted at every use, are met again past their "
+            f"first use more than {MAX_REPEATED_USES:,} times (tied modules inside tied "
+            "modules multiply); every walk over the model would go through each use"
+        )
 
 
 def _nests_too_deep(model: Module) -> bool:
@@ -160,10 +178,12 @@ def _check_rebuilds(model: Module, architecture: dict) -> None:
     """Refuse to save a model that its architecture would not give back, module by module:
     a module whose config names another class (a subclass of Layer with a forward of its
     own saves as a Layer) or describes it otherwise (an MLP's config holds one hidden
-    activation: a layer or neuron given another one loaded with the first), modules or
-    parameters the architecture leaves out or adds (a Value set on a module, a neuron
-    appended to a layer: load refused the file the save had written over the old one), or
-    parameters shared otherwise than the file can say (see _check_sharing)."""
+    activation: a layer or neuron given another one loaded with the first; a neuron of
+    another width appended to a layer, whose file load refused), modules it leaves out or
+    adds, or parameters shared otherwise than the file can say (see _check_sharing). A
+    module without a config() of its own, rebuilt by the module holding it, is compared by
+    its type. A Value kept on a module is saved with the parameters: load_into puts it back
+    into a model that keeps one, and load, which builds the architecture, refuses the file."""
     try:
         rebuilt = from_config(architecture)
     except ValueError as error:  # a config() that does not rebuild at all
@@ -177,7 +197,7 @@ def _check_rebuilds(model: Module, architecture: dict) -> None:
                 f"describes a {_qualified(type(built))}, which load would build instead; "
                 f"give {type(module).__name__} a config() of its own that names it"
             )
-        config, rebuilt_config = module.config(), built.config()
+        config, rebuilt_config = _own_config(module), _own_config(built)
         if config != rebuilt_config:
             differ = {
                 k for k in {*config, *rebuilt_config} if config.get(k) != rebuilt_config.get(k)
@@ -196,17 +216,15 @@ def _check_rebuilds(model: Module, architecture: dict) -> None:
             f"save: this {type(model).__name__} holds {len(ours)} modules, but its config() "
             f"rebuilds {len(theirs)}: its file would load another model"
         )
-    names = [name for name, _ in every_named_parameter(model)]
-    rebuilt_names = [name for name, _ in every_named_parameter(rebuilt)]
-    if names != rebuilt_names:
-        extra = sorted(set(names) - set(rebuilt_names)) or sorted(set(rebuilt_names) - set(names))
-        raise ValueError(
-            f"save: this {type(model).__name__}'s parameters are not those its config() "
-            f"rebuilds ({_brief(extra[:3]) if extra else 'their order differs'}): "
-            "load would refuse its file (a Value kept on a module is one of its parameters, "
-            "which its config() does not describe)"
-        )
     _check_sharing("save", model, architecture, rebuilt)
+
+
+def _own_config(module: Module) -> dict | None:
+    """module.config(), or None for a module without one (a helper its owner rebuilds)."""
+    try:
+        return module.config()
+    except NotImplementedError:
+        return None
 
 
 def _qualified(cls: type) -> str:
@@ -263,7 +281,7 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
     path = _checked_path("load", path)
     # a FIFO blocked for ever, /dev/zero filled the memory
     if os.path.exists(path) and not os.path.isfile(path):
-        raise ValueError(f"load: {path} is not a regular file")
+        raise ValueError(f"{path}: not a model file: not a regular file")
     try:
         with open(path, encoding="utf-8") as file:
             text = file.read()
@@ -342,11 +360,7 @@ def load(path: str | os.PathLike) -> Module:
         model = from_config(architecture)
     except ValueError as error:
         raise ValueError(f"{os.fspath(path)}: {error}") from None
-    if _uses(model) > MAX_MODULE_USES:
-        raise ValueError(
-            f"{os.fspath(path)}: the 'architecture' field: its modules, each counted at every "
-            f"use (tied ones inside tied ones multiply), are more than {MAX_MODULE_USES:,}"
-        )
+    _check_uses(f"{os.fspath(path)}: the 'architecture' field", model)
     if _nests_too_deep(model):
         raise ValueError(
             f"{os.fspath(path)}: the 'architecture' field: modules nest more than "

@@ -113,13 +113,18 @@ def to_torch(model: Module) -> Any:
     import torch
 
     converted = torch.nn.Sequential(*_torch_modules(model, "", {}))
-    if model.num_parameters() != sum(p.numel() for p in converted.parameters()):
-        raise ValueError(  # torch would hold copies of what ours shares, which train apart
-            f"to_torch: this {type(model).__name__}'s parameters are not those of the torch "
-            "modules standing for its modules: it shares parameters within them (a Neuron or "
-            "a Value used in two places), which torch ties only as whole modules (a whole "
-            "module used again, Sequential(layer, act, layer), converts), or holds a Value "
-            "of its own that no torch module would"
+    ours, theirs = model.num_parameters(), sum(p.numel() for p in converted.parameters())
+    if ours > theirs:  # a Value kept on a module: no torch module stands for it
+        raise ValueError(
+            f"to_torch: this {type(model).__name__} holds {ours - theirs} parameter(s) of its "
+            "own beside its modules' (a Value kept on a module), which no torch module "
+            "would hold"
+        )
+    if ours < theirs:  # torch would hold copies of what ours shares, which train apart
+        raise ValueError(
+            f"to_torch: this {type(model).__name__} shares parameters within its modules (a "
+            "Neuron or a Value used in two places); torch ties only whole modules, so only a "
+            "whole module used again (Sequential(layer, act, layer)) converts"
         )
     return converted.train(model.training)
 

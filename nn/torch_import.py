@@ -48,7 +48,9 @@ def from_torch(module: Any) -> Module:
     cannot say so; a tied Linear followed by different activations is a Layer without its
     own, each activation a module after it. A Linear or Conv2d without a bias, and a
     parameter two modules share, are refused: ours would train a bias of 0, or two copies.
-    The model takes module's training mode (``training``) as a whole."""
+    The model takes module's training mode (``training``) as a whole. A frozen parameter
+    (requires_grad False) comes back as any other: ours have no such flag, so leave it out
+    of the optimizer to keep it fixed."""
     import torch
 
     items = list(module) if type(module) is torch.nn.Sequential else [module]
@@ -150,8 +152,8 @@ def _check_own_forward(where: str, module: Any) -> None:
 def _check_weights(where: str, module: Any, shapes: dict[str, tuple]) -> None:
     """ValueError unless each named parameter has the shape module's sizes give it (torch
     computes with the tensor, ours is built from the sizes: a weight set in place of one of
-    another shape lost columns, or kept zeros), holds real numbers (a complex one lost its
-    imaginary part) and trains (ours would train a frozen one)."""
+    another shape lost columns, or kept zeros) and holds real numbers (a complex one lost
+    its imaginary part)."""
     for name, shape in shapes.items():
         parameter = getattr(module, name)
         if tuple(parameter.shape) != shape:
@@ -162,12 +164,6 @@ def _check_weights(where: str, module: Any, shapes: dict[str, tuple]) -> None:
             )
         if parameter.is_complex():
             raise ValueError(f"{where}: its {name} holds complex numbers; ours are real")
-        if not parameter.requires_grad:
-            raise ValueError(
-                f"{where}: its {name} is frozen (requires_grad False), and ours would train "
-                "it; unfreeze it (requires_grad_()) to convert, and leave the converted "
-                "parameters out of the optimizer to keep them fixed"
-            )
 
 
 def _sizes(module: Any) -> str:

@@ -456,7 +456,7 @@ def test_anomaly_mode_watches_nodes_made_the_lectures_way_as_its_own():
         with pytest.raises(FloatingPointError, match=forward):
             lecture_sqrt(Value(-1.0))
         x = Value(0.0)
-        y = lecture_sqrt(x * 1.0) * 0.0  # finite forward; the closure makes inf of a finite grad
+        y = lecture_sqrt(x * 1.0) * 0.0  # finite forward; the closure makes nan of a finite grad
         with pytest.raises(FloatingPointError, match=rf"'sqrt'.*backward.*created at .*{here}"):
             y.backward()
     assert math.isnan(lecture_sqrt(Value(-1.0)).data)  # outside the mode nothing is checked

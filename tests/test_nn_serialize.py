@@ -505,13 +505,11 @@ def _odd_activations():
 
 
 def _not_described():
-    stray = nn.Layer(2, 2, rng=random.Random(3))
-    stray.scale = micrograd.Value(2.0)  # a parameter the config does not describe
     wider = nn.Layer(2, 2, rng=random.Random(3))
     wider.neurons.append(nn.Neuron(3, rng=random.Random(4)))
     unchained = nn.MLP(2, [3, 3, 1], rng=random.Random(1))
     unchained.layers[1] = nn.Layer(4, 3, rng=random.Random(5))
-    return stray, wider, unchained
+    return wider, unchained
 
 
 @pytest.mark.parametrize(
@@ -521,7 +519,7 @@ def _not_described():
           _odd_activations()],
         *[(m, "would (refuse its file|load another model)") for m in _not_described()],
     ],
-    ids=["a neuron's activation", "a layer's activation", "a stray Value", "a wider neuron",
+    ids=["a neuron's activation", "a layer's activation", "a wider neuron",
          "layers that do not chain"],
 )  # fmt: skip
 def test_a_model_its_config_does_not_describe_is_refused_and_the_old_file_kept(
@@ -529,8 +527,8 @@ def test_a_model_its_config_does_not_describe_is_refused_and_the_old_file_kept(
 ):
     """save wrote a file from the config alone: a neuron or hidden layer of another
     activation loaded with the first layer's, computing other numbers than the model saved
-    (it is what to_torch refuses too); a Value kept on a module, a neuron of another width,
-    a layer that reads another width saved a file load refused, over the good one."""
+    (it is what to_torch refuses too); a neuron of another width, a layer that reads another
+    width saved a file load refused, over the good one."""
     path = tmp_path / "model.json"
     good = nn.MLP(2, [3, 1], rng=random.Random(9))
     good.save(path)
@@ -552,20 +550,38 @@ def _tied_inside_tied(depth: int, at: str = "") -> dict:
 def test_a_file_of_ties_inside_ties_is_refused_before_every_walk_goes_through_each_use(tmp_path):
     """load walked every use of every module (its nesting check, then its parameters'
     names): a 6 KB file tied 40 deep never returned. Modules are counted at each use, each
-    module's count worked out once, and past MAX_MODULE_USES the file is refused."""
-    from micrograd.nn.serialize import MAX_MODULE_USES
+    module's count worked out once, and past MAX_REPEATED_USES meetings of a module again
+    the file is refused, as save refuses such a model; an untied model of as many modules
+    is not. By hand: d levels make 2 ** (d + 1) - 1 uses of d + 1 modules."""
+    from micrograd.nn.serialize import MAX_REPEATED_USES
 
     path = tmp_path / "ties.json"
-    for depth, uses in ((15, 2**16 - 1), (16, 2**17 - 1), (40, 2**41 - 1)):
+    for depth in (15, 16, 40):
         document = {"format": "micrograd.nn", "version": 1, "parameters": {},
                     "architecture": _tied_inside_tied(depth)}  # fmt: skip
         path.write_text(json.dumps(document))
-        if uses <= MAX_MODULE_USES:
+        again = 2 ** (depth + 1) - 1 - (depth + 1)
+        if again <= MAX_REPEATED_USES:
             model = nn.load(path)
-            assert len(model._modules_with_parents()) == uses
+            assert len(model._modules_with_parents()) == 2 ** (depth + 1) - 1
         else:
-            with pytest.raises(ValueError, match=f"more than {MAX_MODULE_USES:,}"):
+            with pytest.raises(ValueError, match=f"more than {MAX_REPEATED_USES:,} times"):
                 nn.load(path)
+    tied = _sequential_tied(17)
+    with pytest.raises(ValueError, match=r"save: .*more than 100,000 times"):
+        tied.save(tmp_path / "tied.json")
+    from micrograd.nn.serialize import _repeated_uses
+
+    many = MAX_REPEATED_USES + 1
+    assert _repeated_uses(nn.Sequential(*[nn.ReLU() for _ in range(many)])) == 0  # no ties
+    assert _repeated_uses(nn.Sequential(*[nn.ReLU()] * many)) == many - 1  # one, met again
+
+
+def _sequential_tied(depth: int) -> nn.Module:
+    module = nn.ReLU()
+    for _ in range(depth):
+        module = nn.Sequential(module, module)
+    return module
 
 
 def test_a_read_only_file_is_not_replaced_by_save():
@@ -603,7 +619,9 @@ except PermissionError as error:
         command = [*(as_nobody if os.geteuid() == 0 else []), sys.executable, "-c", script]
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=folder)
         assert done.returncode == 0, done.stderr
-        refused = f"[Errno 13] save: the file is read-only; it is left as it is: {str(path)!r}"
+        refused = (
+            f"[Errno 13] save: this user may not write the file; it is left as it is: {str(path)!r}"
+        )
         assert done.stdout.splitlines() == ["open refused", f"save refused: {refused}"]
         assert path.read_bytes() == before
         assert sorted(p.name for p in folder.iterdir()) == ["model.json"]
@@ -616,7 +634,7 @@ def test_load_refuses_what_is_not_a_regular_file(tmp_path):
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
     for path in (fifo, "/dev/zero", tmp_path):
-        with pytest.raises(ValueError, match="load: .* is not a regular file"):
+        with pytest.raises(ValueError, match=": not a model file: not a regular file"):
             nn.load(path)
 
 
@@ -677,3 +695,53 @@ def test_save_and_load_into_name_themselves_for_what_is_no_model_or_has_no_confi
     with pytest.raises(TypeError, match=r"save: Untold has no config\(\)"):
         Untold().save(path)
     assert nn.load(path).config() == nn.MLP(2, [1]).config()  # the file saved first, intact
+
+
+def test_a_value_kept_on_a_module_saves_and_loads_back_into_the_model(tmp_path):
+    """A learnable Value kept on a model (a temperature) is saved with the parameters and
+    put back by load_into; load, which builds the architecture, has nowhere to put it and
+    says so."""
+    path = tmp_path / "model.json"
+    model = nn.MLP(2, [2, 1], rng=random.Random(0))
+    model.temperature = micrograd.Value(1.5)
+    model.save(path)
+    model.temperature.data = 0.25
+    model.load(path)
+    assert model.temperature.data == 1.5
+    with pytest.raises(ValueError, match="the architecture has 9 parameters but the file lists 10"):
+        nn.load(path)
+
+
+def test_a_module_of_ones_own_with_a_helper_module_inside_saves_and_loads(tmp_path):
+    """A helper inside a module of one's own, rebuilt by its owner's from_fields and with no
+    config() of its own, saved before save compared each module's config; it saves again,
+    and loads computing the same numbers."""
+
+    class Scale(nn.Module):  # a helper: no config()
+        def __init__(self):
+            self.w = micrograd.Value(2.0)
+
+        def __call__(self, x):
+            return x * self.w
+
+    class Net(nn.Module):
+        def __init__(self, n=2):
+            self.n = n
+            self.scale = Scale()
+
+        def __call__(self, x):
+            return self.scale(x) + self.n
+
+        def config(self):
+            return {"type": "Net", "n": self.n}
+
+        @classmethod
+        def from_fields(cls, fields):
+            return cls(**fields)
+
+    net = Net()
+    net.scale.w.data = -0.75
+    path = tmp_path / "net.json"
+    net.save(path)
+    back = nn.load(path)
+    assert back(micrograd.Value(3.0)).data == 3.0 * -0.75 + 2

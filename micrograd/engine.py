@@ -271,18 +271,62 @@ class Value:
         backprop.backward(self, create_graph)
 
     def __reduce_ex__(self, protocol):
-        # copy, deepcopy and pickle all come here (and copy the graph behind the Value, so
-        # far as the recursion limit lets them); while tracing, a copy would hold this
-        # sample's number for every sample, so the tracer hears of it
+        # copy and pickle come here (pickle copies the graph behind the Value, so far as the
+        # recursion limit lets it); while tracing, a copy would hold this sample's number
+        # for every sample, so the tracer hears of it
         if _watchers:
             _decided(self, "copying or pickling")
         return super().__reduce_ex__(protocol)
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """A copy of this Value and of the graph behind it, node by node with no recursion:
+        copy.deepcopy's own way went past the recursion limit at a chain of about a
+        thousand ops. Nodes shared in the graph are shared in the copy."""
+        if _watchers:
+            _decided(self, "copying or pickling")
+        return _copy_graph(self, memo)
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph."""
         if _watchers:
             _decided(self, "detaching")
         return Value(self._data, label=self.label)
+
+
+_NODE_SLOTS = frozenset(("_data", "grad", "label", "_op", "_a", "_b", "__weakref__", "__dict__"))
+
+
+def _copy_graph(root: Value, memo: dict) -> Value:
+    """root's deep copy (see Value.__deepcopy__): inputs are copied before the nodes that
+    read them; what else a node holds (a gradient that is a Value, a lecture node's closure,
+    a subclass's attributes) goes through copy.deepcopy with the same memo."""
+    import copy
+
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if id(node) in memo:
+            stack.pop()
+            continue
+        inputs = [x for x in (node._a, node._b) if x is not None and id(x) not in memo]
+        if inputs:
+            stack.extend(inputs)
+            continue
+        stack.pop()
+        twin = object.__new__(type(node))
+        memo[id(node)] = twin
+        twin._data, twin.label, twin._op = node._data, node.label, node._op
+        twin._a = None if node._a is None else memo[id(node._a)]
+        twin._b = None if node._b is None else memo[id(node._b)]
+        twin.grad = node.grad if type(node.grad) is float else copy.deepcopy(node.grad, memo)
+        for klass in type(node).__mro__[:-2]:  # a subclass's own slots (the closure's)
+            slots = klass.__dict__.get("__slots__", ())
+            for name in (slots,) if isinstance(slots, str) else slots:
+                if name not in _NODE_SLOTS and hasattr(node, name):
+                    setattr(twin, name, copy.deepcopy(getattr(node, name), memo))
+        if hasattr(node, "__dict__"):
+            twin.__dict__.update(copy.deepcopy(node.__dict__, memo))
+    return memo[id(root)]
 
 
 def _shown(x):

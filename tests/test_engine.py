@@ -698,6 +698,33 @@ def test_a_copied_or_pickled_graph_holds_the_tables_own_ops():
         assert again._prev[1].grad == pytest.approx(1 + 2 * (1 - math.tanh(1.0) ** 2), rel=1e-12)
 
 
+def test_deepcopy_copies_a_graph_deeper_than_the_recursion_limit_as_it_is():
+    """copy.deepcopy went through the graph by recursion and raised RecursionError at a chain
+    of about a thousand ops (a model keeping its last output, copied). The copy is a graph
+    of its own: new leaves, shared nodes still shared, a lecture node's closure kept, and
+    its backward is torch's on the same chain."""
+    import copy
+
+    x = Value(0.5, label="x")
+    y = x
+    tx = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    ty = tx
+    for k in range(3000):
+        y = y * 1.0001 + x if k % 2 else y * 1.0001
+        ty = ty * 1.0001 + tx if k % 2 else ty * 1.0001
+    twin = copy.deepcopy(y)
+    twin.backward()
+    leaves = [n for n in micrograd.topological_order(twin) if not n._prev and n.label == "x"]
+    assert len(leaves) == 1 and leaves[0] is not x and x.grad == 0.0
+    ty.backward()
+    assert same(twin.data, ty.item()) and same(leaves[0].grad, tx.grad.item())
+    a = Value(3.0)
+    lectured = Value(a.data * 2, (a, a), "*")
+    lectured._backward = lambda: None
+    again = copy.deepcopy(lectured)
+    assert again._a is again._b and again._a is not a and again._backward is lectured._backward
+
+
 def test_an_op_outside_the_table_is_copied_as_itself_but_not_pickled():
     import copy
     import pickle

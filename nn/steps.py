@@ -230,6 +230,8 @@ class CompiledSteps:
         finally:  # what it changed before an interrupt counts too
             self.arrays.read_state()
             self._read()
+            if self.grad is not None:  # the grads it may have set, which finish writes back
+                self.grad = np.array([p.grad for p in self.arrays.parameters], dtype=np.float64)
 
     def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(where each traced parameter sits in theta, -1 if the optimizer does not move it;

@@ -130,7 +130,10 @@ def fit(
     (the mean batch loss and the accuracy of the outputs computed during the epoch). With
     validation_data=(X_val, y_val) it also holds "val_loss" and "val_accuracy": the loss
     (penalty included, as in "loss") and accuracy on those samples, evaluated after each
-    epoch's last step, without training on them.
+    epoch's last step, without training on them. Accuracy takes the argmax of several
+    outputs; one output counts as positive above 0.5 for binary_cross_entropy (whose
+    outputs are probabilities) and for mse on targets in [0, 1], above 0 otherwise, and a
+    target by > 0.5 (-1/+1 and 0/1 labels alike).
 
     X holds one sample per row: a list of numbers (X of shape (n, features)), or an image
     [channels][height][width] (X of shape (n, channels, height, width)) for a convolution.
@@ -177,6 +180,13 @@ def fit(
     F.check_data(loss_fn, targets=y)  # here, not at a step: compiled or not, before any
     if validation is not None:
         F.check_data(loss_fn, targets=validation[1])
+    for name, targets in (
+        ("y", y),
+        ("validation_data: y", None if validation is None else validation[1]),
+    ):
+        if targets is not None:
+            _check_label_range(loss_fn, targets, name)
+    threshold = _threshold_for(loss_fn, threshold, y)
     _check_training_options(optimizer, scheduler, shuffle=shuffle, progress=progress,
                             compile=compile)  # fmt: skip
     _check_schedules(optimizer, scheduler)
@@ -313,13 +323,40 @@ def _check_cycle_length(scheduler: OneCycleLR, steps: int) -> None:
 
 
 def _loss_and_threshold(loss: str | Callable, owner: str = "fit") -> tuple[Callable, float]:
+    """(the loss function, the output above which a single output counts as positive): a
+    loss of LOSSES given by its function reads outputs as given by its name (a probability
+    read by > 0 counted every sample positive)."""
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"{owner}: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
         return LOSSES[loss], _THRESHOLDS.get(loss, 0.0)
     if not callable(loss):
         raise TypeError(f"{owner}: loss must be a name in LOSSES or a callable, got {loss!r}")
-    return loss, 0.0
+    name = next((name for name, fn in LOSSES.items() if fn is loss), None)
+    return loss, _THRESHOLDS.get(name, 0.0)
+
+
+def _threshold_for(loss_fn: Callable, threshold: float, y: np.ndarray) -> float:
+    """threshold, but 0.5 for mse on targets in [0, 1]: its outputs near 0 are class 0's,
+    and > 0 counted them positive (the label is read by > 0.5 whatever the loss)."""
+    if loss_fn is F.mse_loss and y.dtype.kind in "iuf" and ((y >= 0) & (y <= 1)).all():
+        return 0.5
+    return threshold
+
+
+def _check_label_range(loss_fn: Callable, targets: np.ndarray, name: str) -> None:
+    """binary_cross_entropy_with_logits takes any target, as torch's does, but outside
+    [0, 1] its loss has no lower bound: fit on -1/+1 labels trained toward -inf."""
+    if loss_fn is not F.binary_cross_entropy_with_logits:
+        return
+    t = np.asarray(targets, dtype=np.float64)
+    outside = t[~((t >= 0.0) & (t <= 1.0))]
+    if outside.size:
+        raise ValueError(
+            f"fit: binary_cross_entropy_with_logits needs targets in [0, 1] ({name} holds "
+            f"{float(outside[0])!r}; outside them its loss has no lower bound): for -1/+1 labels "
+            "use (y + 1) / 2"
+        )
 
 
 def _is_integer(value: object) -> bool:
@@ -335,16 +372,36 @@ def _check_counts(epochs: object, batch_size: object) -> None:
 
 def _checked_data(model: Module, X, y) -> tuple[np.ndarray, np.ndarray]:
     """X as float64 and y as an array: as many targets as rows, rows as wide as model's input."""
+    if not callable(model) or not callable(getattr(model, "parameters", None)):
+        raise TypeError(
+            "fit: model must be a module with parameters() (an nn Module, or a model of one's "
+            f"own with a parameters() method), got {type(model).__name__}"
+        )
     try:
-        rows = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):  # ragged rows, or entries that are not numbers
+        given = np.asarray(X)
+    except (TypeError, ValueError):  # ragged rows
+        given = None
+    except RuntimeError as error:  # a torch tensor that requires grad
+        raise ValueError(f"fit: X cannot be read as numbers ({error})") from None
+    if given is not None and given.dtype.kind in "cUS":  # complex numbers lost their
+        # imaginary part, and text was parsed as numbers
+        raise ValueError(
+            "fit: X must be a rectangular array of numbers, one row per sample, got an array "
+            f"of {given.dtype} (real numbers only)"
+        )
+    try:
+        rows = None if given is None else given.astype(np.float64)
+    except (TypeError, ValueError):  # entries that are not numbers
         rows = None
     if rows is None or rows.ndim == 0:
         raise ValueError(
             "fit: X must be a rectangular array of numbers, one row per sample, "
             f"got {reprlib.repr(X)}"
         )
-    targets = np.asarray(y)
+    try:
+        targets = np.asarray(y)
+    except RuntimeError as error:  # a torch tensor that requires grad
+        raise ValueError(f"fit: y cannot be read as numbers ({error})") from None
     # accuracy() reads each target as one number, whatever the loss
     if targets.ndim != 1:
         raise ValueError(
@@ -360,6 +417,11 @@ def _checked_data(model: Module, X, y) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"fit: X has rows of {width} values but {type(model).__name__} "
             f"expects {expected} inputs"
+        )
+    if expected is not None and rows.ndim > 2:  # a dense first layer takes rows, not images
+        raise ValueError(
+            f"fit: X holds samples of shape {rows.shape[1:]}, but {type(model).__name__} "
+            "takes each as a row of numbers: give X.reshape(len(X), -1)"
         )
     return rows, targets
 

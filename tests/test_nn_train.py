@@ -1011,3 +1011,72 @@ def test_fit_trains_a_model_with_only_call_and_parameters_as_karpathys_users_wri
     model.b.grad = None
     with pytest.raises(TypeError, match=r"fit: parameter 1 has \.grad None, not a number"):
         nn.fit(model, X, y, "hinge", epochs=1, progress=False)
+
+
+def _accuracy_by_hand(model, X, y, threshold):
+    outputs = np.array([model(list(x)).data for x in X])
+    return float(np.mean((outputs > threshold) == (y > 0.5)))
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_reads_probabilities_and_01_regression_outputs_at_one_half(compile):
+    """Given as a function, binary_cross_entropy's probabilities were read by > 0 (every
+    sample positive: the share of positives, 0.5, reported where the model got 0.85); mse
+    on 0/1 targets read outputs near 0, class 0's, as positive. The accuracy is the share
+    of outputs on the targets' side of the middle of their two labels, counted by hand."""
+    X, y = nn.data.make_moons(40, noise=0.1, seed=1)
+    for loss in ("binary_cross_entropy", nn.binary_cross_entropy):
+        model = nn.Sequential(nn.MLP(2, [8, 1], rng=random.Random(0)), nn.Sigmoid())
+        history = nn.fit(model, X, y, loss=loss, epochs=30, progress=False, compile=compile,
+                         optimizer=nn.optim.Adam(model.parameters(), lr=0.05))  # fmt: skip
+        assert history["accuracy"][-1] == pytest.approx(_accuracy_by_hand(model, X, y, 0.5))
+    model = nn.MLP(2, [8, 1], rng=random.Random(0))
+    adam = nn.optim.Adam(model.parameters(), lr=0.02)
+    history = nn.fit(model, X, y.astype(float), loss="mse", epochs=60, progress=False,
+                     compile=compile, optimizer=adam)  # fmt: skip
+    assert history["accuracy"][-1] == pytest.approx(_accuracy_by_hand(model, X, y, 0.5))
+    assert _accuracy_by_hand(model, X, y, 0.5) > _accuracy_by_hand(model, X, y, 0.0)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_a_schedulers_change_to_a_grad_stays_compiled_as_eagerly(compile):
+    """fit's docstring lets a LambdaLR's function change the model: compiled, a grad it set
+    was overwritten by the last step's when fit ended."""
+    X, y = nn.data.make_moons(20, noise=0.1, seed=1)
+    model = nn.MLP(2, [4, 1], rng=random.Random(0))
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+
+    def schedule(epoch):
+        model.parameters()[1].grad = 5.0
+        return 1.0
+
+    nn.fit(model, X, y * 2 - 1, optimizer=optimizer, epochs=2, compile=compile, progress=False,
+           scheduler=nn.optim.LambdaLR(optimizer, schedule))  # fmt: skip
+    assert model.parameters()[1].grad == 5.0
+
+
+def test_fit_refuses_what_it_read_silently_or_let_another_library_refuse():
+    """Complex X lost its imaginary part and text was parsed; -1/+1 labels for the BCE of
+    logits trained toward a loss of -inf; a torch tensor that requires grad, a function as
+    the model, and images for an MLP were torch's, Python's or the MLP's own errors."""
+    X, y = nn.data.make_moons(20, noise=0.1, seed=1)
+    model = nn.MLP(2, [4, 1], rng=random.Random(0))
+    refused = [
+        (ValueError, r"of complex128 \(real numbers only\)", X.astype(complex), y * 2 - 1, {}),
+        (ValueError, r"array of <U\d+ \(real numbers only\)", X.astype(str), y * 2 - 1, {}),
+        (ValueError, r"binary_cross_entropy_with_logits needs targets in \[0, 1\] \(y holds -1\.0",
+         X, y * 2 - 1, {"loss": "binary_cross_entropy_with_logits"}),
+        (ValueError, "fit: X cannot be read as numbers", torch.tensor(X, requires_grad=True),
+         y * 2 - 1, {}),
+        (ValueError, "fit: y cannot be read as numbers", X,
+         torch.tensor(y * 2 - 1.0, requires_grad=True), {}),
+    ]  # fmt: skip
+    for error, message, X_given, y_given, kwargs in refused:
+        with pytest.raises(error, match=message):
+            nn.fit(model, X_given, y_given, epochs=1, progress=False, **kwargs)
+    with pytest.raises(TypeError, match=r"fit: model must be a module with parameters\(\)"):
+        nn.fit(lambda x: x, X, y * 2 - 1, epochs=1, progress=False)
+    images, labels = nn.data.load_digits()
+    with pytest.raises(ValueError, match=r"shape \(1, 8, 8\).*X\.reshape\(len\(X\), -1\)"):
+        nn.fit(nn.MLP(64, [10]), images[:20], labels[:20], loss="cross_entropy", epochs=1,
+               progress=False)  # fmt: skip

@@ -84,6 +84,7 @@ ARRAY = SimpleNamespace(
     sin=np.sin,
     cos=np.cos,
     tanh=np.tanh,
+    sigmoid=lambda a: np.divide(1.0, 1.0 + np.exp(-a)),
     sign=_sign,
     where=_where,
     plain=_identity,

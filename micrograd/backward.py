@@ -77,6 +77,7 @@ VALUE = SimpleNamespace(
     sin=Value.sin,
     cos=Value.cos,
     tanh=Value.tanh,
+    sigmoid=Value.sigmoid,  # a sigmoid node: its own derivative, out * (1 - out), stays finite
     sign=_value_sign,
     where=_value_where,  # a plain branch (the 0 of relu's rule) becomes a constant Value
     plain=lambda x: x._data if isinstance(x, Value) else x,

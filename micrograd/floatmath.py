@@ -103,6 +103,11 @@ def fwhere(condition, if_true, if_false):
     return if_true if condition else if_false
 
 
+def fsigmoid(a: float) -> float:
+    """1 / (1 + e**-a), as the sigmoid row computes it: exactly 0 for very negative a."""
+    return fdiv(1.0, 1.0 + fexp(-a))
+
+
 def _identity(x):
     return x
 
@@ -117,6 +122,7 @@ FLOAT = SimpleNamespace(
     sin=fsin,
     cos=fcos,
     tanh=math.tanh,
+    sigmoid=fsigmoid,
     sign=fsign,
     where=fwhere,
     plain=_identity,

@@ -2,8 +2,8 @@
 
 A formula is the text a step-through caption shows for a local derivative, such as
 ``"b * a ** (b - 1)"``: a Python expression in the op's input names, ``out`` (the op's
-result) and the functions ``exp``, ``log``, ``sin``, ``cos``, ``tanh``, ``sqrt`` and
-``sign``, with two forms of its own:
+result) and the functions ``exp``, ``log``, ``sin``, ``cos``, ``tanh``, ``sqrt``,
+``sigmoid`` and ``sign``, with two forms of its own:
 
 * ``"exp(a) = out"`` names one number two ways: the first is read;
 * ``"1 if a > b, 1/2 if a == b, else 0"`` is a chain of conditions, read in order.
@@ -33,7 +33,17 @@ FUNCTIONS = {
     "tanh": math.tanh,
     "sqrt": math.sqrt,
     "sign": lambda x: float((x > 0) - (x < 0)),
+    "sigmoid": lambda x: _sigmoid(x),
 }
+
+
+def _sigmoid(x: float) -> float:
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:  # exp(-x) past float range: x very negative
+        return 0.0
+
+
 _ARITHMETIC = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,

@@ -420,6 +420,23 @@ FIRST_MAX = Op(
     partials=("1 if out is a, else 0", "1 if out is b, else 0"),
 )
 
+# The binary cross-entropy of a logit a against a target b, PyTorch's
+# binary_cross_entropy_with_logits of one number, is one op so that its gradient is, as
+# PyTorch's, sigmoid(a) - b: made of its terms, it was their derivatives' sum,
+# (1 - b) - 1 + sigmoid(a) for a < 0, which keeps 16 digits of 1, not of sigmoid(a), and a
+# confidently right negative's gradient lost its relative precision (0 below a = -38). The
+# forward is those terms as PyTorch adds them, log1p(exp(-|a|)) never overflowing.
+BCE_WITH_LOGITS = Op(
+    "bce_with_logits",
+    2,
+    lambda F, a, b: (1 - b) * a + (F.where(F.plain(a) < 0, -a, 0.0) + F.log1p(F.exp(-abs(a)))),
+    lambda F, g, out, a, b: (g * (F.sigmoid(a) - b), g * -a),
+    "bce_with_logits(a, b) = (1 - b) * a + log(1 + exp(-a)): -log(sigmoid(a)) for b = 1, "
+    "-log(1 - sigmoid(a)) for b = 0",
+    inputs=("a", "b"),
+    partials=("sigmoid(a) - b", "-a"),
+)
+
 # stop_gradient is the one op whose derivative is not its forward's slope: the number passes,
 # the gradient does not (JAX's stop_gradient; torch's detach, kept in the graph). A backward
 # walk stops at it. nn's softmax stops the gradient of its shift by the largest input: the
@@ -437,7 +454,7 @@ STOP_GRADIENT = Op(
 OPS: dict[str, Op] = {
     op.name: op
     for op in (ADD, SUB, MUL, DIV, NEG, POW, ABS, EXP, LOG, LOG1P, SQRT, SIN, COS, TANH)
-    + (SIGMOID, RELU, LEAKY_RELU, MAXIMUM, FIRST_MAX, STOP_GRADIENT)
+    + (SIGMOID, RELU, LEAKY_RELU, MAXIMUM, FIRST_MAX, BCE_WITH_LOGITS, STOP_GRADIENT)
 }
 """Every primitive op by name. The test suite walks this table: an op without a test fails."""
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 import numpy as np
 
 from micrograd import Value
+from micrograd.ops import BCE_WITH_LOGITS
 from micrograd.tracing import is_tracing
 
 from .checks import _brief
@@ -219,12 +220,6 @@ def _binary_cross_entropy(p, t) -> Value:
     return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
 
 
-def _softplus(z: Value) -> Value:
-    """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): never overflows, and its gradient
-    at z = 0 is sigmoid(0) = 1/2 (maximum splits a tie)."""
-    return z.maximum(0.0) + (-abs(z)).exp().log1p()
-
-
 def binary_cross_entropy_with_logits(logits, targets) -> Value:
     """mean((1 - t) * x + log(1 + exp(-x))): BCE of sigmoid(x), stable for any logit x."""
     logits, targets = _batch("binary_cross_entropy_with_logits", logits, targets)
@@ -232,7 +227,7 @@ def binary_cross_entropy_with_logits(logits, targets) -> Value:
 
 
 def _binary_cross_entropy_with_logits(x: Value, t) -> Value:
-    return (1 - t) * x + _softplus(-x)
+    return BCE_WITH_LOGITS(x, t)  # one op: its gradient is PyTorch's sigmoid(x) - t
 
 
 def cross_entropy(logits: Sequence[Sequence[Value]], targets: Iterable) -> Value:

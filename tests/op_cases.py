@@ -53,6 +53,14 @@ def _pow_masked_branch(point, index, ours, theirs):
     return len(index) == 2 and (a == 0 or b == 0) and masked and positive_zero
 
 
+def _bce_with_logits(a, b):
+    """PyTorch's binary_cross_entropy_with_logits number by number, on tensors or numbers
+    of any shapes that broadcast (it takes only a target of the logits' own shape)."""
+    as_tensor = lambda x: torch.as_tensor(x, dtype=torch.float64)
+    a, b = torch.broadcast_tensors(as_tensor(a), as_tensor(b))
+    return torch.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none")
+
+
 def _leaky_relu_kink(point, index, ours, theirs):
     """At the kink a == 0, 0 and 1 are both valid values of d2/da dalpha; PyTorch's prelu
     double backward picks 0, ours picks 1 (the side the forward takes for a <= 0)."""
@@ -137,6 +145,9 @@ CASES: dict[str, OpCase] = {
     "maximum": OpCase(lambda a, b: a.maximum(b), _maximum, smooth=NEGATIVE_PAIR),
     # PyTorch's own max pooling over the window [a, b] is the oracle
     "first_max": OpCase(lambda a, b: a.first_max(b), _max_pool, smooth=NEGATIVE_PAIR),
+    "bce_with_logits": OpCase(
+        lambda a, b: OPS["bce_with_logits"](a, b), _bce_with_logits, smooth=NEGATIVE_PAIR
+    ),
     "stop_gradient": OpCase(Value.stop_gradient, torch.Tensor.detach, slope=False),
 }
 

@@ -57,6 +57,7 @@ def namespace(name: str, point, out: float) -> dict:
         _, index = torch.nn.functional.max_pool1d(window, 2, return_indices=True)
         out = symbols[OPS[name].inputs[index.item()]]
     functions = {f: getattr(math, f) for f in ("exp", "log", "sin", "cos", "tanh", "sqrt")}
+    functions["sigmoid"] = lambda x: torch.sigmoid(torch.tensor(float(x), dtype=torch.float64))
     return {**functions, "sign": lambda x: (x > 0) - (x < 0), **symbols, "out": out}
 
 

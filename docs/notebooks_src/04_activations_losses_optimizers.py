@@ -300,7 +300,7 @@ for name, (rates, losses) in runs.items():
 # loss stayed near 0.23 from then on, while the rate kept halving. Its patience and factor are
 # settings to tune, as the rate itself is. OneCycleLR spends its middle epochs near the top
 # rate, where the loss bounces as the constant run's does, and settles only once the rate has
-# come down to about 0.2, near epoch 70: to 0.0023, behind the step and cosine schedules
+# come down to about 0.2, near epoch 70: to 0.0025, behind the step and cosine schedules
 # here. Its warm-up is for networks whose first steps at a high rate would diverge; this small
 # one does not need it, and the long stretch near the top costs it time.
 #

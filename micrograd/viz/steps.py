@@ -255,7 +255,8 @@ def _bracketed(term: str) -> str:
 
 
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
-_FUNCTIONS = {"exp", "log", "sign", "sin", "cos", "tanh", "sqrt", "if", "else", "is", "nan"}
+_FUNCTIONS = {"exp", "log", "sign", "sin", "cos", "tanh", "sqrt", "sigmoid"}
+_FUNCTIONS |= {"if", "else", "is", "nan"}
 
 
 def _substituted(formula: str, symbols: dict[str, str]) -> str:

@@ -281,7 +281,7 @@ def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = True
     random).
     Within each side the samples come in a random order.
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _arrays("train_test_split", X, y)
     if X.ndim == 0 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(
             "train_test_split: X and y must hold one row and one label per sample, got "
@@ -361,12 +361,27 @@ def _stratified_test(y: np.ndarray, n_test: int, generator) -> np.ndarray:
     )
 
 
+def _arrays(owner: str, X, y) -> tuple[np.ndarray, np.ndarray]:
+    """X and y as numpy arrays, or a ValueError naming owner: rows of different lengths were
+    numpy's own 'setting an array element with a sequence'."""
+    arrays = []
+    for name, data in (("X", X), ("y", y)):
+        try:
+            arrays.append(np.asarray(data))
+        except ValueError:
+            raise ValueError(
+                f"{owner}: {name} must be rectangular, one row per sample of the same shape, "
+                f"got rows of different lengths"
+            ) from None
+    return arrays[0], arrays[1]
+
+
 def batches(
     X, y, batch_size: int | None = None, shuffle: bool = False, seed=None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(X[i:i+batch_size], y[i:i+batch_size]) over the data, in a seeded random order if
     shuffle. Every argument is checked at the call, not at the first batch."""
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _arrays("batches", X, y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(
             f"batches: X and y must hold a row and a label per sample, got shapes {X.shape} "

@@ -349,3 +349,12 @@ def test_numpy_integers_0_and_1_are_yes_and_no_as_pythons():
     assert np.array_equal(X, data.make_moons(10, shuffle=False)[0])
     with pytest.raises(TypeError, match=r"shuffle must be True or False, got np.int64\(2\)"):
         data.make_moons(10, shuffle=np.int64(2))
+
+
+def test_ragged_rows_are_named_by_the_function_given_them():
+    """numpy's own 'setting an array element with a sequence' reached the caller."""
+    ragged = [[1.0], [2.0, 3.0], [4.0], [5.0, 6.0]]
+    with pytest.raises(ValueError, match="train_test_split: X must be rectangular"):
+        nn.data.train_test_split(ragged, [0, 1, 0, 1], test_size=2)
+    with pytest.raises(ValueError, match="batches: X must be rectangular"):
+        nn.data.batches(ragged, [0, 1, 0, 1])

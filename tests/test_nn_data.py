@@ -355,6 +355,6 @@ def test_ragged_rows_are_named_by_the_function_given_them():
     """numpy's own 'setting an array element with a sequence' reached the caller."""
     ragged = [[1.0], [2.0, 3.0], [4.0], [5.0, 6.0]]
     with pytest.raises(ValueError, match="train_test_split: X must be rectangular"):
-        nn.data.train_test_split(ragged, [0, 1, 0, 1], test_size=2)
+        data.train_test_split(ragged, [0, 1, 0, 1], test_size=2)
     with pytest.raises(ValueError, match="batches: X must be rectangular"):
-        nn.data.batches(ragged, [0, 1, 0, 1])
+        data.batches(ragged, [0, 1, 0, 1])

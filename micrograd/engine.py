@@ -297,36 +297,51 @@ _NODE_SLOTS = frozenset(("_data", "grad", "label", "_op", "_a", "_b", "__weakref
 
 
 def _copy_graph(root: Value, memo: dict) -> Value:
-    """root's deep copy (see Value.__deepcopy__): inputs are copied before the nodes that
-    read them; what else a node holds (a gradient that is a Value, a lecture node's closure,
-    a subclass's attributes) goes through copy.deepcopy with the same memo."""
+    """root's deep copy (see Value.__deepcopy__), in two passes with one stack: first every
+    node reachable from root, through its inputs and through a gradient that is a Value
+    (create_graph's, which reads the graph again), gets its twin in memo; then each twin
+    takes its node's numbers and its twins of the node's inputs and gradient. A graph made
+    into a cycle by hand copies as one too. What else a node holds (a lecture node's
+    closure, a subclass's attributes and slots) goes through copy.deepcopy with memo."""
     import copy
 
-    stack = [root]
+    order, stack = [], [root]
     while stack:
-        node = stack[-1]
+        node = stack.pop()
         if id(node) in memo:
-            stack.pop()
             continue
-        inputs = [x for x in (node._a, node._b) if x is not None and id(x) not in memo]
-        if inputs:
-            stack.extend(inputs)
-            continue
-        stack.pop()
-        twin = object.__new__(type(node))
-        memo[id(node)] = twin
+        memo[id(node)] = object.__new__(type(node))
+        order.append(node)
+        stack.extend(x for x in (node._a, node._b, node.grad) if isinstance(x, Value))
+    for node in order:
+        twin = memo[id(node)]
         twin._data, twin.label, twin._op = node._data, node.label, node._op
         twin._a = None if node._a is None else memo[id(node._a)]
         twin._b = None if node._b is None else memo[id(node._b)]
-        twin.grad = node.grad if type(node.grad) is float else copy.deepcopy(node.grad, memo)
-        for klass in type(node).__mro__[:-2]:  # a subclass's own slots (the closure's)
-            slots = klass.__dict__.get("__slots__", ())
-            for name in (slots,) if isinstance(slots, str) else slots:
-                if name not in _NODE_SLOTS and hasattr(node, name):
-                    setattr(twin, name, copy.deepcopy(getattr(node, name), memo))
+        grad = node.grad
+        twin.grad = grad if type(grad) is float else copy.deepcopy(grad, memo)
+        for name in _extra_slots(type(node)):
+            if hasattr(node, name):
+                setattr(twin, name, copy.deepcopy(getattr(node, name), memo))
         if hasattr(node, "__dict__"):
             twin.__dict__.update(copy.deepcopy(node.__dict__, memo))
     return memo[id(root)]
+
+
+def _extra_slots(cls: type) -> list[str]:
+    """The slots cls adds to Value's (a lecture node's closure, a subclass's own), under the
+    names Python keeps them by (a private __name becomes _Class__name)."""
+    names = []
+    for klass in cls.__mro__:
+        if klass is Value or klass is object:
+            continue
+        slots = klass.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            private = slot.startswith("__") and not slot.endswith("__")
+            name = f"_{klass.__name__.lstrip('_')}{slot}" if private else slot
+            if name not in _NODE_SLOTS:
+                names.append(name)
+    return names
 
 
 def _shown(x):

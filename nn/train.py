@@ -19,7 +19,7 @@ from micrograd import Value
 from . import functional as F
 from .checks import _brief
 from .data import _flag, _generator, _non_negative, batches
-from .dense import Layer, Neuron, Sequential
+from .dense import MLP, Layer, Neuron, Sequential
 from .module import Module
 from .optim import SGD, LRScheduler, OneCycleLR, Optimizer, ReduceLROnPlateau
 from .steps import CompiledSteps, EagerSteps, first_sample, output_width, train_step
@@ -354,8 +354,8 @@ def _check_label_range(loss_fn: Callable, targets: np.ndarray, name: str) -> Non
     if outside.size:
         raise ValueError(
             f"fit: binary_cross_entropy_with_logits needs targets in [0, 1] ({name} holds "
-            f"{float(outside[0])!r}; outside them its loss has no lower bound): for -1/+1 labels "
-            "use (y + 1) / 2"
+            f"{float(outside[0])!r}; outside them its loss has no lower bound, and a nan "
+            "makes every loss nan): for -1/+1 labels use (y + 1) / 2"
         )
 
 
@@ -390,7 +390,7 @@ def _checked_data(model: Module, X, y) -> tuple[np.ndarray, np.ndarray]:
             f"of {given.dtype} (real numbers only)"
         )
     try:
-        rows = None if given is None else given.astype(np.float64)
+        rows = None if given is None else given.astype(np.float64, copy=False)
     except (TypeError, ValueError):  # entries that are not numbers
         rows = None
     if rows is None or rows.ndim == 0:
@@ -418,7 +418,7 @@ def _checked_data(model: Module, X, y) -> tuple[np.ndarray, np.ndarray]:
             f"fit: X has rows of {width} values but {type(model).__name__} "
             f"expects {expected} inputs"
         )
-    if expected is not None and rows.ndim > 2:  # a dense first layer takes rows, not images
+    if expected is not None and rows.ndim > 2 and _computes_as_nn(model):  # rows, not images
         raise ValueError(
             f"fit: X holds samples of shape {rows.shape[1:]}, but {type(model).__name__} "
             "takes each as a row of numbers: give X.reshape(len(X), -1)"
@@ -486,6 +486,13 @@ def _input_width(model: Module) -> int | None:
     if isinstance(model, Sequential) and model.layers:
         return _input_width(model.layers[0])
     return None
+
+
+def _computes_as_nn(model: Module) -> bool:
+    """Whether model computes as nn's own Neuron, Layer, MLP or Sequential does: a subclass
+    with a __call__ of its own may flatten an image itself."""
+    return type(model).__call__ in (Neuron.__call__, Layer.__call__, MLP.__call__,
+                                    Sequential.__call__)  # fmt: skip
 
 
 def _mean_loss(batch_losses: list[tuple[float, int]]) -> float:

@@ -725,6 +725,36 @@ def test_deepcopy_copies_a_graph_deeper_than_the_recursion_limit_as_it_is():
     assert again._a is again._b and again._a is not a and again._backward is lectured._backward
 
 
+def test_deepcopy_copies_gradients_that_are_values_cycles_and_private_slots():
+    """create_graph's gradients read the graph again: copying them went back to recursion
+    (a RecursionError at a chain of 400); a graph made into a cycle by hand pushed for ever;
+    a subclass's private slot (_Tagged__secret) was lost."""
+    import copy
+
+    x = Value(0.3)
+    y = x
+    for _ in range(400):
+        y = y * 1.0001
+    y.backward(create_graph=True)
+    twin = copy.deepcopy(y)
+    leaf = twin
+    while leaf._prev:
+        leaf = leaf._prev[0]
+    assert leaf is not x and type(leaf.grad) is Value and leaf.grad.data == x.grad.data
+    a = Value(1.0)
+    b = a * 2.0
+    a._a, a._op, a._b = b, b._op, b._b  # a cycle, by hand
+    copied = copy.deepcopy(b)
+    assert copied._a._a is copied and copied is not b
+
+    class Tagged(Value):
+        __slots__ = ("__secret",)
+
+    tagged = Tagged(2.0)
+    tagged._Tagged__secret = "kept"
+    assert copy.deepcopy(tagged)._Tagged__secret == "kept"
+
+
 def test_an_op_outside_the_table_is_copied_as_itself_but_not_pickled():
     import copy
     import pickle

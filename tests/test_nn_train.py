@@ -1028,13 +1028,15 @@ def test_fit_reads_probabilities_and_01_regression_outputs_at_one_half(compile):
     for loss in ("binary_cross_entropy", nn.binary_cross_entropy):
         model = nn.Sequential(nn.MLP(2, [8, 1], rng=random.Random(0)), nn.Sigmoid())
         history = nn.fit(model, X, y, loss=loss, epochs=30, progress=False, compile=compile,
-                         optimizer=nn.optim.Adam(model.parameters(), lr=0.05))  # fmt: skip
-        assert history["accuracy"][-1] == pytest.approx(_accuracy_by_hand(model, X, y, 0.5))
+                         optimizer=nn.optim.Adam(model.parameters(), lr=0.05),
+                         validation_data=(X, y))  # after the last step, as by hand  # fmt: skip
+        assert history["val_accuracy"][-1] == pytest.approx(_accuracy_by_hand(model, X, y, 0.5))
     model = nn.MLP(2, [8, 1], rng=random.Random(0))
     adam = nn.optim.Adam(model.parameters(), lr=0.02)
-    history = nn.fit(model, X, y.astype(float), loss="mse", epochs=60, progress=False,
-                     compile=compile, optimizer=adam)  # fmt: skip
-    assert history["accuracy"][-1] == pytest.approx(_accuracy_by_hand(model, X, y, 0.5))
+    targets = y.astype(float)
+    history = nn.fit(model, X, targets, loss="mse", epochs=60, progress=False,
+                     compile=compile, optimizer=adam, validation_data=(X, targets))  # fmt: skip
+    assert history["val_accuracy"][-1] == pytest.approx(_accuracy_by_hand(model, X, y, 0.5))
     assert _accuracy_by_hand(model, X, y, 0.5) > _accuracy_by_hand(model, X, y, 0.0)
 
 
@@ -1080,3 +1082,20 @@ def test_fit_refuses_what_it_read_silently_or_let_another_library_refuse():
     with pytest.raises(ValueError, match=r"shape \(1, 8, 8\).*X\.reshape\(len\(X\), -1\)"):
         nn.fit(nn.MLP(64, [10]), images[:20], labels[:20], loss="cross_entropy", epochs=1,
                progress=False)  # fmt: skip
+
+
+def test_a_dense_model_of_ones_own_that_flattens_images_itself_still_trains():
+    """Images given to nn's own MLP are refused (it would read each as one input), but a
+    subclass that flattens them in its own __call__ trains on them, as it did."""
+
+    class FlatMLP(nn.MLP):
+        def __call__(self, x):
+            return super().__call__(np.ravel(np.asarray(x, dtype=object)).tolist())
+
+    X, y = nn.data.make_moons(20, noise=0.1, seed=1)
+    images = X.reshape(20, 1, 1, 2)
+    flat = FlatMLP(2, [4, 1], rng=random.Random(0))
+    plain = nn.MLP(2, [4, 1], rng=random.Random(0))
+    from_images = nn.fit(flat, images, y * 2 - 1, epochs=3, progress=False)
+    from_rows = nn.fit(plain, X, y * 2 - 1, epochs=3, progress=False)
+    assert from_images["loss"] == from_rows["loss"]

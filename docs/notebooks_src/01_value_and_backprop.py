@@ -193,7 +193,7 @@ print(f"x1*w1 = {x1w1.data}, x2*w2 = {x2w2.data}, n = {n.data:.4f}, o = {o.data:
 #
 # The chain rule then multiplies, from the output down: a node's gradient is the gradient of
 # the node it feeds times the local derivative along the way (here every node feeds one other;
-# one that feeds several adds up what each sends back, as shown further down). do/do = 1 is
+# one that feeds several adds up what each sends back, as shown above). do/do = 1 is
 # where it starts.
 
 # %%

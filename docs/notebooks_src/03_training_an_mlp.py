@@ -111,8 +111,9 @@ print(f"{len(topological_order(loss)):,} Values in the graph of the loss")
 # Gradient descent, as in karpathy's demo: the **learning rate** (step size) starts at 1.0 and
 # shrinks linearly towards 0.1, so early steps are bold and late ones careful. `tqdm` draws a
 # progress bar. Each step builds the whole graph again, backpropagates through all of it and moves
-# the 337 weights. The update runs under `no_grad()`: it is bookkeeping, not part of the model,
-# so it should not be recorded in any graph.
+# the 337 weights. The update changes each weight's plain number, `p.data`, which no graph
+# records; it runs under `no_grad()` all the same, as a PyTorch loop's must, where the update
+# is an op on the weights themselves and would otherwise become part of the next graph.
 
 # %%
 from tqdm import tqdm

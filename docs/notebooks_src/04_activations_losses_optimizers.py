@@ -65,8 +65,8 @@ plt.show()
 #   gets no gradient at all and stops learning: a "dead" ReLU.
 # * **Leaky ReLU** keeps a small slope (here 0.1) on the negative side, so no neuron dies.
 # * **sigmoid** squashes into (0, 1); its slope is at most 0.25, and almost 0 far from the
-#   origin. Stack a few sigmoid layers and gradients shrink by 4× or more per layer: the
-#   *vanishing gradient* problem.
+#   origin. Stack a few sigmoid layers and its slope alone shrinks gradients by 4× or more per
+#   layer, unless the weights between make up for it: the *vanishing gradient* problem.
 # * **tanh** squashes into (-1, 1) and has slope 1 at the origin, but also flattens out.
 #
 # The slopes at a few points, to check the claims:

@@ -230,9 +230,9 @@ except TypeError as error:
 # Everything above is what `micrograd.testing` does for you, in one call.
 # `assert_matches_torch` runs one function on Values and on float64 tensors and compares the
 # value, every gradient and the whole Hessian; it stays silent when they agree and raises
-# `AssertionError` with a table when they do not. Its `d(-2*f)` rows take the gradient of
-# `-2 * f` and divide it back: each rule then meets an incoming gradient other than 1, once on
-# Values and once on plain floats, where a rule that forgets to multiply by it shows.
+# `AssertionError` with a table when they do not. Its `d(-2*f)` rows compare the gradients
+# of `-2 * f`, ours and PyTorch's: each rule then meets an incoming gradient other than 1,
+# once on Values and once on plain floats, where a rule that forgets to multiply by it shows.
 
 # %%
 from micrograd.testing import assert_matches_torch, check_op

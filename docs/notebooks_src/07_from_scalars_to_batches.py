@@ -271,9 +271,9 @@ print(f"all {len(params)} gradients agree to 1e-12: {same}")
 # %% [markdown]
 # ## Training with it
 #
-# `nn.fit(..., compile=True)` uses all this: the loss of one sample is traced (once per target
-# value, since the losses read their targets as plain numbers), each batch is replayed with
-# numpy, and the result is the same training run.
+# `nn.fit(..., compile=True)` uses all this: the loss of one sample is traced once, its target
+# an input of the trace as the sample is, each batch is replayed with numpy, and the result
+# is the same training run.
 
 
 # %%
@@ -320,8 +320,8 @@ print("\n".join(scores.listing().splitlines()[:6]))
 # %% [markdown]
 # The loss `fit` traces for each sample adds 70 instructions after the last layer:
 # `nn.cross_entropy`'s loss of one sample takes the log-softmax of the ten scores (a tree of
-# `maximum` for the largest, ten subtractions, ten exps, their sum, its log, ten subtractions
-# more) and its dot with the one-hot target, negated. (`fit` takes the mean over the batch
+# `maximum` for the largest, its gradient stopped, ten subtractions, ten exps, their sum, its
+# log, ten subtractions more: 50 ops) and its dot with the one-hot target (19), negated. (`fit` takes the mean over the batch
 # itself, so it traces that loss alone, not the mean of a batch of one around it.) Run op by
 # op at its depth, the log-softmax alone would be ten steps of ten rows at most, each a
 # Python call around very little numpy work. The compiler recognises the log-softmax and

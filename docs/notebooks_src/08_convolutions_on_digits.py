@@ -285,8 +285,9 @@ plt.show()
 # %% [markdown]
 # ## What the filters learned
 #
-# The 16 filters of the first convolution, each a 3×3 patch of weights. Many have a bright
-# side and a dark side: edge detectors for one direction each, as the one we built by hand.
+# The 16 filters of the first convolution, each a 3×3 patch of weights, positive in red and
+# negative in blue. Many have a positive side and a negative side: edge detectors for one
+# direction each, as the one we built by hand.
 
 # %%
 digits_demo.plot_filters(cnn)

@@ -321,12 +321,12 @@ print("\n".join(scores.listing().splitlines()[:6]))
 # The loss `fit` traces for each sample adds 70 instructions after the last layer:
 # `nn.cross_entropy`'s loss of one sample takes the log-softmax of the ten scores (a tree of
 # `maximum` for the largest, its gradient stopped, ten subtractions, ten exps, their sum, its
-# log, ten subtractions more: 50 ops) and its dot with the one-hot target (19), negated. (`fit` takes the mean over the batch
-# itself, so it traces that loss alone, not the mean of a batch of one around it.) Run op by
-# op at its depth, the log-softmax alone would be ten steps of ten rows at most, each a
-# Python call around very little numpy work. The compiler recognises the log-softmax and
-# runs it as one step, each of those ops' rules applied once to all ten rows (and the
-# maximum tree as one `np.max`, which gives the same numbers):
+# log, ten subtractions more: 50 ops) and its dot with the one-hot target (19), negated.
+# (`fit` takes the mean over the batch itself, so it traces that loss alone, not the mean of
+# a batch of one around it.) Run op by op at its depth, the log-softmax alone would be ten
+# steps of ten rows at most, each a Python call around very little numpy work. The compiler
+# recognises the log-softmax and runs it as one step, each of those ops' rules applied once
+# to all ten rows (and the maximum tree as one `np.max`, which gives the same numbers):
 
 # %%
 loss_of_one = micrograd.compile(nn.steps.per_sample_loss(big, nn.cross_entropy, 10))

@@ -24,6 +24,14 @@ def _he_uniform(fan_in: int, fan_out: int, rng) -> float:
     return rng.uniform(-bound, bound)
 
 
+def _xavier_normal(fan_in: int, fan_out: int, rng) -> float:
+    return rng.gauss(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _he_normal(fan_in: int, fan_out: int, rng) -> float:
+    return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
+
+
 def _pytorch(fan_in: int, fan_out: int, rng) -> float:
     """kaiming_uniform_(a=sqrt(5)), what torch.nn.Linear and Conv2d start from: the bound
     sqrt(6 / ((1 + 5) * fan_in)) is 1 / sqrt(fan_in); their biases are drawn the same way."""
@@ -37,6 +45,10 @@ INITS: dict[str, Callable[[int, int, Any], float]] = {
     "glorot_uniform": _xavier_uniform,
     "he_uniform": _he_uniform,  # U(-a, a), a = sqrt(6 / fan_in): torch's kaiming_uniform_ for ReLU
     "kaiming_uniform": _he_uniform,
+    "xavier_normal": _xavier_normal,  # N(0, s), s = sqrt(2 / (fan_in + fan_out))
+    "glorot_normal": _xavier_normal,
+    "he_normal": _he_normal,  # N(0, s), s = sqrt(2 / fan_in): torch's kaiming_normal_ for ReLU
+    "kaiming_normal": _he_normal,
     "zeros": lambda fan_in, fan_out, rng: 0.0,
     "pytorch": _pytorch,  # U(-a, a), a = 1 / sqrt(fan_in): torch.nn.Linear's and Conv2d's
 }

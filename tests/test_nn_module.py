@@ -703,3 +703,25 @@ def test_the_torch_bridge_keeps_the_training_mode():
     back = nn.from_torch(converted)
     assert not any(_modes(back))
     assert all(_modes(nn.from_torch(converted.train())))
+
+
+@pytest.mark.parametrize(
+    "init, torch_init",
+    [("xavier_normal", torch.nn.init.xavier_normal_),
+     ("glorot_normal", torch.nn.init.xavier_normal_),
+     ("he_normal", lambda w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu")),
+     ("kaiming_normal", lambda w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu"))],
+)  # fmt: skip
+def test_normal_inits_spread_as_torchs(init, torch_init):
+    """The normal versions of Glorot's and He's initialisations, which torch.nn.init has:
+    weights centred on 0 with torch's spread (its draws on a tensor of the same shape), for a
+    layer and a convolution, whose fans count the kernel's numbers; biases start at 0."""
+    torch.manual_seed(0)
+    layer = nn.Layer(60, 200, init=init, rng=random.Random(0))
+    conv = nn.Conv2d(8, 16, 3, init=init, rng=random.Random(1))
+    for ours, shape in ((layer, (200, 60)), (conv, (16, 8, 3, 3))):
+        reference = torch_init(torch.empty(shape, dtype=torch.float64))
+        weights = torch.tensor([p.data for p in ours.parameters() if p.data != 0.0])
+        assert len(weights) == reference.numel()
+        assert weights.std().item() == pytest.approx(reference.std().item(), rel=0.05)
+        assert abs(weights.mean().item()) < 0.1 * reference.std().item()

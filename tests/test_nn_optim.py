@@ -130,6 +130,26 @@ SCHEDULES = {
     "one-cycle-3": lambda m, opt: m.OneCycleLR(
         opt, 0.5, total_steps=26, pct_start=0.2, anneal_strategy="linear", three_phase=True
     ),
+    "constant": lambda m, opt: m.ConstantLR(opt, factor=0.25, total_iters=4),
+    "constant-default": lambda m, opt: m.ConstantLR(opt),
+    # a warm-up, then a cosine decay from each group's initial lr (its closed form at 0)
+    "sequential": lambda m, opt: m.SequentialLR(
+        opt,
+        [m.LinearLR(opt, 0.1, total_iters=5), m.CosineAnnealingLR(opt, T_max=7, eta_min=0.01)],
+        milestones=[5],
+    ),
+    # three in turn, the second starting at once (a milestone at 0 skips the first)
+    "sequential-3": lambda m, opt: m.SequentialLR(
+        opt,
+        [
+            m.ConstantLR(opt, 0.5, 2),
+            m.StepLR(opt, 3, 0.5),
+            m.MultiStepLR(opt, [1, 4], 0.3),
+            m.LambdaLR(opt, lambda e: 1 / (e + 1)),
+            m.ExponentialLR(opt, 0.9),
+        ],
+        milestones=[0, 6, 11, 17],
+    ),  # fmt: skip
 }
 
 
@@ -635,6 +655,9 @@ SCHEDULE_MAKERS = {  # each with good settings, any of which a test may replace
     "OneCycleLR": lambda opt, **kw: optim.OneCycleLR(
         opt, **{"max_lr": 1.0, "total_steps": 12, **kw}
     ),
+    "ConstantLR": lambda opt, **kw: optim.ConstantLR(
+        opt, **{"factor": 0.5, "total_iters": 3, **kw}
+    ),
 }
 MAKERS = {  # ReduceLROnPlateau has no base_lrs, and state of its own: tables of its own below
     **SCHEDULE_MAKERS,
@@ -662,6 +685,9 @@ SCHEDULE_SETTINGS_BAD = {
         T_0=[0, -1, 2.5, "2", True, None],
         T_mult=[0, -1, 1.5, 2.0, True, None],
         eta_min=[*FACTOR_BAD, -0.01],
+    ),
+    "ConstantLR": dict(
+        factor=[*FACTOR_BAD, 0, 0.0, -0.1, 1.5], total_iters=[-1, 2.5, 3.0, "3", True, None]
     ),
     "OneCycleLR": dict(
         total_steps=[0, -1, 2.5, 12.0, "12", True],  # None: epochs and steps_per_epoch
@@ -1687,3 +1713,66 @@ def test_a_one_cycle_state_a_step_could_not_run_from_is_refused_changing_nothing
     assert schedule.state_dict() == before and opt.state_dict()["param_groups"] == groups
     schedule.step()  # and it goes on
     assert schedule.last_epoch == 2
+
+
+def test_a_sequence_refuses_what_torch_refuses_and_what_it_could_not_restart():
+    """torch refuses no schedules, a ReduceLROnPlateau, another optimizer's schedule and a
+    count of milestones other than one less; ours too, and schedules whose restart at a
+    milestone torch gives by no closed form (a OneCycleLR, warm restarts, a sequence), and
+    milestones out of order, which torch's bisection reads wrongly."""
+    params = [Value(0.0)]
+    opt, other = optim.SGD(params, lr=0.3), optim.SGD([Value(1.0)], lr=0.3)
+    step = optim.StepLR(opt, 3)
+    refused = [
+        ([], [], ValueError, "non-empty list"),
+        ([step, optim.ReduceLROnPlateau(opt)], [2], TypeError, r"schedulers\[1\] is a ReduceLR"),
+        ([step, optim.OneCycleLR(opt, 1.0, total_steps=9)], [2], TypeError, "OneCycleLR"),
+        ([step, optim.CosineAnnealingWarmRestarts(opt, 2)], [2], TypeError, "WarmRestarts"),
+        ([step, optim.StepLR(other, 3)], [2], ValueError, "another optimizer's rates"),
+        ([step, optim.ExponentialLR(opt, 0.9)], [], ValueError, "milestones"),
+        ([step, optim.ExponentialLR(opt, 0.9)], [2, 3], ValueError, "milestones"),
+        ([step, optim.ExponentialLR(opt, 0.9), step], [5, 2], ValueError, "increasing order"),
+        ([step, optim.ExponentialLR(opt, 0.9)], [1.5], TypeError, "milestones"),
+    ]
+    for schedulers, milestones, error, message in refused:
+        with pytest.raises(error, match=message):
+            optim.SequentialLR(opt, schedulers, milestones)
+    inner = optim.SequentialLR(opt, [step], [])
+    with pytest.raises(TypeError, match="SequentialLR; a sequence takes"):
+        optim.SequentialLR(opt, [inner], [])
+
+
+def test_a_sequence_refuses_a_bad_state_and_changes_nothing():
+    opt = optim.SGD([Value(0.0)], lr=0.3)
+    sequence = SCHEDULES["sequential"](optim, opt)
+    for _ in range(7):
+        opt.step()
+        sequence.step()
+    before, lrs = copy.deepcopy(sequence.state_dict()), sequence.get_last_lr()
+    bad_cosine = copy.deepcopy(before)
+    bad_cosine["schedulers"][1]["T_max"] = 0
+    for bad in ({"last_epoch": 3}, dict(before, last_epoch=-1), dict(before, milestones=[9, 2]),
+                dict(before, schedulers=before["schedulers"][:1]), bad_cosine):  # fmt: skip
+        with pytest.raises(ValueError, match="load_state_dict"):
+            sequence.load_state_dict(bad)
+        assert sequence.state_dict() == before and sequence.get_last_lr() == lrs
+        assert opt.param_groups[0]["lr"] == lrs[0]
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_runs_a_warm_up_then_a_decay_as_torchs_loop(compile):
+    """A sequence in fit, compiled or not, sets each epoch's rate as torch's does in torch's
+    own loop (it reads no model: compiled fit steps it without writing the Values back)."""
+    import random
+
+    from micrograd import nn
+
+    X, y = nn.data.make_moons(30, noise=0.1, seed=3)
+    model = nn.MLP(2, [4, 1], rng=random.Random(0))
+    opt = optim.SGD(model.parameters(), lr=0.3)
+    sequence = SCHEDULES["sequential"](optim, opt)
+    assert sequence.reads_model is False
+    nn.fit(model, X, y * 2 - 1, optimizer=opt, scheduler=sequence, epochs=12, compile=compile,
+           progress=False)  # fmt: skip
+    assert sequence.get_last_lr() == torch_lrs(SCHEDULES["sequential"], 12)[-1:]
+    assert opt.param_groups[0]["lr"] == torch_lrs(SCHEDULES["sequential"], 12)[-1]

@@ -19,6 +19,7 @@ raised before anything changes.
 from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
 from .optimizer import Optimizer
 from .schedules import (
+    ConstantLR,
     CosineAnnealingLR,
     CosineAnnealingWarmRestarts,
     ExponentialLR,
@@ -28,6 +29,7 @@ from .schedules import (
     MultiStepLR,
     OneCycleLR,
     ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
 )
 
@@ -42,10 +44,12 @@ __all__ = [
     "StepLR",
     "MultiStepLR",
     "LinearLR",
+    "ConstantLR",
     "ExponentialLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
     "OneCycleLR",
     "LambdaLR",
+    "SequentialLR",
     "ReduceLROnPlateau",
 ]

@@ -4,6 +4,7 @@ batch."""
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -120,6 +121,22 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and set the new learning rates."""
         self._apply(self.last_epoch + 1)
+
+    def _restart(self) -> None:
+        """Set the rates of epoch 0 from each group's base lr, whatever the lr is now: what a
+        SequentialLR does at a milestone, as torch's step(0) does by the closed form."""
+        self._check_no_group_added()
+        lrs = [self._start_lr(base_lr) for base_lr in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self.last_epoch = 0
+        self._last_lr = lrs
+
+    def _start_lr(self, base_lr: float) -> float:
+        """The lr at epoch 0 from base_lr, as torch's closed form gives it."""
+        if self.next_lr is not None:
+            return self.next_lr(base_lr, base_lr, 0)
+        return self.lr_at(base_lr, 0)
 
     def get_last_lr(self) -> list[float]:
         """The learning rate of each group as this scheduler last set it (another scheduler
@@ -252,6 +269,32 @@ class LinearLR(LRScheduler):
         return lr * (1.0 + change / (self.total_iters * self.start_factor + (epoch - 1) * change))
 
 
+class ConstantLR(LRScheduler):
+    """lr = base_lr * factor for the first total_iters epochs, then base_lr, by torch's
+    steps: lr *= factor at epoch 0, lr /= factor (times 1 / factor) at epoch total_iters"""
+
+    reads_model = False
+
+    _settings = {
+        **LRScheduler._settings,
+        "factor": _real(" in (0, 1]", lambda x: 0 < x <= 1),
+        "total_iters": _integer(0),
+    }
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5):
+        super().__init__(optimizer, factor=factor, total_iters=total_iters)
+
+    def next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
+        if epoch == 0:
+            return lr * self.factor
+        if epoch != self.total_iters:
+            return lr
+        return lr * (1.0 / self.factor)
+
+    def _start_lr(self, base_lr: float) -> float:
+        return base_lr * (self.factor + (self.total_iters <= 0) * (1 - self.factor))
+
+
 class ExponentialLR(LRScheduler):
     """lr *= gamma every epoch (lr = base_lr * gamma ** epoch)"""
 
@@ -277,6 +320,10 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer, T_max=T_max, eta_min=eta_min)
+
+    def _start_lr(self, base_lr: float) -> float:
+        low = self.eta_min  # torch's closed form at epoch 0, rounding as it does
+        return low + (base_lr - low) * (1 + math.cos(0.0)) / 2
 
     def next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
         T, low = self.T_max, self.eta_min
@@ -576,6 +623,128 @@ class LambdaLR(LRScheduler):
             return super()._lrs(epoch)
         self._check_no_group_added()
         return [self.lr_at(b, epoch, f) for b, f in zip(self.base_lrs, self.lr_lambda)]
+
+
+class SequentialLR(LRScheduler):
+    """One schedule after another, as torch's: schedulers[0] until epoch milestones[0], then
+    schedulers[1] from its epoch 0 (its closed form, from each group's initial lr), and so
+    on. Each is made on the optimizer first, as in torch (each sets the lr as it is made);
+    making the SequentialLR puts every lr back to its initial value and starts the schedule
+    that epoch 0 falls in. A warm-up then a decay: SequentialLR(opt, [LinearLR(opt, 0.1,
+    total_iters=5), CosineAnnealingLR(opt, T_max=95)], milestones=[5])."""
+
+    def __init__(self, optimizer: Optimizer, schedulers, milestones) -> None:
+        _check_optimizer("SequentialLR", optimizer)
+        if not isinstance(schedulers, (list, tuple)) or not schedulers:
+            raise ValueError(
+                f"SequentialLR: schedulers must be a non-empty list of schedules, got "
+                f"{schedulers!r}"
+            )
+        for k, scheduler in enumerate(schedulers):
+            if type(scheduler) not in _IN_SEQUENCE:
+                raise TypeError(
+                    f"SequentialLR: schedulers[{k}] is a {type(scheduler).__name__}; a sequence "
+                    f"takes {', '.join(kind.__name__ for kind in _IN_SEQUENCE)}"
+                )
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(
+                    f"SequentialLR: schedulers[{k}] sets another optimizer's rates; make each "
+                    "schedule on the optimizer given here"
+                )
+        _milestones(len(schedulers)).check("SequentialLR", "milestones", milestones)
+        self.optimizer = optimizer
+        self.schedulers = list(schedulers)
+        self.milestones = list(milestones)
+        self.last_epoch = 0
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]  # what each schedule made of it, undone
+        for scheduler in self.schedulers:
+            scheduler.last_epoch -= 1
+        first = self.schedulers[bisect.bisect_right(self.milestones, 0)]
+        first._apply(0)
+        self._last_lr = first.get_last_lr()
+
+    @property
+    def reads_model(self) -> bool:  # type: ignore[override]
+        return any(scheduler.reads_model for scheduler in self.schedulers)
+
+    def step(self) -> None:
+        """Advance one epoch: the schedule it falls in steps, or, at its milestone, starts."""
+        self.last_epoch += 1
+        k = bisect.bisect_right(self.milestones, self.last_epoch)
+        scheduler = self.schedulers[k]
+        if k > 0 and self.milestones[k - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict:
+        """The epoch, the milestones and each schedule's state_dict(), as plain data."""
+        return {
+            "last_epoch": self.last_epoch,
+            "milestones": list(self.milestones),
+            "schedulers": [scheduler.state_dict() for scheduler in self.schedulers],
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what state_dict() returned, every schedule's too: all of it, or, on any
+        fault, a ValueError and nothing changed."""
+        name = "SequentialLR.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != set(self.state_dict()):
+            raise ValueError(f"{name}: expected the keys {sorted(self.state_dict())}")
+        try:
+            _COUNT.check(name, "last_epoch", state_dict["last_epoch"])
+            _milestones(len(self.schedulers)).check(name, "milestones", state_dict["milestones"])
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+        states = state_dict["schedulers"]
+        if not isinstance(states, (list, tuple)) or len(states) != len(self.schedulers):
+            raise ValueError(f"{name}: expected {len(self.schedulers)} schedules' states")
+        before = [scheduler.state_dict() for scheduler in self.schedulers]
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        try:
+            for scheduler, state in zip(self.schedulers, states):
+                _load_in_sequence(scheduler, state)
+        except BaseException:
+            for scheduler, state in zip(self.schedulers, before):
+                _load_in_sequence(scheduler, state)
+            for group, lr in zip(self.optimizer.param_groups, lrs):
+                group["lr"] = lr
+            raise
+        self.last_epoch = state_dict["last_epoch"]
+        self.milestones = list(state_dict["milestones"])
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _load_in_sequence(scheduler: LRScheduler, state) -> None:
+    """scheduler.load_state_dict(state) for a schedule of a sequence, whose last_epoch is -1
+    until its milestone starts it (as in torch's, which steps each back once)."""
+    epoch = state.get("last_epoch") if isinstance(state, dict) else None
+    if epoch == -1 and type(epoch) is int:
+        scheduler.load_state_dict({**state, "last_epoch": 0})
+        scheduler.last_epoch = -1
+    else:
+        scheduler.load_state_dict(state)
+
+
+_IN_SEQUENCE = (StepLR, MultiStepLR, LinearLR, ConstantLR, ExponentialLR, CosineAnnealingLR,
+                LambdaLR)  # fmt: skip
+"""The schedules a SequentialLR takes: those whose epoch 0 torch's restart gives by a closed
+form, each checked against torch's SequentialLR."""
+
+
+def _milestones(schedules: int) -> _Rule:
+    return _Rule(
+        f"a list of {schedules - 1} integers >= 0 in increasing order (one less than the "
+        "schedulers)",
+        lambda value: isinstance(value, (list, tuple)) and all(map(_is_integer, value)),
+        lambda value: (
+            len(value) == schedules - 1
+            and all(epoch >= 0 for epoch in value)
+            and list(value) == sorted(value)
+        ),
+    )
 
 
 _MODE = _Rule("'min' or 'max'", lambda value: isinstance(value, str), lambda v: v in ("min", "max"))

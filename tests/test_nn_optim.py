@@ -1776,3 +1776,23 @@ def test_fit_runs_a_warm_up_then_a_decay_as_torchs_loop(compile):
            progress=False)  # fmt: skip
     assert sequence.get_last_lr() == torch_lrs(SCHEDULES["sequential"], 12)[-1:]
     assert opt.param_groups[0]["lr"] == torch_lrs(SCHEDULES["sequential"], 12)[-1]
+
+
+@pytest.mark.parametrize("kind", ["sequential", "sequential-3", "constant"])
+def test_a_sequence_sets_each_groups_rate_as_torchs(kind):
+    """Two param groups of different rates, 40 steps: every group's lr is torch's to the bit,
+    each schedule restarting from each group's own initial lr."""
+    ours = optim.SGD([{"params": [Value(1.0)], "lr": 0.1}, {"params": [Value(2.0)], "lr": 0.03}])
+    tensors = [torch.zeros(1, requires_grad=True) for _ in range(2)]
+    theirs = torch.optim.SGD(
+        [{"params": [tensors[0]], "lr": 0.1}, {"params": [tensors[1]], "lr": 0.03}]
+    )
+    ours_schedule = SCHEDULES[kind](optim, ours)
+    theirs_schedule = SCHEDULES[kind](torch.optim.lr_scheduler, theirs)
+    for _ in range(40):
+        assert [g["lr"] for g in ours.param_groups] == [g["lr"] for g in theirs.param_groups]
+        ours.step()
+        theirs.step()
+        ours_schedule.step()
+        theirs_schedule.step()
+    assert ours_schedule.get_last_lr() == theirs_schedule.get_last_lr()

@@ -215,7 +215,8 @@ class CompiledSteps:
 
     def between_steps(self, callback: Callable[..., None], *arguments) -> None:
         """callback(*arguments) (a scheduler's step) where it sees what eager training would
-        show it. A scheduler whose reads_model is False (all of nn.optim's but LambdaLR)
+        show it. A scheduler whose reads_model is False (all of nn.optim's but LambdaLR, and a
+        SequentialLR holding one)
         only sets the groups' settings (lr; a OneCycleLR's momentum too), which every array
         step reads: it runs as it is. Anything
         else (a LambdaLR, whose function may look at the model, anything with a step())

@@ -148,8 +148,8 @@ def fit(
     makes. A LambdaLR's function or such a step() may read and
     change the model as eager training leaves it, compiled or not (compiled, that costs
     writing the numbers back into the Values and reading them again, each epoch, unless
-    the scheduler's reads_model is False, as every nn.optim schedule's but LambdaLR's
-    is). compile traces the loss of one sample
+    the scheduler's reads_model is False, as every nn.optim schedule's but LambdaLR's, and
+    a SequentialLR's holding one, is). compile traces the loss of one sample
     with micrograd.compile and runs each batch with numpy, the optimizer stepping all
     parameters at once: the same numbers but for rounding, much faster (see nn.steps; Adam's
     division can magnify a rounding difference over many steps). Every loss in LOSSES

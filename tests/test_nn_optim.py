@@ -1724,14 +1724,19 @@ def test_a_sequence_refuses_what_torch_refuses_and_what_it_could_not_restart():
     opt, other = optim.SGD(params, lr=0.3), optim.SGD([Value(1.0)], lr=0.3)
     step = optim.StepLR(opt, 3)
     refused = [
-        ([], [], ValueError, "non-empty list"),
+        ([], [], ValueError, "schedulers is empty"),
         ([step, optim.ReduceLROnPlateau(opt)], [2], TypeError, r"schedulers\[1\] is a ReduceLR"),
         ([step, optim.OneCycleLR(opt, 1.0, total_steps=9)], [2], TypeError, "OneCycleLR"),
         ([step, optim.CosineAnnealingWarmRestarts(opt, 2)], [2], TypeError, "WarmRestarts"),
         ([step, optim.StepLR(other, 3)], [2], ValueError, "another optimizer's rates"),
         ([step, optim.ExponentialLR(opt, 0.9)], [], ValueError, "milestones"),
         ([step, optim.ExponentialLR(opt, 0.9)], [2, 3], ValueError, "milestones"),
-        ([step, optim.ExponentialLR(opt, 0.9), step], [5, 2], ValueError, "increasing order"),
+        (
+            [step, optim.ExponentialLR(opt, 0.9), optim.StepLR(opt, 2)],
+            [5, 2],
+            ValueError,
+            "increasing order",
+        ),
         ([step, optim.ExponentialLR(opt, 0.9)], [1.5], TypeError, "milestones"),
     ]
     for schedulers, milestones, error, message in refused:
@@ -1740,6 +1745,23 @@ def test_a_sequence_refuses_what_torch_refuses_and_what_it_could_not_restart():
     inner = optim.SequentialLR(opt, [step], [])
     with pytest.raises(TypeError, match="SequentialLR; a sequence takes"):
         optim.SequentialLR(opt, [inner], [])
+    with pytest.raises(TypeError, match="schedulers must be a list"):
+        optim.SequentialLR(opt, step, [])
+    # torch goes on from where such a schedule is, and gives other rates than a new one's
+    stepped = optim.ExponentialLR(opt, 0.9)
+    stepped.step()
+    fresh = optim.StepLR(opt, 2)
+    for schedulers in ([stepped, optim.StepLR(opt, 2)], [fresh, optim.StepLR(opt, 2), fresh]):
+        with pytest.raises(ValueError, match="stepped, is in another sequence or is listed twice"):
+            optim.SequentialLR(opt, schedulers, [3] * (len(schedulers) - 1))
+    made = [optim.StepLR(opt, 2), optim.ExponentialLR(opt, 0.9)]
+    optim.SequentialLR(opt, made, [3])
+    with pytest.raises(ValueError, match="listed twice"):  # a notebook cell run again
+        optim.SequentialLR(opt, made, [3])
+    early = optim.StepLR(opt, 2)
+    opt.add_param_group({"params": [Value(2.0)], "lr": 0.1})
+    with pytest.raises(ValueError, match="made for 1 param groups, the optimizer has 2"):
+        optim.SequentialLR(opt, [early], [])
 
 
 def test_a_sequence_refuses_a_bad_state_and_changes_nothing():
@@ -1749,6 +1771,7 @@ def test_a_sequence_refuses_a_bad_state_and_changes_nothing():
         opt.step()
         sequence.step()
     before, lrs = copy.deepcopy(sequence.state_dict()), sequence.get_last_lr()
+    inner_lrs = [scheduler.get_last_lr() for scheduler in sequence.schedulers]
     bad_cosine = copy.deepcopy(before)
     bad_cosine["schedulers"][1]["T_max"] = 0
     for bad in ({"last_epoch": 3}, dict(before, last_epoch=-1), dict(before, milestones=[9, 2]),
@@ -1757,6 +1780,26 @@ def test_a_sequence_refuses_a_bad_state_and_changes_nothing():
             sequence.load_state_dict(bad)
         assert sequence.state_dict() == before and sequence.get_last_lr() == lrs
         assert opt.param_groups[0]["lr"] == lrs[0]
+        assert [scheduler.get_last_lr() for scheduler in sequence.schedulers] == inner_lrs
+    with pytest.raises(ValueError, match=r"SequentialLR.load_state_dict: schedulers\[1\]: .*T_max"):
+        sequence.load_state_dict(bad_cosine)
+
+
+def test_a_refused_step_leaves_the_sequence_where_it_was_and_its_state_plain_data():
+    """A lambda giving a negative rate at its epoch 2 is refused; the sequence's epoch moved
+    all the same, and every later milestone came a step early. numpy milestones stayed numpy
+    integers in state_dict(), which json could not write."""
+    opt = optim.SGD([Value(0.0)], lr=0.3)
+    rates = {0: 1.0, 1: 0.5, 2: -1.0}
+    lambdas = optim.LambdaLR(opt, lambda epoch: rates.get(epoch, 0.25))
+    sequence = optim.SequentialLR(opt, [optim.StepLR(opt, 5), lambdas], [np.int64(2)])
+    sequence.step()
+    sequence.step()  # the milestone: the lambdas start
+    sequence.step()
+    with pytest.raises(ValueError, match=r"lr_lambda\(2\) -1\.0"):
+        sequence.step()
+    assert sequence.last_epoch == 3 and lambdas.last_epoch == 1
+    assert json.loads(json.dumps(sequence.state_dict()))["milestones"] == [2]
 
 
 @pytest.mark.parametrize("compile", [False, True])
@@ -1778,7 +1821,18 @@ def test_fit_runs_a_warm_up_then_a_decay_as_torchs_loop(compile):
     assert opt.param_groups[0]["lr"] == torch_lrs(SCHEDULES["sequential"], 12)[-1]
 
 
-@pytest.mark.parametrize("kind", ["sequential", "sequential-3", "constant"])
+TWO_GROUP_SCHEDULES = {
+    **{kind: SCHEDULES[kind] for kind in ("sequential", "sequential-3", "constant")},
+    # a lambda per group, restarted at its milestone (it raised: 'list' is not callable)
+    "sequential-lambdas": lambda m, opt: m.SequentialLR(
+        opt,
+        [m.ConstantLR(opt, 0.5, 2), m.LambdaLR(opt, [lambda e: 0.9**e, lambda e: 0.5**e])],
+        milestones=[2],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", TWO_GROUP_SCHEDULES)
 def test_a_sequence_sets_each_groups_rate_as_torchs(kind):
     """Two param groups of different rates, 40 steps: every group's lr is torch's to the bit,
     each schedule restarting from each group's own initial lr."""
@@ -1787,8 +1841,8 @@ def test_a_sequence_sets_each_groups_rate_as_torchs(kind):
     theirs = torch.optim.SGD(
         [{"params": [tensors[0]], "lr": 0.1}, {"params": [tensors[1]], "lr": 0.03}]
     )
-    ours_schedule = SCHEDULES[kind](optim, ours)
-    theirs_schedule = SCHEDULES[kind](torch.optim.lr_scheduler, theirs)
+    ours_schedule = TWO_GROUP_SCHEDULES[kind](optim, ours)
+    theirs_schedule = TWO_GROUP_SCHEDULES[kind](torch.optim.lr_scheduler, theirs)
     for _ in range(40):
         assert [g["lr"] for g in ours.param_groups] == [g["lr"] for g in theirs.param_groups]
         ours.step()

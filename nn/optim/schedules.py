@@ -126,11 +126,14 @@ class LRScheduler:
         """Set the rates of epoch 0 from each group's base lr, whatever the lr is now: what a
         SequentialLR does at a milestone, as torch's step(0) does by the closed form."""
         self._check_no_group_added()
-        lrs = [self._start_lr(base_lr) for base_lr in self.base_lrs]
+        lrs = self._start_lrs()
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self.last_epoch = 0
         self._last_lr = lrs
+
+    def _start_lrs(self) -> list[float]:
+        return [self._start_lr(base_lr) for base_lr in self.base_lrs]
 
     def _start_lr(self, base_lr: float) -> float:
         """The lr at epoch 0 from base_lr, as torch's closed form gives it."""
@@ -271,7 +274,9 @@ class LinearLR(LRScheduler):
 
 class ConstantLR(LRScheduler):
     """lr = base_lr * factor for the first total_iters epochs, then base_lr, by torch's
-    steps: lr *= factor at epoch 0, lr /= factor (times 1 / factor) at epoch total_iters"""
+    steps: lr *= factor at epoch 0, lr /= factor (times 1 / factor) at epoch total_iters.
+    With total_iters 0 the lr stays base_lr * factor, as torch's (whose epoch 0 scales it and
+    whose epoch total_iters comes no more); restarted in a SequentialLR, it is base_lr."""
 
     reads_model = False
 
@@ -624,6 +629,9 @@ class LambdaLR(LRScheduler):
         self._check_no_group_added()
         return [self.lr_at(b, epoch, f) for b, f in zip(self.base_lrs, self.lr_lambda)]
 
+    def _start_lrs(self) -> list[float]:
+        return self._lrs(0)
+
 
 class SequentialLR(LRScheduler):
     """One schedule after another, as torch's: schedulers[0] until epoch milestones[0], then
@@ -635,26 +643,43 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, schedulers, milestones) -> None:
         _check_optimizer("SequentialLR", optimizer)
-        if not isinstance(schedulers, (list, tuple)) or not schedulers:
-            raise ValueError(
-                f"SequentialLR: schedulers must be a non-empty list of schedules, got "
-                f"{schedulers!r}"
+        if not isinstance(schedulers, (list, tuple)):
+            raise TypeError(
+                f"SequentialLR: schedulers must be a list of schedules, got {schedulers!r}"
             )
+        if not schedulers:
+            raise ValueError("SequentialLR: schedulers is empty; give at least one schedule")
+        groups = len(optimizer.param_groups)
         for k, scheduler in enumerate(schedulers):
             if type(scheduler) not in _IN_SEQUENCE:
+                kind = type(scheduler)
+                shown = kind.__name__  # torch's StepLR is not ours: say whose it is
+                if not kind.__module__.startswith("micrograd."):
+                    shown = f"{kind.__module__}.{kind.__qualname__}"
                 raise TypeError(
-                    f"SequentialLR: schedulers[{k}] is a {type(scheduler).__name__}; a sequence "
-                    f"takes {', '.join(kind.__name__ for kind in _IN_SEQUENCE)}"
+                    f"SequentialLR: schedulers[{k}] is a {shown}; a sequence takes nn.optim's "
+                    f"{', '.join(kind.__name__ for kind in _IN_SEQUENCE)}"
                 )
             if scheduler.optimizer is not optimizer:
                 raise ValueError(
                     f"SequentialLR: schedulers[{k}] sets another optimizer's rates; make each "
                     "schedule on the optimizer given here"
                 )
+            if any(scheduler is other for other in schedulers[:k]) or scheduler.last_epoch:
+                raise ValueError(
+                    f"SequentialLR: schedulers[{k}] has been stepped, is in another sequence "
+                    "or is listed twice; give each schedule once, newly made"
+                )
+            if len(scheduler.base_lrs) != groups:
+                raise ValueError(
+                    f"SequentialLR: schedulers[{k}] was made for {len(scheduler.base_lrs)} "
+                    f"param groups, the optimizer has {groups}; make the schedules after adding "
+                    "every group"
+                )
         _milestones(len(schedulers)).check("SequentialLR", "milestones", milestones)
         self.optimizer = optimizer
         self.schedulers = list(schedulers)
-        self.milestones = list(milestones)
+        self.milestones = [int(epoch) for epoch in milestones]  # plain data, for state_dict
         self.last_epoch = 0
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]  # what each schedule made of it, undone
@@ -669,14 +694,16 @@ class SequentialLR(LRScheduler):
         return any(scheduler.reads_model for scheduler in self.schedulers)
 
     def step(self) -> None:
-        """Advance one epoch: the schedule it falls in steps, or, at its milestone, starts."""
-        self.last_epoch += 1
-        k = bisect.bisect_right(self.milestones, self.last_epoch)
+        """Advance one epoch: the schedule it falls in steps, or, at its milestone, starts.
+        A step a schedule refuses (a lambda giving a negative rate) leaves the epoch too."""
+        epoch = self.last_epoch + 1
+        k = bisect.bisect_right(self.milestones, epoch)
         scheduler = self.schedulers[k]
-        if k > 0 and self.milestones[k - 1] == self.last_epoch:
+        if k > 0 and self.milestones[k - 1] == epoch:
             scheduler._restart()
         else:
             scheduler.step()
+        self.last_epoch = epoch
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self) -> dict:
@@ -701,19 +728,23 @@ class SequentialLR(LRScheduler):
         states = state_dict["schedulers"]
         if not isinstance(states, (list, tuple)) or len(states) != len(self.schedulers):
             raise ValueError(f"{name}: expected {len(self.schedulers)} schedules' states")
-        before = [scheduler.state_dict() for scheduler in self.schedulers]
+        before = [(scheduler.state_dict(), scheduler._last_lr) for scheduler in self.schedulers]
         lrs = [group["lr"] for group in self.optimizer.param_groups]
         try:
-            for scheduler, state in zip(self.schedulers, states):
-                _load_in_sequence(scheduler, state)
+            for k, (scheduler, state) in enumerate(zip(self.schedulers, states)):
+                try:
+                    _load_in_sequence(scheduler, state)
+                except ValueError as error:
+                    raise ValueError(f"{name}: schedulers[{k}]: {error}") from None
         except BaseException:
-            for scheduler, state in zip(self.schedulers, before):
+            for scheduler, (state, last_lr) in zip(self.schedulers, before):
                 _load_in_sequence(scheduler, state)
+                scheduler._last_lr = last_lr
             for group, lr in zip(self.optimizer.param_groups, lrs):
                 group["lr"] = lr
             raise
         self.last_epoch = state_dict["last_epoch"]
-        self.milestones = list(state_dict["milestones"])
+        self.milestones = [int(epoch) for epoch in state_dict["milestones"]]
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
@@ -736,8 +767,8 @@ form, each checked against torch's SequentialLR."""
 
 def _milestones(schedules: int) -> _Rule:
     return _Rule(
-        f"a list of {schedules - 1} integers >= 0 in increasing order (one less than the "
-        "schedulers)",
+        f"a list of integers >= 0 in increasing order, one less than the schedulers "
+        f"({schedules - 1})",
         lambda value: isinstance(value, (list, tuple)) and all(map(_is_integer, value)),
         lambda value: (
             len(value) == schedules - 1

@@ -28,14 +28,14 @@ import numbers
 import os
 import sys
 import sysconfig
-from functools import partial
+from functools import cache, partial
 
 from . import ops
 from .floatmath import FLOAT
 from .operands import checked_label, is_number, operation, to_float, too_large
 from .ops import CONST, LEAF, Op
 
-__all__ = ["Value", "apply_op"]
+__all__ = ["Value", "apply_op", "slot_names"]
 
 
 _NO_CLOSURE: dict = {}  # what a Value without a __dict__ holds of closures
@@ -293,7 +293,7 @@ class Value:
         return Value(self._data, label=self.label)
 
 
-_NODE_SLOTS = frozenset(("_data", "grad", "label", "_op", "_a", "_b", "__weakref__", "__dict__"))
+_NODE_SLOTS = frozenset(("_data", "grad", "label", "_op", "_a", "_b"))
 
 
 def _copy_graph(root: Value, memo: dict) -> Value:
@@ -320,28 +320,28 @@ def _copy_graph(root: Value, memo: dict) -> Value:
         twin._b = None if node._b is None else memo[id(node._b)]
         grad = node.grad
         twin.grad = grad if type(grad) is float else copy.deepcopy(grad, memo)
-        for name in _extra_slots(type(node)):
-            if hasattr(node, name):
+        for name in slot_names(type(node)):
+            if name not in _NODE_SLOTS and hasattr(node, name):
                 setattr(twin, name, copy.deepcopy(getattr(node, name), memo))
         if hasattr(node, "__dict__"):
             twin.__dict__.update(copy.deepcopy(node.__dict__, memo))
     return memo[id(root)]
 
 
-def _extra_slots(cls: type) -> list[str]:
-    """The slots cls adds to Value's (a lecture node's closure, a subclass's own), under the
-    names Python keeps them by (a private __name becomes _Class__name)."""
+@cache
+def slot_names(cls: type) -> tuple[str, ...]:
+    """The slots cls and its bases declare, but __dict__ and __weakref__, under the names
+    Python keeps them by (a private __name becomes _Class__name); worked out once per class
+    (nn's parameters() asks every step)."""
     names = []
     for klass in cls.__mro__:
-        if klass is Value or klass is object:
-            continue
         slots = klass.__dict__.get("__slots__", ())
         for slot in (slots,) if isinstance(slots, str) else slots:
-            private = slot.startswith("__") and not slot.endswith("__")
-            name = f"_{klass.__name__.lstrip('_')}{slot}" if private else slot
-            if name not in _NODE_SLOTS:
-                names.append(name)
-    return names
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            private = slot.startswith("__") and not slot.endswith("__")  # Python mangles it
+            names.append(f"_{klass.__name__.lstrip('_')}{slot}" if private else slot)
+    return tuple(names)
 
 
 def _shown(x):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from functools import cache
 from inspect import signature
 from typing import Any
 
 from micrograd import Value
+from micrograd.engine import slot_names
 from micrograd.testing import agree
 
 from .checks import _as_float, _brief
@@ -81,7 +81,7 @@ class Module:
             under_way.add(id(self))
             for item in vars(self).values():
                 _gather(item, found)
-            for slot in _slot_names(type(self)):  # most modules have none
+            for slot in slot_names(type(self)):  # most modules have none
                 if hasattr(self, slot):
                     _gather(getattr(self, slot), found)
         finally:
@@ -242,26 +242,11 @@ GROUP_LEVELS = ("neuron", "layer")
 
 def _attributes(module: Module) -> list[tuple[str, object]]:
     """(name, value) of module's attributes: its __dict__'s, then its slots' that are set."""
-    slots = _slot_names(type(module))
+    slots = slot_names(type(module))
     found = list(vars(module).items()) if hasattr(module, "__dict__") else []
     if slots:
         found += [(slot, getattr(module, slot)) for slot in slots if hasattr(module, slot)]
     return found
-
-
-@cache
-def _slot_names(cls: type) -> tuple[str, ...]:
-    """The slots cls and its bases declare, but __dict__ and __weakref__ (once per class:
-    parameters() is called every step)."""
-    names = []
-    for klass in cls.__mro__:
-        slots = klass.__dict__.get("__slots__", ())
-        for slot in (slots,) if isinstance(slots, str) else slots:
-            if slot in ("__dict__", "__weakref__"):
-                continue
-            private = slot.startswith("__") and not slot.endswith("__")  # Python mangles it
-            names.append(f"_{klass.__name__.lstrip('_')}{slot}" if private else slot)
-    return tuple(names)
 
 
 def _elements(item: object) -> list | tuple | None:

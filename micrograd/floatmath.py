@@ -104,7 +104,7 @@ def fwhere(condition, if_true, if_false):
 
 
 def fsigmoid(a: float) -> float:
-    """1 / (1 + e**-a), as the sigmoid row computes it: exactly 0 for very negative a."""
+    """1 / (1 + e**-a), the sigmoid row's forward: exactly 0 for very negative a."""
     return fdiv(1.0, 1.0 + fexp(-a))
 
 

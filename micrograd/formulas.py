@@ -18,6 +18,8 @@ import ast
 import math
 import operator
 
+from .floatmath import fsigmoid
+
 __all__ = ["FormulaError", "evaluate"]
 
 
@@ -33,15 +35,8 @@ FUNCTIONS = {
     "tanh": math.tanh,
     "sqrt": math.sqrt,
     "sign": lambda x: float((x > 0) - (x < 0)),
-    "sigmoid": lambda x: _sigmoid(x),
+    "sigmoid": fsigmoid,
 }
-
-
-def _sigmoid(x: float) -> float:
-    try:
-        return 1.0 / (1.0 + math.exp(-x))
-    except OverflowError:  # exp(-x) past float range: x very negative
-        return 0.0
 
 
 _ARITHMETIC = {

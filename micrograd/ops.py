@@ -355,8 +355,8 @@ SIGMOID = Op(
     "sigmoid",
     1,
     # 1 / (1 + e**-a) never loses precision; F.exp turns overflow into inf, so the
-    # result is exactly 0 for very negative a instead of an OverflowError.
-    lambda F, a: F.div(1.0, 1.0 + F.exp(-a)),
+    # result is exactly 0 for very negative a instead of an OverflowError (F.sigmoid)
+    lambda F, a: F.sigmoid(a),
     lambda F, g, out, a: (g * (1 - out) * out,),
     "sigmoid(a) = 1 / (1 + exp(-a))",
     partials=("out * (1 - out)",),

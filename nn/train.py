@@ -180,12 +180,9 @@ def fit(
     F.check_data(loss_fn, targets=y)  # here, not at a step: compiled or not, before any
     if validation is not None:
         F.check_data(loss_fn, targets=validation[1])
-    for name, targets in (
-        ("y", y),
-        ("validation_data: y", None if validation is None else validation[1]),
-    ):
-        if targets is not None:
-            _check_label_range(loss_fn, targets, name)
+    _check_label_range(loss_fn, y, "y")
+    if validation is not None:
+        _check_label_range(loss_fn, validation[1], "validation_data: y")
     threshold = _threshold_for(loss_fn, threshold, y)
     _check_training_options(optimizer, scheduler, shuffle=shuffle, progress=progress,
                             compile=compile)  # fmt: skip

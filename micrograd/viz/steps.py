@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import lecture
 from ..backward import walk_aside, walked
 from ..files import check_suffix, write_atomically
+from ..formulas import FUNCTIONS
 from .dot import MAX_NODES, build, check_options
 from .graph import Graph, fmt, index_graph, local_grads, printable
 from .page import PAGE
@@ -255,8 +256,7 @@ def _bracketed(term: str) -> str:
 
 
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
-_FUNCTIONS = {"exp", "log", "sign", "sin", "cos", "tanh", "sqrt", "sigmoid"}
-_FUNCTIONS |= {"if", "else", "is", "nan"}
+_FUNCTIONS = {*FUNCTIONS, "if", "else", "is", "nan"}  # the words of a formula not names
 
 
 def _substituted(formula: str, symbols: dict[str, str]) -> str:

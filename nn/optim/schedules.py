@@ -126,11 +126,7 @@ class LRScheduler:
         """Set the rates of epoch 0 from each group's base lr, whatever the lr is now: what a
         SequentialLR does at a milestone, as torch's step(0) does by the closed form."""
         self._check_no_group_added()
-        lrs = self._start_lrs()
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self.last_epoch = 0
-        self._last_lr = lrs
+        self._set(0, self._start_lrs())
 
     def _start_lrs(self) -> list[float]:
         return [self._start_lr(base_lr) for base_lr in self.base_lrs]
@@ -148,7 +144,10 @@ class LRScheduler:
 
     def _apply(self, epoch: int) -> None:
         # every rate first, so that an lr_lambda that raises leaves all as they were
-        lrs = self._lrs(epoch)
+        self._set(epoch, self._lrs(epoch))
+
+    def _set(self, epoch: int, lrs: list[float]) -> None:
+        """Make lrs the groups' rates, at epoch, unless one is below 0."""
         for k, lr in enumerate(lrs):
             if lr < 0:  # torch's arithmetic goes on, and its steps then climb the loss
                 raise ValueError(
